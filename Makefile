@@ -1,0 +1,51 @@
+# Every target installs what it needs: a pinned uv in .tools, the locked venv in .venv.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: setup lint format test test-fast demo bench crds e2e clean
+
+setup: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --all-extras
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: setup
+	$(BIN)/ruff format operator tests
+	$(BIN)/ruff check --fix operator tests
+
+test: lint
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest tests/unit -q
+
+demo: setup
+	$(BIN)/kcr demo
+
+bench: setup
+	$(BIN)/python tests/bench/run.py
+
+crds: setup
+	$(BIN)/kcr crds --output crds
+
+e2e: setup
+	bash tests/e2e/run.sh
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

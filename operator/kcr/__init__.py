@@ -1,0 +1,1 @@
+"""kcr: Kafka change requests made safe for assistants."""

@@ -1,0 +1,102 @@
+"""The live Kafka state a change depends on: what a draft saw, what execution re-reads.
+
+``spec.observed`` is what the assistant saw when it drafted; ``status.snapshot`` is what
+the operator read just before the first write. Rollback is computed from the snapshot.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from kcr.model.acl import AclBinding
+from kcr.model.base import KubeModel
+from kcr.model.names import GroupId, TopicName
+
+MAX_OBSERVED_PARTITIONS = 10_000
+
+
+class ConfigSource(StrEnum):
+    """Where a topic's effective value comes from (Kafka's ConfigEntry.source)."""
+
+    TOPIC_OVERRIDE = "TopicOverride"
+    BROKER_OVERRIDE = "BrokerOverride"
+    CLUSTER_DEFAULT = "ClusterDefault"
+    STATIC_BROKER = "StaticBroker"
+    DEFAULT = "Default"
+    UNKNOWN = "Unknown"
+
+
+class ObservedConfig(KubeModel):
+    value: str | None = Field(default=None, description="Effective value; null when sensitive")
+    source: ConfigSource = ConfigSource.UNKNOWN
+
+
+class ObservedTopic(KubeModel):
+    name: TopicName
+    exists: bool = True
+    partitions: Annotated[int, Field(ge=0, le=MAX_OBSERVED_PARTITIONS)] = 0
+    replication_factor: Annotated[int, Field(ge=0, le=32767)] = 0
+    configs: dict[str, ObservedConfig] = Field(
+        default_factory=dict,
+        description="Effective values of the keys the change touches (and retention)",
+    )
+
+
+class GroupState(StrEnum):
+    EMPTY = "Empty"
+    STABLE = "Stable"
+    PREPARING_REBALANCE = "PreparingRebalance"
+    COMPLETING_REBALANCE = "CompletingRebalance"
+    DEAD = "Dead"
+    UNKNOWN = "Unknown"
+
+
+class ObservedPartition(KubeModel):
+    """One partition as a consumer group sees it."""
+
+    topic: TopicName
+    partition: Annotated[int, Field(ge=0)]
+    committed: Annotated[int, Field(ge=-1)] | None = Field(
+        default=None, description="Committed offset; null when the group has none"
+    )
+    log_start: Annotated[int, Field(ge=0)] = 0
+    log_end: Annotated[int, Field(ge=0)] = 0
+
+    @property
+    def lag(self) -> int | None:
+        if self.committed is None or self.committed < 0:
+            return None
+        return max(0, self.log_end - self.committed)
+
+
+class ObservedGroup(KubeModel):
+    group: GroupId
+    state: GroupState = GroupState.UNKNOWN
+    members: Annotated[int, Field(ge=0)] = 0
+    partitions: Annotated[list[ObservedPartition], Field(max_length=MAX_OBSERVED_PARTITIONS)] = (
+        Field(default_factory=list)
+    )
+
+
+class ObservedState(KubeModel):
+    captured_at: datetime
+    brokers: Annotated[int, Field(ge=0)] = 0
+    topics: Annotated[list[ObservedTopic], Field(max_length=200)] = Field(default_factory=list)
+    consumer_groups: Annotated[list[ObservedGroup], Field(max_length=200)] = Field(
+        default_factory=list
+    )
+    acls: Annotated[list[AclBinding], Field(max_length=1000)] = Field(
+        default_factory=list, description="Existing bindings among those the change names"
+    )
+    consumers_of_topics: Annotated[list[GroupId], Field(max_length=1000)] = Field(
+        default_factory=list,
+        description="Consumer groups with committed offsets on the affected topics",
+    )
+
+    def topic(self, name: str) -> ObservedTopic | None:
+        return next((t for t in self.topics if t.name == name), None)
+
+    def group(self, group: str) -> ObservedGroup | None:
+        return next((g for g in self.consumer_groups if g.group == group), None)
