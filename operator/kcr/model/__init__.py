@@ -38,12 +38,13 @@ from kcr.model.observed import (
     ConfigSource,
     GroupState,
     ObservedConfig,
+    ObservedDeployment,
     ObservedGroup,
     ObservedPartition,
     ObservedState,
     ObservedTopic,
 )
-from kcr.model.operation import Operation, OperationType, ScaleDeployment
+from kcr.model.operation import Operation, OperationMember, OperationType, ScaleDeployment
 from kcr.model.request import (
     Approval,
     BlastRadius,
@@ -103,12 +104,14 @@ __all__ = [
     "KafkaClusterStatus",
     "Limits",
     "ObservedConfig",
+    "ObservedDeployment",
     "ObservedGroup",
     "ObservedPartition",
     "ObservedState",
     "ObservedTopic",
     "OffsetTarget",
     "Operation",
+    "OperationMember",
     "OperationType",
     "Ownership",
     "PartitionOffset",

@@ -127,7 +127,7 @@ class AclBinding(KubeModel):
     def key(self) -> str:
         """A stable text form, used for idempotence keys and for comparing bindings."""
         return (
-            f"{self.permission.value} {self.principal} {self.operation.value} "
-            f"{self.resource_type.value}:{self.pattern_type.value}:{self.resource_name} "
+            f"{self.permission} {self.principal} {self.operation} "
+            f"{self.resource_type}:{self.pattern_type}:{self.resource_name} "
             f"from {self.host}"
         )

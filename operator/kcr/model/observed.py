@@ -12,7 +12,7 @@ from pydantic import Field
 
 from kcr.model.acl import AclBinding
 from kcr.model.base import KubeModel
-from kcr.model.names import GroupId, TopicName
+from kcr.model.names import GroupId, KubeName, KubeNamespace, TopicName
 
 MAX_OBSERVED_PARTITIONS = 10_000
 
@@ -80,6 +80,12 @@ class ObservedGroup(KubeModel):
     )
 
 
+class ObservedDeployment(KubeModel):
+    namespace: KubeNamespace
+    name: KubeName
+    replicas: Annotated[int, Field(ge=0)]
+
+
 class ObservedState(KubeModel):
     captured_at: datetime
     brokers: Annotated[int, Field(ge=0)] = 0
@@ -89,6 +95,9 @@ class ObservedState(KubeModel):
     )
     acls: Annotated[list[AclBinding], Field(max_length=1000)] = Field(
         default_factory=list, description="Existing bindings among those the change names"
+    )
+    deployments: Annotated[list[ObservedDeployment], Field(max_length=50)] = Field(
+        default_factory=list, description="Workloads the change scales, with their replicas"
     )
     consumers_of_topics: Annotated[list[GroupId], Field(max_length=1000)] = Field(
         default_factory=list,
@@ -100,3 +109,8 @@ class ObservedState(KubeModel):
 
     def group(self, group: str) -> ObservedGroup | None:
         return next((g for g in self.consumer_groups if g.group == group), None)
+
+    def deployment(self, namespace: str, name: str) -> ObservedDeployment | None:
+        return next(
+            (d for d in self.deployments if (d.namespace, d.name) == (namespace, name)), None
+        )

@@ -26,7 +26,10 @@ from kcr.model.union import TaggedUnion
 class ScaleDeployment(KubeModel):
     namespace: KubeNamespace
     name: KubeName
-    replicas: Annotated[int, Field(ge=0, le=10_000)]
+    replicas: Annotated[int, Field(ge=0, le=10_000)] | None = Field(
+        default=None,
+        description="Target replicas; null restores the count recorded in status.snapshot",
+    )
 
 
 class OperationType(StrEnum):

@@ -145,6 +145,9 @@ class Step(MutableKubeModel):
     operation: Operation
     idempotence_key: Annotated[str, Field(min_length=1, max_length=1024)]
     irreversible: bool = False
+    undoes: Annotated[str, Field(max_length=128)] = Field(
+        default="", description="On a rollback step: the id of the forward step it reverses"
+    )
     state: StepState = StepState.PENDING
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -1,0 +1,142 @@
+"""`kcr validate` and `kcr --version` as a person runs them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kcr.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "manifests" / "examples").glob("*.yaml"))
+CLUSTER = ROOT / "manifests" / "examples" / "kafkacluster-prod.yaml"
+REQUESTS = [p for p in EXAMPLES if p != CLUSTER]
+
+
+def bad_request(tmp_path: Path, change: dict[str, object]) -> Path:
+    document = yaml.safe_load((ROOT / "manifests/examples/create-topic.yaml").read_text())
+    document["spec"]["change"] = change
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_every_change_kind_has_an_example() -> None:
+    kinds = {yaml.safe_load(p.read_text())["spec"]["change"]["type"] for p in REQUESTS}
+    assert kinds == {
+        "CreateTopic",
+        "IncreasePartitions",
+        "AlterTopicConfig",
+        "ResetConsumerGroupOffsets",
+        "AlterAcls",
+        "DeleteTopic",
+    }
+
+
+@pytest.mark.parametrize("path", REQUESTS, ids=lambda p: p.stem)
+def test_examples_validate_and_show_plan_and_rollback(path: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", str(path), "--cluster", str(CLUSTER), "--json"])
+    assert result.exit_code == 0, result.output
+    review = json.loads(result.output)
+    assert review["valid"] is True
+    assert review["plan"]["stages"], "every example plans at least one stage"
+    assert review["rollbackPlan"]["steps"] or review["irreversible"], (
+        "rollback or its absence is explained"
+    )
+    assert review["risk"] in {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {
+                "type": "CreateTopic",
+                "createTopic": {
+                    "topic": "ok",
+                    "partitions": 1,
+                    "replicationFactor": 3,
+                    "configs": {"retention.ms": "-5"},
+                },
+            },
+            "spec.change.createTopic.configs: retention.ms: must be a whole number of "
+            "milliseconds ≥ -1",
+        ),
+        (
+            {
+                "type": "CreateTopic",
+                "createTopic": {"topic": "a/b", "partitions": 1, "replicationFactor": 3},
+            },
+            "spec.change.createTopic.topic: topic name 'a/b' may only use ASCII letters",
+        ),
+        (
+            {
+                "type": "CreateTopic",
+                "createTopic": {"topic": "ok", "partitions": 0, "replicationFactor": 3},
+            },
+            "spec.change.createTopic.partitions: must be at least 1, got 0",
+        ),
+        (
+            {
+                "type": "CreateTopic",
+                "createTopic": {"topic": "ok", "partitions": 1, "replicationFactor": 3},
+                "deleteTopic": {"topic": "ok"},
+            },
+            "spec.change: type CreateTopic needs exactly the member 'createTopic' set and no other",
+        ),
+    ],
+    ids=["retention", "topic-name", "partitions", "two-members"],
+)
+def test_invalid_requests_exit_non_zero_and_name_field_and_rule(
+    tmp_path: Path, change: dict[str, object], expected: str
+) -> None:
+    result = CliRunner().invoke(cli, ["validate", str(bad_request(tmp_path, change))])
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
+def test_policy_violations_fail_validation(tmp_path: Path) -> None:
+    change = {
+        "type": "CreateTopic",
+        "createTopic": {"topic": "big", "partitions": 900, "replicationFactor": 3},
+    }
+    result = CliRunner().invoke(
+        cli, ["validate", str(bad_request(tmp_path, change)), "--cluster", str(CLUSTER)]
+    )
+    assert result.exit_code == 1
+    assert "900 is above this cluster's limit of 256" in result.output
+
+
+def test_not_yaml_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("spec: [unclosed")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "not valid YAML" in result.output
+
+
+def test_installed_command_prints_version_and_review() -> None:
+    kcr = Path(sys.executable).with_name("kcr")
+    version = subprocess.run([kcr, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("kcr, version ")
+    shown = subprocess.run(
+        [
+            kcr,
+            "validate",
+            str(ROOT / "manifests/examples/delete-topic.yaml"),
+            "--cluster",
+            str(CLUSTER),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "CRITICAL" in shown.stdout
+    assert (
+        "cannot be undone: deleting topic legacy.clickstream destroys its 48 partitions"
+        in shown.stdout
+    )

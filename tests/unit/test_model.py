@@ -1,0 +1,295 @@
+"""The model refuses what Kafka refuses, and says which field and which rule."""
+
+import pytest
+from pydantic import ValidationError
+
+from kcr.model import Change, KafkaChangeRequest, explain
+from kcr.model.names import check_topic_name, topic_name_warnings
+
+
+def errors_of(document: dict[str, object]) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        Change.model_validate(document)
+    return explain(caught.value, "spec.change")
+
+
+def create(**fields: object) -> dict[str, object]:
+    body = {"topic": "orders", "partitions": 3, "replicationFactor": 3, **fields}
+    return {"type": "CreateTopic", "createTopic": body}
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("a/b", "may only use ASCII letters"),
+        ("", "may only use"),
+        (".", "reserves '.' and '..'"),
+        ("..", "reserves '.' and '..'"),
+        ("x" * 250, "at most 249"),
+        ("ordérs", "found 'é'"),
+        ("orders events", "found ' '"),
+    ],
+    ids=["slash", "empty", "dot", "dotdot", "too-long", "non-ascii", "space"],
+)
+def test_illegal_topic_names_are_refused_with_the_rule(name: str, rule: str) -> None:
+    with pytest.raises(ValueError, match="topic name") as caught:
+        check_topic_name(name)
+    assert rule in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["orders", "a", "x" * 249, "payments.refunds-v2_eu"])
+def test_legal_topic_names_pass(name: str) -> None:
+    assert check_topic_name(name) == name
+
+
+def test_dot_and_underscore_collision_is_a_warning_not_an_error() -> None:
+    assert topic_name_warnings("orders") == []
+    assert "collides" in topic_name_warnings("payments.refunds")[0]
+    assert (
+        Change.model_validate(create(topic="payments_refunds")).member.topic == "payments_refunds"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (create(partitions=0), "spec.change.createTopic.partitions: must be at least 1, got 0"),
+        (create(partitions=10_001), "spec.change.createTopic.partitions: must be at most 10000"),
+        (
+            create(replicationFactor=0),
+            "spec.change.createTopic.replicationFactor: must be at least 1",
+        ),
+        (
+            create(configs={"retention.ms": "-5"}),
+            "spec.change.createTopic.configs: retention.ms: must be a whole number of "
+            "milliseconds ≥ -1 (-1 keeps data forever), got '-5'",
+        ),
+        (create(configs={"retention.ms": "1d"}), "retention.ms: must be a whole number"),
+        (create(configs={"cleanup.policy": "delete,shrink"}), "cleanup.policy: must be a comma"),
+        (create(configs={"min.cleanable.dirty.ratio": "1.5"}), "≤ 1, got '1.5'"),
+        (create(configs={"compression.type": "brotli"}), "compression.type: must be one of"),
+        (create(configs={"preallocate": "yes"}), "preallocate: must be 'true' or 'false'"),
+        (
+            create(configs={"retension.ms": "1"}),
+            "'retension.ms' is not a known topic configuration key",
+        ),
+        (create(topic="a/b"), "spec.change.createTopic.topic: topic name 'a/b'"),
+        (create(extra=1), "spec.change.createTopic.extra: is not a field here"),
+        (
+            {
+                "type": "DeleteTopic",
+                "deleteTopic": {"topic": "a"},
+                "createTopic": create()["createTopic"],
+            },
+            "spec.change: type DeleteTopic needs exactly the member 'deleteTopic' set and no "
+            "other (set: createTopic, deleteTopic)",
+        ),
+        (
+            {"type": "DeleteTopic"},
+            "needs exactly the member 'deleteTopic' set and no other (set: none)",
+        ),
+        (
+            {"type": "CreateTopic", "deleteTopic": {"topic": "a"}},
+            "type CreateTopic needs exactly the member 'createTopic'",
+        ),
+        ({"type": "Shrink", "deleteTopic": {"topic": "a"}}, "spec.change.type: must be one of"),
+        (
+            {"type": "IncreasePartitions", "increasePartitions": {"topic": "t", "partitions": 1}},
+            "increasePartitions.partitions: must be at least 2",
+        ),
+        (
+            {"type": "AlterTopicConfig", "alterTopicConfig": {"topics": ["t"]}},
+            "nothing to change",
+        ),
+        (
+            {
+                "type": "AlterTopicConfig",
+                "alterTopicConfig": {"topics": ["t", "t"], "set": {"retention.ms": "1"}},
+            },
+            "each topic may appear once; repeated: t",
+        ),
+        (
+            {
+                "type": "AlterTopicConfig",
+                "alterTopicConfig": {
+                    "topics": ["t"],
+                    "set": {"retention.ms": "1"},
+                    "delete": ["retention.ms"],
+                },
+            },
+            "both set and deleted: retention.ms",
+        ),
+        (
+            {
+                "type": "AlterTopicConfig",
+                "alterTopicConfig": {"topics": ["t"], "delete": ["no.such.key"]},
+            },
+            "alterTopicConfig.delete: 'no.such.key' is not a known topic configuration key",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
+)
+def test_bad_changes_name_the_field_and_the_rule(
+    document: dict[str, object], expected: str
+) -> None:
+    assert any(expected in line for line in errors_of(document)), errors_of(document)
+
+
+def test_every_bad_config_value_is_reported_in_one_run() -> None:
+    lines = errors_of(create(configs={"retention.ms": "-5", "segment.ms": "0", "foo": "x"}))
+    assert len(lines) == 1
+    for fragment in ("retention.ms", "segment.ms", "'foo'"):
+        assert fragment in lines[0]
+
+
+def test_unknown_keys_pass_when_explicitly_allowed() -> None:
+    change = Change.model_validate(
+        create(configs={"confluent.placement.constraints": "{}"}, allowUnknownKeys=True)
+    )
+    assert change.member.configs == {"confluent.placement.constraints": "{}"}
+
+
+def reset(to: dict[str, object], topics: list[str] | None = None) -> dict[str, object]:
+    return {
+        "type": "ResetConsumerGroupOffsets",
+        "resetConsumerGroupOffsets": {"group": "billing", "topics": topics or ["orders"], "to": to},
+    }
+
+
+@pytest.mark.parametrize(
+    ("to", "description"),
+    [
+        ({"earliest": True}, "earliest"),
+        ({"latest": True}, "latest"),
+        ({"timestamp": "2026-11-25T05:55:00Z"}, "timestamp 2026-11-25T05:55:00+00:00"),
+        (
+            {"offsets": [{"topic": "orders", "partition": 0, "offset": 10}]},
+            "explicit offsets for 1 partitions",
+        ),
+        ({"shiftBy": -100}, "shift by -100"),
+    ],
+    ids=["earliest", "latest", "timestamp", "offsets", "shift-by"],
+)
+def test_each_offset_target_is_accepted(to: dict[str, object], description: str) -> None:
+    assert Change.model_validate(reset(to)).member.to.describe() == description
+
+
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ({}, "choose exactly one of earliest, latest, timestamp, offsets, shiftBy (got 0)"),
+        ({"earliest": True, "shiftBy": 3}, "(got 2)"),
+        ({"earliest": False}, "earliest: Input should be True"),
+        ({"timestamp": "2026-11-25T05:55:00"}, "timestamp needs a time zone"),
+        (
+            {"offsets": [{"topic": "other", "partition": 0, "offset": 1}]},
+            "names topics not listed in topics: other",
+        ),
+        (
+            {"offsets": [{"topic": "orders", "partition": 0, "offset": -1}]},
+            "offset: must be at least 0",
+        ),
+        (
+            {
+                "offsets": [
+                    {"topic": "orders", "partition": 0, "offset": 1},
+                    {"topic": "orders", "partition": 0, "offset": 2},
+                ]
+            },
+            "each partition may appear once; repeated: orders/0",
+        ),
+    ],
+    ids=[
+        "none",
+        "two",
+        "earliest-false",
+        "naive-timestamp",
+        "foreign-topic",
+        "negative",
+        "repeated",
+    ],
+)
+def test_bad_offset_targets_are_refused(to: dict[str, object], expected: str) -> None:
+    assert any(expected in line for line in errors_of(reset(to))), errors_of(reset(to))
+
+
+def acl(**fields: object) -> dict[str, object]:
+    binding = {
+        "resourceType": "Topic",
+        "resourceName": "orders",
+        "principal": "User:bob",
+        "operation": "Read",
+        **fields,
+    }
+    return {"type": "AlterAcls", "alterAcls": {"add": [binding]}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"resourceType": "Group", "operation": "Write"},
+            "operation Write does not apply to a Group",
+        ),
+        (
+            {"resourceType": "Cluster", "operation": "Alter"},
+            "a Cluster resource is always named 'kafka-cluster'",
+        ),
+        (
+            {"resourceName": "*", "patternType": "Prefixed"},
+            "'*' matches every resource only with patternType Literal",
+        ),
+        ({"principal": "bob"}, "principal 'bob' must look like 'User:alice'"),
+        ({"principal": "User:bob; rm -rf /"}, "must look like 'User:alice'"),
+        ({"operation": "Obliterate"}, "operation: must be one of"),
+        ({"permission": "Maybe"}, "permission: must be one of"),
+        ({"patternType": "Match"}, "patternType: must be one of"),
+    ],
+    ids=[
+        "group-write",
+        "cluster-name",
+        "wildcard-prefixed",
+        "principal-type",
+        "shell",
+        "op",
+        "perm",
+        "pattern",
+    ],
+)
+def test_bad_acl_bindings_are_refused(fields: dict[str, object], expected: str) -> None:
+    assert any(expected in line for line in errors_of(acl(**fields))), errors_of(acl(**fields))
+
+
+def test_acl_change_needs_something_and_not_both_ways() -> None:
+    assert "nothing to change" in errors_of({"type": "AlterAcls", "alterAcls": {}})[0]
+    binding = acl()["alterAcls"]["add"][0]  # type: ignore[index]
+    both = {"type": "AlterAcls", "alterAcls": {"add": [binding], "remove": [binding]}}
+    assert "both added and removed" in errors_of(both)[0]
+
+
+def test_a_change_round_trips_through_its_kubernetes_spelling() -> None:
+    document = reset({"timestamp": "2026-11-25T05:55:00Z"})
+    change = Change.model_validate(document)
+    dumped = change.model_dump(mode="json", exclude_none=True)
+    assert dumped["resetConsumerGroupOffsets"]["to"] == {"timestamp": "2026-11-25T05:55:00Z"}
+    assert Change.model_validate(dumped) == change
+
+
+def test_spec_is_frozen() -> None:
+    change = Change.model_validate(create())
+    with pytest.raises(ValidationError, match="frozen"):
+        change.member.partitions = 5  # type: ignore[misc]
+
+
+def test_request_requires_requested_by_and_reason() -> None:
+    document = {
+        "apiVersion": "kcr.dev/v1alpha1",
+        "kind": "KafkaChangeRequest",
+        "metadata": {"name": "x"},
+        "spec": {"cluster": "prod", "change": create()},
+    }
+    with pytest.raises(ValidationError) as caught:
+        KafkaChangeRequest.model_validate(document)
+    lines = explain(caught.value)
+    assert "spec.requestedBy: is required" in lines
+    assert "spec.reason: is required" in lines
