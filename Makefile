@@ -36,7 +36,7 @@ test-fast: setup
 	$(BIN)/pytest tests/unit -q
 
 demo: setup
-	$(BIN)/kcr demo
+	$(BIN)/kcr validate manifests/examples/*.yaml
 
 bench: setup
 	$(BIN)/python tests/bench/run.py
