@@ -132,9 +132,9 @@ class ClusterPolicy(KubeModel):
         default_factory=lambda: ["__*", "_schemas", "_confluent*"],
         description="Glob patterns; any change touching them is CRITICAL",
     )
-    required_approvals: dict[Risk, Annotated[int, Field(ge=1, le=5)]] = Field(
-        default_factory=_default_approvals
-    )
+    required_approvals: Annotated[
+        dict[Risk, Annotated[int, Field(ge=1, le=5)]], Field(max_length=len(Risk))
+    ] = Field(default_factory=_default_approvals)
     change_windows: Annotated[list[ChangeWindow], Field(max_length=20)] = Field(
         default_factory=list, description="Empty means changes may start at any time"
     )
@@ -161,8 +161,8 @@ class KafkaClusterSpec(KubeModel):
 
 
 class KafkaClusterStatus(MutableKubeModel):
-    conditions: list[Condition] = Field(default_factory=list)
-    cluster_id: str | None = None
+    conditions: Annotated[list[Condition], Field(max_length=20)] = Field(default_factory=list)
+    cluster_id: Annotated[str, Field(max_length=256)] | None = None
     brokers: int | None = None
     observed_generation: int | None = None
 

@@ -12,6 +12,11 @@ from pydantic import AfterValidator, Field
 
 TOPIC_NAME_MAX_LENGTH = 249
 TOPIC_NAME_PATTERN = r"^[a-zA-Z0-9._-]+$"
+# The same charset without '.' and '..', spelled without look-ahead for the API server's
+# RE2 engine, so the CRD schema refuses the reserved names too.
+TOPIC_NAME_SCHEMA_PATTERN = (
+    r"^([a-zA-Z0-9_-][a-zA-Z0-9._-]*|\.[a-zA-Z0-9_-][a-zA-Z0-9._-]*|\.\.[a-zA-Z0-9._-]+)$"
+)
 GROUP_ID_MAX_LENGTH = 255
 GROUP_ID_PATTERN = r"^[a-zA-Z0-9._:-]+$"
 PRINCIPAL_PATTERN = r"^[A-Za-z][A-Za-z0-9]*:[^\s,;|&$`<>\\]+$"
@@ -106,7 +111,7 @@ TopicName = Annotated[
     Field(
         description="Kafka topic name: [a-zA-Z0-9._-], at most 249 characters, not '.' or '..'",
         json_schema_extra={
-            "pattern": TOPIC_NAME_PATTERN,
+            "pattern": TOPIC_NAME_SCHEMA_PATTERN,
             "minLength": 1,
             "maxLength": TOPIC_NAME_MAX_LENGTH,
         },

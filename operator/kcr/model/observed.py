@@ -29,7 +29,9 @@ class ConfigSource(StrEnum):
 
 
 class ObservedConfig(KubeModel):
-    value: str | None = Field(default=None, description="Effective value; null when sensitive")
+    value: Annotated[str, Field(max_length=4096)] | None = Field(
+        default=None, description="Effective value; null when sensitive"
+    )
     source: ConfigSource = ConfigSource.UNKNOWN
 
 
@@ -38,7 +40,7 @@ class ObservedTopic(KubeModel):
     exists: bool = True
     partitions: Annotated[int, Field(ge=0, le=MAX_OBSERVED_PARTITIONS)] = 0
     replication_factor: Annotated[int, Field(ge=0, le=32767)] = 0
-    configs: dict[str, ObservedConfig] = Field(
+    configs: Annotated[dict[str, ObservedConfig], Field(max_length=100)] = Field(
         default_factory=dict,
         description="Effective values of the keys the change touches (and retention)",
     )

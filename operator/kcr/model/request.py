@@ -17,6 +17,15 @@ from kcr.model.risk import Risk
 
 HISTORY_LIMIT = 50
 MAX_EVIDENCE = 50
+# Bounds the API server needs to estimate the cost of the CEL rules on every step:
+# a plan has at most one stage per topic and at most ``batchSize`` (≤ 100) steps a stage.
+MAX_STAGES = 100
+MAX_STEPS_PER_STAGE = 100
+MAX_ROLLBACK_STEPS = 200
+MAX_BLAST_RADIUS_ITEMS = 1000
+MAX_CONDITIONS = 20
+MAX_APPROVALS = 50
+HASH_MAX_LENGTH = 128
 
 
 class Channel(StrEnum):
@@ -124,10 +133,16 @@ TERMINAL_PHASES = frozenset(
 
 
 class BlastRadius(KubeModel):
-    topics: list[TopicName] = Field(default_factory=list)
+    topics: Annotated[list[TopicName], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
+        default_factory=list
+    )
     partitions: Annotated[int, Field(ge=0)] = 0
-    consumer_groups: list[GroupId] = Field(default_factory=list)
-    principals: list[Principal] = Field(default_factory=list)
+    consumer_groups: Annotated[list[GroupId], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
+        default_factory=list
+    )
+    principals: Annotated[list[Principal], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
+        default_factory=list
+    )
 
 
 class StepState(StrEnum):
@@ -156,50 +171,71 @@ class Step(MutableKubeModel):
 
 class Stage(MutableKubeModel):
     name: Annotated[str, Field(min_length=1, max_length=63)]
-    steps: list[Step]
+    steps: Annotated[list[Step], Field(max_length=MAX_STEPS_PER_STAGE)]
     gate_state: StepState = StepState.PENDING
     gate_result: Annotated[str, Field(max_length=4096)] = ""
+    bake_started_at: datetime | None = Field(
+        default=None, description="When the stage's steps were done and its bake time began"
+    )
+    lag_baseline: Annotated[dict[str, int], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
+        default_factory=dict,
+        description="Total lag of each affected consumer group when the bake began",
+    )
 
 
 class Plan(MutableKubeModel):
-    stages: list[Stage] = Field(default_factory=list)
-    hash: str = Field(default="", description="sha256 of the stages and steps, without state")
+    stages: Annotated[list[Stage], Field(max_length=MAX_STAGES)] = Field(default_factory=list)
+    hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)] = Field(
+        default="", description="sha256 of the stages and steps, without state"
+    )
 
 
 class RollbackPlan(MutableKubeModel):
     reversible: bool
-    steps: list[Step] = Field(default_factory=list)
-    irreversible_reasons: list[str] = Field(
-        default_factory=list, description="What cannot be undone, in plain words"
-    )
+    steps: Annotated[list[Step], Field(max_length=MAX_ROLLBACK_STEPS)] = Field(default_factory=list)
+    irreversible_reasons: Annotated[
+        list[Annotated[str, Field(max_length=1024)]], Field(max_length=MAX_ROLLBACK_STEPS)
+    ] = Field(default_factory=list, description="What cannot be undone, in plain words")
+
+
+class HealthBaseline(KubeModel):
+    """Cluster health read with the snapshot: the gates compare against it, not against zero."""
+
+    captured_at: datetime
+    under_replicated_partitions: Annotated[int, Field(ge=0)] | None = None
 
 
 class Approval(KubeModel):
     user: Annotated[str, Field(min_length=1, max_length=256)]
     at: datetime
-    spec_hash: str
-    plan_hash: str
+    spec_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
+    plan_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
 
 
 class HistoryEntry(KubeModel):
     at: datetime
     phase: Phase
-    reason: str
+    reason: Annotated[str, Field(max_length=1024)]
     message: Annotated[str, Field(max_length=4096)] = ""
 
 
 class KafkaChangeRequestStatus(MutableKubeModel):
     phase: Phase = Phase.PENDING
-    conditions: list[Condition] = Field(default_factory=list)
+    conditions: Annotated[list[Condition], Field(max_length=MAX_CONDITIONS)] = Field(
+        default_factory=list
+    )
     observed_generation: int | None = None
     risk: Risk | None = None
     irreversible: bool = False
     blast_radius: BlastRadius | None = None
-    spec_hash: str | None = None
+    spec_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)] | None = None
     plan: Plan | None = None
     snapshot: ObservedState | None = None
+    baseline: HealthBaseline | None = None
     rollback_plan: RollbackPlan | None = None
-    approvals: list[Approval] = Field(default_factory=list)
+    approvals: Annotated[list[Approval], Field(max_length=MAX_APPROVALS)] = Field(
+        default_factory=list
+    )
     approved_by: Annotated[str, Field(max_length=1024)] = Field(
         default="", description="Comma list of accepted approvers, for the printer column"
     )
@@ -207,8 +243,12 @@ class KafkaChangeRequestStatus(MutableKubeModel):
         default_factory=list
     )
     message: Annotated[str, Field(max_length=32768)] = ""
-    change_type: str = Field(default="", description="Copy of spec.change.type for kubectl")
-    target: str = Field(default="", description="One-line target for kubectl")
+    change_type: Annotated[str, Field(max_length=64)] = Field(
+        default="", description="Copy of spec.change.type for kubectl"
+    )
+    target: Annotated[str, Field(max_length=1024)] = Field(
+        default="", description="One-line target for kubectl"
+    )
 
 
 def append_history(history: list[HistoryEntry], entry: HistoryEntry) -> list[HistoryEntry]:

@@ -28,8 +28,14 @@ class ApprovalVerdict:
 
 
 def same_person(user: str, principal: str) -> bool:
-    """``alice`` approving a request by ``User:alice`` is the requester approving."""
-    return user.strip().lower() == principal.split(":", 1)[-1].strip().lower()
+    """``alice`` approving a request by ``User:alice`` is the requester approving.
+
+    So is ``oidc:alice`` approving a request by ``oidc:alice``: Kubernetes user names may
+    hold colons themselves, so the whole principal counts as well as the part after one.
+    """
+    name = user.strip().lower()
+    whole = principal.strip().lower()
+    return name in {whole, whole.split(":", 1)[-1].strip()}
 
 
 def parse_approvers(annotation: str | None) -> list[str]:
