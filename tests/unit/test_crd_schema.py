@@ -95,7 +95,9 @@ def test_names_scope_and_version() -> None:
         assert spec["group"] == "kcr.dev"
         assert spec["scope"] == "Namespaced"
         assert spec["names"]["shortNames"] == expected[kind]
-        assert spec["names"]["categories"] == ["kcr"]
+        assert spec["names"]["categories"] == ["kafkaops"]
+        # a category equal to a short name makes `kubectl get kcr NAME` ambiguous
+        assert not set(spec["names"]["categories"]) & set(spec["names"]["shortNames"])
         (version,) = spec["versions"]
         assert (version["name"], version["served"], version["storage"]) == (VERSION, True, True)
         assert version["subresources"] == {"status": {}}
