@@ -1,0 +1,90 @@
+"""The only door to Kafka: the port, its read model, typed errors, the adapter and a fake.
+
+Importing this package does not load confluent-kafka; :func:`open_kafka` does.
+"""
+
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.credentials import Credentials, file_secret_reader, resolve_credentials
+from kcr.kafka.errors import (
+    AuthorizationError,
+    ConflictError,
+    GroupNotEmptyError,
+    InvalidRequestError,
+    KafkaPortError,
+    KafkaTimeoutError,
+    NotFoundError,
+    UnavailableError,
+    UnsupportedByBrokerError,
+)
+from kcr.kafka.port import KafkaPort
+from kcr.kafka.readmodel import (
+    AclFilter,
+    AclPatternFilter,
+    Broker,
+    Capabilities,
+    ClusterOverview,
+    CommittedOffset,
+    ConfigEntry,
+    GroupDescription,
+    GroupLag,
+    GroupListing,
+    GroupMember,
+    GroupOffsets,
+    HotPartition,
+    HotPartitionRule,
+    LagReport,
+    PartitionInfo,
+    PartitionLag,
+    PartitionOffsets,
+    TopicConfigs,
+    TopicInfo,
+    TopicLag,
+    TopicPartition,
+)
+from kcr.kafka.results import ApplyOutcome, ApplyResult, Measurement, ProbeKind, ProbeVerdict
+from kcr.kafka.settings import ClientSettings
+
+__all__ = [
+    "AclFilter",
+    "AclPatternFilter",
+    "ApplyOutcome",
+    "ApplyResult",
+    "AuthorizationError",
+    "Broker",
+    "Capabilities",
+    "ClientSettings",
+    "ClusterOverview",
+    "CommittedOffset",
+    "ConfigEntry",
+    "ConflictError",
+    "Credentials",
+    "GroupDescription",
+    "GroupLag",
+    "GroupListing",
+    "GroupMember",
+    "GroupNotEmptyError",
+    "GroupOffsets",
+    "HotPartition",
+    "HotPartitionRule",
+    "InvalidRequestError",
+    "KafkaPort",
+    "KafkaPortError",
+    "KafkaTimeoutError",
+    "LagReport",
+    "Measurement",
+    "NotFoundError",
+    "PartitionInfo",
+    "PartitionLag",
+    "PartitionOffsets",
+    "ProbeKind",
+    "ProbeVerdict",
+    "TopicConfigs",
+    "TopicInfo",
+    "TopicLag",
+    "TopicPartition",
+    "UnavailableError",
+    "UnsupportedByBrokerError",
+    "file_secret_reader",
+    "open_kafka",
+    "resolve_credentials",
+]

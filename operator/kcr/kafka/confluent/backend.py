@@ -1,0 +1,348 @@
+"""The port's primitives over librdkafka's AdminClient: futures awaited under a deadline."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from typing import Any
+
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    KafkaException,
+    TopicCollection,
+)
+from confluent_kafka import TopicPartition as ConfluentPartition
+from confluent_kafka.admin._config import AlterConfigOpType, ConfigResource
+from confluent_kafka.admin._config import ConfigEntry as ConfluentEntry
+from confluent_kafka.admin._listoffsets import OffsetSpec
+from confluent_kafka.admin._resource import ResourceType
+from confluent_kafka.cimpl import NewPartitions, NewTopic
+from pydantic import TypeAdapter
+
+from kcr.kafka.apiversions import capabilities_from, fetch_api_versions
+from kcr.kafka.backend import ClusterMetadata
+from kcr.kafka.confluent import convert
+from kcr.kafka.confluent.calls import AdminCalls
+from kcr.kafka.errors import (
+    ConflictError,
+    GroupNotEmptyError,
+    NotFoundError,
+    UnavailableError,
+    UnsupportedByBrokerError,
+)
+from kcr.kafka.lag import without_gc_pauses
+from kcr.kafka.readmodel import (
+    AclFilter,
+    Broker,
+    Capabilities,
+    CommittedOffset,
+    GroupDescription,
+    GroupListing,
+    GroupOffsets,
+    PartitionOffsets,
+    TopicConfigs,
+    TopicInfo,
+    TopicPartition,
+)
+from kcr.kafka.service import utc_now
+from kcr.kafka.settings import ClientSettings
+from kcr.kafka.writes import exact_filter
+from kcr.model import AclBinding, GroupState, PartitionOffset
+
+_COMMITTED_ROWS = TypeAdapter(list[CommittedOffset])  # one validation call per group
+ProbeVersions = Callable[[], Awaitable[Capabilities]]
+_GROUP_ACTIVE = {"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"}
+
+
+class ConfluentBackend(AdminCalls):
+    def __init__(
+        self, config: dict[str, Any], settings: ClientSettings, probe_versions: ProbeVersions
+    ) -> None:
+        super().__init__(config, settings)
+        self._probe_versions = probe_versions
+        self._capabilities: Capabilities | None = None
+
+    async def capabilities(self) -> Capabilities:
+        if self._capabilities is None:
+            self._capabilities = await self._probe_versions()
+        return self._capabilities
+
+    async def _require(self, feature: str, api: str) -> None:
+        found = await self.capabilities()
+        if not getattr(found, feature):
+            reason = found.reasons.get(convert_feature(feature), "")
+            raise UnsupportedByBrokerError(
+                f"{api} is not available on this cluster: {reason}; kcr did not send it",
+                feature=convert_feature(feature),
+            )
+
+    # --- metadata ---------------------------------------------------------------------------
+
+    async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
+        cluster = self._await(
+            self.admin.describe_cluster(**self._timeout_kwargs), "describe the cluster"
+        )
+        if topics is None:
+            described, listed = await asyncio.gather(
+                cluster,
+                self._blocking(
+                    "list topics",
+                    lambda: self.admin.list_topics(timeout=self._settings.request_timeout),
+                ),
+            )
+            found = [
+                convert.topic_from_metadata(t)
+                for t in listed.topics.values()
+                if t.error is None or t.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART
+            ]
+        elif topics:
+            described, by_name = await asyncio.gather(cluster, self._describe_topics(topics))
+            found = [by_name[name] for name in topics if name in by_name]
+        else:
+            described, found = await cluster, []
+        return ClusterMetadata(
+            cluster_id=described.cluster_id,
+            controller_id=convert.node_id(described.controller),
+            brokers=[
+                Broker(id=n.id, host=n.host, port=n.port, rack=n.rack or None)
+                for n in described.nodes
+            ],
+            topics=found,
+        )
+
+    async def _describe_topics(self, topics: list[str]) -> dict[str, TopicInfo]:
+        futures = self.admin.describe_topics(TopicCollection(topics), **self._timeout_kwargs)
+
+        async def one(name: str) -> TopicInfo | None:
+            try:
+                description = await self._await(
+                    futures[name], f"describe topic {name}", resource="topic", name=name
+                )
+            except NotFoundError:
+                return None
+            return convert.topic_from_description(description)
+
+        found = await asyncio.gather(*(one(name) for name in futures))
+        return {t.name: t for t in found if t is not None}
+
+    async def topic_configs(self, topics: list[str]) -> list[TopicConfigs]:
+        resources = [ConfigResource(ResourceType.TOPIC, name) for name in topics]
+        futures = self.admin.describe_configs(resources, **self._timeout_kwargs)
+        results = await self._await_all(
+            futures, lambda r: f"describe the configuration of topic {r.name}", "topic"
+        )
+        return [convert.topic_configs(r.name, entries) for r, entries in results.items()]
+
+    # --- groups -------------------------------------------------------------------------------
+
+    async def list_groups(self) -> list[GroupListing]:
+        result = await self._await(
+            self.admin.list_consumer_groups(**self._timeout_kwargs), "list consumer groups"
+        )
+        if result.errors and not result.valid:
+            raise self._failure(result.errors[0], "list consumer groups", "cluster", "")
+        return [
+            GroupListing(
+                group=g.group_id,
+                state=convert.GROUP_STATES.get(g.state, GroupState.UNKNOWN),
+                simple=bool(g.is_simple_consumer_group),
+            )
+            for g in result.valid
+        ]
+
+    async def describe_groups(self, groups: list[str]) -> list[GroupDescription]:
+        futures = self.admin.describe_consumer_groups(groups, **self._timeout_kwargs)
+        await self._settle(list(futures.values()), "describe consumer groups")
+        now = utc_now()
+        result = []
+        for name in groups:
+            action = f"describe consumer group {name}"
+            try:
+                found = self._result(futures[name], action, "group", name)
+            except NotFoundError:
+                result.append(
+                    GroupDescription(
+                        group=name, exists=False, state=GroupState.DEAD, observed_at=now
+                    )
+                )
+                continue
+            result.append(convert.group_from_description(found, now))
+        return result
+
+    async def committed(
+        self, groups: list[str], partitions: list[TopicPartition] | None = None
+    ) -> list[GroupOffsets]:
+        """One OffsetFetch per group (librdkafka takes one group per call), all sent at once."""
+        wanted = (
+            [ConfluentPartition(p.topic, p.partition) for p in partitions]
+            if partitions is not None
+            else None
+        )
+        futures = {
+            group: self.admin.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group, wanted)], **self._timeout_kwargs
+            )[group]
+            for group in groups
+        }
+        await self._settle(list(futures.values()), "fetch committed offsets")
+        with without_gc_pauses():
+            return [
+                self._group_offsets(group, future, keep_empty=partitions is not None)
+                for group, future in futures.items()
+            ]
+
+    def _group_offsets(
+        self, group: str, future: "Future[Any]", *, keep_empty: bool
+    ) -> GroupOffsets:
+        action = f"fetch committed offsets of group {group}"
+        result = self._result(future, action, "group", group)
+        rows = []
+        for tp in result.topic_partitions or []:
+            if tp.error is not None and tp.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise self._failure(KafkaException(tp.error), action, "group", group)
+            offset = None if tp.offset < 0 else int(tp.offset)
+            if offset is not None or keep_empty:
+                rows.append({"topic": tp.topic, "partition": tp.partition, "offset": offset})
+        return GroupOffsets(group=group, offsets=_COMMITTED_ROWS.validate_python(rows))
+
+    # --- offsets in the log ---------------------------------------------------------------------
+
+    async def _list_offsets(
+        self, partitions: list[TopicPartition], spec: Any, what: str
+    ) -> dict[tuple[str, int], int]:
+        request = {ConfluentPartition(p.topic, p.partition): spec for p in partitions}
+        futures = self.admin.list_offsets(request, **self._timeout_kwargs)
+        results = await self._await_all(
+            futures, lambda tp: f"list {what} offset of {tp.topic}/{tp.partition}", "partition"
+        )
+        return {(tp.topic, tp.partition): int(info.offset) for tp, info in results.items()}
+
+    async def log_offsets(self, partitions: list[TopicPartition]) -> list[PartitionOffsets]:
+        """Two ListOffsets rounds (earliest, latest), each one request per leader."""
+        first = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
+        last = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+        earliest, latest = await asyncio.gather(
+            self._list_offsets(partitions, first, "earliest"),
+            self._list_offsets(partitions, last, "latest"),
+        )
+        return [
+            PartitionOffsets(
+                topic=p.topic,
+                partition=p.partition,
+                earliest=earliest[(p.topic, p.partition)],
+                latest=latest[(p.topic, p.partition)],
+            )
+            for p in partitions
+        ]
+
+    async def offsets_for_timestamp(
+        self, partitions: list[TopicPartition], timestamp_ms: int
+    ) -> dict[TopicPartition, int | None]:
+        found = await self._list_offsets(
+            partitions, OffsetSpec.for_timestamp(timestamp_ms), "timestamp"
+        )
+        return {
+            p: (None if found[(p.topic, p.partition)] < 0 else found[(p.topic, p.partition)])
+            for p in partitions
+        }
+
+    # --- ACLs -------------------------------------------------------------------------------------
+
+    async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
+        await self._require("acls", "DescribeAcls")
+        future = self.admin.describe_acls(
+            convert.to_confluent_filter(acl_filter), **self._timeout_kwargs
+        )
+        found = await self._await(future, "describe ACLs")
+        return [b for b in (convert.from_confluent_binding(x) for x in found) if b is not None]
+
+    async def create_acls(self, bindings: list[AclBinding]) -> None:
+        await self._require("acls", "CreateAcls")
+        futures = self.admin.create_acls(
+            [convert.to_confluent_binding(b) for b in bindings], **self._timeout_kwargs
+        )
+        await self._await_all(futures, lambda b: f"create ACL {b}")
+
+    async def delete_acls(self, bindings: list[AclBinding]) -> None:
+        await self._require("acls", "DeleteAcls")
+        filters = [convert.to_confluent_filter(exact_filter(b)) for b in bindings]
+        futures = self.admin.delete_acls(filters, **self._timeout_kwargs)
+        await self._await_all(futures, lambda f: f"delete ACL {f}")
+
+    # --- topic writes ------------------------------------------------------------------------
+
+    async def create_topic(
+        self, topic: str, partitions: int, replication_factor: int, configs: dict[str, str]
+    ) -> None:
+        new = NewTopic(
+            topic,
+            num_partitions=partitions,
+            replication_factor=replication_factor,
+            config=configs,
+        )
+        futures = self.admin.create_topics([new], **self._operation_kwargs)
+        await self._await(futures[topic], f"create topic {topic}", resource="topic", name=topic)
+
+    async def create_partitions(self, topic: str, total: int) -> None:
+        await self._require("create_partitions", "CreatePartitions")
+        futures = self.admin.create_partitions(
+            [NewPartitions(topic, total)], **self._operation_kwargs
+        )
+        await self._await(
+            futures[topic], f"increase partitions of {topic}", resource="topic", name=topic
+        )
+
+    async def alter_topic_config(self, topic: str, set_: dict[str, str], delete: list[str]) -> None:
+        entries = [
+            ConfluentEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+            for k, v in set_.items()
+        ] + [
+            ConfluentEntry(k, None, incremental_operation=AlterConfigOpType.DELETE) for k in delete
+        ]
+        resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+        futures = self.admin.incremental_alter_configs([resource], **self._timeout_kwargs)
+        await self._await_all(
+            futures, lambda _: f"alter the configuration of topic {topic}", "topic"
+        )
+
+    async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
+        partitions = [ConfluentPartition(o.topic, o.partition, o.offset) for o in offsets]
+        futures = self.admin.alter_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group, partitions)], **self._timeout_kwargs
+        )
+        action = f"commit offsets for group {group}"
+        try:
+            result = await self._await(futures[group], action, resource="group", name=group)
+            for tp in result.topic_partitions or []:
+                if tp.error is not None:
+                    raise self._failure(KafkaException(tp.error), action, "partition", tp.topic)
+        except ConflictError as error:
+            if error.code in _GROUP_ACTIVE:
+                raise GroupNotEmptyError(
+                    f"{error.message}; group {group} has active members, stop them first",
+                    group=group,
+                    members=None,
+                    code=error.code or "",
+                ) from None
+            raise
+
+    async def delete_topic(self, topic: str) -> None:
+        futures = self.admin.delete_topics([topic], **self._operation_kwargs)
+        await self._await(futures[topic], f"delete topic {topic}", resource="topic", name=topic)
+
+
+def convert_feature(feature: str) -> str:
+    return "createPartitions" if feature == "create_partitions" else feature
+
+
+async def probe_capabilities(
+    servers: list[tuple[str, int]], tls: Any, timeout: float
+) -> Capabilities:
+    """Ask the bootstrap servers in turn; the first answer counts."""
+    failures = []
+    for host, port in servers:
+        try:
+            return capabilities_from(await fetch_api_versions(host, port, tls=tls, timeout=timeout))
+        except UnavailableError as error:
+            failures.append(str(error))
+    raise UnavailableError("no bootstrap server answered ApiVersions: " + "; ".join(failures))

@@ -1,0 +1,166 @@
+"""Awaiting librdkafka: its futures under one deadline, its errors as the port's errors."""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Collection, Hashable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+
+from kcr.kafka.confluent.errors import kafka_error_of, translate
+from kcr.kafka.errors import (
+    AuthorizationError,
+    KafkaPortError,
+    KafkaTimeoutError,
+    UnavailableError,
+)
+from kcr.kafka.settings import ClientSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+_UNREACHABLE = {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT}
+_LOGIN_FAILED = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError._SSL}
+
+
+class AdminCalls:
+    """One AdminClient; every call through it is bounded by ``settings.deadline``."""
+
+    def __init__(self, config: dict[str, Any], settings: ClientSettings) -> None:
+        self._settings = settings
+        self._last_error: KafkaError | None = None
+        full: dict[str, Any] = {**config, "error_cb": self._remember}
+        self._admin: AdminClient | None = AdminClient(full)
+
+    def _remember(self, error: KafkaError) -> None:
+        """librdkafka reports connection and login failures here, not on the call."""
+        self._last_error = error
+        log.debug("kafka client error: %s", error)
+
+    @property
+    def admin(self) -> AdminClient:
+        if self._admin is None:
+            raise UnavailableError("the Kafka client is closed")
+        return self._admin
+
+    # --- awaiting librdkafka ---------------------------------------------------------------
+
+    def _failure(self, error: BaseException, action: str, resource: str, name: str) -> Exception:
+        found = kafka_error_of(error)
+        if found is None:
+            return error if isinstance(error, Exception) else RuntimeError(str(error))
+        if found.code() in {KafkaError._TIMED_OUT, KafkaError._TRANSPORT}:
+            return self._timeout(action, found)
+        return translate(found, action, resource=resource, name=name)
+
+    def _timeout(self, action: str, cause: KafkaError | None = None) -> KafkaPortError:
+        """A call that ran out of time: say why, if librdkafka told us about a login failure."""
+        self._serve_callbacks()
+        last = self._last_error
+        if last is not None and last.code() in _LOGIN_FAILED:
+            return AuthorizationError(
+                f"{action}: the cluster refused kcr's credentials ({last.str()})",
+                code=last.name(),
+            )
+        if last is not None and last.code() in {
+            KafkaError._ALL_BROKERS_DOWN,
+            KafkaError._TRANSPORT,
+        }:
+            return UnavailableError(
+                f"{action}: no broker is reachable ({last.str()})", code=last.name()
+            )
+        said = f" ({cause.str()})" if cause is not None else ""
+        return KafkaTimeoutError(
+            f"{action}: no answer within {self._settings.request_timeout:.0f}s{said}",
+            code=cause.name() if cause is not None else None,
+        )
+
+    async def _settle(self, futures: "Collection[Future[Any]]", action: str) -> None:
+        """Wait for every future with one wake-up of the event loop, under the deadline.
+
+        Thousands of per-partition futures (ListOffsets) would otherwise cost a task and a
+        thread-safe callback each; here the last one to finish wakes the loop once.
+        """
+        loop = asyncio.get_running_loop()
+        finished = loop.create_future()
+        remaining = len(futures)
+        lock = threading.Lock()
+
+        def wake(_: "Future[Any]") -> None:
+            nonlocal remaining
+            with lock:
+                remaining -= 1
+                last = remaining == 0
+            if last:
+                loop.call_soon_threadsafe(_resolve, finished)
+
+        if not futures:
+            return
+        for future in futures:
+            future.add_done_callback(wake)
+        try:
+            async with asyncio.timeout(self._settings.deadline):
+                await finished
+        except TimeoutError:
+            for future in futures:
+                future.cancel()
+            raise self._timeout(action) from None
+        finally:
+            self._serve_callbacks()
+
+    def _result(
+        self, future: "Future[T]", action: str, resource: str = "resource", name: str = ""
+    ) -> T:
+        """The result of a finished future, librdkafka's error translated."""
+        try:
+            return future.result(timeout=0)
+        except KafkaException as error:
+            raise self._failure(error, action, resource, name) from None
+
+    async def _await(
+        self, future: "Future[T]", action: str, *, resource: str = "resource", name: str = ""
+    ) -> T:
+        await self._settle([future], action)
+        return self._result(future, action, resource, name)
+
+    def _serve_callbacks(self) -> None:
+        """Deliver librdkafka's queued logs, errors and statistics (never blocks)."""
+        if self._admin is not None:
+            self._admin.poll(0)
+
+    async def _await_all(
+        self, futures: dict[K, "Future[T]"], action: Callable[[K], str], resource: str = "resource"
+    ) -> dict[K, T]:
+        first = next(iter(futures), None)
+        await self._settle(list(futures.values()), action(first) if first is not None else "")
+        return {k: self._result(f, action(k), resource, str(k)) for k, f in futures.items()}
+
+    async def _blocking(self, action: str, call: Callable[[], T]) -> T:
+        try:
+            async with asyncio.timeout(self._settings.deadline):
+                return await asyncio.to_thread(call)
+        except TimeoutError:
+            raise self._timeout(action) from None
+        except KafkaException as error:
+            raise self._failure(error, action, "cluster", "") from None
+
+    @property
+    def _timeout_kwargs(self) -> dict[str, float]:
+        return {"request_timeout": self._settings.request_timeout}
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def _operation_kwargs(self) -> dict[str, float]:
+        return {**self._timeout_kwargs, "operation_timeout": self._settings.operation_timeout}
+
+    async def close(self) -> None:
+        self._admin = None
+
+
+def _resolve(finished: "asyncio.Future[None]") -> None:
+    if not finished.done():
+        finished.set_result(None)

@@ -1,0 +1,173 @@
+"""Health verdicts from read-model values: pure, each with the numbers it rests on."""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from kcr.kafka.readmodel import GroupDescription, LagReport, TopicConfigs, TopicInfo
+from kcr.kafka.results import Measurement, ProbeKind, ProbeVerdict
+from kcr.model import GroupState
+
+DEFAULT_MIN_INSYNC = 1
+MAX_NAMED = 5
+
+
+def _named(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_NAMED])
+    return shown + (f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
+
+
+def _scope(topics: list[TopicInfo], whole_cluster: bool) -> str:
+    return "the cluster" if whole_cluster else f"{len(topics)} topic(s)"
+
+
+def offline_verdict(topics: list[TopicInfo], now: datetime, *, whole_cluster: bool) -> ProbeVerdict:
+    offline = [f"{t.name}/{p.partition}" for t in topics for p in t.partitions if p.offline]
+    measurement = Measurement(
+        subject="offlinePartitions", value=len(offline), limit=0, passed=not offline
+    )
+    message = (
+        f"no offline partitions in {_scope(topics, whole_cluster)}"
+        if not offline
+        else f"{len(offline)} partition(s) have no leader: {_named(offline)}"
+    )
+    return ProbeVerdict(
+        probe=ProbeKind.OFFLINE_PARTITIONS,
+        passed=not offline,
+        message=message,
+        observed_at=now,
+        measurements=[measurement],
+    )
+
+
+def under_replicated_verdict(
+    topics: list[TopicInfo], baseline: int | None, now: datetime, *, whole_cluster: bool
+) -> ProbeVerdict:
+    urp = [f"{t.name}/{p.partition}" for t in topics for p in t.partitions if p.under_replicated]
+    limit = baseline or 0
+    passed = len(urp) <= limit
+    measurement = Measurement(
+        subject="underReplicatedPartitions", value=len(urp), limit=limit, passed=passed
+    )
+    if passed:
+        message = (
+            f"{len(urp)} under-replicated partition(s) in {_scope(topics, whole_cluster)}, "
+            f"not above {limit}"
+        )
+    else:
+        message = (
+            f"{len(urp)} under-replicated partition(s), above the limit of {limit}: {_named(urp)}"
+        )
+    return ProbeVerdict(
+        probe=ProbeKind.UNDER_REPLICATED,
+        passed=passed,
+        message=message,
+        observed_at=now,
+        measurements=[measurement],
+    )
+
+
+def min_insync_verdict(
+    topics: list[TopicInfo], configs: Mapping[str, TopicConfigs], now: datetime
+) -> ProbeVerdict:
+    """Per topic: the smallest ISR of any partition against min.insync.replicas."""
+    measurements = []
+    short = []
+    for topic in topics:
+        found = configs.get(topic.name)
+        raw = found.value("min.insync.replicas") if found else None
+        limit = int(raw) if raw is not None and raw.isdigit() else DEFAULT_MIN_INSYNC
+        smallest = min((len(p.isr) for p in topic.partitions), default=0)
+        passed = smallest >= limit
+        measurements.append(
+            Measurement(subject=topic.name, value=smallest, limit=limit, passed=passed)
+        )
+        if not passed:
+            short += [
+                f"{topic.name}/{p.partition} (ISR {len(p.isr)} < {limit})"
+                for p in topic.partitions
+                if len(p.isr) < limit
+            ]
+    passed = not short
+    message = (
+        f"every partition of {len(topics)} topic(s) has at least min.insync.replicas in sync"
+        if passed
+        else f"{len(short)} partition(s) below min.insync.replicas: {_named(short)}"
+    )
+    return ProbeVerdict(
+        probe=ProbeKind.MIN_INSYNC,
+        passed=passed,
+        message=message,
+        observed_at=now,
+        measurements=measurements,
+    )
+
+
+def group_state_verdict(
+    groups: list[GroupDescription],
+    allowed: tuple[GroupState, ...],
+    max_members: int | None,
+    now: datetime,
+) -> ProbeVerdict:
+    measurements = []
+    problems = []
+    for group in groups:
+        members = len(group.members)
+        state_ok = group.state in allowed
+        members_ok = max_members is None or members <= max_members
+        measurements.append(
+            Measurement(
+                subject=group.group,
+                value=members,
+                limit=max_members,
+                passed=state_ok and members_ok,
+            )
+        )
+        if not state_ok:
+            problems.append(f"{group.group} is {group.state.value}")
+        elif not members_ok:
+            problems.append(f"{group.group} has {members} member(s), more than {max_members}")
+    wanted = "/".join(s.value for s in allowed)
+    message = (
+        f"{len(groups)} group(s) {wanted}"
+        + (f" with at most {max_members} member(s)" if max_members is not None else "")
+        if not problems
+        else "; ".join(problems)
+    )
+    return ProbeVerdict(
+        probe=ProbeKind.GROUP_STATE,
+        passed=not problems,
+        message=message,
+        observed_at=now,
+        measurements=measurements,
+    )
+
+
+def lag_verdict(
+    report: LagReport,
+    groups: list[str],
+    baseline: Mapping[str, int] | None,
+    max_growth: int | None,
+) -> ProbeVerdict:
+    measurements = []
+    grown = []
+    for name in groups:
+        found = report.group(name)
+        total = found.total_lag if found else 0
+        before = baseline.get(name) if baseline is not None else None
+        limit = before + max_growth if before is not None and max_growth is not None else None
+        passed = limit is None or total <= limit
+        measurements.append(Measurement(subject=name, value=total, limit=limit, passed=passed))
+        if not passed:
+            grown.append(f"{name} lag {total}, was {before}, allowed growth {max_growth}")
+    message = (
+        "lag of " + ", ".join(f"{m.subject}={m.value}" for m in measurements[:MAX_NAMED])
+        if not grown
+        else "lag grew too much: " + "; ".join(grown[:MAX_NAMED])
+    )
+    return ProbeVerdict(
+        probe=ProbeKind.LAG,
+        passed=not grown,
+        message=message,
+        observed_at=report.observed_at,
+        measurements=measurements,
+    )

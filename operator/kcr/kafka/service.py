@@ -1,0 +1,276 @@
+"""The port implemented once over any backend: reads, lag, writes, snapshots, probes."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from kcr.kafka import probes, snapshot, writes
+from kcr.kafka.backend import Backend
+from kcr.kafka.errors import InvalidRequestError, NotFoundError
+from kcr.kafka.lag import build_lag_report, partitions_to_read
+from kcr.kafka.offsets import read_and_resolve
+from kcr.kafka.port import DEFAULT_GROUP_STATES, KafkaPort
+from kcr.kafka.readmodel import (
+    AclFilter,
+    Capabilities,
+    ClusterOverview,
+    GroupDescription,
+    GroupListing,
+    GroupOffsets,
+    HotPartitionRule,
+    LagReport,
+    PartitionOffsets,
+    TopicConfigs,
+    TopicInfo,
+    TopicPartition,
+)
+from kcr.kafka.results import ApplyResult, ProbeVerdict
+from kcr.model import (
+    AclBinding,
+    AlterAcls,
+    AlterTopicConfig,
+    Change,
+    ChangeMember,
+    CreateTopic,
+    DeleteTopic,
+    GroupState,
+    IncreasePartitions,
+    ObservedState,
+    Operation,
+    PartitionOffset,
+    ResetConsumerGroupOffsets,
+    ScaleDeployment,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _names(kind: str, names: list[str]) -> list[str]:
+    """A bare string would be read as a list of one-letter names; refuse it loudly."""
+    if isinstance(names, str):
+        raise InvalidRequestError(f"{kind} must be a list of names, not the string {names!r}")
+    return list(dict.fromkeys(names))
+
+
+class KafkaService:
+    """Implements :class:`kcr.kafka.port.KafkaPort`; see there for each method's contract."""
+
+    def __init__(self, backend: Backend, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._backend = backend
+        self._clock = clock
+
+    async def close(self) -> None:
+        await self._backend.close()
+
+    async def capabilities(self) -> Capabilities:
+        return await self._backend.capabilities()
+
+    # --- metadata -------------------------------------------------------------------------
+
+    async def cluster_overview(self) -> ClusterOverview:
+        metadata = await self._backend.metadata()
+        partitions = [p for t in metadata.topics for p in t.partitions]
+        return ClusterOverview(
+            cluster_id=metadata.cluster_id,
+            controller_id=metadata.controller_id,
+            brokers=sorted(metadata.brokers, key=lambda b: b.id),
+            topics=len(metadata.topics),
+            partitions=len(partitions),
+            offline_partitions=sum(p.offline for p in partitions),
+            under_replicated_partitions=sum(p.under_replicated for p in partitions),
+            observed_at=self._clock(),
+        )
+
+    async def list_topics(self, *, include_internal: bool = False) -> list[TopicInfo]:
+        metadata = await self._backend.metadata()
+        topics = [t for t in metadata.topics if include_internal or not t.internal]
+        return sorted(topics, key=lambda t: t.name)
+
+    async def describe_topics(self, topics: list[str]) -> list[TopicInfo]:
+        names = _names("topics", topics)
+        if not names:
+            return []
+        found = {t.name: t for t in (await self._backend.metadata(names)).topics}
+        for name in names:
+            if name not in found:
+                raise NotFoundError(f"topic {name} does not exist", resource="topic", name=name)
+        return [found[name] for name in names]
+
+    async def topic_configs(self, topics: list[str]) -> list[TopicConfigs]:
+        names = [t.name for t in await self.describe_topics(topics)]
+        by_topic = {c.topic: c for c in await self._backend.topic_configs(names)}
+        return [by_topic.get(name, TopicConfigs(topic=name)) for name in names]
+
+    # --- groups and offsets -------------------------------------------------------------------
+
+    async def list_consumer_groups(self) -> list[GroupListing]:
+        return sorted(await self._backend.list_groups(), key=lambda g: g.group)
+
+    async def describe_consumer_groups(self, groups: list[str]) -> list[GroupDescription]:
+        names = _names("groups", groups)
+        return await self._backend.describe_groups(names) if names else []
+
+    async def committed_offsets(
+        self, groups: list[str], *, topics: list[str] | None = None
+    ) -> list[GroupOffsets]:
+        names = _names("groups", groups)
+        if not names:
+            return []
+        if topics is None:
+            return await self._backend.committed(names)
+        partitions = [
+            TopicPartition(topic=t.name, partition=p.partition)
+            for t in await self.describe_topics(topics)
+            for p in t.partitions
+        ]
+        return await self._backend.committed(names, partitions)
+
+    async def log_offsets(self, partitions: list[TopicPartition]) -> list[PartitionOffsets]:
+        return await self._backend.log_offsets(partitions) if partitions else []
+
+    async def lag_report(
+        self,
+        groups: list[str] | None = None,
+        *,
+        topics: list[str] | None = None,
+        rule: HotPartitionRule | None = None,
+        describe_groups: bool = True,
+    ) -> LagReport:
+        if groups is None:
+            names = [g.group for g in await self._backend.list_groups()]
+        else:
+            names = _names("groups", groups)
+        committed, descriptions = await self._committed_and_described(names, describe_groups)
+        if topics is not None:
+            wanted = set(_names("topics", topics))
+            committed = [
+                g.model_copy(update={"offsets": [o for o in g.offsets if o.topic in wanted]})
+                for g in committed
+            ]
+        partitions = partitions_to_read(committed)
+        log = await self._backend.log_offsets(partitions) if partitions else []
+        return build_lag_report(
+            self._clock(),
+            committed,
+            {(o.topic, o.partition): o for o in log},
+            descriptions,
+            rule or HotPartitionRule(),
+        )
+
+    async def _committed_and_described(
+        self, names: list[str], describe: bool
+    ) -> tuple[list[GroupOffsets], dict[str, GroupDescription] | None]:
+        if not names:
+            return [], {} if describe else None
+        if not describe:
+            return await self._backend.committed(names), None
+        committed, described = await asyncio.gather(
+            self._backend.committed(names), self._backend.describe_groups(names)
+        )
+        return committed, {d.group: d for d in described}
+
+    async def resolve_offsets(
+        self, reset: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
+    ) -> list[PartitionOffset]:
+        return await read_and_resolve(self._backend, reset, snapshot)
+
+    async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
+        bindings = await self._backend.describe_acls(acl_filter)
+        return sorted(bindings, key=lambda b: b.key())
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def apply(
+        self, operation: Operation | ChangeMember, *, snapshot: ObservedState | None = None
+    ) -> ApplyResult:
+        member = operation.member if isinstance(operation, Operation) else operation
+        if isinstance(member, ScaleDeployment):
+            raise InvalidRequestError(
+                "ScaleDeployment is a Kubernetes operation; the Kafka port does not apply it"
+            )
+        if isinstance(member, CreateTopic):
+            return await self.create_topic(member)
+        if isinstance(member, IncreasePartitions):
+            return await self.increase_partitions(member)
+        if isinstance(member, AlterTopicConfig):
+            return await self.alter_topic_config(member)
+        if isinstance(member, ResetConsumerGroupOffsets):
+            return await self.reset_consumer_group_offsets(member, snapshot=snapshot)
+        if isinstance(member, AlterAcls):
+            return await self.alter_acls(member)
+        return await self.delete_topic(member)
+
+    async def create_topic(self, change: CreateTopic) -> ApplyResult:
+        return await writes.create_topic(self._backend, change)
+
+    async def increase_partitions(self, change: IncreasePartitions) -> ApplyResult:
+        return await writes.increase_partitions(self._backend, change)
+
+    async def alter_topic_config(self, change: AlterTopicConfig) -> ApplyResult:
+        return await writes.alter_topic_config(self._backend, change)
+
+    async def reset_consumer_group_offsets(
+        self, change: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
+    ) -> ApplyResult:
+        return await writes.reset_consumer_group_offsets(self._backend, change, snapshot)
+
+    async def alter_acls(self, change: AlterAcls) -> ApplyResult:
+        return await writes.alter_acls(self._backend, change)
+
+    async def delete_topic(self, change: DeleteTopic) -> ApplyResult:
+        return await writes.delete_topic(self._backend, change)
+
+    async def snapshot(self, change: Change | ChangeMember) -> ObservedState:
+        return await snapshot.take_snapshot(self._backend, change, self._clock())
+
+    # --- health probes --------------------------------------------------------------------------
+
+    async def _topics_in_scope(self, topics: list[str] | None) -> list[TopicInfo]:
+        if topics is None:
+            return (await self._backend.metadata()).topics
+        return await self.describe_topics(topics)
+
+    async def probe_offline_partitions(self, topics: list[str] | None = None) -> ProbeVerdict:
+        scope = await self._topics_in_scope(topics)
+        return probes.offline_verdict(scope, self._clock(), whole_cluster=topics is None)
+
+    async def probe_under_replicated(
+        self, topics: list[str] | None = None, *, baseline: int | None = None
+    ) -> ProbeVerdict:
+        scope = await self._topics_in_scope(topics)
+        return probes.under_replicated_verdict(
+            scope, baseline, self._clock(), whole_cluster=topics is None
+        )
+
+    async def probe_min_insync(self, topics: list[str]) -> ProbeVerdict:
+        scope = await self.describe_topics(topics)
+        configs = await self._backend.topic_configs([t.name for t in scope]) if scope else []
+        return probes.min_insync_verdict(scope, {c.topic: c for c in configs}, self._clock())
+
+    async def probe_group_state(
+        self,
+        groups: list[str],
+        *,
+        allowed: tuple[GroupState, ...] = DEFAULT_GROUP_STATES,
+        max_members: int | None = None,
+    ) -> ProbeVerdict:
+        described = await self.describe_consumer_groups(groups)
+        return probes.group_state_verdict(described, allowed, max_members, self._clock())
+
+    async def probe_lag(
+        self,
+        groups: list[str],
+        *,
+        baseline: dict[str, int] | None = None,
+        max_growth: int | None = None,
+    ) -> ProbeVerdict:
+        names = _names("groups", groups)
+        report = await self.lag_report(names, describe_groups=False)
+        return probes.lag_verdict(report, names, baseline, max_growth)
+
+
+def _conforms(service: KafkaService) -> KafkaPort:
+    """Checked by mypy: the service is a complete :class:`KafkaPort`."""
+    return service

@@ -1,0 +1,129 @@
+"""The pre-change snapshot: exactly the live state a change's rollback and stale check need."""
+
+import asyncio
+from datetime import datetime
+
+from kcr.kafka.backend import Backend
+from kcr.kafka.readmodel import TopicConfigs, TopicInfo, TopicPartition
+from kcr.kafka.topics import find_topic
+from kcr.kafka.writes import existing_bindings
+from kcr.model import (
+    AlterAcls,
+    AlterTopicConfig,
+    Change,
+    ChangeMember,
+    CreateTopic,
+    DeleteTopic,
+    IncreasePartitions,
+    ObservedConfig,
+    ObservedGroup,
+    ObservedPartition,
+    ObservedState,
+    ObservedTopic,
+    ResetConsumerGroupOffsets,
+)
+from kcr.model.observed import MAX_OBSERVED_PARTITIONS
+from kcr.model.topic_configs import RETENTION_KEYS
+
+MAX_CONSUMERS = 1000
+# Read with every topic: what data-loss and ISR reasoning look at besides the touched keys.
+CONTEXT_KEYS = (*RETENTION_KEYS, "cleanup.policy", "min.insync.replicas")
+
+
+async def take_snapshot(
+    backend: Backend, change: Change | ChangeMember, now: datetime
+) -> ObservedState:
+    member: ChangeMember = change.member if isinstance(change, Change) else change
+    metadata = await backend.metadata([])
+    state: dict[str, object] = {"captured_at": now, "brokers": len(metadata.brokers)}
+    if isinstance(member, CreateTopic):
+        state["topics"] = [await _topic(backend, member.topic, [*member.configs, *CONTEXT_KEYS])]
+    elif isinstance(member, IncreasePartitions | DeleteTopic):
+        everything = isinstance(member, DeleteTopic)
+        state["topics"] = [await _topic(backend, member.topic, CONTEXT_KEYS, everything)]
+        state["consumers_of_topics"] = await consumers_of(backend, [member.topic])
+    elif isinstance(member, AlterTopicConfig):
+        keys = [*member.set, *member.delete, *CONTEXT_KEYS]
+        state["topics"] = list(
+            await asyncio.gather(*(_topic(backend, t, keys) for t in member.topics))
+        )
+        state["consumers_of_topics"] = await consumers_of(backend, list(member.topics))
+    elif isinstance(member, ResetConsumerGroupOffsets):
+        topics = await asyncio.gather(*(_topic(backend, t, ()) for t in member.topics))
+        state["topics"] = list(topics)
+        state["consumer_groups"] = [await _group(backend, member)]
+    elif isinstance(member, AlterAcls):
+        state["acls"] = await existing_bindings(backend, [*member.add, *member.remove])
+    return ObservedState.model_validate(state)
+
+
+async def _topic(
+    backend: Backend, name: str, keys: tuple[str, ...] | list[str], every_override: bool = False
+) -> ObservedTopic:
+    found = await find_topic(backend, name)
+    if found is None:
+        return ObservedTopic(name=name, exists=False)
+    (configs,) = await backend.topic_configs([name])
+    wanted = set(keys) | (set(configs.overrides()) if every_override else set())
+    return _observed_topic(found, configs, wanted)
+
+
+def _observed_topic(topic: TopicInfo, configs: TopicConfigs, keys: set[str]) -> ObservedTopic:
+    return ObservedTopic(
+        name=topic.name,
+        partitions=topic.partition_count,
+        replication_factor=topic.replication_factor,
+        configs={
+            key: ObservedConfig(value=None if entry.sensitive else entry.value, source=entry.source)
+            for key, entry in sorted(configs.configs.items())
+            if key in keys
+        },
+    )
+
+
+async def _group(backend: Backend, reset: ResetConsumerGroupOffsets) -> ObservedGroup:
+    metadata = await backend.metadata(list(reset.topics))
+    partitions = [
+        TopicPartition(topic=t.name, partition=p.partition)
+        for t in metadata.topics
+        for p in t.partitions
+    ][:MAX_OBSERVED_PARTITIONS]
+    (description,), (committed,), log = await asyncio.gather(
+        backend.describe_groups([reset.group]),
+        backend.committed([reset.group], partitions),
+        backend.log_offsets(partitions),
+    )
+    ends = {(o.topic, o.partition): o for o in log}
+    rows = []
+    for offset in committed.offsets:
+        known = ends.get((offset.topic, offset.partition))
+        rows.append(
+            ObservedPartition(
+                topic=offset.topic,
+                partition=offset.partition,
+                committed=offset.offset,
+                log_start=known.earliest if known else 0,
+                log_end=known.latest if known else 0,
+            )
+        )
+    return ObservedGroup(
+        group=reset.group,
+        state=description.state,
+        members=len(description.members),
+        partitions=sorted(rows, key=lambda p: (p.topic, p.partition)),
+    )
+
+
+async def consumers_of(backend: Backend, topics: list[str]) -> list[str]:
+    """Groups with a committed offset on any of ``topics``: every group, fetched at once."""
+    groups = [g.group for g in await backend.list_groups()]
+    if not groups:
+        return []
+    wanted = set(topics)
+    committed = await backend.committed(groups)
+    consumers = sorted(
+        g.group
+        for g in committed
+        if any(o.topic in wanted and o.offset is not None for o in g.offsets)
+    )
+    return consumers[:MAX_CONSUMERS]

@@ -1,0 +1,331 @@
+"""All-groups lag report: kcr next to a naive client and the protocol floor, in one run.
+
+Default load: 20 topics x 100 partitions, 10 groups per topic (200 groups, 20,000
+group-partitions), on the local tansu broker or ``KCR_KAFKA_BOOTSTRAP``. Override with
+``KCR_BENCH_TOPICS``, ``KCR_BENCH_PARTITIONS``, ``KCR_BENCH_GROUPS_PER_TOPIC``,
+``KCR_BENCH_REPEATS``.
+
+- naive: one ``committed()`` and one ``get_watermark_offsets()`` per partition, group after
+  group (what several Kafka MCP servers do);
+- floor: every group's OffsetFetch issued at once, then one ListOffsets for every
+  partition, no model building;
+- kcr: ``KafkaPort.lag_report()``: the same reads plus group states, log start offsets and
+  the read model with hot partitions flagged.
+
+Requests are counted from librdkafka's statistics (``tx`` per client) in a separate pass,
+so counting never slows the timed pass.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+
+from kcr.embedded.tansu import start_tansu, stop_tansu
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.settings import ClientSettings
+
+log = logging.getLogger("bench.lag")
+TIMEOUT = 60.0
+STATS_MS = 10
+
+
+def _setting(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Load:
+    topics: int
+    partitions: int
+    groups_per_topic: int
+
+    @property
+    def groups(self) -> int:
+        return self.topics * self.groups_per_topic
+
+    @property
+    def group_partitions(self) -> int:
+        return self.groups * self.partitions
+
+
+def write(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# --- the load --------------------------------------------------------------------------------
+
+
+HOT_RECORDS = 150
+
+
+def records(partition: int) -> int:
+    return HOT_RECORDS if partition == 0 else 1 + partition % 5
+
+
+def build(bootstrap: str, prefix: str, load: Load) -> dict[str, int]:
+    """Topics, records and committed offsets; returns each group's expected total lag.
+
+    Partitions hold 1 to 5 records, except partition 0 of every topic, which holds
+    ``HOT_RECORDS``: every group has exactly one hot partition.
+    """
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [f"{prefix}-t{t:02d}" for t in range(load.topics)]
+    created = admin.create_topics(
+        [NewTopic(n, num_partitions=load.partitions, replication_factor=1) for n in names],
+        operation_timeout=TIMEOUT,
+    )
+    for future in created.values():
+        future.result(TIMEOUT)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "batch.num.messages": 1})
+    for name in names:
+        for partition in range(load.partitions):
+            for _ in range(records(partition)):
+                producer.produce(name, b"x", partition=partition)
+            producer.poll(0)
+    if producer.flush(TIMEOUT):
+        raise RuntimeError("records were not delivered")
+    expected = {}
+    futures = []
+    for t, name in enumerate(names):
+        for g in range(load.groups_per_topic):
+            group = f"{prefix}-g{t:02d}-{g}"
+            offsets = [
+                TopicPartition(name, p, (p + g) % records(p)) for p in range(load.partitions)
+            ]
+            expected[group] = sum(records(p) - o.offset for p, o in enumerate(offsets))
+            request = ConsumerGroupTopicPartitions(group, offsets)
+            futures += admin.alter_consumer_group_offsets([request]).values()
+    for future in futures:
+        future.result(TIMEOUT)
+    return expected
+
+
+def cleanup(bootstrap: str, prefix: str, load: Load) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [f"{prefix}-t{t:02d}" for t in range(load.topics)]
+    for future in admin.delete_topics(names, operation_timeout=TIMEOUT).values():
+        future.result(TIMEOUT)
+
+
+# --- request counting ----------------------------------------------------------------------
+
+
+@dataclass
+class Tap:
+    """librdkafka statistics of every client: requests sent (``tx``), by monotonic time."""
+
+    events: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+
+    def config(self, client: str) -> dict[str, Any]:
+        def record(raw: str) -> None:
+            data = json.loads(raw)
+            sent = sum(b.get("tx", 0) for b in data.get("brokers", {}).values())
+            self.events.setdefault(client, []).append((data["ts"] / 1_000_000, sent))
+
+        return {"statistics.interval.ms": STATS_MS, "stats_cb": record}
+
+    def sent_before(self, client: str, moment: float) -> int:
+        return max((n for stamp, n in self.events.get(client, []) if stamp <= moment), default=0)
+
+    @staticmethod
+    def quiet() -> float:
+        time.sleep(3 * STATS_MS / 1000)
+        return time.monotonic()
+
+
+def _no_tap(_: str) -> dict[str, Any]:
+    return {}
+
+
+# --- the three implementations ---------------------------------------------------------------
+
+
+def floor_report(admin: AdminClient, prefix: str) -> dict[tuple[str, str, int], int]:
+    listed = admin.list_consumer_groups(request_timeout=TIMEOUT).result(TIMEOUT)
+    groups = [g.group_id for g in listed.valid if g.group_id.startswith(prefix)]
+    pending = [
+        admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(g)], request_timeout=TIMEOUT
+        )[g]
+        for g in groups
+    ]
+    committed = [f.result(TIMEOUT) for f in pending]
+    partitions = {(tp.topic, tp.partition) for c in committed for tp in c.topic_partitions}
+    latest = admin.list_offsets(
+        {TopicPartition(t, p): OffsetSpec.latest() for t, p in partitions},
+        request_timeout=TIMEOUT,
+    )
+    ends = {(tp.topic, tp.partition): f.result(TIMEOUT).offset for tp, f in latest.items()}
+    return {
+        (c.group_id, tp.topic, tp.partition): ends[(tp.topic, tp.partition)] - tp.offset
+        for c in committed
+        for tp in c.topic_partitions
+    }
+
+
+def naive_report(
+    bootstrap: str, prefix: str, tap_config: Callable[[str], dict[str, Any]], tap: Tap | None
+) -> tuple[dict[str, int], int]:
+    admin = AdminClient({"bootstrap.servers": bootstrap, **tap_config("naive-admin")})
+    listed = admin.list_consumer_groups(request_timeout=TIMEOUT).result(TIMEOUT)
+    groups = sorted(g.group_id for g in listed.valid if g.group_id.startswith(prefix))
+    totals = {}
+    sent = 0
+    for group in groups:
+        request = ConsumerGroupTopicPartitions(group)
+        found = admin.list_consumer_group_offsets([request])[group].result(TIMEOUT)
+        name = f"naive-{group}"
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, **tap_config(name)})
+        lag = 0
+        for tp in found.topic_partitions:
+            wanted = TopicPartition(tp.topic, tp.partition)
+            (committed,) = consumer.committed([wanted], timeout=TIMEOUT)
+            _, high = consumer.get_watermark_offsets(wanted, timeout=TIMEOUT)
+            lag += high - committed.offset
+        totals[group] = lag
+        if tap is not None:
+            moment = tap.quiet()
+            consumer.poll(0)
+            sent += tap.sent_before(name, moment)
+        consumer.close()
+    if tap is not None:
+        moment = tap.quiet()
+        admin.poll(0)
+        sent += tap.sent_before("naive-admin", moment)
+    return totals, sent
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+def timed(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    durations = []
+    result = None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = call()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations), result
+
+
+@contextmanager
+def broker() -> Iterator[str]:
+    external = os.environ.get("KCR_KAFKA_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    started = start_tansu()
+    try:
+        yield started.bootstrap
+    finally:
+        stop_tansu(started)
+
+
+def count_requests(bootstrap: str, prefix: str) -> dict[str, int]:
+    tap = Tap()
+    counts = {}
+    admin = AdminClient({"bootstrap.servers": bootstrap, **tap.config("floor")})
+    floor_report(admin, prefix)
+    moment = tap.quiet()
+    admin.poll(0)
+    counts["floor"] = tap.sent_before("floor", moment)
+
+    async def kcr_pass() -> int:
+        kafka = open_kafka(
+            bootstrap,
+            settings=ClientSettings(request_timeout=TIMEOUT),
+            extra_config=tap.config("kcr"),
+        )
+        await kafka.lag_report()
+        moment = tap.quiet()
+        await kafka.cluster_overview()  # serves the statistics callback
+        await kafka.close()
+        return tap.sent_before("kcr", moment)
+
+    counts["kcr"] = asyncio.run(kcr_pass())
+    _, counts["naive"] = naive_report(bootstrap, prefix, tap.config, tap)
+    return counts
+
+
+def measure(bootstrap: str, prefix: str, load: Load, repeats: int, expected: dict[str, int]) -> int:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    loop = asyncio.new_event_loop()
+    kafka = open_kafka(bootstrap, settings=ClientSettings(request_timeout=TIMEOUT))
+    floor_report(admin, prefix)  # connections and coordinator lookups, for both
+    loop.run_until_complete(kafka.lag_report())
+    floor_times, kcr_times = [], []
+    for _ in range(repeats):  # alternated, so background load hits both alike
+        floor_time, floor_rows = timed(lambda: floor_report(admin, prefix), 1)
+        kcr_time, report = timed(lambda: loop.run_until_complete(kafka.lag_report()), 1)
+        floor_times.append(floor_time)
+        kcr_times.append(kcr_time)
+    floor_time, kcr_time = statistics.median(floor_times), statistics.median(kcr_times)
+    loop.run_until_complete(kafka.close())
+    loop.close()
+
+    naive_time, naive_totals = timed(lambda: naive_report(bootstrap, prefix, _no_tap, None)[0], 1)
+
+    kcr_totals = {g.group: g.total_lag for g in report.groups if g.group.startswith(prefix)}
+    floor_totals: dict[str, int] = {}
+    for (group, _, _), lag in floor_rows.items():
+        floor_totals[group] = floor_totals.get(group, 0) + lag
+    hot = [h for h in report.hot_partitions if h.group.startswith(prefix)]
+    agree = kcr_totals == floor_totals == naive_totals == expected
+    agree = agree and sorted((h.group, h.partition) for h in hot) == [
+        (g, 0) for g in sorted(expected)
+    ]
+
+    counts = count_requests(bootstrap, prefix)
+    write(
+        f"load: {load.topics} topics x {load.partitions} partitions, {load.groups} groups "
+        f"({load.groups_per_topic} per topic), {load.group_partitions} group-partitions"
+    )
+    write(f"{'implementation':<16}{'time (median)':>16}{'requests':>12}")
+    for name, seconds in (("naive", naive_time), ("floor", floor_time), ("kcr", kcr_time)):
+        write(f"{name:<16}{seconds * 1000:>13.1f} ms{counts[name]:>12}")
+    speedup = naive_time / kcr_time
+    overhead = kcr_time / floor_time
+    write(f"kcr vs naive: {speedup:.1f}x faster (target >= 20x)")
+    write(f"kcr vs floor: {overhead:.2f}x the floor's time (target <= 2x)")
+    write(
+        f"kcr report: {report.partitions} partition rows, {len(hot)} hot partitions flagged; "
+        f"lag numbers and hot partitions {'agree' if agree else 'DISAGREE'} with the load"
+    )
+    met = speedup >= 20 and overhead <= 2 and agree
+    write("targets met" if met else "TARGETS MISSED")
+    return 0 if met else 1
+
+
+def main() -> int:
+    load = Load(
+        topics=_setting("KCR_BENCH_TOPICS", 20),
+        partitions=_setting("KCR_BENCH_PARTITIONS", 100),
+        groups_per_topic=_setting("KCR_BENCH_GROUPS_PER_TOPIC", 10),
+    )
+    repeats = _setting("KCR_BENCH_REPEATS", 5)
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    with broker() as bootstrap:
+        started = time.monotonic()
+        expected = build(bootstrap, prefix, load)
+        log.info("load built in %.1fs", time.monotonic() - started)
+        try:
+            return measure(bootstrap, prefix, load, repeats, expected)
+        finally:
+            cleanup(bootstrap, prefix, load)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

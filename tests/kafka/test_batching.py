@@ -1,0 +1,63 @@
+"""The lag report's round trips grow with the number of groups, never with partitions."""
+
+import pytest
+
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.fake import FakeKafka
+from kcr.model import CreateTopic
+
+from .requests import RequestCounter
+from .traffic import BrokerTraffic
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_fake_report_reads_each_kind_of_data_once() -> None:
+    fake = FakeKafka()
+    for index in range(5):
+        topic = f"topic-{index}"
+        await fake.create_topic(CreateTopic(topic=topic, partitions=20, replication_factor=1))
+        for group in range(6):
+            fake.cluster.commit(f"group-{index}-{group}", {(topic, p): 0 for p in range(20)})
+    fake.cluster.calls.clear()
+
+    report = await fake.lag_report()
+
+    assert report.partitions == 5 * 6 * 20
+    assert dict(fake.cluster.calls) == {
+        "list_groups": 1,
+        "committed": 1,
+        "describe_groups": 1,
+        "log_offsets": 1,
+    }
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+async def test_broker_list_offsets_requests_do_not_grow_with_partitions(
+    kafka_bootstrap: str, unique: str
+) -> None:
+    counter = RequestCounter()
+    kafka = open_kafka(kafka_bootstrap, extra_config=counter.client_config())
+    traffic = BrokerTraffic(kafka_bootstrap)
+    sizes = {"small": 2, "large": 24}
+    for label, partitions in sizes.items():
+        topic = f"{unique}-{label}"
+        await kafka.create_topic(
+            CreateTopic(topic=topic, partitions=partitions, replication_factor=1)
+        )
+        await traffic.commit(f"{unique}-{label}", {(topic, p): 0 for p in range(partitions)})
+    brokers = len((await kafka.cluster_overview()).brokers)
+
+    sent = {}
+    for label, partitions in sizes.items():
+        await kafka.lag_report([f"{unique}-{label}"])  # coordinator lookups are cached after
+        before = await counter.settle(kafka)
+        report = await kafka.lag_report([f"{unique}-{label}"])
+        after = await counter.settle(kafka)
+        assert report.partitions == partitions
+        sent[label] = {api: after[api] - before[api] for api in ("all", "ListOffsets")}
+    await kafka.close()
+
+    assert sent["small"] == sent["large"], sent
+    assert 1 <= sent["large"]["ListOffsets"] <= 2 * brokers, "earliest and latest, per leader"

@@ -1,0 +1,171 @@
+"""Reads: the same answers from the fake and from a real broker."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kcr.kafka import HotPartitionRule, NotFoundError, TopicPartition
+from kcr.model import ConfigSource, CreateTopic, GroupState
+
+from .conftest import World
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _topic(world: World, name: str, partitions: int, **configs: str) -> None:
+    change = CreateTopic(topic=name, partitions=partitions, replication_factor=1, configs=configs)
+    await world.kafka.create_topic(change)
+
+
+async def test_cluster_overview(world: World) -> None:
+    overview = await world.kafka.cluster_overview()
+    assert overview.cluster_id
+    assert overview.brokers
+    ids = {b.id for b in overview.brokers}
+    assert overview.controller_id is None or overview.controller_id in ids
+    assert all(b.port > 0 and b.host for b in overview.brokers)
+    assert abs(datetime.now(UTC) - overview.observed_at) < timedelta(minutes=1)
+
+
+async def test_topics_with_partitions_leaders_and_isr(world: World, unique: str) -> None:
+    await _topic(world, f"{unique}-a", 3)
+    await _topic(world, f"{unique}-b", 1)
+    listed = [t for t in await world.kafka.list_topics() if t.name.startswith(unique)]
+    assert [t.name for t in listed] == [f"{unique}-a", f"{unique}-b"]
+    described = await world.kafka.describe_topics([f"{unique}-b", f"{unique}-a"])
+    assert [t.name for t in described] == [f"{unique}-b", f"{unique}-a"]
+    topic = described[1]
+    assert [p.partition for p in topic.partitions] == [0, 1, 2]
+    brokers = {b.id for b in (await world.kafka.cluster_overview()).brokers}
+    for partition in topic.partitions:
+        assert partition.leader in brokers
+        assert set(partition.isr) <= set(partition.replicas)
+        assert not partition.offline
+        assert not partition.under_replicated
+    assert topic.replication_factor == 1
+    assert topic.offline_partitions == topic.under_replicated_partitions == 0
+
+
+async def test_describing_a_missing_topic_names_it(world: World, unique: str) -> None:
+    await _topic(world, f"{unique}-here", 1)
+    with pytest.raises(NotFoundError, match=rf"topic {unique}-gone does not exist") as caught:
+        await world.kafka.describe_topics([f"{unique}-here", f"{unique}-gone"])
+    assert (caught.value.resource, caught.value.name) == ("topic", f"{unique}-gone")
+
+
+async def test_topic_configs_carry_their_source(world: World, unique: str) -> None:
+    name = f"{unique}-cfg"
+    await _topic(world, name, 1, **{"retention.ms": "123456"})
+    (configs,) = await world.kafka.topic_configs([name])
+    assert configs.topic == name
+    entry = configs.configs["retention.ms"]
+    assert (entry.value, entry.source) == ("123456", ConfigSource.TOPIC_OVERRIDE)
+    assert "retention.ms" in configs.overrides()
+    assert all(
+        e.source is not ConfigSource.TOPIC_OVERRIDE
+        for key, e in configs.configs.items()
+        if key != "retention.ms"
+    )
+
+
+async def test_log_offsets_and_committed_offsets(world: World, unique: str) -> None:
+    topic, group = f"{unique}-log", f"{unique}-g"
+    await _topic(world, topic, 3)
+    await world.traffic.produce(topic, 0, 5)
+    await world.traffic.produce(topic, 1, 3)
+    await world.traffic.commit(group, {(topic, 0): 2, (topic, 1): 3})
+    partitions = [TopicPartition(topic=topic, partition=p) for p in range(3)]
+    log = await world.kafka.log_offsets(partitions)
+    assert [(o.partition, o.earliest, o.latest) for o in log] == [(0, 0, 5), (1, 0, 3), (2, 0, 0)]
+    (committed,) = await world.kafka.committed_offsets([group], topics=[topic])
+    assert [(o.partition, o.offset) for o in committed.offsets] == [(0, 2), (1, 3), (2, None)]
+    (only_committed,) = await world.kafka.committed_offsets([group])
+    assert [(o.topic, o.partition, o.offset) for o in only_committed.offsets] == [
+        (topic, 0, 2),
+        (topic, 1, 3),
+    ]
+    listed = {g.group for g in await world.kafka.list_consumer_groups()}
+    assert group in listed
+
+
+async def test_lag_is_exact_per_partition_topic_and_group(world: World, unique: str) -> None:
+    orders, payments = f"{unique}-orders", f"{unique}-payments"
+    billing, audit = f"{unique}-billing", f"{unique}-audit"
+    await _topic(world, orders, 3)
+    await _topic(world, payments, 2)
+    for partition, count in [(0, 7), (1, 4), (2, 1)]:
+        await world.traffic.produce(orders, partition, count)
+    await world.traffic.produce(payments, 1, 6)
+    await world.traffic.commit(billing, {(orders, 0): 2, (orders, 1): 4, (payments, 1): 1})
+    await world.traffic.commit(audit, {(orders, 0): 7, (orders, 2): 0})
+
+    report = await world.kafka.lag_report([billing, audit])
+
+    rows = {
+        (g.group, p.topic, p.partition): (p.committed, p.log_end, p.lag)
+        for g in report.groups
+        for t in g.topics
+        for p in t.partitions
+    }
+    assert rows == {
+        (billing, orders, 0): (2, 7, 5),
+        (billing, orders, 1): (4, 4, 0),
+        (billing, payments, 1): (1, 6, 5),
+        (audit, orders, 0): (7, 7, 0),
+        (audit, orders, 2): (0, 1, 1),
+    }
+    billing_lag = report.group(billing)
+    assert billing_lag is not None
+    assert billing_lag.total_lag == 10
+    assert {t.topic: (t.total_lag, t.max_lag) for t in billing_lag.topics} == {
+        orders: (5, 5),
+        payments: (5, 5),
+    }
+    audit_lag = report.group(audit)
+    assert audit_lag is not None
+    assert audit_lag.total_lag == 1
+    assert audit_lag.members == 0
+    assert report.total_lag == 11
+    assert report.partitions == 5
+
+    only_orders = await world.kafka.lag_report([billing], topics=[orders])
+    assert only_orders.total_lag == 5
+
+
+async def test_all_groups_report_flags_the_hot_partition(world: World, unique: str) -> None:
+    topic, group = f"{unique}-skew", f"{unique}-skewed"
+    await _topic(world, topic, 4)
+    await world.traffic.produce(topic, 0, 120)
+    for partition in (1, 2, 3):
+        await world.traffic.produce(topic, partition, 4)
+    await world.traffic.commit(group, {(topic, p): 0 for p in range(4)})
+
+    report = await world.kafka.lag_report(rule=HotPartitionRule(factor=3.0, min_lag=50))
+
+    assert report.group(group) is not None, "a report over all groups includes every group"
+    hot = [h for h in report.hot_partitions if h.group == group]
+    assert [(h.topic, h.partition, h.lag, h.siblings_mean_lag) for h in hot] == [
+        (topic, 0, 120, 4.0)
+    ]
+
+
+async def test_unknown_group_has_no_members(world: World, unique: str) -> None:
+    (described,) = await world.kafka.describe_consumer_groups([f"{unique}-nobody"])
+    assert described.members == []
+    assert described.state in {GroupState.DEAD, GroupState.EMPTY}
+
+
+async def test_active_group_lists_its_member(world: World, unique: str) -> None:
+    topic, group = f"{unique}-live", f"{unique}-live-group"
+    await _topic(world, topic, 2)
+    async with world.traffic.member(group, [topic]) as client_id:
+        (described,) = await world.kafka.describe_consumer_groups([group])
+        if not described.members:
+            pytest.skip(f"{world.name}: the broker lists no members of an active group")
+        assert described.state is GroupState.STABLE
+        (member,) = described.members
+        assert member.client_id == client_id
+        assert sorted((a.topic, a.partition) for a in member.assignments) == [
+            (topic, 0),
+            (topic, 1),
+        ]

@@ -1,0 +1,277 @@
+"""Writes: each applied twice, the second time recognised as already applied."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from kcr.kafka import (
+    AclFilter,
+    AclPatternFilter,
+    ApplyOutcome,
+    ConflictError,
+    GroupNotEmptyError,
+    InvalidRequestError,
+    NotFoundError,
+    UnsupportedByBrokerError,
+)
+from kcr.model import (
+    AclBinding,
+    AclOperation,
+    AclPatternType,
+    AclResourceType,
+    AlterAcls,
+    AlterTopicConfig,
+    ConfigSource,
+    CreateTopic,
+    DeleteTopic,
+    IncreasePartitions,
+    OffsetTarget,
+    Operation,
+    PartitionOffset,
+    ResetConsumerGroupOffsets,
+    ScaleDeployment,
+)
+
+from .conftest import World
+
+pytestmark = pytest.mark.asyncio
+
+APPLIED, ALREADY = ApplyOutcome.APPLIED, ApplyOutcome.ALREADY_APPLIED
+
+
+async def test_create_topic_is_idempotent(world: World, unique: str) -> None:
+    change = CreateTopic(
+        topic=f"{unique}-new", partitions=2, replication_factor=1, configs={"retention.ms": "90000"}
+    )
+    first = await world.kafka.apply(Operation.of(change))
+    second = await world.kafka.apply(change)
+    assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
+    assert first.target == f"topic/{unique}-new"
+    (topic,) = await world.kafka.describe_topics([f"{unique}-new"])
+    assert topic.partition_count == 2
+    (configs,) = await world.kafka.topic_configs([f"{unique}-new"])
+    assert configs.value("retention.ms") == "90000"
+
+
+async def test_create_topic_refuses_an_existing_different_topic(world: World, unique: str) -> None:
+    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    other = CreateTopic(topic=unique, partitions=3, replication_factor=1)
+    with pytest.raises(ConflictError, match=rf"{unique} already exists .*2 partitions, not 3"):
+        await world.kafka.create_topic(other)
+
+
+async def test_replication_beyond_the_brokers_is_invalid(world: World, unique: str) -> None:
+    change = CreateTopic(topic=unique, partitions=1, replication_factor=world.brokers + 1)
+    refused: InvalidRequestError | None = None
+    try:
+        await world.kafka.create_topic(change)
+    except InvalidRequestError as error:
+        refused = error
+    if refused is None:
+        await world.kafka.delete_topic(DeleteTopic(topic=unique))
+        pytest.skip(f"{world.name}: the broker accepted replication factor {world.brokers + 1}")
+    assert refused.code == "INVALID_REPLICATION_FACTOR"
+    assert f"create topic {unique}" in refused.message or "larger than available" in refused.message
+
+
+async def test_alter_topic_config_sets_and_deletes_once(world: World, unique: str) -> None:
+    name = f"{unique}-cfg"
+    await world.kafka.create_topic(
+        CreateTopic(
+            topic=name,
+            partitions=1,
+            replication_factor=1,
+            configs={"retention.ms": "100000", "cleanup.policy": "delete"},
+        )
+    )
+    change = AlterTopicConfig(
+        topics=[name], set={"retention.ms": "200000"}, delete=["cleanup.policy"]
+    )
+    first = await world.kafka.alter_topic_config(change)
+    second = await world.kafka.alter_topic_config(change)
+    assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
+    assert first.details == [f"{name}: retention.ms=200000, removed cleanup.policy"]
+    (configs,) = await world.kafka.topic_configs([name])
+    assert configs.value("retention.ms") == "200000"
+    policy = configs.configs.get("cleanup.policy")
+    assert policy is None or policy.source is not ConfigSource.TOPIC_OVERRIDE
+
+
+async def test_alter_config_of_a_missing_topic(world: World, unique: str) -> None:
+    change = AlterTopicConfig(topics=[f"{unique}-missing"], set={"retention.ms": "1000"})
+    with pytest.raises(NotFoundError, match=f"topic {unique}-missing does not exist"):
+        await world.kafka.alter_topic_config(change)
+
+
+async def test_increase_partitions_is_idempotent(world: World, unique: str) -> None:
+    world.needs("create_partitions")
+    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    change = IncreasePartitions(topic=unique, partitions=4)
+    first = await world.kafka.increase_partitions(change)
+    second = await world.kafka.increase_partitions(change)
+    assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
+    assert first.details == [f"{unique}: 2 → 4 partitions"]
+    (topic,) = await world.kafka.describe_topics([unique])
+    assert topic.partition_count == 4
+    with pytest.raises(ConflictError, match="has 4 partitions, more than the requested 3"):
+        await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=3))
+
+
+async def test_increase_partitions_where_unsupported(world: World, unique: str) -> None:
+    if world.capabilities.create_partitions:
+        pytest.skip(f"{world.name} supports CreatePartitions")
+    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    with pytest.raises(UnsupportedByBrokerError, match="CreatePartitions is not available"):
+        await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=4))
+
+
+async def _group_on(world: World, unique: str, counts: list[int]) -> tuple[str, str]:
+    topic, group = f"{unique}-t", f"{unique}-g"
+    await world.kafka.create_topic(
+        CreateTopic(topic=topic, partitions=len(counts), replication_factor=1)
+    )
+    for partition, count in enumerate(counts):
+        await world.traffic.produce(topic, partition, count)
+    await world.traffic.commit(group, {(topic, p): 1 for p in range(len(counts))})
+    return topic, group
+
+
+async def _committed(world: World, group: str, topic: str) -> list[int | None]:
+    (offsets,) = await world.kafka.committed_offsets([group], topics=[topic])
+    return [o.offset for o in offsets.offsets]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (OffsetTarget(earliest=True), [0, 0]),
+        (OffsetTarget(latest=True), [6, 3]),
+        (OffsetTarget(shift_by=2), [3, 3]),
+        (OffsetTarget(offsets=[PartitionOffset(topic="T", partition=1, offset=2)]), [1, 2]),
+    ],
+    ids=["earliest", "latest", "shift-by", "explicit"],
+)
+async def test_reset_offsets_resolves_and_is_idempotent(
+    world: World, unique: str, target: OffsetTarget, expected: list[int]
+) -> None:
+    topic, group = await _group_on(world, unique, [6, 3])
+    if target.offsets is not None:
+        target = OffsetTarget(
+            offsets=[o.model_copy(update={"topic": topic}) for o in target.offsets]
+        )
+    change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=target)
+    snapshot = await world.kafka.snapshot(change)
+    preview = await world.kafka.resolve_offsets(change, snapshot=snapshot)
+    first = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    second = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
+    assert first.offsets == preview == second.offsets
+    assert await _committed(world, group, topic) == expected
+
+
+async def test_reset_to_a_timestamp(world: World, unique: str) -> None:
+    """Records written before and after a moment; tansu stamps them on arrival, so the
+    moment is real time between two produce calls rather than a made-up record time."""
+    topic, group = f"{unique}-t", f"{unique}-g"
+    await world.kafka.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    await world.traffic.produce(topic, 0, 2)
+    await asyncio.sleep(0.05)
+    moment = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    await world.traffic.produce(topic, 0, 3)
+    change = ResetConsumerGroupOffsets(
+        group=group, topics=[topic], to=OffsetTarget(timestamp=moment)
+    )
+    result = await world.kafka.reset_consumer_group_offsets(change)
+    assert result.outcome is APPLIED
+    assert await _committed(world, group, topic) == [2]
+
+
+async def test_reset_refuses_a_group_with_members(world: World, unique: str) -> None:
+    topic, group = await _group_on(world, unique, [2])
+    change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
+    async with world.traffic.member(group, [topic]) as client_id:
+        (described,) = await world.kafka.describe_consumer_groups([group])
+        if not described.members:
+            pytest.skip(f"{world.name}: the broker lists no members of an active group")
+        with pytest.raises(GroupNotEmptyError, match=rf"{group} has 1 active member.*{client_id}"):
+            await world.kafka.reset_consumer_group_offsets(change)
+    assert await _committed(world, group, topic) == [1]
+
+
+async def test_reset_refuses_offsets_outside_the_log(world: World, unique: str) -> None:
+    topic, group = await _group_on(world, unique, [2])
+    wanted = OffsetTarget(offsets=[PartitionOffset(topic=topic, partition=0, offset=9)])
+    change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=wanted)
+    with pytest.raises(InvalidRequestError, match=rf"offset 9 for {topic}/0 is outside the log"):
+        await world.kafka.reset_consumer_group_offsets(change)
+
+
+def _binding(principal: str, resource: str, **extra: object) -> AclBinding:
+    return AclBinding.model_validate(
+        {
+            "resource_type": AclResourceType.TOPIC,
+            "resource_name": resource,
+            "principal": principal,
+            "operation": AclOperation.READ,
+            **extra,
+        }
+    )
+
+
+async def test_acls_are_added_and_removed_once(world: World, unique: str) -> None:
+    world.needs("acls")
+    principal = f"User:{unique}"
+    literal = _binding(principal, f"{unique}-orders")
+    prefixed = _binding(principal, f"{unique}-", pattern_type=AclPatternType.PREFIXED)
+    add = AlterAcls(add=[literal, prefixed])
+    assert (await world.kafka.alter_acls(add)).outcome is APPLIED
+    assert (await world.kafka.alter_acls(add)).outcome is ALREADY
+    matching = await world.kafka.describe_acls(
+        AclFilter(
+            resource_type=AclResourceType.TOPIC,
+            resource_name=f"{unique}-orders",
+            pattern_type=AclPatternFilter.MATCH,
+            principal=principal,
+        )
+    )
+    assert {b.key() for b in matching} == {literal.key(), prefixed.key()}
+    remove = AlterAcls(remove=[literal])
+    assert (await world.kafka.alter_acls(remove)).outcome is APPLIED
+    assert (await world.kafka.alter_acls(remove)).outcome is ALREADY
+    left = await world.kafka.describe_acls(AclFilter(principal=principal))
+    assert [b.key() for b in left] == [prefixed.key()]
+
+
+async def test_acls_where_unsupported_are_never_sent(world: World, unique: str) -> None:
+    if world.capabilities.acls:
+        pytest.skip(f"{world.name} supports ACLs")
+    change = AlterAcls(add=[_binding(f"User:{unique}", unique)])
+    with pytest.raises(UnsupportedByBrokerError, match="kcr did not send it"):
+        await world.kafka.alter_acls(change)
+    assert (await world.kafka.cluster_overview()).brokers, "the broker is still serving"
+
+
+async def test_delete_topic_is_idempotent(world: World, unique: str) -> None:
+    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=1, replication_factor=1))
+    first = await world.kafka.delete_topic(DeleteTopic(topic=unique))
+    second = await world.kafka.delete_topic(DeleteTopic(topic=unique))
+    assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
+    assert unique not in {t.name for t in await world.kafka.list_topics()}
+
+
+async def test_a_deployment_scale_is_not_kafkas(world: World) -> None:
+    scale = ScaleDeployment(namespace="shop", name="billing", replicas=0)
+    with pytest.raises(InvalidRequestError, match="ScaleDeployment is a Kubernetes operation"):
+        await world.kafka.apply(Operation.of(scale))
+
+
+async def test_shift_by_needs_committed_offsets(world: World, unique: str) -> None:
+    topic = f"{unique}-t"
+    await world.kafka.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    change = ResetConsumerGroupOffsets(
+        group=f"{unique}-new", topics=[topic], to=OffsetTarget(shift_by=-1)
+    )
+    with pytest.raises(InvalidRequestError, match=r"has no committed offsets on .* shift by -1"):
+        await world.kafka.reset_consumer_group_offsets(change)

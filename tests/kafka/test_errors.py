@@ -1,0 +1,159 @@
+"""Every failure mode surfaces as a typed error with a sentence a person can act on."""
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from confluent_kafka import KafkaError
+from pydantic import SecretStr
+
+from kcr.kafka import (
+    AuthorizationError,
+    ConflictError,
+    InvalidRequestError,
+    KafkaPortError,
+    KafkaTimeoutError,
+    NotFoundError,
+    UnavailableError,
+    UnsupportedByBrokerError,
+)
+from kcr.kafka.apiversions import fetch_api_versions
+from kcr.kafka.confluent.errors import translate
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.credentials import Credentials
+from kcr.kafka.settings import ClientSettings
+from kcr.model import KafkaClusterSpec
+
+FAST = ClientSettings(request_timeout=2.0)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "words"),
+    [
+        (KafkaError.TOPIC_AUTHORIZATION_FAILED, AuthorizationError, "lacks the ACL"),
+        (KafkaError.SASL_AUTHENTICATION_FAILED, AuthorizationError, "credentials were refused"),
+        (KafkaError.UNKNOWN_TOPIC_OR_PART, NotFoundError, "the topic does not exist"),
+        (KafkaError.INVALID_CONFIG, InvalidRequestError, "INVALID_CONFIG"),
+        (KafkaError.POLICY_VIOLATION, InvalidRequestError, "POLICY_VIOLATION"),
+        (KafkaError.TOPIC_ALREADY_EXISTS, ConflictError, "TOPIC_ALREADY_EXISTS"),
+        (KafkaError.SECURITY_DISABLED, UnsupportedByBrokerError, "does not support"),
+        (KafkaError._UNSUPPORTED_FEATURE, UnsupportedByBrokerError, "does not support"),
+        (KafkaError.REQUEST_TIMED_OUT, KafkaTimeoutError, "did not answer in time"),
+        (KafkaError.NOT_CONTROLLER, UnavailableError, "retry when the cluster is reachable"),
+        (KafkaError.COORDINATOR_NOT_AVAILABLE, UnavailableError, "retry"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else getattr(v, "__name__", None),
+)
+def test_broker_errors_become_typed_errors(
+    code: int, kind: type[KafkaPortError], words: str
+) -> None:
+    error = translate(KafkaError(code), "create topic orders", resource="topic", name="orders")
+    assert type(error) is kind
+    assert error.message.startswith("create topic orders: ")
+    assert words in error.message
+    assert error.code == KafkaError(code).name()
+    assert error.retriable is (kind in {KafkaTimeoutError, UnavailableError})
+
+
+def test_not_found_names_the_resource() -> None:
+    error = translate(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART), "x", resource="topic", name="o")
+    assert isinstance(error, NotFoundError)
+    assert (error.resource, error.name) == ("topic", "o")
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """Accepts connections and never answers: a hung broker."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.asyncio
+async def test_unreachable_cluster_is_unavailable_within_the_deadline() -> None:
+    kafka = open_kafka(f"127.0.0.1:{_closed_port()}", settings=FAST)
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="no broker is reachable") as caught:
+        await kafka.list_topics()
+    assert time.monotonic() - started < FAST.deadline + 1
+    assert caught.value.retriable
+
+
+@pytest.mark.asyncio
+async def test_hung_broker_times_out(silent_server: int) -> None:
+    kafka = open_kafka(f"127.0.0.1:{silent_server}", settings=FAST)
+    started = time.monotonic()
+    with pytest.raises(KafkaTimeoutError, match="no answer within 2s"):
+        await kafka.cluster_overview()
+    assert time.monotonic() - started < FAST.deadline + 1
+
+
+@pytest.mark.asyncio
+async def test_capability_probe_of_a_hung_broker(silent_server: int) -> None:
+    with pytest.raises(UnavailableError, match="did not answer ApiVersions within 1s"):
+        await fetch_api_versions("127.0.0.1", silent_server, timeout=1.0)
+
+
+@pytest.mark.asyncio
+@pytest.mark.kafka
+@pytest.mark.slow
+async def test_refused_credentials_are_an_authorization_error(kafka_bootstrap: str) -> None:
+    """SASL against tansu, whose listener answers SASL handshakes and refuses these."""
+    if os.environ.get("KCR_KAFKA_BOOTSTRAP"):
+        pytest.skip("needs tansu's SASL-answering listener; the external cluster's is unknown")
+    spec = KafkaClusterSpec.model_validate(
+        {
+            "bootstrapServers": kafka_bootstrap,
+            "sasl": {
+                "mechanism": "SCRAM-SHA-512",
+                "username": {"name": "kafka-user", "key": "username"},
+                "password": {"name": "kafka-user", "key": "password"},
+            },
+        }
+    )
+    credentials = Credentials(sasl_username=SecretStr("nobody"), sasl_password=SecretStr("wrong"))
+    kafka = open_kafka(spec, credentials, FAST)
+    with pytest.raises(AuthorizationError, match="refused kcr's credentials") as caught:
+        await kafka.list_topics()
+    assert "wrong" not in caught.value.message
+
+
+@pytest.mark.asyncio
+async def test_every_call_is_bounded_even_when_many_run_at_once(silent_server: int) -> None:
+    kafka = open_kafka(f"127.0.0.1:{silent_server}", settings=FAST)
+    started = time.monotonic()
+    calls = [kafka.list_topics(), kafka.list_consumer_groups(), kafka.lag_report()]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(isinstance(r, KafkaTimeoutError) for r in results), results
+    assert time.monotonic() - started < FAST.deadline + 1
