@@ -1,0 +1,198 @@
+"""``kcr mcp``: serve the MCP server over stdio (a local assistant) or streamable HTTP.
+
+Imports stay inside the command so ``kcr --help`` does not load the SDK, Kafka or
+Kubernetes clients.
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import click
+
+ROLES = ("viewer", "drafter")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.option(
+    "--transport",
+    type=click.Choice(["stdio", "http"]),
+    default="stdio",
+    help="stdio for a local assistant (identity: the local user or --principal); http for "
+    "streamable HTTP, where every request needs a bearer token.",
+)
+@click.option("--host", default="127.0.0.1", help="Address the HTTP and metrics listeners bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, help="HTTP port (/mcp).")
+@click.option(
+    "--kafka-bootstrap",
+    envvar="KCR_KAFKA_BOOTSTRAP",
+    help="host:port[,host:port] of the Kafka cluster [env KCR_KAFKA_BOOTSTRAP]. Without it, "
+    "the KafkaCluster resource (--cluster) gives bootstrap servers and credentials.",
+)
+@click.option(
+    "--cluster",
+    envvar="KCR_CLUSTER",
+    help="Name of the KafkaCluster resource: drafts name it, and its policy, ownership map "
+    "and credentials apply. Default: the only KafkaCluster in the namespace.",
+)
+@click.option(
+    "--namespace",
+    help="Namespace of KafkaClusters and drafted KafkaChangeRequests. Default: the "
+    "kubeconfig context's namespace.",
+)
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False),
+    help="Kubeconfig to use "
+    "(default: KUBECONFIG, ~/.kube/config, or the in-cluster service account).",
+)
+@click.option("--context", "kube_context", help="Kubeconfig context to use.")
+@click.option(
+    "--drafts",
+    type=click.Choice(["kube", "yaml"]),
+    default="kube",
+    help="kube: create KafkaChangeRequests through the Kubernetes API; yaml: return the "
+    "YAML for a GitOps pull request and create nothing.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Access file (YAML or JSON): bearer tokens (by sha256) and Kubernetes users or "
+    "groups, each mapped to a principal, roles and tenant scope (topic and group prefixes).",
+)
+@click.option(
+    "--token-review",
+    is_flag=True,
+    help="Verify HTTP bearer tokens with the Kubernetes TokenReview API; the access file's "
+    "subjects map the user or its groups to roles and scope.",
+)
+@click.option(
+    "--principal",
+    help="stdio identity instead of the local user; looked up in --token-file when given.",
+)
+@click.option(
+    "--role",
+    "roles",
+    type=click.Choice(ROLES),
+    multiple=True,
+    default=["viewer"],
+    help="stdio roles (repeatable): viewer reads, drafter also drafts change requests.",
+)
+@click.option("--tenant", default="", help="stdio tenant recorded on drafts.")
+@click.option(
+    "--topic-prefix",
+    "topic_prefixes",
+    multiple=True,
+    default=["*"],
+    help="stdio scope: topic name prefixes the caller may see and draft for ('*' = all).",
+)
+@click.option(
+    "--group-prefix",
+    "group_prefixes",
+    multiple=True,
+    default=["*"],
+    help="stdio scope: consumer group prefixes the caller may see and draft for.",
+)
+@click.option(
+    "--audit-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one JSON line per call (principal, tool, inputs, outcome, duration, "
+    "correlation id). Default: audit records go to the JSON log on stderr.",
+)
+@click.option(
+    "--runbooks-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="More runbooks (*.md); a file named like a shipped runbook replaces it.",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics (calls and latency per tool and outcome) on this port.",
+)
+@click.option(
+    "--rate-limit",
+    "rate_per_minute",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    help="Sustained tool calls per minute allowed per principal.",
+)
+@click.option(
+    "--rate-burst",
+    type=click.IntRange(min=1),
+    default=30,
+    help="Tool calls a principal may make at once before the rate limit applies.",
+)
+@click.option(
+    "--sample-interval",
+    type=click.FloatRange(min=0),
+    default=15.0,
+    help="Seconds between samples of consumer group state (for recent_rebalances and "
+    "trends); 0 samples only when a tool asks.",
+)
+@click.option(
+    "--kafka-timeout",
+    type=click.FloatRange(min=0.1, max=300),
+    default=10.0,
+    help="Seconds one Kafka request may take.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    default="INFO",
+    help="JSON logs go to stderr.",
+)
+def command(**options: Any) -> None:
+    """Serve kcr's MCP tools: read Kafka, explain what is wrong, draft change requests.
+
+    Nothing this server does changes Kafka: drafts become KafkaChangeRequests that people
+    approve and the operator executes.
+    """
+    from kcr.mcp.identity import Role  # noqa: PLC0415
+    from kcr.mcp.logs import configure_logging  # noqa: PLC0415
+    from kcr.mcp.wiring import McpSettings  # noqa: PLC0415
+
+    configure_logging(options.pop("log_level"))
+    settings = McpSettings(
+        transport=options["transport"],
+        host=options["host"],
+        port=options["port"],
+        kafka_bootstrap=options["kafka_bootstrap"],
+        cluster=options["cluster"],
+        namespace=options["namespace"],
+        kubeconfig=options["kubeconfig"],
+        context=options["kube_context"],
+        drafts=options["drafts"],
+        token_file=options["token_file"],
+        token_review=options["token_review"],
+        principal=options["principal"],
+        roles=tuple(Role(r) for r in options["roles"]),
+        tenant=options["tenant"],
+        topic_prefixes=tuple(options["topic_prefixes"]),
+        group_prefixes=tuple(options["group_prefixes"]),
+        audit_log=options["audit_log"],
+        runbooks_dir=options["runbooks_dir"],
+        metrics_port=options["metrics_port"],
+        rate_per_minute=options["rate_per_minute"],
+        rate_burst=options["rate_burst"],
+        sample_interval=options["sample_interval"],
+        kafka_timeout=options["kafka_timeout"],
+    )
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Any) -> None:
+    from kcr.mcp.http import http_app, uvicorn_server  # noqa: PLC0415
+    from kcr.mcp.wiring import SetupError, assemble  # noqa: PLC0415
+
+    try:
+        assembled = await assemble(settings)
+    except SetupError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        if settings.transport == "stdio":
+            await assembled.server.mcp.run_stdio_async()
+        else:
+            app = http_app(assembled.server, settings.host)
+            await uvicorn_server(app, settings.host, settings.port).serve()
+    finally:
+        await assembled.close()

@@ -1,0 +1,123 @@
+"""What a diagnosis is made of: findings, their kinds and severities, and the facts.
+
+Pure values; :mod:`kcr.mcp.diagnosis.engine` ranks the findings the detectors produce.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from kcr.kafka import GroupLag, LagReport, TopicConfigs, TopicInfo
+from kcr.mcp.sampler import GroupSample, RebalanceEvent
+from kcr.mcp.workloads import Workload
+from kcr.model import Evidence, EvidenceKind
+from kcr.model.base import KubeModel
+
+
+class FindingKind(StrEnum):
+    OFFLINE_PARTITIONS = "OfflinePartitions"
+    LAG_BEYOND_RETENTION = "LagBeyondRetention"
+    UNDER_REPLICATED = "UnderReplicated"
+    HOT_PARTITION = "HotPartition"
+    LAG_AFTER_ROLLOUT = "LagAfterRollout"
+    STUCK_CONSUMER = "StuckConsumer"
+    REBALANCE_STORM = "RebalanceStorm"
+    NO_ACTIVE_CONSUMER = "NoActiveConsumer"
+    SLOW_CONSUMER = "SlowConsumer"
+    LEADER_SKEW = "LeaderSkew"
+
+
+class Severity(StrEnum):
+    CRITICAL = "Critical"
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+
+
+class RunbookRef(KubeModel):
+    runbook: str
+    section: str
+    title: str
+
+
+class Finding(KubeModel):
+    rank: int = 0
+    kind: FindingKind
+    severity: Severity
+    score: float = Field(description="Higher needs a person sooner; findings are sorted by it")
+    subject: str = Field(description="What it is about: topic/partition, group/<id>, broker")
+    summary: str
+    evidence: list[Evidence]
+    runbook: RunbookRef | None = None
+
+
+class Thresholds(KubeModel):
+    storm_rebalances: int = 3
+    storm_window_minutes: int = 10
+    rollout_window_minutes: int = 120
+    leader_skew_ratio: float = 1.5
+    retention_risk_fraction: float = 0.8
+    stuck_after_seconds: float = 60.0
+
+
+# Where to read next, per finding: a runbook name and its section.
+RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
+    FindingKind.OFFLINE_PARTITIONS: ("offline-partitions", "diagnose"),
+    FindingKind.LAG_BEYOND_RETENTION: ("retention", "lag-older-than-retention"),
+    FindingKind.UNDER_REPLICATED: ("under-replicated-partitions", "diagnose"),
+    FindingKind.HOT_PARTITION: ("consumer-lag", "hot-partitions"),
+    FindingKind.LAG_AFTER_ROLLOUT: ("consumer-lag", "lag-after-a-rollout"),
+    FindingKind.STUCK_CONSUMER: ("consumer-lag", "slow-or-stuck-consumers"),
+    FindingKind.REBALANCE_STORM: ("rebalance-storms", "diagnose"),
+    FindingKind.NO_ACTIVE_CONSUMER: ("consumer-lag", "slow-or-stuck-consumers"),
+    FindingKind.SLOW_CONSUMER: ("consumer-lag", "slow-or-stuck-consumers"),
+    FindingKind.LEADER_SKEW: ("disk-pressure", "diagnose"),
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    cluster: str
+    now: datetime
+    topics: list[TopicInfo]
+    topics_observed_at: datetime
+    brokers: list[int]
+    configs: Mapping[str, TopicConfigs] = field(default_factory=dict)
+    lag: LagReport | None = None
+    history: Mapping[str, list[GroupSample]] = field(default_factory=dict)
+    rebalances: Mapping[str, list[RebalanceEvent]] = field(default_factory=dict)
+    # Consumer group → the workloads that consume for it.
+    workloads: Mapping[str, list[Workload]] = field(default_factory=dict)
+    runbooks: Mapping[FindingKind, RunbookRef] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def source(facts: Facts, what: str) -> str:
+    return f"kafka/{facts.cluster}: {what}"
+
+
+def metadata_evidence(facts: Facts, query: str, value: str) -> Evidence:
+    return Evidence(
+        kind=EvidenceKind.METADATA,
+        source=source(facts, "Metadata"),
+        query=query,
+        observed_value=value[:4096],
+        captured_at=facts.topics_observed_at,
+    )
+
+
+def lag_evidence(facts: Facts, report: LagReport, query: str, value: str) -> Evidence:
+    return Evidence(
+        kind=EvidenceKind.LAG,
+        source=source(facts, "OffsetFetch + ListOffsets"),
+        query=query,
+        observed_value=value[:4096],
+        captured_at=report.observed_at,
+    )
+
+
+def group_rows(facts: Facts) -> list[GroupLag]:
+    return facts.lag.groups if facts.lag else []

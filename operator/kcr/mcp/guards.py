@@ -1,0 +1,141 @@
+"""Argument guards, run on the raw JSON before any tool sees it.
+
+Arguments are data: names, numbers and one-line prose. Anything that looks like a pasted
+log line, terminal output or shell text is refused as invalid and never interpreted,
+whichever argument it arrives in. Sizes are bounded before the input is parsed further.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kcr.model.base import KubeModel
+
+
+class GuardLimits(KubeModel):
+    max_argument_bytes: int = 16_384
+    max_string_length: int = 4096
+    max_depth: int = 6
+    max_items: int = 500
+
+
+class ArgumentRejectedError(ValueError):
+    """An argument broke a guard rule; ``field`` is its path, ``rule`` the rule's name."""
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        super().__init__(f"argument {field}: {message}")
+        self.field = field
+        self.rule = rule
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SHELL_CHARACTERS = re.compile(r"(\$\(|\$\{|`|&&|\|\||[|<>\\{}$])")
+_SHELL_COMMAND = re.compile(
+    r"(^|[;&]\s*)(sudo|rm|curl|wget|bash|sh|zsh|chmod|chown|kill|pkill|nc|eval|exec|mkfs|dd)(\s|$)",
+    re.IGNORECASE,
+)
+_LOG_LINE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?([.,]\d+)?\S*\]?\s+\[?"
+    r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b",
+)
+_STACK_TRACE = re.compile(
+    r"(Exception in thread|Traceback \(most recent call last\)|"
+    r"\bat [a-zA-Z_$][\w$]*(\.[\w$]+)+\([\w$]*\.(java|scala|kt):\d+\))"
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pattern: re.Pattern[str]
+    message: str
+
+
+_TEXT_RULES = (
+    _Rule(
+        "log-line",
+        _LOG_LINE,
+        "looks like a pasted log line (a timestamp followed by a log level); describe what "
+        "you saw in words instead",
+    ),
+    _Rule(
+        "stack-trace",
+        _STACK_TRACE,
+        "looks like a pasted stack trace; describe the error in words instead",
+    ),
+    _Rule(
+        "shell-text",
+        _SHELL_CHARACTERS,
+        "contains shell syntax ({found!r}); arguments are data and are never run as commands",
+    ),
+    _Rule(
+        "shell-text",
+        _SHELL_COMMAND,
+        "looks like a shell command ({found!r}); arguments are data and are never run",
+    ),
+    _Rule(
+        "control-character",
+        _CONTROL,
+        "contains a line break or control character; arguments are one-line values, and "
+        "pasted logs or terminal output are not accepted",
+    ),
+)
+
+
+def check_arguments(arguments: Any, limits: GuardLimits) -> None:
+    """Raise :class:`ArgumentRejectedError` for the first argument that breaks a rule."""
+    if arguments is None:
+        return
+    if not isinstance(arguments, dict):
+        raise ArgumentRejectedError("(arguments)", "shape", "must be an object of named arguments")
+    size = len(json.dumps(arguments, ensure_ascii=False).encode())
+    if size > limits.max_argument_bytes:
+        raise ArgumentRejectedError(
+            "(arguments)",
+            "size",
+            f"the arguments are {size} bytes; at most {limits.max_argument_bytes} are accepted",
+        )
+    _walk(arguments, "", 0, limits)
+
+
+def _walk(value: Any, path: str, depth: int, limits: GuardLimits) -> None:
+    if depth > limits.max_depth:
+        raise ArgumentRejectedError(
+            path or "(arguments)", "depth", f"nests deeper than {limits.max_depth} levels"
+        )
+    if isinstance(value, dict):
+        _check_count(value, path, limits)
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            _check_text(str(key), child, limits)
+            _walk(item, child, depth + 1, limits)
+    elif isinstance(value, list):
+        _check_count(value, path, limits)
+        for index, item in enumerate(value):
+            _walk(item, f"{path}[{index}]", depth + 1, limits)
+    elif isinstance(value, str):
+        _check_text(value, path, limits)
+
+
+def _check_count(value: dict[str, Any] | list[Any], path: str, limits: GuardLimits) -> None:
+    if len(value) > limits.max_items:
+        raise ArgumentRejectedError(
+            path or "(arguments)",
+            "size",
+            f"has {len(value)} items; at most {limits.max_items} are accepted",
+        )
+
+
+def _check_text(text: str, path: str, limits: GuardLimits) -> None:
+    if len(text) > limits.max_string_length:
+        raise ArgumentRejectedError(
+            path,
+            "size",
+            f"is {len(text)} characters long; at most {limits.max_string_length} are accepted",
+        )
+    for rule in _TEXT_RULES:
+        match = rule.pattern.search(text)
+        if match is not None:
+            found = match.group(0).strip() or match.group(0)
+            raise ArgumentRejectedError(path, rule.name, rule.message.format(found=found))

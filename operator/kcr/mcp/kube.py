@@ -1,0 +1,66 @@
+"""The Kubernetes port of the MCP server: change requests, clusters, workloads, identity.
+
+Objects travel as plain JSON dictionaries (camelCase, as the API serves them); the tools
+parse what they need with the kcr models. The official client implements it in
+:mod:`kcr.mcp.kube_client`; tests run it against the kmock emulator.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+GROUP = "kcr.dev"
+VERSION = "v1alpha1"
+REQUESTS = "kafkachangerequests"
+CLUSTERS = "kafkaclusters"
+
+KubeObject = dict[str, Any]
+
+
+class KubeError(Exception):
+    """The API server's answer, with what kcr was doing: a person can act on it."""
+
+
+class KubeNotFoundError(KubeError):
+    pass
+
+
+class KubeConflictError(KubeError):
+    """The object already exists (create) or changed since it was read (update)."""
+
+
+@dataclass(frozen=True)
+class ReviewedUser:
+    """Who the API server says a bearer token belongs to (TokenReview)."""
+
+    username: str
+    groups: list[str]
+
+
+class KubePort(Protocol):
+    namespace: str
+
+    async def create_change_request(self, body: KubeObject) -> None:
+        """Create in ``namespace``; ``KubeConflictError`` when the name is taken."""
+        ...
+
+    async def get_change_request(self, name: str) -> KubeObject | None: ...
+
+    async def list_change_requests(self) -> list[KubeObject]: ...
+
+    async def get_kafka_cluster(self, name: str) -> KubeObject | None: ...
+
+    async def list_kafka_clusters(self) -> list[KubeObject]: ...
+
+    async def list_deployments(self, label_selector: str) -> list[KubeObject]:
+        """Deployments in every namespace the server may read, matching the selector."""
+        ...
+
+    async def list_replica_sets(self, namespace: str, label_selector: str) -> list[KubeObject]:
+        """ReplicaSets of one namespace: their revisions are a Deployment's rollouts."""
+        ...
+
+    async def read_secret(self, name: str, key: str) -> str: ...
+
+    async def review_token(self, token: str) -> ReviewedUser | None: ...
+
+    async def close(self) -> None: ...

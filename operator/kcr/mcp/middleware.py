@@ -1,0 +1,217 @@
+"""The gate every tool call passes: identity, rate limit, role, argument guards, audit.
+
+First denial wins and ends the call with a tool error the model can read (and act on),
+plus an audit record and a metric; the server keeps serving. ``tools/list`` shows a
+caller only the tools their roles allow.
+"""
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_REQUEST, CallToolResult, TextContent
+
+from kcr.mcp.audit import AuditRecord, AuditSink, Outcome, now_utc, recorded_arguments
+from kcr.mcp.auth import caller_of
+from kcr.mcp.calls import CallContext, current_call
+from kcr.mcp.guards import ArgumentRejectedError, GuardLimits, check_arguments
+from kcr.mcp.identity import Caller, Role
+from kcr.mcp.metrics import ToolMetrics
+from kcr.mcp.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+LOCAL = "local"
+HTTP = "http"
+ANONYMOUS = "(anonymous)"
+
+
+@dataclass
+class Gate:
+    read_tools: frozenset[str]
+    draft_tools: frozenset[str]
+    arguments: dict[str, frozenset[str]]
+    local_caller: Caller | None
+    limits: GuardLimits
+    limiter: RateLimiter
+    audit: AuditSink
+    metrics: ToolMetrics
+    max_output_bytes: int = 1_048_576
+
+    def allowed(self, caller: Caller) -> frozenset[str]:
+        tools: frozenset[str] = frozenset()
+        if caller.has(Role.VIEWER):
+            tools |= self.read_tools
+        if caller.has(Role.DRAFTER):
+            tools |= self.draft_tools
+        return tools
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    outcome: Outcome
+    reason: str
+
+
+class GateMiddleware:
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        if ctx.method == "tools/list":
+            return await self._list(ctx, call_next)
+        if ctx.method == "tools/call":
+            return await self._call(ctx, call_next)
+        return await call_next(ctx)
+
+    def _identify(self, ctx: ServerRequestContext[Any, Any]) -> tuple[Caller | None, str]:
+        """HTTP callers come from their verified bearer token; local ones are configured."""
+        request = ctx.request
+        if request is None:
+            return self.gate.local_caller, LOCAL
+        user = getattr(request, "scope", {}).get("user")
+        if isinstance(user, AuthenticatedUser):
+            return caller_of(user.access_token), HTTP
+        return None, HTTP
+
+    async def _list(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        caller, _ = self._identify(ctx)
+        if caller is None:
+            raise MCPError(code=INVALID_REQUEST, message="no authenticated caller")
+        result = await call_next(ctx)
+        if isinstance(result, dict) and isinstance(result.get("tools"), list):
+            allowed = self.gate.allowed(caller)
+            result = {**result, "tools": [t for t in result["tools"] if t.get("name") in allowed]}
+        return result
+
+    async def _call(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        started = time.perf_counter()
+        params: Mapping[str, Any] = ctx.params or {}
+        tool = str(params.get("name", ""))[:128]
+        arguments = params.get("arguments")
+        caller, transport = self._identify(ctx)
+        call = CallContext(
+            caller=caller or Caller(principal=ANONYMOUS),
+            correlation_id=uuid.uuid4().hex,
+            transport=transport,
+            tool=tool,
+        )
+        refusal = self._check(caller, tool, arguments)
+        if refusal is not None:
+            self._record(call, arguments, refusal.outcome, refusal.reason, started)
+            return _error(f"{refusal.reason} (correlation id {call.correlation_id})")
+        token = current_call.set(call)
+        try:
+            result = await call_next(ctx)
+        except MCPError as error:
+            self._record(call, arguments, Outcome.ERROR, error.error.message, started)
+            raise
+        finally:
+            current_call.reset(token)
+        outcome, reason = _outcome_of(call, result)
+        if outcome is Outcome.OK and _size(result) > self.gate.max_output_bytes:
+            outcome = Outcome.INVALID
+            reason = (
+                f"the result is larger than {self.gate.max_output_bytes} bytes; narrow the "
+                "question (a topic or group, a smaller limit, the next page)"
+            )
+            result = _error(f"{reason} (correlation id {call.correlation_id})")
+        self._record(call, arguments, outcome, reason, started)
+        return result
+
+    def _check(self, caller: Caller | None, tool: str, arguments: Any) -> _Refusal | None:
+        """Who, how often, which tool, may they, what arguments: the first refusal wins."""
+        if caller is None:
+            return _Refusal(Outcome.UNAUTHENTICATED, "no authenticated caller: no token, no call")
+        wait = self.gate.limiter.acquire(caller.principal)
+        if wait is not None:
+            return _Refusal(
+                Outcome.RATE_LIMITED,
+                f"rate limit exceeded for {caller.principal}: try again in {wait:.1f}s",
+            )
+        if tool not in self.gate.read_tools | self.gate.draft_tools:
+            return _Refusal(Outcome.INVALID, f"unknown tool {tool!r}")
+        if tool not in self.gate.allowed(caller):
+            needed = Role.DRAFTER if tool in self.gate.draft_tools else Role.VIEWER
+            roles = ", ".join(caller.roles) or "none"
+            return _Refusal(
+                Outcome.DENIED,
+                f"{tool} needs the {needed} role; {caller.principal} has: {roles}",
+            )
+        try:
+            check_arguments(arguments, self.gate.limits)
+        except ArgumentRejectedError as error:
+            return _Refusal(Outcome.INVALID, f"invalid arguments for {tool}: {error}")
+        unknown = sorted(set(arguments or {}) - self.gate.arguments.get(tool, frozenset()))
+        if unknown:
+            known = ", ".join(sorted(self.gate.arguments.get(tool, frozenset()))) or "none"
+            note = (
+                " (the requester is always the authenticated caller, never an argument)"
+                if any("request" in name.lower() for name in unknown)
+                else ""
+            )
+            return _Refusal(
+                Outcome.INVALID,
+                f"invalid arguments for {tool}: unknown argument(s) {', '.join(unknown)}; "
+                f"it takes {known}{note}",
+            )
+        return None
+
+    def _record(
+        self, call: CallContext, arguments: Any, outcome: Outcome, reason: str, started: float
+    ) -> None:
+        seconds = time.perf_counter() - started
+        self.gate.metrics.observe(call.tool, outcome, seconds)
+        self.gate.audit.write(
+            AuditRecord(
+                time=now_utc(),
+                correlation_id=call.correlation_id,
+                principal=call.caller.principal,
+                tenant=call.caller.tenant,
+                transport=call.transport,
+                tool=call.tool,
+                arguments=recorded_arguments(arguments),
+                outcome=outcome,
+                reason=reason[:1024],
+                duration_ms=round(seconds * 1000, 3),
+            )
+        )
+
+
+def _error(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _outcome_of(call: CallContext, result: HandlerResult) -> tuple[Outcome, str]:
+    if not (isinstance(result, dict) and result.get("isError")):
+        return Outcome.OK, ""
+    if call.outcome is not None:
+        return call.outcome, call.reason
+    text = _text_of(result)
+    if "validation error" in text:
+        return Outcome.INVALID, text
+    return Outcome.ERROR, text
+
+
+def _text_of(result: dict[str, Any]) -> str:
+    parts = [c.get("text", "") for c in result.get("content", []) if isinstance(c, dict)]
+    return " ".join(str(p) for p in parts)[:1024]
+
+
+def _size(result: HandlerResult) -> int:
+    if isinstance(result, dict):
+        return len(json.dumps(result, ensure_ascii=False, default=str).encode())
+    return 0

@@ -1,0 +1,88 @@
+"""Assembling the MCP server: tools, the gate middleware, bearer auth and the sampler."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+import anyio
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+
+from kcr.mcp.audit import AuditSink
+from kcr.mcp.guards import GuardLimits
+from kcr.mcp.identity import Caller
+from kcr.mcp.metrics import ToolMetrics
+from kcr.mcp.middleware import Gate, GateMiddleware
+from kcr.mcp.ratelimit import RateLimiter, RateLimits
+from kcr.mcp.services import Services
+from kcr.mcp.tools.registry import register_tools, tool_arguments, tool_names
+
+INSTRUCTIONS = """\
+kcr reads one Kafka cluster through typed, read-only tools and drafts changes as
+KafkaChangeRequest resources that people review and approve; nothing here executes a
+change. Start with explain_current_state for a topic or consumer group: it ranks what is
+wrong and cites the evidence for every claim. Arguments are names and one-line prose:
+never paste logs or shell text into them. Drafts record who asked and what was observed.
+"""
+
+
+@dataclass
+class ServerOptions:
+    audit: AuditSink
+    local_caller: Caller | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    guard_limits: GuardLimits = field(default_factory=GuardLimits)
+    token_verifier: TokenVerifier | None = None
+    public_url: str = "http://127.0.0.1"
+    background_sampling: bool = False
+    metrics: ToolMetrics | None = None
+
+
+@dataclass
+class KcrServer:
+    mcp: MCPServer[Any]
+    gate: Gate
+    services: Services
+
+
+def build_server(services: Services, options: ServerOptions) -> KcrServer:
+    read, draft = tool_names()
+    gate = Gate(
+        read_tools=read,
+        draft_tools=draft,
+        arguments=tool_arguments(),
+        local_caller=options.local_caller,
+        limits=options.guard_limits,
+        limiter=RateLimiter(options.rate_limits),
+        audit=options.audit,
+        metrics=options.metrics or ToolMetrics(read | draft),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
+        async with anyio.create_task_group() as tasks:
+            if options.background_sampling and services.sampler.interval > 0:
+                tasks.start_soon(services.sampler.run)
+            yield {}
+            tasks.cancel_scope.cancel()
+
+    auth = None
+    if options.token_verifier is not None:
+        auth = AuthSettings.model_validate(
+            {"issuer_url": options.public_url, "resource_server_url": None}
+        )
+    server: MCPServer[Any] = MCPServer(
+        "kcr",
+        title="kcr: Kafka change requests",
+        instructions=INSTRUCTIONS,
+        version=version("kcr"),
+        token_verifier=options.token_verifier,
+        auth=auth,
+        lifespan=lifespan,
+        middleware=[GateMiddleware(gate)],
+    )
+    register_tools(server, services)
+    return KcrServer(mcp=server, gate=gate, services=services)

@@ -1,0 +1,27 @@
+"""Everything the tools reach: the Kafka port, the cluster, drafts, Kubernetes, runbooks."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kcr.kafka import KafkaPort
+from kcr.mcp.cluster import ClusterContext
+from kcr.mcp.diagnosis import Thresholds
+from kcr.mcp.drafts import DraftSink
+from kcr.mcp.evidence import EvidenceLedger
+from kcr.mcp.kube import KubePort
+from kcr.mcp.runbooks import RunbookLibrary
+from kcr.mcp.sampler import GroupSampler, utc_now
+
+
+@dataclass
+class Services:
+    kafka: KafkaPort
+    cluster: ClusterContext
+    drafts: DraftSink
+    runbooks: RunbookLibrary
+    sampler: GroupSampler
+    kube: KubePort | None = None
+    ledger: EvidenceLedger = field(default_factory=EvidenceLedger)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    clock: Callable[[], datetime] = utc_now

@@ -1,0 +1,151 @@
+"""The draft tools: one per change kind, plus a preview. None of them executes anything.
+
+Arguments are the model's own fields and types, so the MCP schemas and the CRD schema
+come from the same definitions; the caller, the evidence and the observed state are added
+by the server.
+"""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from kcr.mcp.tools.drafting import (
+    DraftResult,
+    PreviewResult,
+    Reason,
+    build_change,
+    preview,
+    submit_draft,
+)
+from kcr.mcp.tools.env import ToolEnv
+from kcr.model import (
+    AclBinding,
+    AlterAcls,
+    AlterTopicConfig,
+    Change,
+    CreateTopic,
+    DeleteTopic,
+    DeploymentRef,
+    IncreasePartitions,
+    OffsetTarget,
+    ResetConsumerGroupOffsets,
+)
+from kcr.model.change import (
+    MAX_BINDINGS_PER_CHANGE,
+    MAX_CONFIG_KEYS,
+    MAX_REPLICATION_FACTOR,
+    MAX_TOPICS_PER_CHANGE,
+    ConfigValues,
+    PartitionCount,
+)
+from kcr.model.names import GroupId, TopicName
+
+ReplicationFactor = Annotated[
+    int, Field(ge=1, le=MAX_REPLICATION_FACTOR, description="Copies of each partition")
+]
+NewTotal = Annotated[
+    int, Field(ge=2, le=10_000, description="The new total number of partitions (only grows)")
+]
+Topics = Annotated[list[TopicName], Field(min_length=1, max_length=MAX_TOPICS_PER_CHANGE)]
+ConfigKeys = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9._-]+$")]],
+    Field(max_length=MAX_CONFIG_KEYS, description="Keys whose topic override is removed"),
+]
+Bindings = Annotated[list[AclBinding], Field(max_length=MAX_BINDINGS_PER_CHANGE)]
+
+
+async def preview_change(
+    env: ToolEnv, *, change: Change, reason: Reason = "preview of a change"
+) -> PreviewResult:
+    """Dry run: validation, risk, blast radius, staged plan and rollback, on the live state."""
+    return await preview(env, change, reason)
+
+
+async def draft_create_topic(
+    env: ToolEnv,
+    *,
+    topic: TopicName,
+    partitions: PartitionCount,
+    replication_factor: ReplicationFactor,
+    reason: Reason,
+    configs: ConfigValues | None = None,
+    allow_unknown_keys: bool = False,
+) -> DraftResult:
+    """Draft a KafkaChangeRequest that creates a topic."""
+    change = build_change(
+        "createTopic",
+        lambda: CreateTopic(
+            topic=topic,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            allow_unknown_keys=allow_unknown_keys,
+            configs=configs or {},
+        ),
+    )
+    return await submit_draft(env, change, reason)
+
+
+async def draft_increase_partitions(
+    env: ToolEnv, *, topic: TopicName, partitions: NewTotal, reason: Reason
+) -> DraftResult:
+    """Draft a partition increase to a new total (irreversible: keys move to new partitions)."""
+    change = build_change(
+        "increasePartitions", lambda: IncreasePartitions(topic=topic, partitions=partitions)
+    )
+    return await submit_draft(env, change, reason)
+
+
+async def draft_alter_topic_config(
+    env: ToolEnv,
+    *,
+    topics: Topics,
+    reason: Reason,
+    set: ConfigValues | None = None,
+    delete: ConfigKeys | None = None,
+    allow_unknown_keys: bool = False,
+) -> DraftResult:
+    """Draft topic config changes (set or delete overrides); the first topic is the canary."""
+    change = build_change(
+        "alterTopicConfig",
+        lambda: AlterTopicConfig(
+            topics=topics,
+            allow_unknown_keys=allow_unknown_keys,
+            set=set or {},
+            delete=delete or [],
+        ),
+    )
+    return await submit_draft(env, change, reason)
+
+
+async def draft_reset_consumer_group_offsets(
+    env: ToolEnv,
+    *,
+    group: GroupId,
+    topics: Topics,
+    to: OffsetTarget,
+    reason: Reason,
+    scale_deployment: DeploymentRef | None = None,
+) -> DraftResult:
+    """Draft an offset reset (earliest, latest, timestamp, offsets or shiftBy); group must be
+    empty when it runs, optionally by scaling a Deployment to zero and back."""
+    change = build_change(
+        "resetConsumerGroupOffsets",
+        lambda: ResetConsumerGroupOffsets(
+            group=group, topics=topics, to=to, scale_deployment=scale_deployment
+        ),
+    )
+    return await submit_draft(env, change, reason)
+
+
+async def draft_alter_acls(
+    env: ToolEnv, *, reason: Reason, add: Bindings | None = None, remove: Bindings | None = None
+) -> DraftResult:
+    """Draft ACL changes: bindings to add and to remove (grants run before revokes)."""
+    change = build_change("alterAcls", lambda: AlterAcls(add=add or [], remove=remove or []))
+    return await submit_draft(env, change, reason)
+
+
+async def draft_delete_topic(env: ToolEnv, *, topic: TopicName, reason: Reason) -> DraftResult:
+    """Draft a topic deletion (always CRITICAL: its data cannot be recovered)."""
+    change = build_change("deleteTopic", lambda: DeleteTopic(topic=topic))
+    return await submit_draft(env, change, reason)

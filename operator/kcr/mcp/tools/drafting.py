@@ -1,0 +1,220 @@
+"""The one way a draft is made: scope, snapshot, review, evidence, then the sink.
+
+The review is :func:`kcr.plan.review_spec`, the same function the CLI and the operator
+call, so what the assistant shows is what the operator will enforce. A change that breaks
+the cluster's policy is refused here rather than drafted to fail later.
+"""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import Field, ValidationError
+
+from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
+from kcr.mcp.drafts import request_name
+from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.scoping import outside_scope
+from kcr.mcp.tools.env import ToolEnv
+from kcr.model import (
+    AclResourceType,
+    AlterAcls,
+    BlastRadius,
+    Change,
+    ChangeMember,
+    Channel,
+    Evidence,
+    KafkaChangeRequest,
+    KafkaChangeRequestSpec,
+    ObservedState,
+    Plan,
+    RequestedBy,
+    ResetConsumerGroupOffsets,
+    Risk,
+    RollbackPlan,
+    explain,
+)
+from kcr.model.base import KubeModel
+from kcr.model.request import ObjectMeta
+from kcr.plan import Review, review_spec
+from kcr.policy import affected_topics
+
+Reason = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=2048,
+        description="Why this change: the problem it solves, in one line of prose",
+    ),
+]
+
+
+def build_change(kind: str, make: Callable[[], ChangeMember]) -> Change:
+    """Build a change member from tool arguments; a model rule becomes a clear tool error."""
+    try:
+        return Change.of(make())
+    except ValidationError as error:
+        raise ToolInvalidError("; ".join(explain(error, kind))) from None
+
+
+def _subjects(change: Change) -> set[str]:
+    subjects = {topic_subject(t) for t in affected_topics(change)}
+    member = change.member
+    if isinstance(member, ResetConsumerGroupOffsets):
+        subjects.add(group_subject(member.group))
+    if isinstance(member, AlterAcls):
+        subjects |= {
+            group_subject(b.resource_name)
+            for b in [*member.add, *member.remove]
+            if b.resource_type is AclResourceType.GROUP
+        }
+    return subjects
+
+
+async def review_change(
+    env: ToolEnv, change: Change, reason: str
+) -> tuple[KafkaChangeRequestSpec, Review]:
+    problem = outside_scope(change, env.scope)
+    if problem is not None:
+        raise ToolDeniedError(problem)
+    services = env.services
+    observed = await services.kafka.snapshot(change)
+    shown = services.ledger.relevant(env.caller.principal, _subjects(change), env.now())
+    spec = KafkaChangeRequestSpec(
+        cluster=services.cluster.name,
+        change=change,
+        requested_by=RequestedBy(
+            principal=env.caller.principal,
+            tenant=env.caller.tenant,
+            channel=Channel.MCP,
+            correlation_id=env.call.correlation_id,
+        ),
+        reason=reason,
+        evidence=combined(snapshot_evidence(services.cluster.name, observed), shown),
+        observed=observed,
+    )
+    return spec, review_spec(spec, services.cluster.policy, env.now())
+
+
+class ReviewSummary(KubeModel):
+    valid: bool
+    violations: list[str]
+    warnings: list[str]
+    risk: Risk
+    risk_reasons: list[str]
+    irreversible: list[str] = Field(description="What cannot be undone, in plain words")
+    required_approvals: int
+    change_window: str
+    blast_radius: BlastRadius
+    spec_hash: str
+
+    @classmethod
+    def of(cls, review: Review) -> "ReviewSummary":
+        return cls(
+            valid=review.valid,
+            violations=review.violations,
+            warnings=review.warnings,
+            risk=review.risk,
+            risk_reasons=review.risk_reasons,
+            irreversible=review.irreversible,
+            required_approvals=review.required_approvals,
+            change_window=review.window.message,
+            blast_radius=review.blast_radius,
+            spec_hash=review.spec_hash,
+        )
+
+
+class PreviewResult(KubeModel):
+    name: str = Field(description="The name a draft of this change would get")
+    review: ReviewSummary
+    plan: Plan
+    rollback: RollbackPlan
+    observed: ObservedState
+    evidence: list[Evidence]
+
+
+class DraftResult(KubeModel):
+    name: str
+    namespace: str
+    sink: str = Field(description="kube: created in Kubernetes; yaml: returned for a pull request")
+    created: bool = Field(description="False when an identical open request already existed")
+    phase: str | None = None
+    requested_by: RequestedBy
+    existing_requester: str | None = Field(
+        default=None, description="Who requested the identical open request, when one existed"
+    )
+    review: ReviewSummary
+    evidence: list[Evidence]
+    observed: ObservedState
+    yaml: str | None = None
+    next_steps: str
+
+
+async def preview(env: ToolEnv, change: Change, reason: str) -> PreviewResult:
+    spec, review = await review_change(env, change, reason)
+    cluster = env.services.cluster
+    return PreviewResult(
+        name=request_name(cluster.name, cluster.namespace, change),
+        review=ReviewSummary.of(review),
+        plan=review.plan,
+        rollback=review.rollback,
+        observed=spec.observed or ObservedState(captured_at=env.now()),
+        evidence=spec.evidence,
+    )
+
+
+async def submit_draft(env: ToolEnv, change: Change, reason: str) -> DraftResult:
+    spec, review = await review_change(env, change, reason)
+    if not review.valid:
+        raise ToolInvalidError(
+            "the change breaks the cluster policy and was not drafted: "
+            + "; ".join(review.violations)
+        )
+    cluster = env.services.cluster
+    request = KafkaChangeRequest(
+        metadata=ObjectMeta(
+            name=request_name(cluster.name, cluster.namespace, change),
+            namespace=cluster.namespace,
+            labels={"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "mcp"},
+        ),
+        spec=spec,
+    )
+    sink = env.services.drafts
+    submitted = await sink.submit(request)
+    existing = None if submitted.created or sink.kind == "yaml" else submitted.requested_by
+    return DraftResult(
+        name=submitted.name,
+        namespace=submitted.namespace,
+        sink=sink.kind,
+        created=submitted.created,
+        phase=submitted.phase,
+        requested_by=spec.requested_by,
+        existing_requester=existing,
+        review=ReviewSummary.of(review),
+        evidence=spec.evidence,
+        observed=spec.observed or ObservedState(captured_at=env.now()),
+        yaml=submitted.yaml,
+        next_steps=_next_steps(
+            sink.kind, submitted.name, submitted.namespace, review, submitted.created
+        ),
+    )
+
+
+def _next_steps(sink: str, name: str, namespace: str, review: Review, created: bool) -> str:
+    approvals = (
+        f"{review.required_approvals} approval(s) by people other than the requester "
+        f"({review.risk} risk)"
+    )
+    if sink == "yaml":
+        return (
+            f"commit this YAML to the GitOps repository in a pull request; once merged, the "
+            f"operator waits for {approvals} on KafkaChangeRequest {namespace}/{name}"
+        )
+    if not created:
+        return (
+            f"an identical open request already exists: review it with "
+            f"`kubectl kcr describe {name} -n {namespace}`; nothing new was created"
+        )
+    return (
+        f"review with `kubectl kcr describe {name} -n {namespace}`; it needs {approvals} "
+        f"(`kubectl kcr approve {name} -n {namespace}`) before the operator runs it"
+    )

@@ -1,0 +1,270 @@
+"""Read tools about consumer groups: lag, one group in detail, and sampled rebalances."""
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from kcr.kafka import GroupLag, GroupMember, HotPartition, LagReport, TopicPartition
+from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.identity import Scope
+from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
+from kcr.mcp.sampler import RebalanceEvent
+from kcr.mcp.tools.cluster import OwnerInfo
+from kcr.mcp.tools.env import ToolEnv
+from kcr.model import Evidence, EvidenceKind, GroupState
+from kcr.model.base import KubeModel
+from kcr.model.names import GroupId, TopicName
+
+MAX_LAG_ROWS = 2000
+
+
+def scoped_report(report: LagReport, scope: Scope) -> LagReport:
+    """Only groups and topics in scope; totals recomputed so nothing leaks through a sum."""
+    groups = []
+    for row in report.groups:
+        if not scope.allows_group(row.group):
+            continue
+        topics = [t for t in row.topics if scope.allows_topic(t.topic)]
+        groups.append(
+            row.model_copy(update={"topics": topics, "total_lag": sum(t.total_lag for t in topics)})
+        )
+    hot = [
+        h
+        for h in report.hot_partitions
+        if scope.allows_group(h.group) and scope.allows_topic(h.topic)
+    ]
+    return report.model_copy(
+        update={
+            "groups": groups,
+            "hot_partitions": hot,
+            "total_lag": sum(g.total_lag for g in groups),
+            "partitions": sum(len(t.partitions) for g in groups for t in g.topics),
+        }
+    )
+
+
+class LagResult(KubeModel):
+    groups: list[GroupLag]
+    hot_partitions: list[HotPartition] = Field(description="Hottest first")
+    total_lag: int
+    partitions: int = Field(description="Partition rows returned")
+    rows_truncated: bool = False
+    total_groups: int = Field(description="Groups matching the query in your scope")
+    next_cursor: str | None = None
+    observed_at: datetime
+    source: str
+
+
+async def consumer_lag(
+    env: ToolEnv,
+    group: GroupId | None = None,
+    topic: TopicName | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
+) -> LagResult:
+    """Per-partition lag of one group or all groups in scope, hot partitions flagged."""
+    kafka = env.services.kafka
+    if group is not None:
+        names = [env.require_group(group)]
+    else:
+        names = [
+            g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)
+        ]
+    if topic is not None:
+        env.require_topic(topic)
+    chosen, following = page(names, cursor, limit, f"consumer_lag|{group}|{topic}")
+    raw = await kafka.lag_report(chosen, topics=[topic] if topic else None)
+    report = scoped_report(raw, env.scope)
+    rows = [g for g in report.groups if g.topics or group is not None]
+    shown, truncated = _cap_rows(rows)
+    result = LagResult(
+        groups=shown,
+        hot_partitions=report.hot_partitions,
+        total_lag=sum(g.total_lag for g in shown),
+        partitions=sum(len(t.partitions) for g in shown for t in g.topics),
+        rows_truncated=truncated,
+        total_groups=len(names),
+        next_cursor=following,
+        observed_at=report.observed_at,
+        source=f"kafka/{env.services.cluster.name}: OffsetFetch + ListOffsets",
+    )
+    for row in shown:
+        env.remember(
+            {group_subject(row.group), *(topic_subject(t.topic) for t in row.topics)},
+            [lag_evidence(env, report, row)],
+        )
+    return result
+
+
+def _cap_rows(rows: list[GroupLag]) -> tuple[list[GroupLag], bool]:
+    kept, count = [], 0
+    for row in rows:
+        topics = []
+        for t in row.topics:
+            room = MAX_LAG_ROWS - count
+            if room <= 0:
+                break
+            topics.append(t.model_copy(update={"partitions": t.partitions[:room]}))
+            count += min(room, len(t.partitions))
+        kept.append(row.model_copy(update={"topics": topics}))
+    total = sum(len(t.partitions) for r in rows for t in r.topics)
+    return kept, total > count
+
+
+def lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
+    parts = [
+        f"{p.topic}/{p.partition}={p.lag}{' (hot)' if p.hot else ''}"
+        for t in row.topics
+        for p in t.partitions
+        if p.lag
+    ]
+    value = f"group {row.group} ({row.state}): total lag {row.total_lag}; " + ", ".join(parts)
+    return Evidence(
+        kind=EvidenceKind.LAG,
+        source=f"kafka/{env.services.cluster.name}: OffsetFetch + ListOffsets",
+        query=f"consumer_lag group={row.group}",
+        observed_value=value[:4096],
+        captured_at=report.observed_at,
+    )
+
+
+class MemberInfo(KubeModel):
+    member_id: str
+    client_id: str
+    host: str
+    group_instance_id: str | None = None
+    assignments: list[TopicPartition]
+    hidden_assignments: int = Field(default=0, description="Partitions of topics outside scope")
+
+
+class GroupDetail(KubeModel):
+    group: str
+    exists: bool
+    state: GroupState
+    assignor: str | None
+    coordinator: int | None
+    generation: int | None
+    members: list[MemberInfo]
+    lag: GroupLag | None
+    owner: OwnerInfo | None = None
+    observed_at: datetime
+    source: str
+
+
+async def describe_consumer_group(env: ToolEnv, group: GroupId) -> GroupDetail:
+    """State, members and their assignments, and the group's lag per partition."""
+    env.require_group(group)
+    kafka = env.services.kafka
+    (described,), report = await asyncio.gather(
+        kafka.describe_consumer_groups([group]), kafka.lag_report([group], describe_groups=False)
+    )
+    scoped = scoped_report(report, env.scope)
+    lag = scoped.group(group)
+    result = GroupDetail(
+        group=group,
+        exists=described.exists,
+        state=described.state,
+        assignor=described.assignor,
+        coordinator=described.coordinator,
+        generation=described.generation,
+        members=[_member(m, env.scope) for m in described.members],
+        lag=lag.model_copy(update={"state": described.state, "members": len(described.members)})
+        if lag
+        else None,
+        owner=OwnerInfo.of(env.services.cluster.owner_of_group(group)),
+        observed_at=described.observed_at,
+        source=f"kafka/{env.services.cluster.name}: DescribeGroups + OffsetFetch + ListOffsets",
+    )
+    env.remember(
+        {group_subject(group)},
+        [
+            Evidence(
+                kind=EvidenceKind.CONSUMER_GROUP,
+                source=result.source[:256],
+                query=f"describe_consumer_group {group}",
+                observed_value=(
+                    f"group {group}: {result.state}, {len(result.members)} member(s), "
+                    f"total lag {lag.total_lag if lag else 0}"
+                ),
+                captured_at=result.observed_at,
+            )
+        ],
+    )
+    return result
+
+
+def _member(member: GroupMember, scope: Scope) -> MemberInfo:
+    visible = [a for a in member.assignments if scope.allows_topic(a.topic)]
+    return MemberInfo(
+        member_id=member.member_id,
+        client_id=member.client_id,
+        host=member.host,
+        group_instance_id=member.group_instance_id,
+        assignments=visible,
+        hidden_assignments=len(member.assignments) - len(visible),
+    )
+
+
+Minutes = Annotated[int, Field(ge=1, le=1440, description="How far back to look, in minutes")]
+
+
+class GroupRebalances(KubeModel):
+    group: str
+    rebalances: int
+    events: list[RebalanceEvent] = Field(description="Newest last")
+    state: GroupState
+    members: int
+    samples: int
+    sampled_since: datetime | None
+
+
+class RebalancesResult(KubeModel):
+    groups: list[GroupRebalances]
+    window_minutes: int
+    sampling_interval_seconds: float
+    note: str
+    observed_at: datetime
+
+
+async def recent_rebalances(
+    env: ToolEnv, group: GroupId | None = None, minutes: Minutes = 60
+) -> RebalancesResult:
+    """Rebalances seen by the server's sampler: generation, membership and state changes."""
+    sampler = env.services.sampler
+    if group is not None:
+        names = [env.require_group(group)]
+    else:
+        listed = await env.services.kafka.list_consumer_groups()
+        names = [g.group for g in listed if env.scope.allows_group(g.group)]
+    await sampler.sample(names)
+    since = sampler.window(minutes)
+    rows = []
+    for name in names:
+        samples = sampler.samples(name)
+        if not samples:
+            continue
+        events = sampler.rebalances(name, since)
+        rows.append(
+            GroupRebalances(
+                group=name,
+                rebalances=len(events),
+                events=events[-50:],
+                state=samples[-1].state,
+                members=samples[-1].members,
+                samples=len(samples),
+                sampled_since=samples[0].at,
+            )
+        )
+    rows.sort(key=lambda r: (-r.rebalances, r.group))
+    return RebalancesResult(
+        groups=rows,
+        window_minutes=minutes,
+        sampling_interval_seconds=sampler.interval,
+        note=(
+            "rebalances are inferred from samples of group state, generation and membership; "
+            "changes between two samples count once"
+        ),
+        observed_at=env.now(),
+    )

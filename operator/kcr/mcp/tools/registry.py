@@ -1,0 +1,147 @@
+"""Registering the tool functions with the MCP server: names, annotations, error mapping.
+
+Each tool is a plain ``async def tool(env, **arguments)``; the adapter gives the SDK a
+function with the same arguments plus the SDK's ``Context``, builds the ``ToolEnv`` from
+the checked call, and turns Kafka and Kubernetes failures into tool errors that say what
+went wrong (and are audited as such).
+"""
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import ToolAnnotations
+
+from kcr.kafka import KafkaPortError, NotFoundError
+from kcr.mcp.calls import ToolDeniedError, ToolFailedError, ToolInvalidError, call_in_progress
+from kcr.mcp.kube import KubeError
+from kcr.mcp.paging import CursorError
+from kcr.mcp.services import Services
+from kcr.mcp.tools import (
+    access,
+    cluster,
+    deployments,
+    draft_tools,
+    explain,
+    groups,
+    requests,
+    runbook_tools,
+)
+from kcr.mcp.tools.env import ToolEnv
+
+ToolFunction = Callable[..., Awaitable[Any]]
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
+PREVIEW = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
+DRAFT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    function: ToolFunction
+    title: str
+    annotations: ToolAnnotations
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+
+READ_TOOLS = (
+    ToolSpec(cluster.cluster_overview, "Cluster overview", READ),
+    ToolSpec(cluster.list_topics, "List topics", READ),
+    ToolSpec(cluster.describe_topic, "Describe a topic", READ),
+    ToolSpec(groups.consumer_lag, "Consumer lag", READ),
+    ToolSpec(groups.describe_consumer_group, "Describe a consumer group", READ),
+    ToolSpec(cluster.partition_skew, "Partition skew per broker", READ),
+    ToolSpec(cluster.broker_health, "Broker health", READ),
+    ToolSpec(groups.recent_rebalances, "Recent rebalances", READ),
+    ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
+    ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
+    ToolSpec(access.check_access, "Check access (ACLs)", READ),
+    ToolSpec(deployments.recent_deployments, "Recent deployments", READ),
+    ToolSpec(explain.explain_current_state, "Explain the current state", READ),
+    ToolSpec(requests.list_change_requests, "List change requests", READ),
+    ToolSpec(requests.get_change_request, "Get a change request", READ),
+)
+
+DRAFT_TOOLS = (
+    ToolSpec(draft_tools.preview_change, "Preview a change (dry run)", PREVIEW),
+    ToolSpec(draft_tools.draft_create_topic, "Draft: create a topic", DRAFT),
+    ToolSpec(draft_tools.draft_increase_partitions, "Draft: increase partitions", DRAFT),
+    ToolSpec(draft_tools.draft_alter_topic_config, "Draft: alter topic config", DRAFT),
+    ToolSpec(
+        draft_tools.draft_reset_consumer_group_offsets,
+        "Draft: reset consumer group offsets",
+        DRAFT,
+    ),
+    ToolSpec(draft_tools.draft_alter_acls, "Draft: alter ACLs", DRAFT),
+    ToolSpec(draft_tools.draft_delete_topic, "Draft: delete a topic", DRAFT),
+)
+
+
+def as_mcp_tool(function: ToolFunction, services: Services) -> ToolFunction:
+    """The SDK sees the tool's own arguments (schemas from the model types) plus ``ctx``."""
+    signature = inspect.signature(function, eval_str=True)
+    parameters = list(signature.parameters.values())
+    if not parameters or parameters[0].name != "env":
+        raise TypeError(f"{function.__name__} must take env: ToolEnv first")
+    context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+    exposed = [*parameters[1:], context]
+
+    @functools.wraps(function)
+    async def tool(*, ctx: Context, **arguments: Any) -> Any:
+        call = call_in_progress()
+        env = ToolEnv(services=services, call=call)
+        try:
+            return await function(env, **arguments)
+        except (ToolDeniedError, ToolInvalidError, ToolFailedError) as error:
+            call.refuse(error)
+            raise
+        except CursorError as error:
+            raise _refused(call, ToolInvalidError(str(error))) from None
+        except NotFoundError as error:
+            raise _refused(call, ToolInvalidError(error.message)) from None
+        except KafkaPortError as error:
+            raise _refused(call, ToolFailedError(f"Kafka: {error.message}")) from None
+        except KubeError as error:
+            raise _refused(call, ToolFailedError(f"Kubernetes: {error}")) from None
+
+    del tool.__wrapped__  # the SDK must read the signature below, not the function's own
+    tool.__signature__ = signature.replace(parameters=exposed)  # type: ignore[attr-defined]
+    tool.__annotations__ = {p.name: p.annotation for p in exposed} | {
+        "return": signature.return_annotation
+    }
+    return tool
+
+
+def _refused(call: Any, error: ToolDeniedError | ToolInvalidError | ToolFailedError) -> Exception:
+    call.refuse(error)
+    return error
+
+
+def register_tools(server: MCPServer[Any], services: Services) -> None:
+    for spec in (*READ_TOOLS, *DRAFT_TOOLS):
+        server.add_tool(
+            as_mcp_tool(spec.function, services),
+            name=spec.name,
+            title=spec.title,
+            description=inspect.getdoc(spec.function),
+            annotations=spec.annotations,
+            structured_output=True,
+        )
+
+
+def tool_names() -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(s.name for s in READ_TOOLS), frozenset(s.name for s in DRAFT_TOOLS)
+
+
+def tool_arguments() -> dict[str, frozenset[str]]:
+    """Each tool's argument names: anything else is refused, never silently ignored."""
+    return {
+        spec.name: frozenset(list(inspect.signature(spec.function).parameters)[1:])
+        for spec in (*READ_TOOLS, *DRAFT_TOOLS)
+    }

@@ -1,0 +1,280 @@
+"""From command-line settings to a running server's parts: Kafka, Kubernetes, identity.
+
+Kafka comes from ``--kafka-bootstrap`` or from a KafkaCluster resource (which also gives
+the cluster's policy, its ownership map and the Secrets holding its credentials).
+"""
+
+import getpass
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcp.server.auth.provider import TokenVerifier
+from pydantic import ValidationError
+
+from kcr.kafka import KafkaPort, KafkaPortError
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.credentials import Credentials, resolve_credentials
+from kcr.kafka.settings import ClientSettings
+from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file
+from kcr.mcp.audit import AuditSink, JsonLinesSink, LogSink
+from kcr.mcp.auth import TokenFileVerifier, TokenReviewVerifier
+from kcr.mcp.cluster import ClusterContext
+from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
+from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.kube import KubeError, KubePort
+from kcr.mcp.metrics import ToolMetrics
+from kcr.mcp.ratelimit import RateLimits
+from kcr.mcp.runbooks import RunbookLibrary
+from kcr.mcp.sampler import GroupSampler
+from kcr.mcp.server import KcrServer, ServerOptions, build_server
+from kcr.mcp.services import Services
+from kcr.mcp.tools.registry import tool_names
+from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, explain
+from kcr.model.cluster import SecretKeyRef
+
+DEFAULT_CLUSTER_NAME = "default"
+
+log = logging.getLogger(__name__)
+
+
+class SetupError(Exception):
+    """The server cannot start as configured; the message says which flag to change."""
+
+
+@dataclass(frozen=True)
+class McpSettings:
+    transport: str = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    kafka_bootstrap: str | None = None
+    cluster: str | None = None
+    namespace: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    drafts: str = "kube"
+    token_file: Path | None = None
+    token_review: bool = False
+    principal: str | None = None
+    roles: tuple[Role, ...] = (Role.VIEWER,)
+    tenant: str = ""
+    topic_prefixes: tuple[str, ...] = ("*",)
+    group_prefixes: tuple[str, ...] = ("*",)
+    audit_log: Path | None = None
+    runbooks_dir: Path | None = None
+    metrics_port: int | None = None
+    rate_per_minute: float = 120.0
+    rate_burst: int = 30
+    sample_interval: float = 15.0
+    kafka_timeout: float = 10.0
+
+
+@dataclass
+class Assembled:
+    server: KcrServer
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+async def assemble(settings: McpSettings) -> Assembled:
+    access = _access(settings)
+    kube = _kube(settings)
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if kube is not None:
+        closers.append(kube.close)
+    cluster_name, cluster = await _cluster(settings, kube)
+    kafka = await _kafka(settings, cluster, kube)
+    closers.append(kafka.close)
+    namespace = settings.namespace or (kube.namespace if kube else "default")
+    services = Services(
+        kafka=kafka,
+        cluster=ClusterContext(
+            name=cluster_name,
+            namespace=namespace,
+            policy=cluster.policy if cluster else ClusterPolicy(),
+            ownership=tuple(cluster.ownership) if cluster else (),
+        ),
+        drafts=_drafts(settings, kube),
+        runbooks=_runbooks(settings),
+        sampler=GroupSampler(kafka, interval=settings.sample_interval),
+        kube=kube,
+    )
+    audit = _audit(settings)
+    closers.append(_closer(audit))
+    read, draft = tool_names()
+    metrics = ToolMetrics(read | draft)
+    if settings.metrics_port is not None:
+        metrics.serve(settings.host, settings.metrics_port)
+    options = ServerOptions(
+        audit=audit,
+        local_caller=_local_caller(settings, access) if settings.transport == "stdio" else None,
+        rate_limits=RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
+        token_verifier=_verifier(settings, access, kube),
+        public_url=f"http://{settings.host}:{settings.port}",
+        background_sampling=settings.sample_interval > 0,
+        metrics=metrics,
+    )
+    return Assembled(server=build_server(services, options), closers=closers)
+
+
+def _closer(audit: AuditSink) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        audit.close()
+
+    return close
+
+
+def _access(settings: McpSettings) -> AccessFile | None:
+    if settings.token_file is None:
+        return None
+    try:
+        return load_access_file(settings.token_file)
+    except AccessFileError as error:
+        raise SetupError(str(error)) from None
+
+
+def _kube(settings: McpSettings) -> KubePort | None:
+    """Required for Kubernetes drafts, TokenReview, or Kafka from a KafkaCluster."""
+    from kcr.mcp.kube_client import open_kube  # noqa: PLC0415 (the client is slow to import)
+
+    needed = []
+    if settings.drafts == "kube":
+        needed.append("--drafts kube")
+    if settings.token_review:
+        needed.append("--token-review")
+    if settings.kafka_bootstrap is None:
+        needed.append("a KafkaCluster resource (no --kafka-bootstrap)")
+    try:
+        return open_kube(settings.kubeconfig, settings.context, settings.namespace)
+    except KubeError as error:
+        if needed:
+            raise SetupError(
+                f"the Kubernetes API is needed for {', '.join(needed)}: {error}"
+            ) from None
+        log.info("running without Kubernetes", extra={"reason": str(error)})
+        return None
+
+
+async def _cluster(
+    settings: McpSettings, kube: KubePort | None
+) -> tuple[str, KafkaClusterSpec | None]:
+    if kube is None:
+        return settings.cluster or DEFAULT_CLUSTER_NAME, None
+    try:
+        if settings.cluster is not None:
+            found = await kube.get_kafka_cluster(settings.cluster)
+            documents = [found] if found is not None else []
+        else:
+            documents = await kube.list_kafka_clusters()
+    except KubeError as error:
+        if settings.kafka_bootstrap is None:
+            raise SetupError(f"cannot read KafkaCluster resources: {error}") from None
+        log.info("no KafkaCluster read", extra={"reason": str(error)})
+        documents = []
+    if not documents:
+        if settings.kafka_bootstrap is None:
+            named = f" named {settings.cluster}" if settings.cluster else ""
+            raise SetupError(
+                f"no KafkaCluster{named} in namespace {kube.namespace}; create one or pass "
+                "--kafka-bootstrap"
+            )
+        return settings.cluster or DEFAULT_CLUSTER_NAME, None
+    if len(documents) > 1:
+        names = ", ".join(str(d.get("metadata", {}).get("name")) for d in documents)
+        raise SetupError(f"several KafkaClusters ({names}); choose one with --cluster")
+    return _parse_cluster(documents[0])
+
+
+def _parse_cluster(document: dict[str, Any]) -> tuple[str, KafkaClusterSpec]:
+    body = {k: v for k, v in document.items() if k != "status"}
+    try:
+        cluster = KafkaCluster.model_validate(body)
+    except ValidationError as error:
+        raise SetupError("invalid KafkaCluster: " + "; ".join(explain(error))) from None
+    return cluster.metadata.name, cluster.spec
+
+
+async def _kafka(
+    settings: McpSettings, spec: KafkaClusterSpec | None, kube: KubePort | None
+) -> KafkaPort:
+    client = ClientSettings(request_timeout=settings.kafka_timeout, client_id="kcr-mcp")
+    if spec is None:
+        assert settings.kafka_bootstrap is not None
+        return open_kafka(settings.kafka_bootstrap, settings=client)
+    if settings.kafka_bootstrap is not None:
+        spec = spec.model_copy(update={"bootstrap_servers": settings.kafka_bootstrap})
+    credentials = Credentials()
+    if kube is not None and (spec.tls is not None or spec.sasl is not None):
+
+        async def read(ref: SecretKeyRef) -> str:
+            return await kube.read_secret(ref.name, ref.key)
+
+        try:
+            credentials = await resolve_credentials(spec, read)
+        except (KubeError, KafkaPortError) as error:
+            raise SetupError(f"cannot read the KafkaCluster's credentials: {error}") from None
+    return open_kafka(spec, credentials, client)
+
+
+def _drafts(settings: McpSettings, kube: KubePort | None) -> DraftSink:
+    if settings.drafts == "yaml":
+        return YamlDraftSink()
+    assert kube is not None
+    return KubeDraftSink(kube)
+
+
+def _runbooks(settings: McpSettings) -> RunbookLibrary:
+    try:
+        return RunbookLibrary.load(settings.runbooks_dir)
+    except (OSError, ValueError) as error:
+        raise SetupError(f"cannot load runbooks: {error}") from None
+
+
+def _audit(settings: McpSettings) -> AuditSink:
+    if settings.audit_log is None:
+        return LogSink()
+    try:
+        return JsonLinesSink.to_file(settings.audit_log)
+    except OSError as error:
+        raise SetupError(f"cannot open the audit log {settings.audit_log}: {error}") from None
+
+
+def _local_caller(settings: McpSettings, access: AccessFile | None) -> Caller:
+    """stdio: the configured principal (from the access file if given) or the local user."""
+    principal = settings.principal or getpass.getuser()
+    if settings.principal is not None and access is not None:
+        caller = access.caller_named(settings.principal)
+        if caller is None:
+            raise SetupError(f"principal {settings.principal} is not in the access file")
+        return caller
+    try:
+        return Caller(
+            principal=principal,
+            roles=list(settings.roles),
+            tenant=settings.tenant,
+            scope=Scope(
+                topic_prefixes=list(settings.topic_prefixes),
+                group_prefixes=list(settings.group_prefixes),
+            ),
+        )
+    except ValidationError as error:
+        raise SetupError("invalid identity: " + "; ".join(explain(error))) from None
+
+
+def _verifier(
+    settings: McpSettings, access: AccessFile | None, kube: KubePort | None
+) -> TokenVerifier | None:
+    if settings.transport != "http":
+        return None
+    listed = TokenFileVerifier(access) if access is not None and access.tokens else None
+    if settings.token_review:
+        assert kube is not None
+        return TokenReviewVerifier(kube, access or AccessFile(), fallback=listed)
+    if access is None:
+        raise SetupError("--transport http needs --token-file or --token-review: no token, no call")
+    return TokenFileVerifier(access)

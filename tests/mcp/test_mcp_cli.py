@@ -1,0 +1,73 @@
+"""``kcr mcp`` as a person meets it: documented flags, and refusals to start unsafely."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import KCR
+
+FLAGS = [
+    "--transport",
+    "--host",
+    "--port",
+    "--kafka-bootstrap",
+    "KCR_KAFKA_BOOTSTRAP",
+    "--cluster",
+    "--namespace",
+    "--kubeconfig",
+    "--drafts",
+    "--token-file",
+    "--token-review",
+    "--principal",
+    "--role",
+    "--topic-prefix",
+    "--group-prefix",
+    "--audit-log",
+    "--runbooks-dir",
+    "--metrics-port",
+    "--rate-limit",
+    "--rate-burst",
+    "--sample-interval",
+]
+
+
+def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KUBECONFIG": "/nonexistent/kubeconfig"}
+    env.pop("KCR_KAFKA_BOOTSTRAP", None)
+    return subprocess.run(
+        [*KCR, "mcp", *arguments], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+
+
+def test_help_documents_every_flag() -> None:
+    shown = run("--help")
+    assert shown.returncode == 0, shown.stderr
+    missing = [flag for flag in FLAGS if flag not in shown.stdout]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param(
+            ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--drafts=yaml"],
+            "--transport http needs --token-file or --token-review: no token, no call",
+            id="http-without-tokens",
+        ),
+        pytest.param(
+            ["--kafka-bootstrap=127.0.0.1:9"],
+            "the Kubernetes API is needed for --drafts kube",
+            id="kube-drafts-without-kubernetes",
+        ),
+        pytest.param(
+            ["--drafts=yaml"],
+            "a KafkaCluster resource (no --kafka-bootstrap)",
+            id="no-kafka-at-all",
+        ),
+    ],
+)
+def test_refuses_to_start_unsafely(arguments: list[str], message: str) -> None:
+    refused = run(*arguments)
+    assert refused.returncode == 1
+    assert message in refused.stderr

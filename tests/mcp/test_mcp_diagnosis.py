@@ -1,0 +1,281 @@
+"""The diagnosis engine, table-driven: facts in, ranked findings with evidence out."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kcr.kafka import (
+    CommittedOffset,
+    ConfigEntry,
+    GroupDescription,
+    GroupOffsets,
+    HotPartitionRule,
+    PartitionInfo,
+    PartitionOffsets,
+    TopicConfigs,
+    TopicInfo,
+)
+from kcr.kafka.lag import build_lag_report
+from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
+from kcr.mcp.sampler import GroupSample, RebalanceEvent
+from kcr.mcp.workloads import Rollout, Workload
+from kcr.model import ConfigSource, EvidenceKind, GroupState
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def topic(name: str, leaders: list[int | None], isr: list[list[int]] | None = None) -> TopicInfo:
+    replicas = [0, 1, 2]
+    return TopicInfo(
+        name=name,
+        partitions=[
+            PartitionInfo(
+                partition=i,
+                leader=leader,
+                replicas=replicas,
+                isr=isr[i] if isr else replicas,
+            )
+            for i, leader in enumerate(leaders)
+        ],
+    )
+
+
+def lag(
+    group: str,
+    name: str,
+    committed: list[int],
+    log_end: list[int],
+    log_start: list[int] | None = None,
+    members: int = 1,
+):  # type: ignore[no-untyped-def]
+    starts = log_start or [0] * len(committed)
+    log = {
+        (name, p): PartitionOffsets(topic=name, partition=p, earliest=starts[p], latest=log_end[p])
+        for p in range(len(committed))
+    }
+    offsets = GroupOffsets(
+        group=group,
+        offsets=[
+            CommittedOffset(topic=name, partition=p, offset=c) for p, c in enumerate(committed)
+        ],
+    )
+    description = GroupDescription(
+        group=group,
+        state=GroupState.STABLE if members else GroupState.EMPTY,
+        members=[],
+        observed_at=NOW,
+    )
+    report = build_lag_report(NOW, [offsets], log, {group: description}, HotPartitionRule())
+    rows = [g.model_copy(update={"members": members}) for g in report.groups]
+    return report.model_copy(update={"groups": rows})
+
+
+def sample(
+    minutes_ago: float, *, lag_total: int, committed: int, log_end: int, members: int = 1
+) -> GroupSample:
+    return GroupSample(
+        at=NOW - timedelta(minutes=minutes_ago),
+        state=GroupState.STABLE,
+        members=members,
+        member_digest="m",
+        total_lag=lag_total,
+        committed_total=committed,
+        log_end_total=log_end,
+    )
+
+
+def configs(name: str, **values: str) -> dict[str, TopicConfigs]:
+    return {
+        name: TopicConfigs(
+            topic=name,
+            configs={
+                k.replace("_", "."): ConfigEntry(value=v, source=ConfigSource.TOPIC_OVERRIDE)
+                for k, v in values.items()
+            },
+        )
+    }
+
+
+BASE = Facts(
+    cluster="prod",
+    now=NOW,
+    topics=[topic("orders", [0, 1, 2])],
+    topics_observed_at=NOW,
+    brokers=[0, 1, 2],
+)
+EVEN = lag("orders-app", "orders", [90, 90, 90], [100, 100, 100])
+HOT = lag("orders-app", "orders", [0, 0, 0], [20, 30, 500])
+IDLE_HOT = lag("orders-app", "orders", [0, 0, 0], [20, 30, 500], members=0)
+BEHIND_RETENTION = lag("orders-app", "orders", [10, 90, 90], [900, 100, 100], log_start=[500, 0, 0])
+ROLLOUT = Workload(
+    namespace="shop",
+    name="orders-app",
+    matched_by="kcr.dev/consumer-group=orders-app",
+    rollouts=[
+        Rollout(
+            revision=7,
+            at=NOW - timedelta(minutes=20),
+            images=["shop/orders:1.8"],
+            previous_images=["shop/orders:1.7"],
+            changed_images=["shop/orders:1.8"],
+        )
+    ],
+)
+
+
+def storm(count: int) -> list[RebalanceEvent]:
+    return [
+        RebalanceEvent(
+            group="orders-app",
+            at=NOW - timedelta(minutes=i + 1),
+            previous_at=NOW - timedelta(minutes=i + 1, seconds=15),
+            from_state=GroupState.STABLE,
+            to_state=GroupState.PREPARING_REBALANCE,
+            members_before=3,
+            members_after=2,
+            reasons=["members 3 → 2"],
+        )
+        for i in range(count)
+    ]
+
+
+CASES = [
+    pytest.param(replace(BASE, lag=EVEN), [], id="healthy-even-small-lag"),
+    pytest.param(replace(BASE, lag=HOT), [("HotPartition", "orders/2")], id="hot-partition"),
+    pytest.param(
+        replace(BASE, lag=IDLE_HOT),
+        [("HotPartition", "orders/2"), ("NoActiveConsumer", "group/orders-app")],
+        id="hot-partition-ranks-above-idle-group",
+    ),
+    pytest.param(
+        replace(BASE, topics=[topic("orders", [0, None, 2])], lag=HOT),
+        [("OfflinePartitions", "topic/orders"), ("HotPartition", "orders/2")],
+        id="offline-first",
+    ),
+    pytest.param(
+        replace(BASE, lag=BEHIND_RETENTION),
+        [("LagBeyondRetention", "group/orders-app"), ("HotPartition", "orders/0")],
+        id="data-lost-ranks-above-the-hot-partition-it-causes",
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            lag=EVEN,
+            configs=configs("orders", retention_ms="60000"),
+            history={
+                "orders-app": [
+                    sample(10, lag_total=30, committed=240, log_end=270),
+                    sample(0, lag_total=30, committed=270, log_end=300),
+                ]
+            },
+        ),
+        [("LagBeyondRetention", "group/orders-app")],
+        id="lag-age-near-retention",
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            topics=[topic("orders", [0, 1, 2], isr=[[0], [1, 2, 0], [2, 0, 1]])],
+            configs=configs("orders", min_insync_replicas="2"),
+        ),
+        [("UnderReplicated", "topic/orders")],
+        id="under-replicated-below-min-isr",
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            lag=EVEN,
+            history={
+                "orders-app": [
+                    sample(3, lag_total=10, committed=270, log_end=280),
+                    sample(0, lag_total=30, committed=270, log_end=300),
+                ]
+            },
+        ),
+        [("StuckConsumer", "group/orders-app")],
+        id="stuck-consumer",
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            lag=EVEN,
+            history={
+                "orders-app": [
+                    sample(0.5, lag_total=10, committed=250, log_end=260),
+                    sample(0, lag_total=30, committed=270, log_end=300),
+                ]
+            },
+        ),
+        [("SlowConsumer", "group/orders-app")],
+        id="slow-consumer",
+    ),
+    pytest.param(
+        replace(BASE, rebalances={"orders-app": storm(4)}),
+        [("RebalanceStorm", "group/orders-app")],
+        id="rebalance-storm",
+    ),
+    pytest.param(
+        replace(BASE, rebalances={"orders-app": storm(2)}), [], id="two-rebalances-are-no-storm"
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            lag=EVEN,
+            workloads={"orders-app": [ROLLOUT]},
+            history={"orders-app": [sample(25, lag_total=3, committed=97, log_end=100)]},
+        ),
+        [("LagAfterRollout", "group/orders-app")],
+        id="lag-after-rollout",
+    ),
+    pytest.param(
+        replace(BASE, topics=[topic("orders", [0, 0, 0, 0, 0, 0, 1, 2])]),
+        [("LeaderSkew", "broker/0")],
+        id="leader-skew",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "expected"), CASES)
+def test_findings_are_ranked(facts: Facts, expected: list[tuple[str, str]]) -> None:
+    findings = diagnose(facts)
+    assert [(f.kind.value, f.subject) for f in findings] == expected
+    assert [f.rank for f in findings] == list(range(1, len(findings) + 1))
+    assert all(f.evidence for f in findings), "every finding cites evidence"
+    assert all(e.captured_at <= NOW for f in findings for e in f.evidence)
+
+
+def test_hot_partition_cites_the_partition_and_its_numbers() -> None:
+    runbook = RunbookRef(runbook="consumer-lag", section="hot-partitions", title="Consumer lag")
+    (finding,) = diagnose(replace(BASE, lag=HOT, runbooks={FindingKind.HOT_PARTITION: runbook}))
+    assert finding.severity is Severity.HIGH
+    assert "orders/2 holds 500 of the 550 unread records" in finding.summary
+    (evidence,) = finding.evidence
+    assert evidence.kind is EvidenceKind.LAG
+    assert evidence.observed_value.startswith("orders/2 lag 500; siblings' mean lag 25.0")
+    assert evidence.captured_at == NOW
+    assert finding.runbook == runbook
+
+
+def test_lag_after_rollout_cites_the_deployment_and_the_earlier_sample() -> None:
+    facts = replace(
+        BASE,
+        lag=EVEN,
+        workloads={"orders-app": [ROLLOUT]},
+        history={"orders-app": [sample(25, lag_total=3, committed=97, log_end=100)]},
+    )
+    (finding,) = diagnose(facts)
+    assert "grew from 3 to 30 after shop/orders-app rolled out revision 7" in finding.summary
+    kinds = [e.kind for e in finding.evidence]
+    assert kinds == [EvidenceKind.DEPLOYMENT, EvidenceKind.CONSUMER_GROUP]
+    assert "shop/orders:1.7" in finding.evidence[0].observed_value
+
+
+def test_rollout_without_growth_is_not_blamed() -> None:
+    facts = replace(
+        BASE,
+        lag=EVEN,
+        workloads={"orders-app": [ROLLOUT]},
+        history={"orders-app": [sample(25, lag_total=40, committed=60, log_end=100)]},
+    )
+    assert diagnose(facts) == []

@@ -1,0 +1,170 @@
+"""Drafts and workloads against the kmock Kubernetes emulator, with Kafka from the broker.
+
+The drafts sink creates real KafkaChangeRequests over HTTP; reading them back from the
+emulator shows the spec, the requester and the observed state exactly as stored.
+"""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from kubernetes import client as kube_client
+from mcp_support import (
+    BILLING_COMMITTED,
+    NAMESPACE,
+    PAYMENTS_PER_PARTITION,
+    Built,
+    Incident,
+    build,
+    caller,
+    structured,
+)
+
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.settings import ClientSettings
+from kcr.mcp.drafts import KubeDraftSink
+from kcr.mcp.kube_client import KubernetesApi, open_kube
+from kcr.model import KafkaChangeRequest
+from mcp import Client
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
+
+
+@pytest_asyncio.fixture
+async def kube(emulator: Any) -> AsyncIterator[KubernetesApi]:
+    api = open_kube(str(emulator.kubeconfig), namespace=NAMESPACE)
+    try:
+        yield api
+    finally:
+        await api.close()
+
+
+@pytest_asyncio.fixture
+async def drafting(kafka_bootstrap: str, kube: KubernetesApi) -> AsyncIterator[Built]:
+    kafka = open_kafka(kafka_bootstrap, settings=ClientSettings(request_timeout=10))
+    try:
+        yield build(
+            kafka,
+            who=caller("alice", tenant="team-a"),
+            drafts=KubeDraftSink(kube),
+            kube=kube,
+        )
+    finally:
+        await kafka.close()
+
+
+async def test_a_draft_lands_in_kubernetes_once(
+    drafting: Built, kube: KubernetesApi, incident: Incident
+) -> None:
+    arguments = {
+        "group": incident.billing_group,
+        "topics": [incident.payments],
+        "to": {"latest": True},
+        "reason": "billing is far behind; skip the backlog as agreed with the team",
+    }
+    async with Client(drafting.mcp) as client:
+        first = structured(await client.call_tool("draft_reset_consumer_group_offsets", arguments))
+        again = structured(await client.call_tool("draft_reset_consumer_group_offsets", arguments))
+        listed = structured(await client.call_tool("list_change_requests", {}))
+        fetched = structured(await client.call_tool("get_change_request", {"name": first["name"]}))
+    assert (first["created"], again["created"]) == (True, False)
+    assert again["name"] == first["name"]
+    assert again["existingRequester"] == "alice"
+    stored = await kube.get_change_request(first["name"])
+    assert stored is not None
+    request = KafkaChangeRequest.model_validate({k: v for k, v in stored.items() if k != "status"})
+    spec = request.spec
+    assert request.metadata.namespace == NAMESPACE
+    assert spec.cluster == "prod"
+    assert (spec.requested_by.principal, spec.requested_by.tenant) == ("alice", "team-a")
+    assert spec.requested_by.correlation_id == drafting.audit.records[0].correlation_id
+    assert spec.change.reset_consumer_group_offsets is not None
+    assert spec.change.reset_consumer_group_offsets.to.latest is True
+    assert spec.observed is not None
+    (group,) = spec.observed.consumer_groups
+    assert group.group == incident.billing_group
+    assert group.members == 0
+    assert [(p.partition, p.committed, p.log_end) for p in group.partitions] == [
+        (0, BILLING_COMMITTED, PAYMENTS_PER_PARTITION),
+        (1, BILLING_COMMITTED, PAYMENTS_PER_PARTITION),
+    ]
+    assert any(e.kind == "ConsumerGroup" for e in spec.evidence)
+    assert [r["name"] for r in listed["requests"]].count(first["name"]) == 1
+    assert fetched["spec"]["requestedBy"]["principal"] == "alice"
+
+
+def deployment(name: str, group: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": "billing",
+            "uid": f"uid-{name}",
+            "labels": {"kcr.dev/consumer-group": group},
+            "annotations": {"deployment.kubernetes.io/revision": "2"},
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"spec": {"containers": [{"name": "app", "image": "billing:2.1"}]}},
+        },
+    }
+
+
+def replica_set(name: str, revision: int, image: str, created: datetime) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"{name}-{revision}",
+            "namespace": "billing",
+            "labels": {"app": name},
+            "creationTimestamp": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+            "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": f"uid-{name}"}
+            ],
+        },
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"spec": {"containers": [{"name": "app", "image": image}]}},
+        },
+    }
+
+
+async def test_recent_rollout_is_found_and_cited(
+    drafting: Built, kube: KubernetesApi, incident: Incident
+) -> None:
+    apps = kube_client.AppsV1Api(kube.api)
+    now = datetime.now(UTC)
+    apps.create_namespaced_deployment(
+        "billing", deployment("billing-worker", incident.billing_group)
+    )
+    for revision, image, created in [
+        (1, "billing:2.0", now - timedelta(days=3)),
+        (2, "billing:2.1", now - timedelta(minutes=10)),
+    ]:
+        apps.create_namespaced_replica_set(
+            "billing", replica_set("billing-worker", revision, image, created)
+        )
+    async with Client(drafting.mcp) as client:
+        deployments = structured(
+            await client.call_tool("recent_deployments", {"group": incident.billing_group})
+        )
+        diagnosis = structured(
+            await client.call_tool("explain_current_state", {"group": incident.billing_group})
+        )
+    (workload,) = deployments["workloads"]
+    assert (workload["namespace"], workload["name"]) == ("billing", "billing-worker")
+    assert [(r["revision"], r["images"], r["previousImages"]) for r in workload["rollouts"]] == [
+        (2, ["billing:2.1"], ["billing:2.0"])
+    ]
+    kinds = [f["kind"] for f in diagnosis["findings"]]
+    assert kinds == ["LagAfterRollout", "NoActiveConsumer"]
+    rollout = diagnosis["findings"][0]
+    assert "billing/billing-worker rolled out revision 2" in rollout["summary"]
+    assert rollout["evidence"][0]["kind"] == "Deployment"
+    assert "billing:2.0" in rollout["evidence"][0]["observedValue"]

@@ -1,0 +1,181 @@
+"""``kcr mcp --transport stdio`` as a subprocess, driven by the SDK's stdio client.
+
+The identity is the configured principal; drafts come back as YAML (``--drafts yaml``),
+the GitOps path, and every call is in the audit log file.
+"""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client as kube_client
+from mcp_support import (
+    BILLING_COMMITTED,
+    NAMESPACE,
+    PAYMENTS_PER_PARTITION,
+    Incident,
+    error_text,
+    structured,
+)
+
+from conftest import KCR, Emulated
+from kcr.mcp.kube_client import open_kube
+from mcp import Client, StdioServerParameters
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
+
+
+def stdio(bootstrap: str, audit_log: Path, *extra: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=KCR[0],
+        args=[
+            "mcp",
+            "--transport=stdio",
+            f"--kafka-bootstrap={bootstrap}",
+            "--drafts=yaml",
+            "--cluster=prod",
+            "--namespace=kafka",
+            "--sample-interval=0",
+            f"--audit-log={audit_log}",
+            *extra,
+        ],
+        env={"KUBECONFIG": str(audit_log.parent / "no-kubeconfig")},
+    )
+
+
+async def test_stdio_reads_and_drafts_as_the_configured_principal(
+    kafka_bootstrap: str, incident: Incident, tmp_path: Path
+) -> None:
+    audit_log = tmp_path / "audit.jsonl"
+    params = stdio(
+        kafka_bootstrap,
+        audit_log,
+        "--principal=dave",
+        "--role=viewer",
+        "--role=drafter",
+        "--tenant=team-d",
+    )
+    async with Client(params) as client:
+        tools = (await client.list_tools()).tools
+        lag = structured(await client.call_tool("consumer_lag", {"group": incident.orders_group}))
+        draft = structured(
+            await client.call_tool(
+                "draft_alter_topic_config",
+                {
+                    "topics": [incident.payments],
+                    "set": {"retention.ms": "172800000"},
+                    "reason": "billing needs two days to catch up",
+                },
+            )
+        )
+        injected = await client.call_tool("describe_topic", {"topic": "$(reboot)"})
+    assert len(tools) == 22
+    partitions = lag["groups"][0]["topics"][0]["partitions"]
+    assert {p["partition"]: p["lag"] for p in partitions} == incident.orders_log_end
+    document = yaml.safe_load(draft["yaml"])
+    assert document["kind"] == "KafkaChangeRequest"
+    assert document["metadata"] == {
+        "name": draft["name"],
+        "namespace": "kafka",
+        "annotations": {},
+        "labels": {"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "mcp"},
+    }
+    assert document["spec"]["requestedBy"]["principal"] == "dave"
+    assert document["spec"]["requestedBy"]["tenant"] == "team-d"
+    observed = document["spec"]["observed"]["topics"][0]
+    assert (observed["name"], observed["exists"], observed["partitions"]) == (
+        incident.payments,
+        True,
+        2,
+    )
+    assert sorted(document["spec"]["observed"]["consumersOfTopics"]) == sorted(
+        [incident.billing_group, incident.idle_group]
+    )
+    assert "shell syntax" in error_text(injected)
+    records = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    assert [(r["principal"], r["tool"], r["outcome"]) for r in records] == [
+        ("dave", "consumer_lag", "ok"),
+        ("dave", "draft_alter_topic_config", "ok"),
+        ("dave", "describe_topic", "invalid"),
+    ]
+    assert records[1]["correlationId"] == document["spec"]["requestedBy"]["correlationId"]
+
+
+async def test_stdio_viewer_may_not_draft(kafka_bootstrap: str, tmp_path: Path) -> None:
+    audit_log = tmp_path / "audit.jsonl"
+    async with Client(stdio(kafka_bootstrap, audit_log, "--principal=erin")) as client:
+        refused = await client.call_tool(
+            "draft_delete_topic", {"topic": "anything", "reason": "tidy up old topics"}
+        )
+        served = structured(await client.call_tool("cluster_overview", {}))
+    assert "draft_delete_topic needs the drafter role; erin has: viewer" in error_text(refused)
+    assert served["brokers"]
+    (record, _) = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    assert (record["principal"], record["outcome"]) == ("erin", "denied")
+
+
+async def test_kafka_policy_and_owners_come_from_the_kafkacluster(
+    kafka_bootstrap: str, incident: Incident, emulator: Emulated, tmp_path: Path
+) -> None:
+    prefix = incident.orders.rsplit(".", 1)[0] + "."
+    cluster = {
+        "apiVersion": "kcr.dev/v1alpha1",
+        "kind": "KafkaCluster",
+        "metadata": {"name": "incident-cluster", "namespace": NAMESPACE},
+        "spec": {
+            "bootstrapServers": kafka_bootstrap,
+            "ownership": [
+                {
+                    "team": "payments-team",
+                    "contact": "#payments-oncall",
+                    "topicPrefixes": [prefix],
+                    "groupPrefixes": [prefix],
+                }
+            ],
+            "policy": {"limits": {"maxPartitions": 4}},
+        },
+    }
+    kube = open_kube(str(emulator.kubeconfig), namespace=NAMESPACE)
+    try:
+        await asyncio.to_thread(
+            kube_client.CustomObjectsApi(kube.api).create_namespaced_custom_object,
+            "kcr.dev",
+            "v1alpha1",
+            NAMESPACE,
+            "kafkaclusters",
+            cluster,
+        )
+    finally:
+        await kube.close()
+    params = StdioServerParameters(
+        command=KCR[0],
+        args=[
+            "mcp",
+            "--cluster=incident-cluster",
+            "--drafts=yaml",
+            "--role=drafter",
+            "--sample-interval=0",
+            f"--audit-log={tmp_path / 'audit.jsonl'}",
+        ],
+        env={"KUBECONFIG": str(emulator.kubeconfig)},
+    )
+    async with Client(params) as client:
+        overview = structured(await client.call_tool("cluster_overview", {}))
+        group = structured(
+            await client.call_tool("describe_consumer_group", {"group": incident.billing_group})
+        )
+        too_big = await client.call_tool(
+            "draft_increase_partitions",
+            {"topic": incident.orders, "partitions": 8, "reason": "spread the hot customer"},
+        )
+    assert overview["cluster"] == "incident-cluster"
+    assert group["owner"] == {
+        "team": "payments-team",
+        "contact": "#payments-oncall",
+        "runbooks": [],
+    }
+    assert group["lag"]["totalLag"] == 2 * (PAYMENTS_PER_PARTITION - BILLING_COMMITTED)
+    assert "breaks the cluster policy" in error_text(too_big)
+    assert "4" in error_text(too_big)
