@@ -33,6 +33,7 @@ import yaml
 from confluent_kafka import Consumer, Producer
 from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from kcr.embedded.tansu import start_tansu, stop_tansu
@@ -47,7 +48,6 @@ from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.services import Services
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.groups import consumer_lag
-from mcp import Client, StdioServerParameters
 
 PARTITIONS = 12
 WARMUP = 20

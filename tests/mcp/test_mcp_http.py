@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_support import NAMESPACE, Incident, error_text, structured
 
 from conftest import REVIEWED_TOKEN, REVIEWED_USER, TOKENS, Emulated, HttpServer
 from kcr.mcp.kube_client import open_kube
-from mcp import Client
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from mcp import Client
 from mcp_support import (
     BILLING_COMMITTED,
     PAYMENTS_PER_PARTITION,
@@ -22,7 +23,6 @@ from mcp_support import (
 
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
-from mcp import Client
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from kubernetes import client as kube_client
+from mcp import Client
 from mcp_support import (
     BILLING_COMMITTED,
     NAMESPACE,
@@ -27,7 +28,6 @@ from kcr.kafka.settings import ClientSettings
 from kcr.mcp.drafts import KubeDraftSink
 from kcr.mcp.kube_client import KubernetesApi, open_kube
 from kcr.model import KafkaChangeRequest
-from mcp import Client
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from mcp import Client
 from mcp_support import build, caller, error_text, structured
 
 from kcr.kafka.fake import FakeCluster, FakeKafka
@@ -24,7 +25,6 @@ from kcr.model import (
     Ownership,
 )
 from kcr.model.names import TOPIC_NAME_SCHEMA_PATTERN
-from mcp import Client
 
 pytestmark = pytest.mark.asyncio
 

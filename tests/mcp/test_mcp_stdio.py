@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from kubernetes import client as kube_client
+from mcp import Client, StdioServerParameters
 from mcp_support import (
     BILLING_COMMITTED,
     NAMESPACE,
@@ -22,7 +23,6 @@ from mcp_support import (
 
 from conftest import KCR, Emulated
 from kcr.mcp.kube_client import open_kube
-from mcp import Client, StdioServerParameters
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
