@@ -60,13 +60,21 @@ _CRD = "apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
 class KubeEmulator(kmock.KubernetesEmulator):
-    """kmock's emulator with the object metadata the API server would add."""
+    """kmock's emulator with the object metadata the API server would add.
+
+    kmock remembers every request for test assertions and scans that list on each new
+    request, so a long-running emulator (a demo, a benchmark) slows down linearly; this one
+    keeps only the latest ``kept_requests``.
+    """
+
+    kept_requests = 32
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._versions = itertools.count(1)
 
     async def _handle(self, request: Any) -> Any:
+        self._forget_old_requests()
         data = request.data
         if request.resource is not None:
             if request.action == kmock.action.CREATE and isinstance(data, dict):
@@ -82,6 +90,11 @@ class KubeEmulator(kmock.KubernetesEmulator):
             # The API server's answer to a failed ``test`` (optimistic concurrency): 422.
             conflict = kmock.KubernetesError(status=422, reason="Invalid", message=str(error))
             return await self._render_error(conflict)
+
+    def _forget_old_requests(self) -> None:
+        del self._requests[: -self.kept_requests]
+        for payload in self._payloads:
+            del payload._requests[: -self.kept_requests]
 
     def _version_op(self) -> dict[str, Any]:
         """A JSON-patch operation that moves ``resourceVersion`` on, like any other write."""

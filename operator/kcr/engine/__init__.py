@@ -1,0 +1,67 @@
+"""The pure phase machine of a KafkaChangeRequest: ``decide(resource, observations, now)``."""
+
+from kcr.engine.claims import ACTIVE_PHASES, claims, describe_claim
+from kcr.engine.decide import decide, needs_operator
+from kcr.engine.effects import (
+    CheckGate,
+    Effect,
+    Event,
+    EventType,
+    Finish,
+    Next,
+    RunStep,
+    SampleLag,
+    TakeSnapshot,
+    Transition,
+    Wait,
+)
+from kcr.engine.observations import (
+    Blocker,
+    CheckResult,
+    EngineSettings,
+    GateCheck,
+    GateReport,
+    LagSample,
+    Observations,
+    Snapshot,
+    StepOutcome,
+)
+from kcr.engine.reasons import Reason
+from kcr.engine.resource import Resource, StatusUnreadableError
+from kcr.engine.signals import Signals, read_signals
+from kcr.engine.staleness import plan_facts, stale_differences
+
+__all__ = [
+    "ACTIVE_PHASES",
+    "Blocker",
+    "CheckGate",
+    "CheckResult",
+    "Effect",
+    "EngineSettings",
+    "Event",
+    "EventType",
+    "Finish",
+    "GateCheck",
+    "GateReport",
+    "LagSample",
+    "Next",
+    "Observations",
+    "Reason",
+    "Resource",
+    "RunStep",
+    "SampleLag",
+    "Signals",
+    "Snapshot",
+    "StatusUnreadableError",
+    "StepOutcome",
+    "TakeSnapshot",
+    "Transition",
+    "Wait",
+    "claims",
+    "decide",
+    "describe_claim",
+    "needs_operator",
+    "plan_facts",
+    "read_signals",
+    "stale_differences",
+]

@@ -1,0 +1,27 @@
+"""Which Kafka resources a change holds while it runs: one active change per resource.
+
+Topics, consumer groups and ACL principals, scoped by the KafkaCluster they live in, so
+two requests on the same topic name in different clusters do not wait for each other.
+"""
+
+from kcr.model import AlterAcls, KafkaChangeRequestSpec, Phase, ResetConsumerGroupOffsets
+from kcr.policy import affected_topics
+
+ACTIVE_PHASES = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.ROLLING_BACK})
+
+
+def claims(namespace: str, spec: KafkaChangeRequestSpec) -> frozenset[str]:
+    scope = f"{namespace}/{spec.cluster}"
+    member = spec.change.member
+    keys = {f"{scope}/topic/{topic}" for topic in affected_topics(spec.change)}
+    if isinstance(member, ResetConsumerGroupOffsets):
+        keys.add(f"{scope}/group/{member.group}")
+    if isinstance(member, AlterAcls):
+        keys |= {f"{scope}/principal/{b.principal}" for b in [*member.add, *member.remove]}
+    return frozenset(keys)
+
+
+def describe_claim(key: str) -> str:
+    """``ns/cluster/topic/orders`` → ``topic orders``."""
+    _namespace, _cluster, kind, name = key.split("/", 3)
+    return f"{kind} {name}"

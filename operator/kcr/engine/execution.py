@@ -1,0 +1,190 @@
+"""Executing ⇄ Paused → Succeeded: one step at a time, a baked health gate after each stage.
+
+A step is marked Running in status before its write and Succeeded after it, and the
+engine only ever asks to run the first step that is not Succeeded. So a restarted
+operator resumes there, and a Running step is re-driven through the port's
+compare-then-apply write, which sends nothing when the write already happened.
+"""
+
+from datetime import timedelta
+
+from kcr.engine import gates
+from kcr.engine.approval import approved_plan_problem
+from kcr.engine.context import RESULT_LIMIT, Context, clip
+from kcr.engine.effects import Finish, Next, RunStep, SampleLag, Transition, Wait
+from kcr.engine.observations import StepOutcome
+from kcr.engine.reasons import Reason
+from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
+from kcr.engine.signals import CONTINUE, ROLLBACK
+from kcr.engine.validation import wait_for_cluster
+from kcr.model import Phase, Stage, Step, StepState
+
+DONE = (StepState.SUCCEEDED, StepState.SKIPPED)
+
+
+def execute(ctx: Context) -> Transition:
+    if ctx.resource.signals.rollback_requested:
+        ctx.consume(ROLLBACK)
+        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested")
+    problem = approved_plan_problem(ctx.status, ctx.spec)
+    if problem:
+        ctx.move(Phase.FAILED, Reason.PLAN_MISMATCH, f"{problem}; execution stopped")
+        return ctx.finish(Finish())
+    if ctx.observed.cluster is None:
+        return wait_for_cluster(ctx)
+    plan = ctx.status.plan
+    assert plan is not None
+    for index, stage in enumerate(plan.stages):
+        step = next((s for s in stage.steps if s.state is not StepState.SUCCEEDED), None)
+        if step is not None:
+            return drive_step(ctx, step)
+        if stage.gate_state not in DONE:
+            return drive_gate(ctx, stage, last=index == len(plan.stages) - 1)
+    total = sum(len(s.steps) for s in plan.stages)
+    ctx.move(
+        Phase.SUCCEEDED,
+        Reason.SUCCEEDED,
+        f"all {total} step(s) done and every health gate passed; roll back with "
+        f"kubectl annotate kcr {ctx.resource.name} {ROLLBACK}=requested",
+    )
+    return ctx.finish(Finish())
+
+
+def drive_step(ctx: Context, step: Step) -> Transition:
+    if step.state is StepState.RUNNING:
+        outcome = ctx.observed.outcome
+        if outcome is not None and outcome.step_id == step.id and not outcome.rollback:
+            return record_outcome(ctx, step, outcome)
+        return ctx.finish(RunStep(step.model_copy(deep=True)))
+    if step.state is StepState.PENDING:
+        if ctx.resource.signals.abort:
+            return abort_execution(ctx)
+        mark_running(ctx, step)
+        return ctx.finish(RunStep(step.model_copy(deep=True)))
+    return handle_failure(ctx, Reason.STEP_FAILED, f"step {step.id} failed: {step.result}")
+
+
+def mark_running(ctx: Context, step: Step) -> None:
+    step.state = StepState.RUNNING
+    step.started_at = ctx.now
+    step.finished_at = None
+    step.result = ""
+
+
+def record_outcome(ctx: Context, step: Step, outcome: StepOutcome) -> Transition:
+    """Succeeded, failed, or not yet (retried until the step timeout)."""
+    if outcome.succeeded:
+        finish_step(step, StepState.SUCCEEDED, outcome)
+        ctx.note(Reason.STEP_SUCCEEDED, f"step {step.id} done: {outcome.result}")
+        return ctx.finish(Next())
+    if outcome.retriable and not timed_out(ctx, step):
+        step.result = clip(f"not yet: {outcome.result}", RESULT_LIMIT)
+        ctx.note(Reason.STEP_RETRYING, f"step {step.id} will be retried: {outcome.result}")
+        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+    finish_step(step, StepState.FAILED, outcome)
+    return handle_failure(ctx, Reason.STEP_FAILED, f"step {step.id} failed: {outcome.result}")
+
+
+def timed_out(ctx: Context, step: Step) -> bool:
+    started = step.started_at or ctx.now
+    return ctx.now - started >= ctx.observed.settings.step_timeout
+
+
+def finish_step(step: Step, state: StepState, outcome: StepOutcome) -> None:
+    step.state = state
+    step.finished_at = outcome.finished_at
+    step.result = clip(outcome.result, RESULT_LIMIT)
+
+
+def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
+    """Bake, then check; a manual gate between stages waits Paused for kcr.dev/continue."""
+    if stage.gate_state is StepState.PENDING:
+        return start_bake(ctx, stage)
+    if ctx.resource.signals.abort:
+        return abort_execution(ctx)
+    bake_end = (stage.bake_started_at or ctx.now) + timedelta(seconds=ctx.spec.rollout.bake_seconds)
+    if ctx.now < bake_end:
+        return ctx.finish(Wait(bake_end))
+    report = ctx.observed.gate
+    if report is None or report.stage != stage.name:
+        return ctx.finish(gates.check_gate(ctx, stage))
+    text = gates.describe(report)
+    stage.gate_result = clip(text, RESULT_LIMIT)
+    if not report.passed:
+        stage.gate_state = StepState.FAILED
+        return handle_failure(
+            ctx, Reason.GATE_FAILED, f"health gate after stage {stage.name} failed: {text}"
+        )
+    if gates.gates_of(ctx).manual and not last:
+        return await_continue(ctx, stage)
+    stage.gate_state = StepState.SUCCEEDED
+    ctx.note(Reason.GATE_PASSED, f"health gate after stage {stage.name} passed: {text}")
+    return ctx.finish(Next())
+
+
+def start_bake(ctx: Context, stage: Stage) -> Transition:
+    groups, _ = gates.lag_watch(ctx, stage)
+    if groups:
+        sample = ctx.observed.lag_sample
+        if sample is None or sample.stage != stage.name:
+            return ctx.finish(SampleLag(stage.name, groups))
+        stage.lag_baseline = dict(sample.lag)
+    stage.bake_started_at = ctx.now
+    stage.gate_state = StepState.RUNNING
+    bake = ctx.spec.rollout.bake_seconds
+    ctx.note(Reason.BAKING, f"stage {stage.name} done; baking {bake}s before its health gate")
+    return ctx.finish(Next())
+
+
+def await_continue(ctx: Context, stage: Stage) -> Transition:
+    if ctx.resource.signals.continue_stage == stage.name:
+        ctx.consume(CONTINUE)
+        stage.gate_state = StepState.SUCCEEDED
+        ctx.note(Reason.CONTINUED, f"stage {stage.name} released with {CONTINUE}")
+        return ctx.finish(Next())
+    ctx.move(
+        Phase.PAUSED,
+        Reason.AWAITING_CONTINUE,
+        f"stage {stage.name} passed its health gate ({stage.gate_result}); continue with: "
+        f"kubectl annotate kcr {ctx.resource.name} -n {ctx.resource.namespace} "
+        f"{CONTINUE}={stage.name} --overwrite",
+    )
+    return ctx.finish(Wait())
+
+
+def resume(ctx: Context) -> Transition:
+    """Paused: wait for kcr.dev/continue=<stage>, kcr.dev/rollback=requested or abort."""
+    signals = ctx.resource.signals
+    if signals.rollback_requested:
+        ctx.consume(ROLLBACK)
+        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested while paused")
+    if signals.abort:
+        return abort_execution(ctx)
+    stage, step = paused_at(ctx)
+    if stage is None or signals.continue_stage != stage.name:
+        return ctx.finish(Wait())
+    ctx.consume(CONTINUE)
+    if step is not None:
+        step.state = StepState.PENDING
+        step.result = f"retried after {CONTINUE}={stage.name}"
+    elif stage.gate_state is StepState.FAILED:
+        stage.gate_state = StepState.SUCCEEDED
+        stage.gate_result = clip(f"{stage.gate_result} — accepted with {CONTINUE}", RESULT_LIMIT)
+    else:
+        stage.gate_state = StepState.SUCCEEDED
+    ctx.move(Phase.EXECUTING, Reason.CONTINUED, f"continued at stage {stage.name} with {CONTINUE}")
+    return ctx.finish(Next())
+
+
+def paused_at(ctx: Context) -> tuple[Stage | None, Step | None]:
+    """Where execution stopped: a failed step, a failed gate, or a gate awaiting continue."""
+    plan = ctx.status.plan
+    for stage in plan.stages if plan else []:
+        failed = next((s for s in stage.steps if s.state is StepState.FAILED), None)
+        if failed is not None:
+            return stage, failed
+        if stage.gate_state in (StepState.FAILED, StepState.RUNNING):
+            return stage, None
+        if any(s.state is not StepState.SUCCEEDED for s in stage.steps):
+            break
+    return None, None

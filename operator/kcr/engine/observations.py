@@ -1,0 +1,95 @@
+"""What the operator read or did since the last decision: the engine's only inputs.
+
+Each one-shot field (``snapshot``, ``lag_sample``, ``gate``, ``outcome``) answers an effect
+the engine asked for in its previous transition, and is handed in exactly once.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from kcr.model import HealthBaseline, KafkaClusterSpec, ObservedState, Phase
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    step_timeout: timedelta = timedelta(minutes=5)
+    """How long a step may keep failing with retriable errors (or wait for an empty group)."""
+    retry_delay: timedelta = timedelta(seconds=5)
+    cluster_retry: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Another request that is changing one of the same Kafka resources right now."""
+
+    request: str
+    phase: Phase
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: ObservedState
+    baseline: HealthBaseline
+
+
+@dataclass(frozen=True)
+class LagSample:
+    stage: str
+    lag: dict[str, int]
+
+
+class GateCheck(StrEnum):
+    OFFLINE_PARTITIONS = "OfflinePartitions"
+    UNDER_REPLICATED = "UnderReplicatedPartitions"
+    MIN_INSYNC = "MinInSyncReplicas"
+    CONSUMER_LAG = "ConsumerLag"
+    PROMQL = "PromQL"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: GateCheck
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class GateReport:
+    stage: str
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step_id: str
+    rollback: bool
+    succeeded: bool
+    result: str
+    finished_at: datetime
+    retriable: bool = False
+    """Not done yet but may be soon (broker unavailable, group not empty yet)."""
+
+
+@dataclass(frozen=True)
+class Observations:
+    cluster: KafkaClusterSpec | None = None
+    cluster_problem: str = ""
+    """Why ``cluster`` is missing: not found, or not a valid KafkaCluster."""
+    blockers: tuple[Blocker, ...] = ()
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    snapshot: Snapshot | None = None
+    snapshot_problem: str = ""
+    """Why the snapshot asked for could not be taken; the request waits and asks again."""
+    lag_sample: LagSample | None = None
+    gate: GateReport | None = None
+    outcome: StepOutcome | None = None

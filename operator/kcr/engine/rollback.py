@@ -1,0 +1,163 @@
+"""Failure handling and RollingBack → RolledBack | RollbackFailed.
+
+The rollback plan was computed from the snapshot read before the first write. Only the
+inverses of steps that completed run, newest first, one at a time like forward steps.
+Irreversible steps are never reported as rolled back: status says what stays changed,
+and a failed rollback lists every step left to do by hand.
+"""
+
+from kcr.engine.context import RESULT_LIMIT, Context, clip
+from kcr.engine.effects import Finish, Next, RunStep, Transition, Wait
+from kcr.engine.reasons import Reason
+from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK
+from kcr.engine.validation import wait_for_cluster
+from kcr.model import FailurePolicy, Phase, Step, StepState
+from kcr.plan import all_steps
+
+
+def handle_failure(ctx: Context, reason: Reason, message: str) -> Transition:
+    if ctx.spec.rollout.on_failure is FailurePolicy.PAUSE:
+        ctx.move(
+            Phase.PAUSED,
+            reason,
+            f"{message}; paused (rollout.onFailure=Pause): retry or accept with "
+            f"{CONTINUE}=<stage>, roll back with {ROLLBACK}=requested, or stop with "
+            f"{ABORT}=true",
+        )
+        return ctx.finish(Wait())
+    return begin_rollback(ctx, reason, message)
+
+
+def abort_execution(ctx: Context) -> Transition:
+    """kcr.dev/abort between steps: stop; roll back what was done when the policy says so."""
+    ctx.consume(ABORT)
+    message = f"stopped with {ABORT}"
+    policy = ctx.spec.rollout.on_failure
+    if ctx.status.phase is Phase.EXECUTING and policy is FailurePolicy.ROLLBACK:
+        return begin_rollback(ctx, Reason.ABORTED, message)
+    ctx.move(Phase.FAILED, Reason.ABORTED, f"{message}; {progress(ctx)}")
+    return ctx.finish(Finish())
+
+
+def completed(ctx: Context) -> list[Step]:
+    plan = ctx.status.plan
+    return [s for s in all_steps(plan) if s.state is StepState.SUCCEEDED] if plan else []
+
+
+def progress(ctx: Context) -> str:
+    done = completed(ctx)
+    if not done:
+        return "no step had completed, so nothing was changed"
+    return "completed and left in place: " + "; ".join(s.description for s in done)
+
+
+def cannot_undo(ctx: Context) -> list[str]:
+    """What stays changed: completed irreversible steps and the rollback plan's own notes."""
+    plan = ctx.status.plan
+    applied = (StepState.SUCCEEDED, StepState.ROLLED_BACK)
+    done = [s for s in all_steps(plan) if s.state in applied] if plan else []
+    if not done:
+        return []
+    notes = [f"{s.description} (irreversible)" for s in done if s.irreversible]
+    rollback = ctx.status.rollback_plan
+    return [*notes, *(rollback.irreversible_reasons if rollback else [])]
+
+
+def begin_rollback(ctx: Context, reason: Reason, message: str) -> Transition:
+    plan = ctx.status.rollback_plan
+    done = {s.id for s in completed(ctx)}
+    undo = [s for s in plan.steps if s.undoes in done] if plan else []
+    for step in plan.steps if plan else []:
+        if step.undoes not in done and step.state is StepState.PENDING:
+            step.state = StepState.SKIPPED
+    stays = cannot_undo(ctx)
+    if not undo:
+        if ctx.status.phase is Phase.SUCCEEDED:
+            ctx.note(Reason.ROLLBACK_REFUSED, "nothing can be rolled back: " + "; ".join(stays))
+            return ctx.finish(Finish())
+        tail = "; ".join(stays) if stays else progress(ctx)
+        ctx.move(Phase.FAILED, reason, f"{message}; nothing to roll back: {tail}")
+        return ctx.finish(Finish())
+    note = f"; cannot be undone: {'; '.join(stays)}" if stays else ""
+    ctx.move(
+        Phase.ROLLING_BACK,
+        reason,
+        f"{message}; rolling back {len(undo)} step(s), newest first{note}",
+    )
+    return ctx.finish(Next())
+
+
+def roll_back(ctx: Context) -> Transition:
+    if ctx.resource.signals.abort:
+        ctx.consume(ABORT)
+        return rollback_failed(ctx, Reason.ROLLBACK_ABORTED, f"rollback stopped with {ABORT}")
+    if ctx.observed.cluster is None:
+        return wait_for_cluster(ctx)
+    plan = ctx.status.rollback_plan
+    for step in plan.steps if plan else []:
+        if step.state in (StepState.SUCCEEDED, StepState.SKIPPED):
+            continue
+        if step.state is StepState.PENDING:
+            step.state = StepState.RUNNING
+            step.started_at = ctx.now
+            return ctx.finish(RunStep(step.model_copy(deep=True), rollback=True))
+        if step.state is StepState.RUNNING:
+            return drive_undo(ctx, step)
+        return rollback_failed(ctx, Reason.ROLLBACK_FAILED, f"rollback step {step.id} failed")
+    stays = cannot_undo(ctx)
+    forward = all_steps(ctx.status.plan) if ctx.status.plan else []
+    undone = [s.description for s in forward if s.state is StepState.ROLLED_BACK]
+    note = f"; not undone: {'; '.join(stays)}" if stays else ""
+    ctx.move(Phase.ROLLED_BACK, Reason.ROLLED_BACK, f"rolled back: {'; '.join(undone)}{note}")
+    return ctx.finish(Finish())
+
+
+def drive_undo(ctx: Context, step: Step) -> Transition:
+    outcome = ctx.observed.outcome
+    if outcome is None or outcome.step_id != step.id or not outcome.rollback:
+        return ctx.finish(RunStep(step.model_copy(deep=True), rollback=True))
+    step.finished_at = outcome.finished_at
+    step.result = clip(outcome.result, RESULT_LIMIT)
+    if outcome.succeeded:
+        step.state = StepState.SUCCEEDED
+        for forward in all_steps(ctx.status.plan) if ctx.status.plan else []:
+            if forward.id == step.undoes:
+                forward.state = StepState.ROLLED_BACK
+        ctx.note(Reason.ROLLBACK_STEP_SUCCEEDED, f"rollback step {step.id} done: {outcome.result}")
+        return ctx.finish(Next())
+    started = step.started_at or ctx.now
+    if outcome.retriable and ctx.now - started < ctx.observed.settings.step_timeout:
+        step.finished_at = None
+        ctx.note(Reason.STEP_RETRYING, f"rollback step {step.id} will be retried: {outcome.result}")
+        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+    step.state = StepState.FAILED
+    return rollback_failed(
+        ctx, Reason.ROLLBACK_FAILED, f"rollback step {step.id} failed: {outcome.result}"
+    )
+
+
+def rollback_failed(ctx: Context, reason: Reason, message: str) -> Transition:
+    plan = ctx.status.rollback_plan
+    left = [
+        s.description
+        for s in (plan.steps if plan else [])
+        if s.state not in (StepState.SUCCEEDED, StepState.SKIPPED)
+    ]
+    stays = cannot_undo(ctx)
+    started = next((h for h in reversed(ctx.status.history) if h.phase is Phase.ROLLING_BACK), None)
+    why = f" (rolling back because {started.message.split('; rolling back')[0]})" if started else ""
+    text = f"{message}{why}; left to do by hand, in this order: {'; '.join(left) or 'nothing'}"
+    if stays:
+        text += f"; cannot be undone at all: {'; '.join(stays)}"
+    ctx.move(Phase.ROLLBACK_FAILED, reason, text)
+    return ctx.finish(Finish())
+
+
+def after_success(ctx: Context) -> Transition:
+    """Succeeded: only kcr.dev/rollback=requested moves it, the same way as a failure."""
+    if not ctx.resource.signals.rollback_requested:
+        return ctx.finish(Finish())
+    ctx.consume(ROLLBACK)
+    return begin_rollback(
+        ctx, Reason.ROLLBACK_REQUESTED, f"rollback requested with {ROLLBACK}=requested"
+    )

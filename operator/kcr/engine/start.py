@@ -1,0 +1,78 @@
+"""Approved → Executing | Stale: the last checks before the first write.
+
+The change window must be open and no other request may be changing the same topic,
+group or principal. Then the live state is read; if it differs from ``spec.observed`` in
+a way that changes the plan, the request stops as Stale and nothing is written. The
+rollback plan is recomputed from this snapshot, because that is what a rollback restores.
+"""
+
+from kcr.engine.approval import approved_plan_problem, stop_before_execution
+from kcr.engine.claims import describe_claim
+from kcr.engine.context import Context
+from kcr.engine.effects import Finish, TakeSnapshot, Transition, Wait
+from kcr.engine.execution import execute
+from kcr.engine.reasons import Reason
+from kcr.engine.staleness import stale_differences
+from kcr.engine.validation import restart_review, spec_changed, wait_for_cluster
+from kcr.model import Phase, Risk
+from kcr.plan import all_steps, build_rollback
+from kcr.policy import change_window
+
+
+def start(ctx: Context) -> Transition:
+    if spec_changed(ctx):
+        return restart_review(ctx)
+    stopped = stop_before_execution(ctx)
+    if stopped is not None:
+        return stopped
+    cluster = ctx.observed.cluster
+    if cluster is None:
+        return wait_for_cluster(ctx)
+    problem = approved_plan_problem(ctx.status, ctx.spec)
+    if problem:
+        ctx.move(Phase.STALE, Reason.PLAN_MISMATCH, f"{problem}; nothing was written")
+        return ctx.finish(Finish())
+    window = change_window(cluster.policy, ctx.status.risk or Risk.CRITICAL, ctx.now)
+    if not window.open:
+        ctx.note(Reason.OUTSIDE_CHANGE_WINDOW, f"approved; waiting: {window.message}")
+        return ctx.finish(Wait(window.next_open))
+    if ctx.observed.blockers:
+        ctx.note(Reason.BLOCKED, blocked_message(ctx))
+        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+    if ctx.observed.snapshot_problem:
+        ctx.note(Reason.CLUSTER_UNAVAILABLE, f"approved; {ctx.observed.snapshot_problem}")
+        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+    snapshot = ctx.observed.snapshot
+    if snapshot is None:
+        return ctx.finish(TakeSnapshot(ctx.spec.change))
+    differences = stale_differences(ctx.spec, snapshot.state, cluster.policy)
+    if differences:
+        ctx.move(
+            Phase.STALE,
+            Reason.STALE_PLAN,
+            "the live state no longer matches the reviewed plan, so nothing was written; "
+            "draft the change again: " + "; ".join(differences),
+        )
+        return ctx.finish(Finish())
+    plan = ctx.status.plan
+    assert plan is not None  # approved_plan_problem checked it
+    ctx.status.snapshot = snapshot.state
+    ctx.status.baseline = snapshot.baseline
+    ctx.status.rollback_plan = build_rollback(plan, snapshot.state)
+    steps = len(all_steps(plan))
+    ctx.move(
+        Phase.EXECUTING,
+        Reason.EXECUTION_STARTED,
+        f"live state read at {snapshot.state.captured_at.isoformat()} matches the review; "
+        f"executing {steps} step(s) in {len(plan.stages)} stage(s), one at a time",
+    )
+    return execute(ctx)  # the first step starts in the same status write
+
+
+def blocked_message(ctx: Context) -> str:
+    parts = [
+        f"{b.request} ({b.phase}) which changes "
+        + ", ".join(describe_claim(r) for r in b.resources)
+        for b in ctx.observed.blockers
+    ]
+    return "approved; waiting for " + "; ".join(parts) + " to finish: one change per resource"

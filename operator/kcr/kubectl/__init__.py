@@ -1,0 +1,1 @@
+"""The kubectl-kcr plugin: review, approve and steer change requests from kubectl."""

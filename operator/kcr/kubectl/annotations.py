@@ -1,0 +1,137 @@
+"""The annotations a person writes on a KafkaChangeRequest, computed without I/O.
+
+Every function returns the ``metadata.annotations`` part of a JSON merge patch (a value of
+``None`` removes the key) or raises :class:`RefusedError` with a sentence saying why, so the
+refusal is explained before the API server's admission policy has to say no.
+"""
+
+from dataclasses import dataclass
+
+from kcr.engine.signals import (
+    ABORT,
+    APPROVED_BY,
+    APPROVED_SPEC_HASH,
+    CONTINUE,
+    REJECTED_BY,
+    ROLLBACK,
+    ROLLBACK_REQUESTED,
+)
+from kcr.model import KafkaChangeRequestStatus, Phase, StepState
+from kcr.policy.approvals import parse_approvers, same_person
+
+__all__ = [
+    "ABORT",
+    "APPROVED_BY",
+    "APPROVED_SPEC_HASH",
+    "CONTINUE",
+    "REJECTED_BY",
+    "ROLLBACK",
+    "Patch",
+    "RefusedError",
+    "Request",
+]
+
+APPROVABLE = frozenset({Phase.PENDING, Phase.AWAITING_APPROVAL})
+ABORTABLE = frozenset(
+    {Phase.PENDING, Phase.AWAITING_APPROVAL, Phase.APPROVED, Phase.EXECUTING, Phase.PAUSED}
+)
+ROLLBACKABLE = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED, Phase.FAILED})
+
+Patch = dict[str, str | None]
+
+
+class RefusedError(Exception):
+    """The action does not apply to this request; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the annotation rules need to know about one KafkaChangeRequest."""
+
+    name: str
+    requester: str
+    spec_hash: str
+    annotations: dict[str, str]
+    status: KafkaChangeRequestStatus | None
+
+    @property
+    def phase(self) -> Phase:
+        return self.status.phase if self.status is not None else Phase.PENDING
+
+
+def approve(request: Request, user: str) -> Patch:
+    """Append ``user`` to the approvers and bind the approval to the spec hash."""
+    _require_phase(request, APPROVABLE, "approved")
+    if same_person(user, request.requester):
+        raise RefusedError(f"{user} requested {request.name} and may not approve it")
+    status_hash = request.status.spec_hash if request.status is not None else None
+    if status_hash and status_hash != request.spec_hash:
+        raise RefusedError(
+            f"the operator hashed the spec of {request.name} as {status_hash[:12]}, this "
+            f"kubectl-kcr computes {request.spec_hash[:12]}: their versions differ; use the "
+            "kubectl-kcr of the operator's version"
+        )
+    approvers = parse_approvers(request.annotations.get(APPROVED_BY))
+    if user in approvers:
+        raise RefusedError(f"{user} has already approved {request.name}")
+    approved_hash = request.annotations.get(APPROVED_SPEC_HASH)
+    if approvers and approved_hash and approved_hash != request.spec_hash:
+        raise RefusedError(
+            f"{', '.join(approvers)} approved spec hash {approved_hash[:12]}, but the spec "
+            f"hashes to {request.spec_hash[:12]}: those approvals must be removed and given "
+            "again before another can be added"
+        )
+    return {APPROVED_BY: ",".join([*approvers, user]), APPROVED_SPEC_HASH: request.spec_hash}
+
+
+def reject(request: Request, user: str) -> Patch:
+    """Record ``user`` as rejecting; the operator moves the request to ``Rejected``."""
+    _require_phase(request, APPROVABLE | {Phase.APPROVED}, "rejected")
+    rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
+    if user in rejecters:
+        raise RefusedError(f"{user} has already rejected {request.name}")
+    return {REJECTED_BY: ",".join([*rejecters, user])}
+
+
+def continue_stage(request: Request) -> Patch:
+    """Release the manual gate the request is paused at."""
+    _require_phase(request, frozenset({Phase.PAUSED, Phase.EXECUTING}), "continued")
+    stage = _waiting_stage(request)
+    if stage is None:
+        raise RefusedError(f"{request.name} is not waiting at a manual gate")
+    return {CONTINUE: stage}
+
+
+def abort(request: Request) -> Patch:
+    """Stop before the next step; what already ran stays as it is until a rollback."""
+    _require_phase(request, ABORTABLE, "aborted")
+    return {ABORT: "true"}
+
+
+def rollback(request: Request) -> Patch:
+    """Ask the operator to run the rollback plan computed from the snapshot."""
+    _require_phase(request, ROLLBACKABLE, "rolled back")
+    plan = request.status.rollback_plan if request.status is not None else None
+    if plan is not None and not plan.steps:
+        raise RefusedError(
+            f"{request.name} has no rollback steps: "
+            + "; ".join(plan.irreversible_reasons or ["none planned"])
+        )
+    return {ROLLBACK: ROLLBACK_REQUESTED}
+
+
+def _waiting_stage(request: Request) -> str | None:
+    """The stage the request waits in: the first whose gate has not passed (its manual gate,
+    or a failed step when the request pauses on failure)."""
+    if request.status is None or request.status.plan is None:
+        return None
+    done = {StepState.SUCCEEDED, StepState.SKIPPED}
+    return next((s.name for s in request.status.plan.stages if s.gate_state not in done), None)
+
+
+def _require_phase(request: Request, allowed: frozenset[Phase], verb: str) -> None:
+    if request.phase not in allowed:
+        names = ", ".join(sorted(p.value for p in allowed))
+        raise RefusedError(
+            f"{request.name} is {request.phase.value}: it can be {verb} only when {names}"
+        )

@@ -1,0 +1,193 @@
+"""The I/O behind each effect the engine asks for: snapshot, step, lag sample, gate.
+
+Each returns an observation for the next decision and never raises for a Kafka,
+Kubernetes or Prometheus failure: a failure is an observation too (a failed or retriable
+step, a failed check), so the engine decides what it means.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from kcr.engine import (
+    CheckGate,
+    CheckResult,
+    GateCheck,
+    GateReport,
+    LagSample,
+    RunStep,
+    Snapshot,
+    StepOutcome,
+)
+from kcr.kafka import GroupNotEmptyError, KafkaPort, KafkaPortError, ProbeVerdict
+from kcr.model import (
+    HealthBaseline,
+    KafkaChangeRequestSpec,
+    KafkaChangeRequestStatus,
+    ObservedDeployment,
+    ObservedState,
+    ResetConsumerGroupOffsets,
+    ScaleDeployment,
+)
+from kcr.operator.kube import KubernetesError, KubernetesPort
+from kcr.operator.metrics import Metrics
+from kcr.operator.prometheus import PrometheusError, PrometheusPort
+
+Clock = Callable[[], datetime]
+URP = "underReplicatedPartitions"
+
+
+async def take_snapshot(
+    kafka: KafkaPort, kube: KubernetesPort, spec: KafkaChangeRequestSpec, clock: Clock
+) -> Snapshot:
+    """The live state the rollback restores, the Deployment replicas, and the URP baseline.
+
+    Raises the port's errors: without a snapshot nothing may be written.
+    """
+    state = await kafka.snapshot(spec.change)
+    member = spec.change.member
+    if isinstance(member, ResetConsumerGroupOffsets) and member.scale_deployment is not None:
+        ref = member.scale_deployment
+        replicas = await kube.deployment_replicas(ref.namespace, ref.name)
+        if replicas is None:
+            raise KubernetesError(
+                f"Deployment {ref.namespace}/{ref.name} was not found", status=404
+            )
+        seen = ObservedDeployment(namespace=ref.namespace, name=ref.name, replicas=replicas)
+        others = [
+            d for d in state.deployments if (d.namespace, d.name) != (ref.namespace, ref.name)
+        ]
+        state = state.model_copy(update={"deployments": [*others, seen]})
+    urp = await kafka.probe_under_replicated(None)
+    baseline = HealthBaseline(captured_at=clock(), under_replicated_partitions=urp.value(URP))
+    return Snapshot(state=state, baseline=baseline)
+
+
+async def run_step(
+    effect: RunStep,
+    kafka: KafkaPort,
+    kube: KubernetesPort,
+    status: KafkaChangeRequestStatus,
+    clock: Clock,
+) -> StepOutcome:
+    step = effect.step
+    member = step.operation.member
+    try:
+        if isinstance(member, ScaleDeployment):
+            result = await scale(kube, member, status.snapshot)
+        else:
+            applied = await kafka.apply(step.operation, snapshot=status.snapshot)
+            details = "; ".join(applied.details)
+            result = f"{applied.outcome}: {details}" if details else str(applied.outcome)
+    except GroupNotEmptyError as error:
+        return _outcome(effect, clock, False, f"waiting for an empty group: {error.message}", True)
+    except KafkaPortError as error:
+        return _outcome(effect, clock, False, error.message, error.retriable)
+    except KubernetesError as error:
+        return _outcome(effect, clock, False, str(error), error.retriable)
+    return _outcome(effect, clock, True, result, False)
+
+
+def not_run(effect: RunStep, clock: Clock, reason: str) -> StepOutcome:
+    """The step could not even be attempted; it is retried until the step timeout."""
+    return _outcome(effect, clock, False, reason, True)
+
+
+def _outcome(
+    effect: RunStep, clock: Clock, succeeded: bool, result: str, retriable: bool
+) -> StepOutcome:
+    return StepOutcome(
+        step_id=effect.step.id,
+        rollback=effect.rollback,
+        succeeded=succeeded,
+        result=result,
+        finished_at=clock(),
+        retriable=retriable,
+    )
+
+
+async def scale(
+    kube: KubernetesPort, member: ScaleDeployment, snapshot: ObservedState | None
+) -> str:
+    replicas = member.replicas
+    if replicas is None:
+        seen = snapshot.deployment(member.namespace, member.name) if snapshot else None
+        if seen is None:
+            raise KubernetesError(
+                f"the replicas of {member.namespace}/{member.name} before the change are not in "
+                "status.snapshot, so they cannot be restored",
+                status=422,
+            )
+        replicas = seen.replicas
+    current = await kube.deployment_replicas(member.namespace, member.name)
+    if current is None:
+        raise KubernetesError(
+            f"Deployment {member.namespace}/{member.name} was not found", status=404
+        )
+    if current == replicas:
+        return f"AlreadyApplied: {member.namespace}/{member.name} has {replicas} replicas"
+    await kube.scale_deployment(member.namespace, member.name, replicas)
+    return f"Applied: scaled {member.namespace}/{member.name} from {current} to {replicas}"
+
+
+async def sample_lag(kafka: KafkaPort, stage: str, groups: tuple[str, ...]) -> LagSample:
+    verdict = await kafka.probe_lag(list(groups))
+    return LagSample(stage, {m.subject: m.value for m in verdict.measurements})
+
+
+async def check_gate(
+    effect: CheckGate,
+    kafka: KafkaPort,
+    prometheus: Callable[[str], PrometheusPort],
+    metrics: Metrics,
+) -> GateReport:
+    gates = effect.gates
+    checks: list[CheckResult] = []
+    if gates.no_offline_partitions:
+        checks.append(await _probe(GateCheck.OFFLINE_PARTITIONS, kafka.probe_offline_partitions()))
+    if gates.under_replicated_not_above_baseline:
+        probe = kafka.probe_under_replicated(None, baseline=effect.under_replicated_baseline)
+        checks.append(await _probe(GateCheck.UNDER_REPLICATED, probe))
+    if gates.isr_at_least_min_insync and effect.topics:
+        probe = kafka.probe_min_insync(list(effect.topics))
+        checks.append(await _probe(GateCheck.MIN_INSYNC, probe))
+    if effect.lag_groups:
+        probe = kafka.probe_lag(
+            list(effect.lag_groups),
+            baseline=dict(effect.lag_baseline),
+            max_growth=effect.max_lag_growth,
+        )
+        checks.append(await _probe(GateCheck.CONSUMER_LAG, probe))
+    for gate in gates.promql:
+        checks.append(await _promql(prometheus, effect.prometheus_url, gate.name, gate.query))
+    for check in checks:
+        if not check.passed:
+            metrics.gate_failures.labels(check.check.value).inc()
+    return GateReport(effect.stage, tuple(checks))
+
+
+async def _probe(check: GateCheck, probe: Awaitable[ProbeVerdict]) -> CheckResult:
+    try:
+        verdict = await probe
+    except KafkaPortError as error:
+        return CheckResult(check, False, f"could not be checked: {error.message}")
+    return CheckResult(check, verdict.passed, verdict.message)
+
+
+async def _promql(
+    prometheus: Callable[[str], PrometheusPort], url: str | None, name: str, query: str
+) -> CheckResult:
+    if url is None:
+        return CheckResult(
+            GateCheck.PROMQL, False, f"{name}: the KafkaCluster has no prometheusUrl"
+        )
+    try:
+        samples = await prometheus(url).query(query)
+    except PrometheusError as error:
+        return CheckResult(GateCheck.PROMQL, False, f"{name}: {error}")
+    if not samples:
+        return CheckResult(GateCheck.PROMQL, True, f"{name}: no unhealthy series")
+    shown = ", ".join(s.describe() for s in samples[:3])
+    more = f" and {len(samples) - 3} more" if len(samples) > 3 else ""
+    return CheckResult(
+        GateCheck.PROMQL, False, f"{name}: {len(samples)} unhealthy series: {shown}{more}"
+    )

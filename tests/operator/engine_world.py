@@ -1,0 +1,191 @@
+"""A pure stand-in for the operator loop: drives ``decide`` with scripted observations.
+
+It applies each transition as the operator does (write the status, drop the annotations
+acted upon, do the one effect) and records every write, so tests assert on what a real
+run would leave behind.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from kcr_builders import T0
+
+from kcr.engine import (
+    Blocker,
+    CheckGate,
+    CheckResult,
+    EngineSettings,
+    Finish,
+    GateCheck,
+    GateReport,
+    LagSample,
+    Next,
+    Observations,
+    Resource,
+    RunStep,
+    SampleLag,
+    Snapshot,
+    StepOutcome,
+    TakeSnapshot,
+    Transition,
+    Wait,
+    decide,
+)
+from kcr.model import (
+    ClusterPolicy,
+    HealthBaseline,
+    HealthGates,
+    KafkaChangeRequestSpec,
+    KafkaChangeRequestStatus,
+    KafkaClusterSpec,
+    ObservedState,
+    Phase,
+    Rollout,
+)
+
+StepScript = Callable[[RunStep], StepOutcome | None]
+
+
+def cluster_spec(**policy: Any) -> KafkaClusterSpec:
+    return KafkaClusterSpec(
+        bootstrap_servers="kafka:9092",
+        prometheus_url="http://prometheus:9090",
+        policy=ClusterPolicy(**policy),
+    )
+
+
+def request(spec: KafkaChangeRequestSpec, **annotations: str) -> Resource:
+    return Resource(
+        namespace="team-a",
+        name="change-1",
+        spec=spec,
+        status=KafkaChangeRequestStatus(),
+        annotations=annotations,
+        generation=1,
+        created_at=T0,
+    )
+
+
+def ok(effect: RunStep, at: datetime) -> StepOutcome:
+    return StepOutcome(effect.step.id, effect.rollback, True, "Applied", at)
+
+
+@dataclass
+class World:
+    resource: Resource
+    cluster: KafkaClusterSpec | None = field(default_factory=cluster_spec)
+    now: datetime = T0
+    live: ObservedState | None = None
+    """What a snapshot reads; ``spec.observed`` when unset."""
+    step_script: StepScript | None = None
+    gate_passes: Callable[[CheckGate], bool] = lambda _: True
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    blockers: tuple[Blocker, ...] = ()
+    writes: list[tuple[str, bool]] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    runs: list[RunStep] = field(default_factory=list)
+    run_statuses: list[KafkaChangeRequestStatus] = field(default_factory=list)
+    """The status written with each RunStep: what was recorded before the write."""
+
+    @property
+    def status(self) -> KafkaChangeRequestStatus:
+        return self.resource.status
+
+    @property
+    def phase(self) -> Phase:
+        return self.resource.status.phase
+
+    def annotate(self, annotations: dict[str, str]) -> None:
+        merged = {**self.resource.annotations, **annotations}
+        self.resource = replace(self.resource, annotations=merged)
+
+    def approve(self, *users: str, spec_hash: str | None = None) -> None:
+        self.annotate(
+            {
+                "kcr.dev/approved-by": ",".join(users),
+                "kcr.dev/approved-spec-hash": spec_hash or self.status.spec_hash or "",
+            }
+        )
+
+    def decide(self, **one_shot: Any) -> Transition:
+        observations = Observations(
+            cluster=self.cluster, settings=self.settings, blockers=self.blockers, **one_shot
+        )
+        transition = decide(self.resource, observations, self.now)
+        self.transitions.append(transition)
+        self.resource = self.resource.with_status(transition.status).without_annotations(
+            transition.consumed
+        )
+        return transition
+
+    def run(self, limit: int = 200, longest_wait: timedelta = timedelta(hours=1)) -> Phase:
+        """Drive until the engine finishes, waits for a person (or longer than
+        ``longest_wait``), or ``limit`` moves were made."""
+        one_shot: dict[str, Any] = {}
+        for _ in range(limit):
+            effect = self.decide(**one_shot).effect
+            one_shot = {}
+            self.now += timedelta(milliseconds=10)
+            if isinstance(effect, Finish):
+                break
+            if isinstance(effect, Wait):
+                if effect.until is None or effect.until - self.now > longest_wait:
+                    break
+                self.now = max(self.now, effect.until)
+            elif isinstance(effect, TakeSnapshot):
+                state = self.live or self.resource.spec.observed  # type: ignore[union-attr]
+                assert state is not None
+                baseline = HealthBaseline(captured_at=self.now, under_replicated_partitions=0)
+                one_shot["snapshot"] = Snapshot(state=state, baseline=baseline)
+            elif isinstance(effect, SampleLag):
+                one_shot["lag_sample"] = LagSample(effect.stage, dict.fromkeys(effect.groups, 0))
+            elif isinstance(effect, CheckGate):
+                passed = self.gate_passes(effect)
+                check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
+                one_shot["gate"] = GateReport(effect.stage, (check,))
+            elif isinstance(effect, RunStep):
+                self.runs.append(effect)
+                self.run_statuses.append(self.status.model_copy(deep=True))
+                outcome = self.step_script(effect) if self.step_script else ok(effect, self.now)
+                if outcome is None:  # the operator stopped mid-step: no outcome is recorded
+                    break
+                if outcome.succeeded:
+                    self.writes.append((effect.step.id, effect.rollback))
+                one_shot["outcome"] = outcome
+            else:
+                assert isinstance(effect, Next)
+        return self.phase
+
+
+def reviewed(world: World) -> None:
+    world.run()
+    assert world.phase is Phase.AWAITING_APPROVAL
+
+
+def approved(world: World) -> None:
+    reviewed(world)
+    world.approve("bob", "carol")
+    world.decide()
+    assert world.phase is Phase.APPROVED
+
+
+def failing(outcome: str) -> Callable[[RunStep], StepOutcome]:
+    def script(effect: RunStep) -> StepOutcome:
+        if effect.rollback:
+            return ok(effect, T0)
+        return StepOutcome(effect.step.id, False, False, outcome, T0, retriable=False)
+
+    return script
+
+
+def gated(spec: KafkaChangeRequestSpec, **rollout: object) -> KafkaChangeRequestSpec:
+    return spec.model_copy(
+        update={"rollout": Rollout(gates=HealthGates(manual=True), bake_seconds=0, **rollout)}
+    )
+
+
+def replace_topic(world: World, seen: object) -> object:
+    observed = world.resource.spec.observed  # type: ignore[union-attr]
+    return observed.model_copy(update={"topics": [seen]})  # type: ignore[union-attr]

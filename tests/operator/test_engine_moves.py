@@ -1,0 +1,176 @@
+"""Longer runs of the phase machine: retries, manual gates, rollbacks, resumes."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+from engine_world import World, approved, failing, gated, replace_topic, request, reviewed
+from kcr_builders import T0, alter_config, increase_partitions, reset_offsets, topic
+
+from kcr.engine import CheckGate, EngineSettings, Finish, Resource, StepOutcome
+from kcr.model import FailurePolicy, HealthGates, Phase, Rollout, StepState
+
+
+def paused_on_failure(world: World) -> None:
+    spec = alter_config("orders", "invoices").model_copy(
+        update={"rollout": Rollout(on_failure=FailurePolicy.PAUSE, bake_seconds=0)}
+    )
+    world.resource = replace(world.resource, spec=spec)
+    approved(world)
+    world.step_script = failing("refused")
+    world.run()
+
+
+def rejected(world: World) -> None:
+    reviewed(world)
+    world.annotate({"kcr.dev/rejected-by": "dave"})
+
+
+def test_invalid_spec_is_reported_with_every_reason() -> None:
+    resource = Resource.from_body(
+        {
+            "metadata": {"name": "bad", "namespace": "team-a", "generation": 3},
+            "spec": {"cluster": "prod", "change": {"type": "DeleteTopic"}, "reason": ""},
+        }
+    )
+    transition = World(resource).decide()
+    assert transition.status.phase is Phase.INVALID
+    assert "spec.requestedBy: is required" in transition.status.message
+    assert "spec.reason: must be at least 1 characters" in transition.status.message
+    assert "needs exactly the member 'deleteTopic'" in transition.status.message
+    assert {c.observed_generation for c in transition.status.conditions} == {3}
+
+
+def test_approval_records_spec_and_plan_hash() -> None:
+    world = World(request(increase_partitions()))
+    approved(world)
+    status = world.status
+    assert status.plan is not None
+    assert [(a.user, a.spec_hash, a.plan_hash) for a in status.approvals] == [
+        ("bob", status.spec_hash, status.plan.hash),
+        ("carol", status.spec_hash, status.plan.hash),
+    ]
+
+
+def test_refusal_posts_one_event_however_often_it_is_decided() -> None:
+    world = World(request(increase_partitions()))
+    reviewed(world)
+    world.approve("alice")
+    events = [e for _ in range(5) for e in world.decide().events]
+    assert [(e.type, e.reason) for e in events] == [("Warning", "ApprovalRefused")]
+
+
+def test_continue_consumes_the_annotation() -> None:
+    world = World(request(gated(alter_config("orders", "invoices"))))
+    approved(world)
+    world.run()
+    world.annotate({"kcr.dev/continue": "canary"})
+    assert world.decide().consumed == ("kcr.dev/continue",)
+    assert world.run() is Phase.SUCCEEDED
+
+
+def test_early_continue_releases_the_gate_when_reached() -> None:
+    world = World(request(gated(alter_config("orders", "invoices"))))
+    approved(world)
+    world.annotate({"kcr.dev/continue": "canary"})
+    assert world.run() is Phase.SUCCEEDED
+    assert "kcr.dev/continue" not in world.resource.annotations
+
+
+def test_pause_then_continue_retries_the_failed_step() -> None:
+    world = World(request(alter_config("orders", "invoices")))
+    paused_on_failure(world)
+    world.step_script = None
+    world.annotate({"kcr.dev/continue": "canary"})
+    assert world.run() is Phase.SUCCEEDED
+    assert [w for w in world.writes] == [
+        ("alter-config-orders", False),
+        ("alter-config-invoices", False),
+    ]
+
+
+def test_retriable_step_fails_after_the_step_timeout() -> None:
+    world = World(
+        request(increase_partitions()), settings=EngineSettings(step_timeout=timedelta(seconds=30))
+    )
+    approved(world)
+    world.step_script = lambda e: StepOutcome(e.step.id, False, False, "group not empty", T0, True)
+    assert world.run() is Phase.FAILED
+    assert "step increase-partitions failed: group not empty" in world.status.message
+    assert world.now - T0 >= timedelta(seconds=30)
+
+
+def test_rollback_is_recomputed_from_the_snapshot() -> None:
+    world = World(request(alter_config("orders")))
+    approved(world)
+    world.live = replace_topic(world, topic("orders", retention_ms="86400000", segment_ms="1000"))
+    world.run()
+    assert world.phase is Phase.SUCCEEDED
+    assert world.status.snapshot is not None
+    assert world.status.snapshot.topic("orders").configs["segment.ms"].value == "1000"  # type: ignore[union-attr]
+
+
+def test_rollback_abort_lists_what_is_left() -> None:
+    world = World(request(alter_config("orders", "invoices")))
+    approved(world)
+    world.run()
+    world.annotate({"kcr.dev/rollback": "requested"})
+    world.step_script = lambda _effect: None
+    world.run()
+    assert world.phase is Phase.ROLLING_BACK
+    world.annotate({"kcr.dev/abort": "true"})
+    world.step_script = None
+    assert world.run() is Phase.ROLLBACK_FAILED
+    assert "rollback stopped with kcr.dev/abort" in world.status.message
+    assert "left to do by hand, in this order: on invoices: retention.ms=86400000; on orders" in (
+        world.status.message
+    )
+
+
+def test_reset_rollback_restores_the_offsets_of_the_snapshot() -> None:
+    world = World(request(reset_offsets()))
+    approved(world)
+    world.run()
+    world.annotate({"kcr.dev/rollback": "requested"})
+    assert world.run() is Phase.ROLLED_BACK
+    undo = world.runs[-1].step.operation.reset_consumer_group_offsets
+    assert undo is not None
+    assert undo.to.offsets is not None
+    assert {o.offset for o in undo.to.offsets} == {5}
+    assert "not undone: messages group billing processed after the reset" in world.status.message
+
+
+def test_steps_record_their_timings_and_results() -> None:
+    world = World(request(alter_config("orders", "invoices")))
+    approved(world)
+    world.run()
+    steps = [s for stage in world.status.plan.stages for s in stage.steps]  # type: ignore[union-attr]
+    assert all(s.state is StepState.SUCCEEDED for s in steps)
+    assert all(s.started_at and s.finished_at and s.result == "Applied" for s in steps)
+
+
+def test_terminal_phases_do_nothing() -> None:
+    world = World(request(increase_partitions()))
+    rejected(world)
+    world.run()
+    for _ in range(3):
+        transition = world.decide()
+        assert isinstance(transition.effect, Finish)
+        assert transition.events == ()
+
+
+def test_gate_checks_what_the_rollout_asks() -> None:
+    gates = HealthGates(max_lag_growth=10, isr_at_least_min_insync=False)
+    spec = alter_config("orders").model_copy(
+        update={"rollout": Rollout(gates=gates, bake_seconds=5)}
+    )
+    world = World(request(spec))
+    approved(world)
+    seen: list[CheckGate] = []
+    world.gate_passes = lambda gate: bool(seen.append(gate)) or True
+    world.run()
+    (gate,) = seen
+    assert (gate.stage, gate.topics, gate.max_lag_growth) == ("apply", ("orders",), 10)
+    assert gate.under_replicated_baseline == 0
+    stage = world.status.plan.stages[0]  # type: ignore[union-attr]
+    assert stage.bake_started_at is not None
+    assert world.status.history[-1].at - stage.bake_started_at >= timedelta(seconds=5)

@@ -1,0 +1,199 @@
+"""Health gates, the manual gate, abort, failure policies and rollback, end to end."""
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from kafka_setup import draft, prepare
+from operator_harness import Harness
+
+from kcr.kafka.errors import InvalidRequestError
+from kcr.kafka.fake import FakeCluster
+from kcr.model import FailurePolicy, HealthGates
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
+
+Primitive = Callable[..., Awaitable[None]]
+
+
+def after_write_to(cluster: FakeCluster, topic: str, then: Callable[[], None]) -> None:
+    """Run ``then`` right after the config write to ``topic`` (a side effect of the change)."""
+    original: Primitive = cluster.alter_topic_config
+
+    async def alter(name: str, set_: dict[str, str], delete: list[str]) -> None:
+        await original(name, set_, delete)
+        if name == topic:
+            then()
+
+    cluster.alter_topic_config = alter  # type: ignore[method-assign]
+
+
+def retention(cluster: FakeCluster, topic: str) -> str:
+    return cluster.topics[topic].overrides["retention.ms"]
+
+
+def stage(status: dict, name: str) -> dict:  # type: ignore[type-arg]
+    return next(s for s in status["plan"]["stages"] if s["name"] == name)
+
+
+async def approved(harness: Harness, name: str, spec: object) -> None:
+    await harness.kubectl.create(name, spec)  # type: ignore[arg-type]
+    await harness.kubectl.wait_phase(name, "AwaitingApproval")
+    await harness.kubectl.approve(name, "bob", "carol")
+
+
+async def test_gate_failure_rolls_back_completed_steps(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    member = await prepare("AlterTopicConfig", fake_cluster)
+    spec = await draft(harness.kafka, member, bake_seconds=1)
+    after_write_to(fake_cluster, "orders", lambda: fake_cluster.take_offline("orders", 1))
+    await harness.start()
+    await approved(harness, "change", spec)
+
+    status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed", "Succeeded")
+
+    assert status["phase"] == "RolledBack", status["message"]
+    canary = stage(status, "canary")
+    assert canary["gateState"] == "Failed"
+    assert "OfflinePartitions: FAILED" in canary["gateResult"]
+    assert "orders/1" in canary["gateResult"]
+    assert canary["steps"][0]["state"] == "RolledBack"
+    assert stage(status, "batch-1")["steps"][0]["state"] == "Pending"
+    undo = {s["id"]: s["state"] for s in status["rollbackPlan"]["steps"]}
+    assert undo == {
+        "undo-alter-config-invoices": "Skipped",
+        "undo-alter-config-orders": "Succeeded",
+    }
+    assert retention(fake_cluster, "orders") == "86400000"
+    assert retention(fake_cluster, "invoices") == "86400000"
+    events = await harness.kubectl.events_with(
+        "change", "GateFailed", "RollbackStepSucceeded", "RolledBack"
+    )
+    reasons = [e["reason"] for e in events]
+    assert reasons[-3:] == ["GateFailed", "RollbackStepSucceeded", "RolledBack"]
+
+
+async def test_failed_step_rolls_back_and_says_what_is_left(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    member = await prepare("AlterTopicConfig", fake_cluster)
+    spec = await draft(harness.kafka, member)
+
+    def break_everything() -> None:
+        fake_cluster.fail(
+            "alter_topic_config", InvalidRequestError("the broker refused the write"), times=10
+        )
+
+    after_write_to(fake_cluster, "orders", break_everything)
+    await harness.start()
+    await approved(harness, "change", spec)
+
+    status = await harness.kubectl.wait_phase("change", "RollbackFailed", "RolledBack", "Failed")
+
+    assert status["phase"] == "RollbackFailed"
+    assert status["message"].startswith(
+        "rollback step undo-alter-config-orders failed: the broker refused the write (rolling "
+        "back because step alter-config-invoices failed: the broker refused the write)"
+    )
+    assert (
+        "left to do by hand, in this order: on orders: retention.ms=86400000" in status["message"]
+    )
+    assert retention(fake_cluster, "orders") == "172800000"
+
+
+async def test_manual_rollback_after_success(harness: Harness, fake_cluster: FakeCluster) -> None:
+    member = await prepare("AlterAcls", fake_cluster)
+    await harness.start()
+    await approved(harness, "change", await draft(harness.kafka, member))
+    await harness.kubectl.wait_phase("change", "Succeeded")
+    assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Read"]
+
+    await harness.kubectl.annotate("change", **{"kcr.dev/rollback": "requested"})
+    status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed")
+
+    assert status["phase"] == "RolledBack"
+    assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Write"]
+    assert "kcr.dev/rollback" not in (await harness.kubectl.get("change"))["metadata"].get(
+        "annotations", {}
+    )
+    entered = [h for h in status["history"] if h["phase"] == "RollingBack"]
+    assert entered[0]["reason"] == "RollbackRequested"
+
+
+async def test_irreversible_change_is_never_silently_rolled_back(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    member = await prepare("IncreasePartitions", fake_cluster)
+    await harness.start()
+    await approved(harness, "change", await draft(harness.kafka, member))
+    await harness.kubectl.wait_phase("change", "Succeeded")
+
+    await harness.kubectl.annotate("change", **{"kcr.dev/rollback": "requested"})
+    status = await harness.kubectl.wait_for(
+        "change",
+        lambda s: any(c["reason"] == "RollbackRefused" for c in s["conditions"]),
+        "the rollback refusal",
+    )
+
+    assert status["phase"] == "Succeeded"
+    assert "nothing can be rolled back" in status["message"]
+    assert "partitions added to orders cannot be removed" in status["message"]
+    assert len(fake_cluster.topics["orders"].partitions) == 6
+
+
+async def test_manual_gate_waits_for_continue(harness: Harness, fake_cluster: FakeCluster) -> None:
+    member = await prepare("AlterTopicConfig", fake_cluster)
+    spec = await draft(harness.kafka, member, gates=HealthGates(manual=True))
+    await harness.start()
+    await approved(harness, "change", spec)
+
+    status = await harness.kubectl.wait_phase("change", "Paused")
+    assert "kcr.dev/continue=canary" in status["message"]
+    assert retention(fake_cluster, "invoices") == "86400000"
+    await harness.kubectl.annotate("change", **{"kcr.dev/continue": "batch-1"})
+    status = await harness.kubectl.wait_phase("change", "Paused", timeout=1)
+    assert retention(fake_cluster, "invoices") == "86400000"
+
+    await harness.kubectl.annotate("change", **{"kcr.dev/continue": "canary"})
+    status = await harness.kubectl.wait_phase("change", "Succeeded")
+
+    assert retention(fake_cluster, "invoices") == "172800000"
+    annotations = (await harness.kubectl.get("change"))["metadata"].get("annotations", {})
+    assert "kcr.dev/continue" not in annotations
+
+
+async def test_abort_while_paused_stops_and_lists_what_was_done(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    member = await prepare("AlterTopicConfig", fake_cluster)
+    spec = await draft(harness.kafka, member, gates=HealthGates(manual=True))
+    await harness.start()
+    await approved(harness, "change", spec)
+    await harness.kubectl.wait_phase("change", "Paused")
+
+    await harness.kubectl.annotate("change", **{"kcr.dev/abort": "true"})
+    status = await harness.kubectl.wait_phase("change", "Failed")
+
+    assert status["conditions"][-1]["reason"] == "Aborted" or any(
+        c["reason"] == "Aborted" for c in status["conditions"]
+    )
+    assert "completed and left in place: on orders: retention.ms=172800000" in status["message"]
+    assert retention(fake_cluster, "invoices") == "86400000"
+
+
+async def test_pause_policy_then_rollback_on_request(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    member = await prepare("AlterTopicConfig", fake_cluster)
+    spec = await draft(harness.kafka, member, on_failure=FailurePolicy.PAUSE)
+    after_write_to(fake_cluster, "orders", lambda: fake_cluster.set_isr("orders", 0, [0]))
+    await harness.start()
+    await approved(harness, "change", spec)
+
+    status = await harness.kubectl.wait_phase("change", "Paused")
+    assert "UnderReplicatedPartitions: FAILED" in status["message"]
+    assert retention(fake_cluster, "orders") == "172800000"
+
+    await harness.kubectl.annotate("change", **{"kcr.dev/rollback": "requested"})
+    status = await harness.kubectl.wait_phase("change", "RolledBack")
+    assert retention(fake_cluster, "orders") == "86400000"

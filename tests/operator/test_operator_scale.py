@@ -1,0 +1,69 @@
+"""Offset resets that name a Deployment: scale to zero, wait for an empty group, reset,
+scale back, and watch the lag recover."""
+
+import asyncio
+import contextlib
+
+import pytest
+from kafka_setup import consumed, draft, scaled_reset, topic
+from operator_harness import Harness
+
+from kcr.kafka.fake import FakeCluster
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
+
+
+async def consumers_follow_replicas(
+    harness: Harness, cluster: FakeCluster, seen: list[int]
+) -> None:
+    """Stands in for the Deployment's pods: members join and leave as replicas change."""
+    for _ in range(2000):
+        replicas = await harness.kubectl.deployment_replicas("apps", "billing")
+        if not seen or seen[-1] != replicas:
+            seen.append(replicas)
+            members = set(cluster.groups["billing"].members)
+            for member in members:
+                cluster.leave("billing", member)
+            for index in range(replicas):
+                cluster.join("billing", f"billing-{index}")
+        await asyncio.sleep(0.02)
+
+
+async def test_reset_scales_the_consumers_down_and_back(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    await topic(fake_cluster, "orders")
+    await consumed(fake_cluster, "billing", "orders")
+    await harness.kubectl.create_deployment("apps", "billing", replicas=2)
+    seen: list[int] = []
+    pods = asyncio.create_task(consumers_follow_replicas(harness, fake_cluster, seen))
+    try:
+        await asyncio.sleep(0.1)
+        assert len(fake_cluster.groups["billing"].members) == 2
+        spec = await draft(harness.kafka, scaled_reset("apps", "billing"), bake_seconds=1)
+        await harness.start()
+        await harness.kubectl.create("reset", spec)
+        review = await harness.kubectl.wait_phase("reset", "AwaitingApproval")
+        assert [s["name"] for s in review["plan"]["stages"]] == ["quiesce", "apply", "resume"]
+        await harness.kubectl.approve("reset", "bob", "carol")
+        status = await harness.kubectl.wait_phase("reset", "Succeeded", "RolledBack", "Failed")
+    finally:
+        pods.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pods
+
+    assert status["phase"] == "Succeeded", status["message"]
+    assert seen == [2, 0, 2]
+    assert set(fake_cluster.groups["billing"].committed.values()) == {0}
+    assert status["snapshot"]["deployments"] == [
+        {"namespace": "apps", "name": "billing", "replicas": 2}
+    ]
+    resume = status["plan"]["stages"][2]
+    assert "ConsumerLag: ok" in resume["gateResult"]
+    assert resume["lagBaseline"] == {"billing": 30}
+    undo = [s["description"] for s in status["rollbackPlan"]["steps"]]
+    assert undo == [
+        "scale deployment apps/billing to 0 replicas",
+        "reset offsets of group billing on orders to explicit offsets for 3 partitions",
+        "scale deployment apps/billing to the replicas it had before",
+    ]

@@ -1,0 +1,252 @@
+"""The kcr-approvals ValidatingAdmissionPolicy, evaluated with a CEL library.
+
+Each admission request is built the way the API server presents it to the policy
+(`object`, `oldObject`, `request.userInfo`, `params`); variables are evaluated in order,
+as Kubernetes composes them, and every validation rule must reject its counter-example.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kcr.policy.approvals import same_person
+
+from . import admission_policy
+from .admission_policy import PARAMS, POLICY, VALIDATIONS
+
+MCP = PARAMS["data"]["mcpServer"]
+GITOPS = PARAMS["data"]["gitopsApplier"]
+OPERATOR = "system:serviceaccount:kcr-system:kcr-operator"
+APPROVERS = [PARAMS["data"]["approversGroup"], "system:authenticated"]
+PEOPLE = ["system:authenticated"]
+HASH = "a" * 64
+
+
+@dataclass(frozen=True)
+class Admission:
+    operation: str
+    user: str
+    groups: list[str]
+    annotations: dict[str, str] = field(default_factory=dict)
+    old_annotations: dict[str, str] | None = None
+    principal: str = "alice"
+
+    def request_object(self, annotations: dict[str, str] | None) -> dict[str, Any] | None:
+        if annotations is None:
+            return None
+        metadata: dict[str, Any] = {"name": "orders-retention", "namespace": "kafka-ops"}
+        if annotations:
+            metadata["annotations"] = annotations
+        return {
+            "apiVersion": "kcr.dev/v1alpha1",
+            "kind": "KafkaChangeRequest",
+            "metadata": metadata,
+            "spec": {
+                "cluster": "prod",
+                "requestedBy": {"principal": self.principal, "channel": "kubectl"},
+            },
+        }
+
+
+def denials(admission: Admission) -> dict[int, str]:
+    """Rule index → message, for every validation the request fails."""
+    obj = admission.request_object(admission.annotations)
+    assert obj is not None
+    return admission_policy.denials(
+        operation=admission.operation,
+        user=admission.user,
+        groups=admission.groups,
+        obj=obj,
+        old=admission.request_object(admission.old_annotations),
+    )
+
+
+def approved(by: str, spec_hash: str = HASH) -> dict[str, str]:
+    return {"kcr.dev/approved-by": by, "kcr.dev/approved-spec-hash": spec_hash}
+
+
+ALLOWED = {
+    "requester creates with kubectl": Admission("CREATE", "alice", PEOPLE),
+    "requester as a Kafka principal": Admission("CREATE", "alice", PEOPLE, principal="User:alice"),
+    "MCP server creates for its caller": Admission("CREATE", MCP, [], principal="carol"),
+    "GitOps applier carries approvals from git": Admission(
+        "CREATE", GITOPS, [], approved("bob,carol"), principal="dave"
+    ),
+    "approver adds themselves": Admission("UPDATE", "bob", APPROVERS, approved("bob"), {}),
+    "second approver appends": Admission(
+        "UPDATE", "carol", APPROVERS, approved("bob, carol"), approved("bob")
+    ),
+    "operator keeps approvals while adding a finalizer": Admission(
+        "UPDATE",
+        OPERATOR,
+        [],
+        {**approved("bob"), "kopf.zalando.org/last-handled-configuration": "{}"},
+        approved("bob"),
+    ),
+    "approvals removed": Admission("UPDATE", "alice", PEOPLE, {}, approved("bob")),
+    "requester withdraws by rejecting": Admission(
+        "UPDATE", "alice", PEOPLE, {"kcr.dev/rejected-by": "alice"}, {}
+    ),
+    "approver rejects": Admission("UPDATE", "bob", APPROVERS, {"kcr.dev/rejected-by": "bob"}, {}),
+    "unrelated annotation by anyone": Admission(
+        "UPDATE", "erin", PEOPLE, {**approved("bob"), "note": "x"}, approved("bob")
+    ),
+    "continue between stages": Admission(
+        "UPDATE", "bob", APPROVERS, {**approved("bob"), "kcr.dev/continue": "true"}, approved("bob")
+    ),
+}
+
+# (request, the rules that reject it, words of the first rule's message: the one kubectl shows)
+DENIED = {
+    "approval annotation on create": (
+        Admission("CREATE", "alice", PEOPLE, approved("bob")),
+        {0, 2, 3},
+        "each approver adds their own approval",
+    ),
+    "spec hash alone on create": (
+        Admission("CREATE", "alice", PEOPLE, {"kcr.dev/approved-spec-hash": HASH}),
+        {0},
+        "created without kcr.dev/approved-by",
+    ),
+    "MCP server may not carry approvals": (
+        Admission("CREATE", MCP, [], approved("bob"), principal="carol"),
+        {0, 2, 3},
+        "only the GitOps applier may carry approvals",
+    ),
+    "create on behalf of someone else": (
+        Admission("CREATE", "mallory", PEOPLE, principal="alice"),
+        {1},
+        "spec.requestedBy.principal must be the creating user mallory, not alice",
+    ),
+    "operator may not create for a person": (
+        Admission("CREATE", OPERATOR, [], principal="alice"),
+        {1},
+        "only the MCP server may create a request on behalf",
+    ),
+    "approve in someone else's name": (
+        Admission("UPDATE", "bob", APPROVERS, approved("carol"), {}),
+        {2},
+        "may only gain the requesting user bob; each approver approves as themselves "
+        "(added: carol)",
+    ),
+    "approver outside the group": (
+        Admission("UPDATE", "dave", PEOPLE, approved("dave"), {}),
+        {3},
+        "dave is not in the approvers group kcr-approvers",
+    ),
+    "requester approves own request": (
+        Admission("UPDATE", "alice", APPROVERS, approved("alice"), {}),
+        {4},
+        "alice requested this change and may not approve it",
+    ),
+    "requester with a colon in the user name": (
+        Admission(
+            "UPDATE",
+            "oidc:alice",
+            APPROVERS,
+            approved("oidc:alice"),
+            {},
+            principal="oidc:alice",
+        ),
+        {4},
+        "oidc:alice requested this change",
+    ),
+    "requester approves in another spelling": (
+        Admission("UPDATE", "Alice", APPROVERS, approved("Alice"), {}, principal="User:alice"),
+        {4},
+        "User:alice requested this change",
+    ),
+    "GitOps applier carries the requester's approval": (
+        Admission("CREATE", GITOPS, [], approved("dave"), principal="dave"),
+        {4},
+        "dave requested this change",
+    ),
+    "spec hash changed without approving": (
+        Admission("UPDATE", "mallory", PEOPLE, approved("bob", "b" * 64), approved("bob")),
+        {5},
+        "changes only together with the requesting user's own approval",
+    ),
+    "reject outside the group": (
+        Admission("UPDATE", "erin", PEOPLE, {"kcr.dev/rejected-by": "erin"}, {}),
+        {6},
+        "must be in the approvers group or the requester",
+    ),
+    "reject in someone else's name": (
+        Admission("UPDATE", "bob", APPROVERS, {"kcr.dev/rejected-by": "carol"}, {}),
+        {6},
+        "may only gain the requesting user bob",
+    ),
+}
+
+
+@pytest.mark.parametrize("admission", ALLOWED.values(), ids=ALLOWED.keys())
+def test_allowed_requests_pass_every_rule(admission: Admission) -> None:
+    assert denials(admission) == {}
+
+
+@pytest.mark.parametrize(("admission", "rules", "words"), DENIED.values(), ids=DENIED.keys())
+def test_each_rule_rejects_its_counter_example(
+    admission: Admission, rules: set[int], words: str
+) -> None:
+    denied = denials(admission)
+    assert set(denied) == rules, denied
+    assert words in denied[min(rules)]
+
+
+def test_every_rule_alone_rejects_a_counter_example() -> None:
+    alone = {min(rules) for _, rules, _ in DENIED.values() if len(rules) == 1}
+    assert alone == set(range(len(VALIDATIONS)))
+
+
+def test_added_approvers_are_those_not_approved_before() -> None:
+    # bob was there; carol adds herself and the list is re-spaced: only carol is new.
+    admission = Admission("UPDATE", "carol", APPROVERS, approved(" bob ,carol,"), approved("bob"))
+    assert denials(admission) == {}
+    # the same edit by someone who is not carol is refused for carol, not for bob
+    forged = Admission("UPDATE", "dave", APPROVERS, approved("bob,carol"), approved("bob"))
+    assert "(added: carol)" in denials(forged)[2]
+
+
+def test_variables_only_use_earlier_variables() -> None:
+    """Kubernetes resolves a variable only from those defined before it."""
+    seen: set[str] = set()
+    for variable in POLICY["spec"]["variables"]:
+        used = set(re.findall(r"variables\.([A-Za-z_]\w*)", variable["expression"]))
+        assert used <= seen, f"{variable['name']} uses {sorted(used - seen)} before definition"
+        seen.add(variable["name"])
+
+
+def test_policy_matches_only_the_main_resource() -> None:
+    """Status writes go to kafkachangerequests/status: the operator is never held up here."""
+    rules = POLICY["spec"]["matchConstraints"]["resourceRules"]
+    assert [r["resources"] for r in rules] == [["kafkachangerequests"]]
+    assert sorted(rules[0]["operations"]) == ["CREATE", "UPDATE"]
+    assert POLICY["spec"]["failurePolicy"] == "Fail"
+
+
+names = st.text(alphabet="abcdefgABCDEFG._-: ", min_size=1, max_size=8).filter(
+    lambda s: s.strip() and "," not in s
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    approver=names,
+    other=names,
+    same=st.booleans(),
+    upper=st.booleans(),
+    prefixed=st.booleans(),
+)
+def test_requester_rule_agrees_with_the_operator(
+    approver: str, other: str, same: bool, upper: bool, prefixed: bool
+) -> None:
+    """The API server and the operator must agree on who the requester is."""
+    approver = approver.strip()
+    name = (approver.upper() if upper else approver) if same else other
+    principal = f"User:{name}" if prefixed else name
+    admission = Admission("UPDATE", approver, APPROVERS, approved(approver), {}, principal)
+    assert (4 in denials(admission)) == same_person(approver, principal)

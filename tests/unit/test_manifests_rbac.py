@@ -1,0 +1,146 @@
+"""Least privilege, computed from the RBAC objects in manifests/ the way the API server would.
+
+Only the operator writes status; the MCP server creates and reads requests but never
+changes one; nobody gets a wildcard; Secrets and Deployment scaling are namespaced grants.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from .kube_manifests import Document, source_documents
+
+DOCUMENTS = source_documents()
+OPERATOR = ("kcr-system", "kcr-operator")
+MCP = ("kcr-system", "kcr-mcp")
+APPROVERS_GROUP = "kcr-approvers"
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str
+    name: str
+    namespace: str = ""
+
+
+def service_account(namespace: str, name: str) -> Subject:
+    return Subject("ServiceAccount", name, namespace)
+
+
+def _roles() -> dict[tuple[str, str, str], list[Document]]:
+    """(kind, namespace, name) → rules."""
+    return {
+        (d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]): d.get("rules", [])
+        for d in DOCUMENTS
+        if d["kind"] in {"ClusterRole", "Role"}
+    }
+
+
+def _bound_rules(subject: Subject, namespace: str) -> list[Document]:
+    """Rules that apply to ``subject`` for a request in ``namespace`` ('' = cluster scope)."""
+    roles = _roles()
+    rules: list[Document] = []
+    for binding in DOCUMENTS:
+        if binding["kind"] not in {"ClusterRoleBinding", "RoleBinding"}:
+            continue
+        if binding["kind"] == "RoleBinding" and binding["metadata"]["namespace"] != namespace:
+            continue
+        subjects = {
+            Subject(s["kind"], s["name"], s.get("namespace", "")) for s in binding["subjects"]
+        }
+        if subject not in subjects:
+            continue
+        ref = binding["roleRef"]
+        role_namespace = "" if ref["kind"] == "ClusterRole" else binding["metadata"]["namespace"]
+        rules += roles[(ref["kind"], role_namespace, ref["name"])]
+    return rules
+
+
+def can(subject: Subject, verb: str, resource: str, group: str, namespace: str = "") -> bool:
+    return any(
+        verb in rule["verbs"] and resource in rule["resources"] and group in rule["apiGroups"]
+        for rule in _bound_rules(subject, namespace)
+    )
+
+
+NAMESPACES = ["kcr-system", "team-a", ""]
+REQUESTS = ("kafkachangerequests", "kcr.dev")
+STATUS = ("kafkachangerequests/status", "kcr.dev")
+
+
+def test_no_rule_uses_a_wildcard() -> None:
+    for rules in _roles().values():
+        for rule in rules:
+            for field in ("verbs", "resources", "apiGroups"):
+                assert "*" not in rule[field], rule
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+def test_mcp_server_creates_and_reads_but_never_changes_requests(namespace: str) -> None:
+    mcp = service_account(*MCP)
+    for verb in ("update", "patch", "delete", "deletecollection"):
+        assert not can(mcp, verb, *REQUESTS, namespace), verb
+    for verb in ("update", "patch"):
+        assert not can(mcp, verb, *STATUS, namespace)
+    in_home = namespace == "kcr-system"
+    for verb in ("create", "get", "list", "watch"):
+        assert can(mcp, verb, *REQUESTS, namespace) is in_home, (verb, namespace)
+
+
+def test_only_the_operator_writes_status() -> None:
+    subjects = {
+        Subject(s["kind"], s["name"], s.get("namespace", ""))
+        for d in DOCUMENTS
+        if d["kind"] in {"ClusterRoleBinding", "RoleBinding"}
+        for s in d["subjects"]
+    }
+    writers = {
+        subject
+        for subject in subjects
+        for verb in ("patch", "update")
+        for namespace in NAMESPACES
+        if can(subject, verb, *STATUS, namespace)
+    }
+    assert writers == {service_account(*OPERATOR)}
+
+
+def test_operator_reads_everywhere_and_never_drafts() -> None:
+    operator = service_account(*OPERATOR)
+    for verb in ("get", "list", "watch"):
+        assert can(operator, verb, *REQUESTS)
+        assert can(operator, verb, "kafkaclusters", "kcr.dev")
+    assert can(operator, "create", "events", "")
+    assert not can(operator, "create", *REQUESTS, "kcr-system")
+    assert not can(operator, "delete", *REQUESTS, "kcr-system")
+
+
+@pytest.mark.parametrize("account", [OPERATOR, MCP], ids=["operator", "mcp"])
+def test_secrets_are_read_only_where_kafka_credentials_live(account: tuple[str, str]) -> None:
+    subject = service_account(*account)
+    assert can(subject, "get", "secrets", "", "kcr-system")
+    assert not can(subject, "get", "secrets", "", "team-a")
+    assert not can(subject, "get", "secrets", "")
+    for verb in ("list", "watch", "create", "patch", "update", "delete"):
+        assert not can(subject, verb, "secrets", "", "kcr-system"), verb
+
+
+def test_operator_scales_deployments_only_where_a_namespace_allows_it() -> None:
+    operator = service_account(*OPERATOR)
+    for namespace in NAMESPACES:
+        assert not can(operator, "patch", "deployments/scale", "apps", namespace)
+        assert not can(operator, "patch", "deployments", "apps", namespace)
+    grant = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-scale-deployments")
+    assert {tuple(r["resources"]) for r in grant["rules"]} == {
+        ("deployments",),
+        ("deployments/scale",),
+    }
+
+
+def test_approvers_group_may_annotate_but_viewers_may_not() -> None:
+    approvers = Subject("Group", APPROVERS_GROUP)
+    assert can(approvers, "patch", *REQUESTS)
+    assert not can(approvers, "patch", *STATUS)
+    viewer = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-viewer")
+    assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in viewer["rules"])
+    requester = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-requester")
+    assert {verb for rule in requester["rules"] for verb in rule["verbs"]} == {"create"}
