@@ -36,7 +36,7 @@ test-fast: setup
 	$(BIN)/pytest tests/unit -q
 
 demo: setup
-	$(BIN)/kcr validate manifests/examples/*.yaml
+	$(BIN)/kcr demo
 
 bench: setup
 	$(BIN)/python tests/bench/run.py

@@ -134,7 +134,7 @@ def http_server(
     )
 
 
-REVIEWED_USER = "system:serviceaccount:assistants:claude"
+REVIEWED_USER = "system:serviceaccount:assistants:kafka-assistant"
 REVIEWED_TOKEN = "token-the-api-server-knows-0123"
 
 

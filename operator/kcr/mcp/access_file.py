@@ -9,7 +9,7 @@ tokens:                      # for --token-file: a token names one caller
     topicPrefixes: [team-a.]
     groupPrefixes: [team-a.]
 subjects:                    # for --token-review: who a Kubernetes user or group is here
-  - user: system:serviceaccount:assistants:claude
+  - user: system:serviceaccount:assistants:kafka-assistant
     roles: [viewer]
     tenant: team-a
     topicPrefixes: [team-a.]
