@@ -56,6 +56,9 @@ async def test_no_token_no_call(http_server: HttpServer) -> None:
         )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
+    async with httpx.AsyncClient() as raw:
+        health = await raw.get(http_server.url.removesuffix("/mcp") + "/healthz")
+    assert (health.status_code, health.text) == (200, "ok"), "probes need no token"
     refusals = [r for r in audit(http_server) if r["outcome"] == "unauthenticated"]
     reasons = {r["reason"].split(": ", 1)[1] for r in refusals}
     assert reasons == {"no bearer token was presented", "the bearer token was not accepted"}

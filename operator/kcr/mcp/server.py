@@ -10,6 +10,8 @@ import anyio
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from kcr.mcp.audit import AuditSink
 from kcr.mcp.guards import GuardLimits
@@ -85,4 +87,11 @@ def build_server(services: Services, options: ServerOptions) -> KcrServer:
         middleware=[GateMiddleware(gate)],
     )
     register_tools(server, services)
+
+    async def healthz(_: Request) -> Response:
+        """For liveness and readiness probes, which carry no bearer token."""
+        return PlainTextResponse("ok")
+
+    server.custom_route("/healthz", methods=["GET"])(healthz)
+
     return KcrServer(mcp=server, gate=gate, services=services)
