@@ -10,35 +10,27 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import kmock
 import pytest
 import yaml
+from mcp_servers import KCR, REVIEWED_TOKEN, REVIEWED_USER, TOKENS, Emulated, HttpServer
 from mcp_support import NAMESPACE, Incident, make_incident, wait_until
 
-from kcr.embedded.kube_emulator import EmbeddedKube, EmulatorThread
+from kcr.embedded.kube_emulator import EmulatorThread
 from kcr.mcp.access_file import token_digest
 
 REPLICA_SETS = "apps/v1/replicasets"
 VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
-KCR = [str(Path(sys.executable).with_name("kcr"))]
 
 
 @pytest.fixture(scope="session")
 def incident(kafka_bootstrap: str) -> Incident:
     return make_incident(kafka_bootstrap, f"kcr-mcp-{uuid.uuid4().hex[:8]}")
-
-
-@dataclass
-class Emulated:
-    kube: EmbeddedKube
-    kubeconfig: Path
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +43,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
         )
         path = kube.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", NAMESPACE)
         yield Emulated(kube=kube, kubeconfig=path)
-
-
-TOKENS = {
-    "alice": "alice-drafts-team-a-0123456789",
-    "victor": "victor-views-everything-0123456789",
-    "burst": "burst-calls-too-often-0123456789",
-}
 
 
 @pytest.fixture(scope="session")
@@ -107,15 +92,6 @@ def listening(port: int) -> bool:
     return False
 
 
-@dataclass
-class HttpServer:
-    url: str
-    audit_log: Path
-    metrics_port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 @pytest.fixture(scope="module")
 def http_server(
     tmp_path_factory: pytest.TempPathFactory,
@@ -132,10 +108,6 @@ def http_server(
         "--rate-burst=12",
         "--rate-limit=1",
     )
-
-
-REVIEWED_USER = "system:serviceaccount:assistants:kafka-assistant"
-REVIEWED_TOKEN = "token-the-api-server-knows-0123"
 
 
 def token_review(emulator: Emulated) -> Callable[[Any], dict[str, Any]]:

@@ -4,8 +4,7 @@ import os
 import subprocess
 
 import pytest
-
-from conftest import KCR
+from mcp_servers import KCR
 
 FLAGS = [
     "--transport",

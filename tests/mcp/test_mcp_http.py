@@ -12,9 +12,9 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from mcp_servers import REVIEWED_TOKEN, REVIEWED_USER, TOKENS, Emulated, HttpServer
 from mcp_support import NAMESPACE, Incident, error_text, structured
 
-from conftest import REVIEWED_TOKEN, REVIEWED_USER, TOKENS, Emulated, HttpServer
 from kcr.mcp.kube_client import open_kube
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]

@@ -88,7 +88,11 @@ ACCESS = {
         }
     ],
     "subjects": [
-        {"user": "system:serviceaccount:ai:kafka-assistant", "roles": ["viewer"], "topicPrefixes": ["a."]},
+        {
+            "user": "system:serviceaccount:ai:kafka-assistant",
+            "roles": ["viewer"],
+            "topicPrefixes": ["a."],
+        },
         {
             "group": "kafka-admins",
             "roles": ["drafter"],
@@ -111,7 +115,9 @@ def test_access_file_maps_tokens_and_subjects() -> None:
     assert alice.scope.allows_topic("team-a.orders")
     assert not alice.scope.allows_topic("team-b.x")
     assert access.caller_for_token("s3cret-token-for-alicE") is None
-    assistant = access.caller_for_subject("system:serviceaccount:ai:kafka-assistant", ["kafka-admins"])
+    assistant = access.caller_for_subject(
+        "system:serviceaccount:ai:kafka-assistant", ["kafka-admins"]
+    )
     assert assistant is not None
     assert assistant.roles == [Role.DRAFTER, Role.VIEWER]
     assert assistant.scope.topic_prefixes == ["a.", "*"], "grants add up over user and groups"
@@ -157,7 +163,10 @@ async def test_token_review_maps_the_user_and_caches_the_answer() -> None:
     assert again is not None
     caller = caller_of(first)
     assert caller is not None
-    assert (caller.principal, caller.roles) == ("system:serviceaccount:ai:kafka-assistant", [Role.VIEWER])
+    assert (caller.principal, caller.roles) == (
+        "system:serviceaccount:ai:kafka-assistant",
+        [Role.VIEWER],
+    )
     assert reviewer.calls == 1
     assert await verifier.verify_token("forged") is None
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from kubernetes import client as kube_client
 from mcp import Client, StdioServerParameters
+from mcp_servers import KCR, Emulated
 from mcp_support import (
     BILLING_COMMITTED,
     NAMESPACE,
@@ -21,7 +22,6 @@ from mcp_support import (
     structured,
 )
 
-from conftest import KCR, Emulated
 from kcr.mcp.kube_client import open_kube
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]

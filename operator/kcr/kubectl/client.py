@@ -5,33 +5,20 @@ the kcr-approvals admission policy see the person, not kcr.
 """
 
 import base64
-import json
 import logging
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-GROUP = "kcr.dev"
-VERSION = "v1alpha1"
-REQUESTS = "kafkachangerequests"
-CLUSTERS = "kafkaclusters"
+from kcr.kube.config import from_kubeconfig
+from kcr.kube.errors import KubeError, explain
+from kcr.kube.objects import CustomObjects, explained
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
 
 log = logging.getLogger(__name__)
-
-
-class KubeError(Exception):
-    """A Kubernetes API answer a person should read: what failed and the server's reason."""
-
-
-class NotFoundError(KubeError):
-    pass
-
-
-class ConflictError(KubeError):
-    """The object changed since it was read; read it again and retry."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +31,12 @@ class Target:
 class KubeClient:
     def __init__(self, target: Target) -> None:
         try:
-            self.api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=target.kubeconfig, context=target.context, persist_config=False
-            )
+            connection = from_kubeconfig(target.kubeconfig, target.context, target.namespace)
         except (ConfigException, FileNotFoundError) as error:
             raise KubeError(f"cannot load the kubeconfig: {error}") from error
-        self.namespace = target.namespace or _context_namespace(target)
-        self.objects = client.CustomObjectsApi(self.api)
+        self.api = connection.api
+        self.namespace = connection.namespace
+        self.objects = CustomObjects(self.api)
 
     def close(self) -> None:
         self.api.close()
@@ -65,92 +51,43 @@ class KubeClient:
             if error.status in {404, 405}:
                 log.debug("SelfSubjectReview is not served: %s", error.reason)
                 return None
-            raise _explain(error, "asking who you are") from error
+            raise explain(error, "asking who you are") from error
         user = review.status.user_info if review is not None and review.status else None
         return user.username if user is not None and user.username else None
 
-    def list_requests(self, namespace: str | None) -> list[dict[str, Any]]:
+    def list_requests(self, namespace: str | None) -> list[KubeObject]:
         """Requests in ``namespace``, or in every namespace when it is None."""
-        try:
-            if namespace is None:
-                found = self.objects.list_cluster_custom_object(GROUP, VERSION, REQUESTS)
-            else:
-                found = self.objects.list_namespaced_custom_object(
-                    GROUP, VERSION, namespace, REQUESTS
-                )
-        except ApiException as error:
-            raise _explain(error, "listing KafkaChangeRequests") from error
-        items = cast(list[dict[str, Any]], cast(dict[str, Any], found or {}).get("items", []))
+        with explained(f"listing {CHANGE_REQUESTS.kinds}"):
+            items = self.objects.list(CHANGE_REQUESTS, namespace)
         return sorted(
             items,
             key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]),
         )
 
-    def get_request(self, name: str) -> dict[str, Any]:
-        return self._get(REQUESTS, name, "KafkaChangeRequest")
+    def get_request(self, name: str) -> KubeObject:
+        return self._get(CHANGE_REQUESTS, name)
 
-    def get_cluster(self, name: str) -> dict[str, Any]:
-        return self._get(CLUSTERS, name, "KafkaCluster")
+    def get_cluster(self, name: str) -> KubeObject:
+        return self._get(KAFKA_CLUSTERS, name)
 
-    def _get(self, plural: str, name: str, kind: str) -> dict[str, Any]:
-        try:
-            found = self.objects.get_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, plural, name
-            )
-        except ApiException as error:
-            raise _explain(error, f"reading {kind} {self.namespace}/{name}") from error
-        return cast(dict[str, Any], found)
+    def _get(self, resource: Resource, name: str) -> KubeObject:
+        with explained(f"reading {resource.kind} {self.namespace}/{name}"):
+            return self.objects.get(resource, self.namespace, name)
 
     def patch_annotations(
         self, name: str, annotations: dict[str, str | None], resource_version: str
-    ) -> dict[str, Any]:
+    ) -> KubeObject:
         """Merge-patch annotations, only if nobody wrote the object since we read it."""
-        body = {"metadata": {"annotations": annotations, "resourceVersion": resource_version}}
-        try:
-            patched = self.objects.patch_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, REQUESTS, name, body
-            )
-        except ApiException as error:
-            doing = f"annotating KafkaChangeRequest {self.namespace}/{name}"
-            raise _explain(error, doing) from error
-        return cast(dict[str, Any], patched)
+        body: dict[str, Any] = {
+            "metadata": {"annotations": annotations, "resourceVersion": resource_version}
+        }
+        with explained(f"annotating KafkaChangeRequest {self.namespace}/{name}"):
+            return self.objects.patch(CHANGE_REQUESTS, self.namespace, name, body)
 
     def read_secret(self, name: str, key: str) -> str:
-        try:
+        with explained(f"reading Secret {self.namespace}/{name}"):
             secret = client.CoreV1Api(self.api).read_namespaced_secret(name, self.namespace)
-        except ApiException as error:
-            raise _explain(error, f"reading Secret {self.namespace}/{name}") from error
         data = secret.data or {}
         if key not in data:
             raise KubeError(f"Secret {self.namespace}/{name} has no key {key}")
         return base64.b64decode(data[key]).decode()
-
-
-def _context_namespace(target: Target) -> str:
-    """The namespace of the chosen (or current) context, as kubectl would use it."""
-    try:
-        contexts, active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=target.kubeconfig
-        )
-    except (ConfigException, FileNotFoundError) as error:
-        raise KubeError(f"cannot load the kubeconfig: {error}") from error
-    if target.context is not None:
-        active = next((c for c in contexts if c["name"] == target.context), active)
-    namespace = (active or {}).get("context", {}).get("namespace") or "default"
-    return str(namespace)
-
-
-def _explain(error: ApiException, doing: str) -> KubeError:
-    """The API server's own message (an admission denial reads as the policy wrote it)."""
-    message = error.reason or "error"
-    if error.body:
-        try:
-            message = json.loads(error.body).get("message", message)
-        except (ValueError, AttributeError):
-            message = str(error.body)[:500]
-    text = f"{doing}: {message} (HTTP {error.status})"
-    if error.status == 404:
-        return NotFoundError(text)
-    if error.status == 409:
-        return ConflictError(text)
-    return KubeError(text)

@@ -12,7 +12,8 @@ from kcr.kafka import KafkaPortError
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.credentials import resolve_credentials
 from kcr.kafka.port import KafkaPort
-from kcr.kubectl.client import KubeClient, KubeError
+from kcr.kube.errors import KubeError
+from kcr.kubectl.client import KubeClient
 from kcr.kubectl.diff import observed_diff
 from kcr.model import KafkaChangeRequestSpec, KafkaClusterSpec, ObservedState, explain
 from kcr.model.cluster import SecretKeyRef

@@ -16,8 +16,9 @@ import click
 import yaml
 from rich.console import Console
 
+from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.kubectl import annotations as notes
-from kcr.kubectl.client import ConflictError, KubeClient, KubeError, Target
+from kcr.kubectl.client import KubeClient, Target
 from kcr.kubectl.views import Parsed, describe, list_table, now_utc, parse
 from kcr.model import Phase
 from kcr.plan import parse_request, spec_hash
@@ -295,7 +296,7 @@ def _annotate(
             return session.kube.patch_annotations(
                 name, patch, str(raw["metadata"].get("resourceVersion", ""))
             )
-        except ConflictError:
+        except KubeConflictError:
             log.info(
                 "%s changed while being annotated (attempt %d); reading it again", name, attempt
             )

@@ -13,9 +13,10 @@ from typing import Protocol
 
 from mcp.server.auth.provider import AccessToken
 
+from kcr.kube.errors import KubeError
 from kcr.mcp.access_file import AccessFile, token_digest
 from kcr.mcp.identity import Caller
-from kcr.mcp.kube import KubeError, ReviewedUser
+from kcr.mcp.kube import ReviewedUser
 
 CALLER_CLAIM = "kcr.dev/caller"
 REVIEW_CACHE_SECONDS = 60.0

@@ -14,7 +14,8 @@ from typing import Protocol
 import yaml
 from pydantic import ValidationError
 
-from kcr.mcp.kube import KubeConflictError, KubeError, KubePort
+from kcr.kube.errors import KubeConflictError, KubeError
+from kcr.mcp.kube import KubePort
 from kcr.model import Change, KafkaChangeRequest, Phase
 from kcr.model.request import TERMINAL_PHASES
 from kcr.plan import canonical_json

@@ -6,26 +6,9 @@ parse what they need with the kcr models. The official client implements it in
 """
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-GROUP = "kcr.dev"
-VERSION = "v1alpha1"
-REQUESTS = "kafkachangerequests"
-CLUSTERS = "kafkaclusters"
-
-KubeObject = dict[str, Any]
-
-
-class KubeError(Exception):
-    """The API server's answer, with what kcr was doing: a person can act on it."""
-
-
-class KubeNotFoundError(KubeError):
-    pass
-
-
-class KubeConflictError(KubeError):
-    """The object already exists (create) or changed since it was read (update)."""
+from kcr.kube.resources import KubeObject
 
 
 @dataclass(frozen=True)

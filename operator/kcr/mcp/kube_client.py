@@ -12,28 +12,17 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
+from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
-from kcr.mcp.kube import (
-    CLUSTERS,
-    GROUP,
-    REQUESTS,
-    VERSION,
-    KubeConflictError,
-    KubeError,
-    KubeNotFoundError,
-    KubeObject,
-    ReviewedUser,
-)
+from kcr.kube.config import REQUEST_TIMEOUT_SECONDS, from_kubeconfig, in_cluster
+from kcr.kube.errors import KubeError, KubeNotFoundError
+from kcr.kube.objects import CustomObjects, explained
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
+from kcr.mcp.kube import ReviewedUser
 
-REQUEST_TIMEOUT_SECONDS = 10.0
 T = TypeVar("T")
-# The config loaders are untyped; the client APIs are typed for preloaded models, while
-# these calls ask for the raw JSON (``_preload_content=False``).
-_config: Any = config
 
 log = logging.getLogger(__name__)
 
@@ -43,46 +32,24 @@ def open_kube(
 ) -> "KubernetesApi":
     """From the kubeconfig (``KUBECONFIG`` or ~/.kube/config), else the in-cluster account."""
     try:
-        api = _config.new_client_from_config(
-            config_file=kubeconfig, context=context, persist_config=False
-        )
-        chosen = namespace or _context_namespace(kubeconfig, context)
+        connection = from_kubeconfig(kubeconfig, context, namespace)
     except (ConfigException, FileNotFoundError, TypeError) as error:
         if kubeconfig is not None:
             raise KubeError(f"cannot load the kubeconfig {kubeconfig}: {error}") from error
         try:
-            _config.load_incluster_config()
+            connection = in_cluster(namespace)
         except ConfigException as inner:
             raise KubeError(
                 f"no kubeconfig found ({error}) and not running in a cluster ({inner})"
             ) from inner
-        api = client.ApiClient()
-        chosen = namespace or _incluster_namespace()
-    return KubernetesApi(api, chosen)
-
-
-def _context_namespace(kubeconfig: str | None, context: str | None) -> str:
-    contexts, active = _config.list_kube_config_contexts(config_file=kubeconfig)
-    if context is not None:
-        active = next((c for c in contexts if c["name"] == context), active)
-    namespace: str = (active or {}).get("context", {}).get("namespace") or "default"
-    return namespace
-
-
-def _incluster_namespace() -> str:
-    path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip() or "default"
-    except OSError:
-        return "default"
+    return KubernetesApi(connection.api, connection.namespace)
 
 
 class KubernetesApi:
     def __init__(self, api: Any, namespace: str) -> None:
         self.api = api
         self.namespace = namespace
-        self._objects: Any = client.CustomObjectsApi(api)
+        self._kcr = CustomObjects(api, timeout=REQUEST_TIMEOUT_SECONDS)
         self._apps: Any = client.AppsV1Api(api)
         self._core: Any = client.CoreV1Api(api)
         self._authn: Any = client.AuthenticationV1Api(api)
@@ -92,63 +59,43 @@ class KubernetesApi:
 
     async def _run(self, doing: str, call: Callable[[], T]) -> T:
         try:
-            return await asyncio.to_thread(call)
-        except ApiException as error:
-            raise _explain(error, doing) from error
+            with explained(doing):
+                return await asyncio.to_thread(call)
         except (HTTPError, OSError) as error:
             raise KubeError(f"{doing}: the Kubernetes API did not answer: {error}") from error
 
     async def create_change_request(self, body: KubeObject) -> None:
         await self._run(
             f"creating KafkaChangeRequest {self.namespace}/{body['metadata']['name']}",
-            lambda: self._objects.create_namespaced_custom_object(
-                GROUP,
-                VERSION,
-                self.namespace,
-                REQUESTS,
-                body,
-                _request_timeout=REQUEST_TIMEOUT_SECONDS,
-            ),
+            lambda: self._kcr.create(CHANGE_REQUESTS, self.namespace, body),
         )
 
     async def get_change_request(self, name: str) -> KubeObject | None:
-        return await self._get(REQUESTS, name, "KafkaChangeRequest")
+        return await self._get(CHANGE_REQUESTS, name)
 
     async def list_change_requests(self) -> list[KubeObject]:
-        return await self._list(REQUESTS, "KafkaChangeRequests")
+        return await self._list(CHANGE_REQUESTS)
 
     async def get_kafka_cluster(self, name: str) -> KubeObject | None:
-        return await self._get(CLUSTERS, name, "KafkaCluster")
+        return await self._get(KAFKA_CLUSTERS, name)
 
     async def list_kafka_clusters(self) -> list[KubeObject]:
-        return await self._list(CLUSTERS, "KafkaClusters")
+        return await self._list(KAFKA_CLUSTERS)
 
-    async def _get(self, plural: str, name: str, kind: str) -> KubeObject | None:
+    async def _get(self, resource: Resource, name: str) -> KubeObject | None:
         try:
-            found: KubeObject = await self._run(
-                f"reading {kind} {self.namespace}/{name}",
-                lambda: self._objects.get_namespaced_custom_object(
-                    GROUP,
-                    VERSION,
-                    self.namespace,
-                    plural,
-                    name,
-                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
-                ),
+            return await self._run(
+                f"reading {resource.kind} {self.namespace}/{name}",
+                lambda: self._kcr.get(resource, self.namespace, name),
             )
         except KubeNotFoundError:
             return None
-        return found
 
-    async def _list(self, plural: str, kinds: str) -> list[KubeObject]:
-        found = await self._run(
-            f"listing {kinds} in {self.namespace}",
-            lambda: self._objects.list_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, plural, _request_timeout=REQUEST_TIMEOUT_SECONDS
-            ),
+    async def _list(self, resource: Resource) -> list[KubeObject]:
+        return await self._run(
+            f"listing {resource.kinds} in {self.namespace}",
+            lambda: self._kcr.list(resource, self.namespace),
         )
-        items: list[KubeObject] = (found or {}).get("items", [])
-        return items
 
     async def list_deployments(self, label_selector: str) -> list[KubeObject]:
         return await self._raw(
@@ -212,18 +159,3 @@ class KubernetesApi:
             log.info("TokenReview refused a token", extra={"reason": status.get("error", "")})
             return None
         return ReviewedUser(username=str(user["username"]), groups=list(user.get("groups") or []))
-
-
-def _explain(error: ApiException, doing: str) -> KubeError:
-    message = error.reason or "error"
-    if error.body:
-        try:
-            message = json.loads(error.body).get("message", message)
-        except (ValueError, AttributeError):
-            message = str(error.body)[:500]
-    text = f"{doing}: {message} (HTTP {error.status})"
-    if error.status == 404:
-        return KubeNotFoundError(text)
-    if error.status == 409:
-        return KubeConflictError(text)
-    return KubeError(text)

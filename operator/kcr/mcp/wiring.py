@@ -18,13 +18,14 @@ from kcr.kafka import KafkaPort, KafkaPortError
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.credentials import Credentials, resolve_credentials
 from kcr.kafka.settings import ClientSettings
+from kcr.kube.errors import KubeError
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file
 from kcr.mcp.audit import AuditSink, JsonLinesSink, LogSink
 from kcr.mcp.auth import TokenFileVerifier, TokenReviewVerifier
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
-from kcr.mcp.kube import KubeError, KubePort
+from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary

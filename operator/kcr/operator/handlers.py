@@ -19,11 +19,12 @@ from kcr.engine import (
     needs_operator,
     read_signals,
 )
+from kcr.kube.resources import CHANGE_REQUESTS, GROUP, VERSION
 from kcr.model import ChangeType, KafkaChangeRequestSpec, Phase, Risk
 from kcr.operator.reconciler import Reconciler
 from kcr.operator.runtime import Runtime
 
-KCR = ("kcr.dev", "v1alpha1", "kafkachangerequests")
+KCR = (GROUP, VERSION, CHANGE_REQUESTS.plural)
 CLAIMS_INDEX = "kcr_claims"
 CANCELLATION_TIMEOUT = 10.0
 """After the grace period, how long a cancelled loop may take to unwind."""

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import httpx
 import kopf
 
-GROUP_VERSION = "kcr.dev/v1alpha1"
+from kcr.kube.resources import CHANGE_REQUESTS, GROUP_VERSION, KAFKA_CLUSTERS
+
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
 
@@ -119,17 +120,17 @@ class HttpKubernetes:
         return body
 
     async def get_cluster(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return await self._json("GET", _path(namespace, "kafkaclusters", name))
+        return await self._json("GET", _path(namespace, KAFKA_CLUSTERS.plural, name))
 
     async def patch_status(
         self, namespace: str, name: str, status: dict[str, Any]
     ) -> dict[str, Any]:
-        path = _path(namespace, "kafkachangerequests", name, "status")
+        path = _path(namespace, CHANGE_REQUESTS.plural, name, "status")
         return await self._must("PATCH", path, json={"status": status}, headers=MERGE)
 
     async def remove_annotations(self, namespace: str, name: str, keys: list[str]) -> None:
         patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
-        path = _path(namespace, "kafkachangerequests", name)
+        path = _path(namespace, CHANGE_REQUESTS.plural, name)
         await self._must("PATCH", path, json=patch, headers=MERGE)
 
     async def read_secret(self, namespace: str, name: str, key: str) -> str:

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from kcr.kafka import LagReport, TopicConfigs, TopicInfo
+from kcr.kube.errors import KubeError
 from kcr.mcp.calls import ToolInvalidError
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
 from kcr.mcp.evidence import group_subject, topic_subject
-from kcr.mcp.kube import KubeError
 from kcr.mcp.tools.cluster import OwnerInfo
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
