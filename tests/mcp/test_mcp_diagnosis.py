@@ -257,6 +257,39 @@ def test_hot_partition_cites_the_partition_and_its_numbers() -> None:
     assert finding.runbook == runbook
 
 
+@pytest.mark.parametrize(
+    ("retention_ms", "wording"),
+    [
+        (
+            "720000",
+            "lag is about 10 min old at the current production rate, close to orders's "
+            "retention of 12 min",
+        ),
+        (
+            "60000",
+            "lag is about 10 min old at the current production rate, past orders's "
+            "retention of 60 s",
+        ),
+    ],
+    ids=["close-to", "past"],
+)
+def test_retention_finding_says_how_old_the_lag_is(retention_ms: str, wording: str) -> None:
+    history = {
+        "orders-app": [
+            sample(10, lag_total=30, committed=240, log_end=270),
+            sample(0, lag_total=30, committed=270, log_end=300),
+        ]
+    }
+    facts = replace(
+        BASE,
+        lag=lag("orders-app", "orders", [270, 100, 100], [300, 100, 100]),
+        configs=configs("orders", retention_ms=retention_ms),
+        history=history,
+    )
+    finding = next(f for f in diagnose(facts) if f.kind is FindingKind.LAG_BEYOND_RETENTION)
+    assert wording in finding.summary
+
+
 def test_lag_after_rollout_cites_the_deployment_and_the_earlier_sample() -> None:
     facts = replace(
         BASE,

@@ -53,6 +53,7 @@ async def test_gate_failure_rolls_back_completed_steps(
     status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed", "Succeeded")
 
     assert status["phase"] == "RolledBack", status["message"]
+    assert status["message"].startswith("rolled back alter-config-orders, restoring: on orders:")
     canary = stage(status, "canary")
     assert canary["gateState"] == "Failed"
     assert "OfflinePartitions: FAILED" in canary["gateResult"]

@@ -129,6 +129,17 @@ def test_list_shows_the_review_columns(api: RunningApi) -> None:
     ]
 
 
+def test_list_keeps_rows_whole_on_a_narrow_terminal(
+    api: RunningApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    api.put(request_with(Phase.AWAITING_APPROVAL, **{"kcr.dev/approved-by": "bob"}))
+    result = kubectl_kcr(api, BOB, "list")
+    header, row = result.output.splitlines()[:2]
+    assert header.split()[-2:] == ["APPROVED-BY", "AGE"], "like kubectl get: no column is cut"
+    assert row.split()[0] == NAME
+
+
 def test_list_filters_and_spans_namespaces(api: RunningApi) -> None:
     api.put(request_with(Phase.SUCCEEDED))
     other = request_with(Phase.AWAITING_APPROVAL)

@@ -106,9 +106,15 @@ def roll_back(ctx: Context) -> Transition:
         return rollback_failed(ctx, Reason.ROLLBACK_FAILED, f"rollback step {step.id} failed")
     stays = cannot_undo(ctx)
     forward = all_steps(ctx.status.plan) if ctx.status.plan else []
-    undone = [s.description for s in forward if s.state is StepState.ROLLED_BACK]
+    undone = [s.id for s in forward if s.state is StepState.ROLLED_BACK]
+    restored = [s.description for s in plan.steps if s.state is StepState.SUCCEEDED] if plan else []
     note = f"; not undone: {'; '.join(stays)}" if stays else ""
-    ctx.move(Phase.ROLLED_BACK, Reason.ROLLED_BACK, f"rolled back: {'; '.join(undone)}{note}")
+    ctx.move(
+        Phase.ROLLED_BACK,
+        Reason.ROLLED_BACK,
+        f"rolled back {', '.join(undone) or 'nothing'}, restoring: {'; '.join(restored) or '-'}"
+        f"{note}",
+    )
     return ctx.finish(Finish())
 
 

@@ -126,7 +126,8 @@ def list_requests(
     else:
         table = list_table(requests, now_utc(), all_namespaces)
         console = _console()
-        needed = console.measure(table).maximum
+        # Measured on an unbounded console: a bounded one caps the answer at its own width.
+        needed = Console(width=10_000).measure(table).maximum
         if needed > console.width:  # like kubectl get: long rows stay whole lines
             console = Console(soft_wrap=False, highlight=False, width=needed)
         console.print(table)

@@ -62,6 +62,18 @@ def _rate(samples: list[GroupSample], attribute: str) -> float | None:
     return float(getattr(samples[-1], attribute) - getattr(samples[0], attribute)) / seconds
 
 
+def _duration(milliseconds: float) -> str:
+    """Seconds, minutes, hours or days, whichever reads naturally, as people say retention."""
+    minutes = milliseconds / 60_000
+    if minutes < 2:
+        return f"{milliseconds / 1000:.0f} s"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"
+
+
 def _retention_risk(facts: Facts, row: GroupLag) -> Finding | None:
     """Age of the lag ≈ lag ÷ production rate; at risk when it nears ``retention.ms``."""
     samples = facts.history.get(row.group, [])
@@ -82,9 +94,9 @@ def _retention_risk(facts: Facts, row: GroupLag) -> Finding | None:
         score=85.0,
         subject=f"group/{row.group}",
         summary=(
-            f"group {row.group}'s lag is about {age_ms / 3_600_000:.1f} h old at the current "
-            f"production rate, close to {topic}'s retention of {retention_ms / 3_600_000:.1f} h: "
-            "data will be deleted before it is read"
+            f"group {row.group}'s lag is about {_duration(age_ms)} old at the current "
+            f"production rate, {'past' if age_ms >= retention_ms else 'close to'} {topic}'s "
+            f"retention of {_duration(retention_ms)}: data will be deleted before it is read"
         ),
         evidence=[
             lag_evidence(
