@@ -162,6 +162,23 @@ def review_server(
     )
 
 
+@pytest.fixture(scope="module")
+def guarded_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    kafka_bootstrap: str,
+    emulator: Emulated,
+    access_file: Path,
+) -> Iterator[HttpServer]:
+    """Behind a real host name: only ``kcr.example:8000`` may appear in the Host header."""
+    yield from serve_http(
+        tmp_path_factory.mktemp("guarded"),
+        kafka_bootstrap,
+        emulator,
+        f"--token-file={access_file}",
+        "--allowed-host=kcr.example:8000",
+    )
+
+
 def serve_http(
     workdir: Path, kafka_bootstrap: str, emulator: Emulated, *extra: str
 ) -> Iterator[HttpServer]:

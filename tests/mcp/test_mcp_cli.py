@@ -10,6 +10,7 @@ FLAGS = [
     "--transport",
     "--host",
     "--port",
+    "--allowed-host",
     "--kafka-bootstrap",
     "KCR_KAFKA_BOOTSTRAP",
     "--cluster",
@@ -53,6 +54,11 @@ def test_help_documents_every_flag() -> None:
             ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--drafts=yaml"],
             "--transport http needs --token-file or --token-review: no token, no call",
             id="http-without-tokens",
+        ),
+        pytest.param(
+            ["--transport=http", "--host=0.0.0.0", "--kafka-bootstrap=127.0.0.1:9"],
+            "--host 0.0.0.0 listens beyond loopback: give --allowed-host",
+            id="exposed-without-allowed-hosts",
         ),
         pytest.param(
             ["--kafka-bootstrap=127.0.0.1:9"],

@@ -17,6 +17,12 @@ from mcp_support import NAMESPACE, Incident, error_text, structured
 
 from kcr.mcp.kube_client import open_kube
 
+INITIALIZE = {
+    "protocolVersion": "2025-06-18",
+    "capabilities": {},
+    "clientInfo": {"name": "kcr-tests", "version": "1"},
+}
+
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
 
@@ -119,6 +125,23 @@ async def test_roles_scopes_and_drafts_into_kubernetes(
         ("alice", "describe_topic", "denied"),
         ("alice", "draft_create_topic", "ok"),
     } <= records
+
+
+async def test_allowed_hosts_keep_dns_rebinding_protection_on(guarded_server: HttpServer) -> None:
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    accept = {"Accept": "application/json, text/event-stream"}
+    token = {"Authorization": f"Bearer {TOKENS['victor']}"}
+    async with httpx.AsyncClient() as raw:
+        foreign = await raw.post(
+            guarded_server.url, json=listing, headers={**accept, **token, "Host": "evil.example"}
+        )
+        named = await raw.post(
+            guarded_server.url,
+            json={**listing, "method": "initialize", "params": INITIALIZE},
+            headers={**accept, **token, "Host": "kcr.example:8000"},
+        )
+    assert foreign.status_code == 421, foreign.text
+    assert named.status_code == 200, named.text
 
 
 async def test_rate_limit_per_principal_and_metrics(http_server: HttpServer) -> None:

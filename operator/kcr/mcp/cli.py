@@ -24,6 +24,14 @@ ROLES = ("viewer", "drafter")
 @click.option("--host", default="127.0.0.1", help="Address the HTTP and metrics listeners bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, help="HTTP port (/mcp).")
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Host header value clients use to reach /mcp (repeatable); others are refused. "
+    "Required when --host is not a loopback address, so DNS-rebinding protection stays on.",
+)
+@click.option(
     "--kafka-bootstrap",
     envvar="KCR_KAFKA_BOOTSTRAP",
     help="host:port[,host:port] of the Kafka cluster [env KCR_KAFKA_BOOTSTRAP]. Without it, "
@@ -156,6 +164,7 @@ def command(**options: Any) -> None:
         transport=options["transport"],
         host=options["host"],
         port=options["port"],
+        allowed_hosts=tuple(options["allowed_hosts"]),
         kafka_bootstrap=options["kafka_bootstrap"],
         cluster=options["cluster"],
         namespace=options["namespace"],
@@ -192,7 +201,7 @@ async def _serve(settings: Any) -> None:
         if settings.transport == "stdio":
             await assembled.server.mcp.run_stdio_async()
         else:
-            app = http_app(assembled.server, settings.host)
+            app = http_app(assembled.server, settings.host, settings.allowed_hosts)
             await uvicorn_server(app, settings.host, settings.port).serve()
     finally:
         await assembled.close()

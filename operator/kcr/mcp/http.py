@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import uvicorn
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kcr.mcp.audit import AuditRecord, Outcome, now_utc
@@ -17,6 +18,7 @@ from kcr.mcp.middleware import ANONYMOUS, HTTP, Gate
 from kcr.mcp.server import KcrServer
 
 UNAUTHENTICATED_TOOL = "(http request)"
+SCHEMES = ("http", "https")
 
 
 class AuditRefusals:
@@ -60,8 +62,15 @@ class AuditRefusals:
         )
 
 
-def http_app(server: KcrServer, host: str) -> ASGIApp:
-    app = server.mcp.streamable_http_app(host=host)
+def http_app(server: KcrServer, host: str, allowed_hosts: tuple[str, ...] = ()) -> ASGIApp:
+    """``allowed_hosts`` keeps DNS-rebinding protection on behind a real host name."""
+    security = None
+    if allowed_hosts:
+        security = TransportSecuritySettings(
+            allowed_hosts=list(allowed_hosts),
+            allowed_origins=[f"{scheme}://{h}" for h in allowed_hosts for scheme in SCHEMES],
+        )
+    app = server.mcp.streamable_http_app(host=host, transport_security=security)
     return AuditRefusals(app, server.gate)
 
 

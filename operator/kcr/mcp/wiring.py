@@ -45,11 +45,15 @@ class SetupError(Exception):
     """The server cannot start as configured; the message says which flag to change."""
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 @dataclass(frozen=True)
 class McpSettings:
     transport: str = "stdio"
     host: str = "127.0.0.1"
     port: int = 8000
+    allowed_hosts: tuple[str, ...] = ()
     kafka_bootstrap: str | None = None
     cluster: str | None = None
     namespace: str | None = None
@@ -82,7 +86,24 @@ class Assembled:
             await close()
 
 
+def check_exposure(settings: McpSettings) -> None:
+    """Fail closed: a listener beyond loopback must name the Host values clients use.
+
+    Without them the SDK turns its DNS-rebinding protection off for non-loopback binds,
+    and a web page could then reach the server through a browser on the same network.
+    """
+    if settings.transport != "http" or settings.allowed_hosts:
+        return
+    if settings.host not in LOOPBACK_HOSTS:
+        raise SetupError(
+            f"--host {settings.host} listens beyond loopback: give --allowed-host with each "
+            "Host header value clients use (for example kcr-mcp.kcr-system.svc:8000), so "
+            "requests naming any other host are refused"
+        )
+
+
 async def assemble(settings: McpSettings) -> Assembled:
+    check_exposure(settings)
     access = _access(settings)
     kube = _kube(settings)
     closers: list[Callable[[], Awaitable[None]]] = []
