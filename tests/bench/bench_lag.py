@@ -24,15 +24,14 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
-from kcr.embedded.tansu import start_tansu, stop_tansu
+from kcr.embedded.tansu import bootstrap_servers
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
 
@@ -221,19 +220,6 @@ def timed(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(durations), result
 
 
-@contextmanager
-def broker() -> Iterator[str]:
-    external = os.environ.get("KCR_KAFKA_BOOTSTRAP")
-    if external:
-        yield external
-        return
-    started = start_tansu()
-    try:
-        yield started.bootstrap
-    finally:
-        stop_tansu(started)
-
-
 def count_requests(bootstrap: str, prefix: str) -> dict[str, int]:
     tap = Tap()
     counts = {}
@@ -317,7 +303,7 @@ def main() -> int:
     )
     repeats = _setting("KCR_BENCH_REPEATS", 5)
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    with broker() as bootstrap:
+    with bootstrap_servers() as bootstrap:
         started = time.monotonic()
         expected = build(bootstrap, prefix, load)
         log.info("load built in %.1fs", time.monotonic() - started)

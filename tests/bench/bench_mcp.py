@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from kcr.embedded.tansu import start_tansu, stop_tansu
+from kcr.embedded.tansu import bootstrap_servers
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
 from kcr.mcp.calls import CallContext
@@ -58,19 +58,6 @@ START_TIMEOUT = 30.0
 
 def _setting(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
-
-
-@contextlib.contextmanager
-def broker() -> Iterator[str]:
-    external = os.environ.get("KCR_KAFKA_BOOTSTRAP")
-    if external:
-        yield external
-        return
-    started = start_tansu()
-    try:
-        yield started.bootstrap
-    finally:
-        stop_tansu(started)
 
 
 def prepare(bootstrap: str, topic: str, group: str) -> None:
@@ -227,7 +214,10 @@ async def run(bootstrap: str, count: int, workdir: Path) -> dict[str, list[float
 def main() -> int:
     count = int(_setting("KCR_BENCH_MCP_CALLS", 300))
     target = _setting("KCR_BENCH_MCP_OVERHEAD_MS", 10.0)
-    with broker() as bootstrap, tempfile.TemporaryDirectory(prefix="kcr-bench-mcp-") as tmp:
+    with (
+        bootstrap_servers() as bootstrap,
+        tempfile.TemporaryDirectory(prefix="kcr-bench-mcp-") as tmp,
+    ):
         results = asyncio.run(run(bootstrap, count, Path(tmp)))
     base = percentile(results["direct"], 50)
     lines = [

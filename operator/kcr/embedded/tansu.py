@@ -185,3 +185,17 @@ def running_tansu(**options: object) -> Iterator[TansuBroker]:
         yield broker
     finally:
         stop_tansu(broker)
+
+
+BOOTSTRAP_ENV = "KCR_KAFKA_BOOTSTRAP"
+
+
+@contextlib.contextmanager
+def bootstrap_servers() -> Iterator[str]:
+    """A real cluster from ``KCR_KAFKA_BOOTSTRAP``, else a tansu broker for the block."""
+    external = os.environ.get(BOOTSTRAP_ENV)
+    if external:
+        yield external
+        return
+    with running_tansu() as broker:
+        yield broker.bootstrap
