@@ -367,6 +367,28 @@ async def test_drafts_record_the_caller_evidence_and_observed_state() -> None:
     assert "pull request" in first["nextSteps"]
 
 
+async def test_drafts_may_pace_a_change_but_not_loosen_its_gates() -> None:
+    built = build(await fake_kafka())
+    arguments: dict[str, Any] = {
+        "topics": ["orders"],
+        "set": {"max.message.bytes": "2097152"},
+        "reason": "allow the larger invoices",
+    }
+    pacing = {"bakeSeconds": 300, "onFailure": "Pause"}
+    async with Client(built.mcp) as client:
+        paced = structured(
+            await client.call_tool("draft_alter_topic_config", {**arguments, "rollout": pacing})
+        )
+        loosened = await client.call_tool(
+            "draft_alter_topic_config",
+            {**arguments, "rollout": {"gates": {"noOfflinePartitions": False}}},
+        )
+    rollout = yaml.safe_load(paced["yaml"])["spec"]["rollout"]
+    assert (rollout["bakeSeconds"], rollout["onFailure"], rollout["canary"]) == (300, "Pause", 1)
+    assert "gates" not in rollout
+    assert "rollout.gates: health gates come from the cluster's policy" in error_text(loosened)
+
+
 async def test_policy_violations_are_refused_not_drafted() -> None:
     built = build(await fake_kafka())
     async with Client(built.mcp) as client:

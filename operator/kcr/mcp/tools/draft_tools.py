@@ -29,6 +29,7 @@ from kcr.model import (
     IncreasePartitions,
     OffsetTarget,
     ResetConsumerGroupOffsets,
+    Rollout,
 )
 from kcr.model.change import (
     MAX_BINDINGS_PER_CHANGE,
@@ -52,13 +53,24 @@ ConfigKeys = Annotated[
     Field(max_length=MAX_CONFIG_KEYS, description="Keys whose topic override is removed"),
 ]
 Bindings = Annotated[list[AclBinding], Field(max_length=MAX_BINDINGS_PER_CHANGE)]
+Pacing = Annotated[
+    Rollout | None,
+    Field(
+        description="Canary size, batch size, bake seconds and failure policy; the health "
+        "gates are the cluster's. Omitted: canary 1, batches of 10, 30 s bake, roll back."
+    ),
+]
 
 
 async def preview_change(
-    env: ToolEnv, *, change: Change, reason: Reason = "preview of a change"
+    env: ToolEnv,
+    *,
+    change: Change,
+    reason: Reason = "preview of a change",
+    rollout: Pacing = None,
 ) -> PreviewResult:
     """Dry run: validation, risk, blast radius, staged plan and rollback, on the live state."""
-    return await preview(env, change, reason)
+    return await preview(env, change, reason, rollout)
 
 
 async def draft_create_topic(
@@ -70,6 +82,7 @@ async def draft_create_topic(
     reason: Reason,
     configs: ConfigValues | None = None,
     allow_unknown_keys: bool = False,
+    rollout: Pacing = None,
 ) -> DraftResult:
     """Draft a KafkaChangeRequest that creates a topic."""
     change = build_change(
@@ -82,17 +95,17 @@ async def draft_create_topic(
             configs=configs or {},
         ),
     )
-    return await submit_draft(env, change, reason)
+    return await submit_draft(env, change, reason, rollout)
 
 
 async def draft_increase_partitions(
-    env: ToolEnv, *, topic: TopicName, partitions: NewTotal, reason: Reason
+    env: ToolEnv, *, topic: TopicName, partitions: NewTotal, reason: Reason, rollout: Pacing = None
 ) -> DraftResult:
     """Draft a partition increase to a new total (irreversible: keys move to new partitions)."""
     change = build_change(
         "increasePartitions", lambda: IncreasePartitions(topic=topic, partitions=partitions)
     )
-    return await submit_draft(env, change, reason)
+    return await submit_draft(env, change, reason, rollout)
 
 
 async def draft_alter_topic_config(
@@ -103,6 +116,7 @@ async def draft_alter_topic_config(
     set: ConfigValues | None = None,
     delete: ConfigKeys | None = None,
     allow_unknown_keys: bool = False,
+    rollout: Pacing = None,
 ) -> DraftResult:
     """Draft topic config changes (set or delete overrides); the first topic is the canary."""
     change = build_change(
@@ -114,7 +128,7 @@ async def draft_alter_topic_config(
             delete=delete or [],
         ),
     )
-    return await submit_draft(env, change, reason)
+    return await submit_draft(env, change, reason, rollout)
 
 
 async def draft_reset_consumer_group_offsets(
@@ -125,6 +139,7 @@ async def draft_reset_consumer_group_offsets(
     to: OffsetTarget,
     reason: Reason,
     scale_deployment: DeploymentRef | None = None,
+    rollout: Pacing = None,
 ) -> DraftResult:
     """Draft an offset reset (earliest, latest, timestamp, offsets or shiftBy); group must be
     empty when it runs, optionally by scaling a Deployment to zero and back."""
@@ -134,18 +149,25 @@ async def draft_reset_consumer_group_offsets(
             group=group, topics=topics, to=to, scale_deployment=scale_deployment
         ),
     )
-    return await submit_draft(env, change, reason)
+    return await submit_draft(env, change, reason, rollout)
 
 
 async def draft_alter_acls(
-    env: ToolEnv, *, reason: Reason, add: Bindings | None = None, remove: Bindings | None = None
+    env: ToolEnv,
+    *,
+    reason: Reason,
+    add: Bindings | None = None,
+    remove: Bindings | None = None,
+    rollout: Pacing = None,
 ) -> DraftResult:
     """Draft ACL changes: bindings to add and to remove (grants run before revokes)."""
     change = build_change("alterAcls", lambda: AlterAcls(add=add or [], remove=remove or []))
-    return await submit_draft(env, change, reason)
+    return await submit_draft(env, change, reason, rollout)
 
 
-async def draft_delete_topic(env: ToolEnv, *, topic: TopicName, reason: Reason) -> DraftResult:
+async def draft_delete_topic(
+    env: ToolEnv, *, topic: TopicName, reason: Reason, rollout: Pacing = None
+) -> DraftResult:
     """Draft a topic deletion (always CRITICAL: its data cannot be recovered)."""
     change = build_change("deleteTopic", lambda: DeleteTopic(topic=topic))
-    return await submit_draft(env, change, reason)
+    return await submit_draft(env, change, reason, rollout)

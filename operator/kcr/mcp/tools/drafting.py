@@ -31,6 +31,7 @@ from kcr.model import (
     ResetConsumerGroupOffsets,
     Risk,
     RollbackPlan,
+    Rollout,
     explain,
 )
 from kcr.model.base import KubeModel
@@ -70,9 +71,22 @@ def _subjects(change: Change) -> set[str]:
     return subjects
 
 
+def check_rollout(rollout: Rollout | None) -> Rollout:
+    """Drafts may pace a change; the health gates stay the ones the cluster's policy sets."""
+    if rollout is None:
+        return Rollout()
+    if rollout.gates is not None:
+        raise ToolInvalidError(
+            "rollout.gates: health gates come from the cluster's policy (policy.defaultGates); "
+            "a draft may set canary, batchSize, bakeSeconds and onFailure"
+        )
+    return rollout
+
+
 async def review_change(
-    env: ToolEnv, change: Change, reason: str
+    env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
 ) -> tuple[KafkaChangeRequestSpec, Review]:
+    pacing = check_rollout(rollout)
     problem = outside_scope(change, env.scope)
     if problem is not None:
         raise ToolDeniedError(problem)
@@ -91,6 +105,7 @@ async def review_change(
         reason=reason,
         evidence=combined(snapshot_evidence(services.cluster.name, observed), shown),
         observed=observed,
+        rollout=pacing,
     )
     return spec, review_spec(spec, services.cluster.policy, env.now())
 
@@ -149,8 +164,10 @@ class DraftResult(KubeModel):
     next_steps: str
 
 
-async def preview(env: ToolEnv, change: Change, reason: str) -> PreviewResult:
-    spec, review = await review_change(env, change, reason)
+async def preview(
+    env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
+) -> PreviewResult:
+    spec, review = await review_change(env, change, reason, rollout)
     cluster = env.services.cluster
     return PreviewResult(
         name=request_name(cluster.name, cluster.namespace, change),
@@ -162,8 +179,10 @@ async def preview(env: ToolEnv, change: Change, reason: str) -> PreviewResult:
     )
 
 
-async def submit_draft(env: ToolEnv, change: Change, reason: str) -> DraftResult:
-    spec, review = await review_change(env, change, reason)
+async def submit_draft(
+    env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
+) -> DraftResult:
+    spec, review = await review_change(env, change, reason, rollout)
     if not review.valid:
         raise ToolInvalidError(
             "the change breaks the cluster policy and was not drafted: "
