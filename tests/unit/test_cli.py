@@ -111,6 +111,32 @@ def test_policy_violations_fail_validation(tmp_path: Path) -> None:
     assert "900 is above this cluster's limit of 256" in result.output
 
 
+@pytest.mark.parametrize(
+    ("resource_type", "resource_name"),
+    [("Topic", "*"), ("Group", "*"), ("Topic", "a:b")],
+    ids=["topic-wildcard", "group-wildcard", "colon"],
+)
+def test_acl_on_a_pattern_is_reviewed_not_a_crash(
+    tmp_path: Path, resource_type: str, resource_name: str
+) -> None:
+    grant = {
+        "resourceType": resource_type,
+        "resourceName": resource_name,
+        "principal": "User:etl",
+        "operation": "Read",
+    }
+    change = {"type": "AlterAcls", "alterAcls": {"add": [grant]}}
+    path = str(bad_request(tmp_path, change))
+    result = CliRunner().invoke(cli, ["validate", path, "--json"])
+    assert result.exit_code == 0, result.output
+    review = json.loads(result.output)
+    assert review["blastRadius"]["aclResources"] == [f"{resource_type}:Literal:{resource_name}"]
+    assert review["blastRadius"]["topics"] == []
+    shown = CliRunner().invoke(cli, ["validate", path])
+    assert shown.exit_code == 0, shown.output
+    assert f"{resource_type}:Literal:{resource_name}" in shown.output
+
+
 def test_not_yaml_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("spec: [unclosed")

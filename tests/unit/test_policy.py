@@ -381,3 +381,31 @@ def test_change_windows(windows, risk, now, is_open, message) -> None:  # type: 
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown IANA time zone 'Mars/Olympus'"):
         ChangeWindow(days=["Mon"], start=time(9), end=time(17), time_zone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("fields", "topics", "groups", "pattern"),
+    [
+        ({"resource_name": "*"}, [], [], "Topic:Literal:*"),
+        ({"resource_name": "a:b"}, [], [], "Topic:Literal:a:b"),
+        ({"resource_name": "pay.", "pattern_type": "Prefixed"}, [], [], "Topic:Prefixed:pay."),
+        ({"resource_type": "Group", "resource_name": "*"}, [], [], "Group:Literal:*"),
+        (
+            {"resource_type": "Group", "resource_name": "etl:1"},
+            [],
+            ["etl:1"],
+            "Group:Literal:etl:1",
+        ),
+        ({"resource_name": "orders"}, ["orders"], [], "Topic:Literal:orders"),
+    ],
+    ids=["topic-wildcard", "topic-colon", "topic-prefix", "group-wildcard", "group", "topic"],
+)
+def test_blast_radius_keeps_acl_patterns_apart_from_names(
+    fields: dict[str, str], topics: list[str], groups: list[str], pattern: str
+) -> None:
+    radius = blast_radius(Change.of(AlterAcls(add=[binding(**fields)])), None)
+    assert (radius.topics, radius.consumer_groups, radius.acl_resources) == (
+        topics,
+        groups,
+        [pattern],
+    )

@@ -27,7 +27,8 @@ def review_panel(request: KafkaChangeRequest, review: Review) -> Panel:
         "blast radius",
         f"topics {', '.join(radius.topics) or '-'}; {radius.partitions} partitions; "
         f"groups {', '.join(radius.consumer_groups) or '-'}; "
-        f"principals {', '.join(radius.principals) or '-'}",
+        f"principals {', '.join(radius.principals) or '-'}"
+        + (f"; ACL patterns {', '.join(radius.acl_resources)}" if radius.acl_resources else ""),
     )
     head.add_row("spec hash", review.spec_hash)
     parts: list[Table | Text] = [head, plan_table(review.plan.stages, "Plan")]

@@ -26,6 +26,8 @@ MAX_BLAST_RADIUS_ITEMS = 1000
 MAX_CONDITIONS = 20
 MAX_APPROVALS = 50
 HASH_MAX_LENGTH = 128
+# Type:PatternType:Name with the longest type and pattern spellings and a 255-character name.
+ACL_RESOURCE_MAX_LENGTH = 300
 
 
 class Channel(StrEnum):
@@ -142,6 +144,16 @@ class BlastRadius(KubeModel):
     )
     principals: Annotated[list[Principal], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
         default_factory=list
+    )
+    acl_resources: Annotated[
+        list[Annotated[str, Field(max_length=ACL_RESOURCE_MAX_LENGTH)]],
+        Field(max_length=MAX_BLAST_RADIUS_ITEMS),
+    ] = Field(
+        default_factory=list,
+        description=(
+            "ACL resource patterns the change binds, as Type:PatternType:Name "
+            "(Topic:Literal:*, Group:Prefixed:billing-); patterns, not names"
+        ),
     )
 
 
