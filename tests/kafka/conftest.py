@@ -7,8 +7,10 @@ import pytest
 import pytest_asyncio
 
 from kcr.kafka import AclFilter, Capabilities, KafkaPort
-from kcr.kafka.connect import open_kafka
+from kcr.kafka.backend import Backend
+from kcr.kafka.connect import open_backend
 from kcr.kafka.fake import FakeKafka
+from kcr.kafka.service import KafkaService
 from kcr.kafka.settings import ClientSettings
 from kcr.model import AlterAcls, DeleteTopic
 
@@ -17,10 +19,15 @@ from .traffic import BrokerTraffic, FakeTraffic, Traffic
 
 @dataclass
 class World:
-    """One side of the contract: the port under test and an independent way to make traffic."""
+    """One side of the contract: the port under test and an independent way to make traffic.
+
+    ``backend`` is the port's own primitives, for checking what a broker answers when a
+    request gets past the port's checks.
+    """
 
     name: str
     kafka: KafkaPort
+    backend: Backend
     traffic: Traffic
     capabilities: Capabilities
     brokers: int
@@ -44,16 +51,19 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
     if request.param == "fake":
         fake = FakeKafka()
         kafka: KafkaPort = fake
+        backend: Backend = fake.cluster
         traffic: Traffic = FakeTraffic(fake.cluster)
     else:
         bootstrap = request.getfixturevalue("kafka_bootstrap")
-        kafka = open_kafka(bootstrap, settings=ClientSettings(request_timeout=10))
+        backend = open_backend(bootstrap, settings=ClientSettings(request_timeout=10))
+        kafka = KafkaService(backend)
         traffic = BrokerTraffic(bootstrap)
     try:
         overview = await kafka.cluster_overview()
         yield World(
             name=request.param,
             kafka=kafka,
+            backend=backend,
             traffic=traffic,
             capabilities=await kafka.capabilities(),
             brokers=len(overview.brokers),

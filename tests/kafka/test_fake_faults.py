@@ -99,6 +99,42 @@ async def test_members_block_a_reset_and_are_described() -> None:
 
 
 @pytest.mark.parametrize(
+    "state",
+    [GroupState.STABLE, GroupState.PREPARING_REBALANCE, GroupState.COMPLETING_REBALANCE],
+    ids=["stable", "preparing-rebalance", "completing-rebalance"],
+)
+async def test_an_active_state_without_listed_members_blocks_a_reset(state: GroupState) -> None:
+    """As tansu describes a group with members: Stable, and no member listed."""
+    fake = await _fake_with_topic()
+    fake.cluster.commit("billing", {("orders", 0): 0})
+    fake.cluster.set_group_state("billing", state)
+    reset = ResetConsumerGroupOffsets(
+        group="billing", topics=["orders"], to=OffsetTarget(earliest=True)
+    )
+    with pytest.raises(GroupNotEmptyError) as caught:
+        await fake.reset_consumer_group_offsets(reset)
+    assert caught.value.members is None
+    assert caught.value.message.startswith(
+        f"group billing is {state.value}, so it has active members although the broker lists none"
+    )
+    verdict = await fake.probe_group_state(
+        ["billing"], allowed=(GroupState.EMPTY, state), max_members=0
+    )
+    assert not verdict.passed
+    assert verdict.message == (
+        f"billing is {state.value}, so it has active members although the broker lists none"
+    )
+    assert fake.cluster.groups["billing"].committed == {("orders", 0): 0}
+
+
+async def test_an_empty_group_passes_the_emptiness_probe() -> None:
+    fake = await _fake_with_topic()
+    fake.cluster.commit("billing", {("orders", 0): 0})
+    verdict = await fake.probe_group_state(["billing"], max_members=0)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize(
     "error",
     [
         KafkaTimeoutError("describe topic orders: no answer within 10s"),

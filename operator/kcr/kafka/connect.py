@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from kcr.kafka.backend import Backend
 from kcr.kafka.credentials import Credentials
 from kcr.kafka.service import KafkaService
 from kcr.kafka.settings import ClientSettings
@@ -28,6 +29,17 @@ def open_kafka(
 
     Nothing is sent until the first call, so opening never blocks or fails on the network.
     """
+    return KafkaService(open_backend(cluster, credentials, settings, extra_config=extra_config))
+
+
+def open_backend(
+    cluster: KafkaClusterSpec | str,
+    credentials: Credentials | None = None,
+    settings: ClientSettings | None = None,
+    *,
+    extra_config: dict[str, Any] | None = None,
+) -> Backend:
+    """The confluent-kafka primitives alone, for checking a broker's answers to them."""
     from kcr.kafka.confluent.backend import (  # noqa: PLC0415 (load librdkafka only here)
         ConfluentBackend,
         probe_capabilities,
@@ -49,4 +61,4 @@ def open_kafka(
             addresses, tls_context(spec, secrets), chosen.request_timeout
         )
 
-    return KafkaService(ConfluentBackend(config, chosen, probe))
+    return ConfluentBackend(config, chosen, probe)

@@ -25,6 +25,7 @@ from kcr.kafka.fake_state import (
     FakeTopic,
 )
 from kcr.kafka.readmodel import (
+    ACTIVE_GROUP_STATES,
     AclFilter,
     Capabilities,
     CommittedOffset,
@@ -240,12 +241,12 @@ class FakeCluster(ClusterState):
     async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
         self._enter("commit_offsets")
         found = self.groups.get(group)
-        if found is not None and found.members:
+        if found is not None and (found.members or found.state in ACTIVE_GROUP_STATES):
             raise GroupNotEmptyError(
                 f"group {group} has active members; the broker rejects offsets committed from "
                 "outside the group (UNKNOWN_MEMBER_ID)",
                 group=group,
-                members=len(found.members),
+                members=len(found.members) or None,
             )
         for offset in offsets:
             self._partition(offset.topic, offset.partition)

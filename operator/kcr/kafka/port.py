@@ -159,7 +159,8 @@ class KafkaPort(Protocol):
     async def reset_consumer_group_offsets(
         self, change: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
     ) -> ApplyResult:
-        """Resolves the target first; ``GroupNotEmptyError`` when the group has members."""
+        """``GroupNotEmptyError`` when the group has members, listed or implied by its state
+        (Stable or rebalancing); otherwise resolves the target and commits what differs."""
         ...
 
     async def alter_acls(self, change: AlterAcls) -> ApplyResult:
@@ -208,8 +209,9 @@ class KafkaPort(Protocol):
     ) -> ProbeVerdict:
         """Passes when each group is in an allowed state and (if given) has few enough members.
 
-        ``max_members=0`` is the test for "the group is empty" before an offset reset; it
-        counts members rather than trusting the state, which some brokers misreport.
+        ``max_members=0`` is the test for "the group is empty" before an offset reset: a
+        group with listed members fails it, and so does one in an active state (Stable,
+        rebalancing) whose members the broker does not list, as tansu does.
         """
         ...
 

@@ -113,7 +113,8 @@ def group_state_verdict(
     for group in groups:
         members = len(group.members)
         state_ok = group.state in allowed
-        members_ok = max_members is None or members <= max_members
+        hidden = max_members == 0 and group.active and not group.members
+        members_ok = max_members is None or (members <= max_members and not hidden)
         measurements.append(
             Measurement(
                 subject=group.group,
@@ -124,6 +125,11 @@ def group_state_verdict(
         )
         if not state_ok:
             problems.append(f"{group.group} is {group.state.value}")
+        elif hidden:
+            problems.append(
+                f"{group.group} is {group.state.value}, so it has active members although the "
+                "broker lists none"
+            )
         elif not members_ok:
             problems.append(f"{group.group} has {members} member(s), more than {max_members}")
     wanted = "/".join(s.value for s in allowed)

@@ -15,6 +15,10 @@ from kcr.model import AclOperation, AclPermission, AclResourceType, ConfigSource
 from kcr.model.base import KubeModel
 
 NO_LEADER = -1
+# States in which a group has members, whether or not the broker lists them.
+ACTIVE_GROUP_STATES = frozenset(
+    {GroupState.STABLE, GroupState.PREPARING_REBALANCE, GroupState.COMPLETING_REBALANCE}
+)
 
 
 class Broker(KubeModel):
@@ -146,6 +150,15 @@ class GroupDescription(KubeModel):
     generation: int | None = Field(default=None, description="Null when the client hides it")
     members: list[GroupMember] = Field(default_factory=list)
     observed_at: datetime
+
+    @property
+    def active(self) -> bool:
+        """Members listed, or a state only a group with members has.
+
+        Some brokers (tansu) describe a Stable group without listing its members, so an
+        empty member list alone does not prove the group is empty.
+        """
+        return bool(self.members) or self.state in ACTIVE_GROUP_STATES
 
 
 class CommittedOffset(KubeModel):

@@ -14,7 +14,7 @@ from kcr.kafka.errors import (
     NotFoundError,
 )
 from kcr.kafka.offsets import read_and_resolve
-from kcr.kafka.readmodel import AclFilter, AclPatternFilter, TopicPartition
+from kcr.kafka.readmodel import AclFilter, AclPatternFilter, GroupDescription, TopicPartition
 from kcr.kafka.results import ApplyOutcome, ApplyResult
 from kcr.kafka.topics import find_topic, require_topic, wait_for_topic
 from kcr.model import (
@@ -142,15 +142,8 @@ async def reset_consumer_group_offsets(
     backend: Backend, change: ResetConsumerGroupOffsets, snapshot: ObservedState | None
 ) -> ApplyResult:
     (group,) = await backend.describe_groups([change.group])
-    if group.members:
-        clients = sorted({m.client_id or m.member_id for m in group.members})
-        raise GroupNotEmptyError(
-            f"group {change.group} has {len(group.members)} active member(s) "
-            f"({', '.join(clients[:5])}); stop its consumers, or name the Deployment in "
-            "scaleDeployment, before resetting its offsets",
-            group=change.group,
-            members=len(group.members),
-        )
+    if group.active:
+        raise _not_empty(group)
     target = await read_and_resolve(backend, change, snapshot)
     if not target:
         raise InvalidRequestError(
@@ -175,6 +168,28 @@ async def reset_consumer_group_offsets(
         for o in moved
     ]
     return _result(change, True, details, offsets=target)
+
+
+def _not_empty(group: GroupDescription) -> GroupNotEmptyError:
+    """Refuse on listed members, and on an active state whose members the broker hides."""
+    remedy = (
+        "stop its consumers, or name the Deployment in scaleDeployment, before resetting "
+        "its offsets"
+    )
+    if group.members:
+        clients = sorted({m.client_id or m.member_id for m in group.members})
+        return GroupNotEmptyError(
+            f"group {group.group} has {len(group.members)} active member(s) "
+            f"({', '.join(clients[:5])}); {remedy}",
+            group=group.group,
+            members=len(group.members),
+        )
+    return GroupNotEmptyError(
+        f"group {group.group} is {group.state.value}, so it has active members although the "
+        f"broker lists none; {remedy}",
+        group=group.group,
+        members=None,
+    )
 
 
 def _shown(offset: int | None) -> str:
