@@ -174,3 +174,54 @@ def test_gate_checks_what_the_rollout_asks() -> None:
     stage = world.status.plan.stages[0]  # type: ignore[union-attr]
     assert stage.bake_started_at is not None
     assert world.status.history[-1].at - stage.bake_started_at >= timedelta(seconds=5)
+
+
+def in_flight_then_rollback(world: World, answer: StepOutcome | None) -> None:
+    """The canary step is written; a rollback is asked for before its answer is decided."""
+    approved(world)
+    world.step_script = lambda _effect: None
+    world.run()
+    running = [s for stage in world.status.plan.stages for s in stage.steps]  # type: ignore[union-attr]
+    assert running[0].state is StepState.RUNNING
+    world.annotate({"kcr.dev/rollback": "requested"})
+    world.step_script = None
+    world.decide(**({"outcome": answer} if answer else {}))
+    world.run()
+
+
+def test_rollback_asked_during_a_write_records_the_write_and_undoes_it() -> None:
+    world = World(request(alter_config("orders", "invoices")))
+    answer = StepOutcome("alter-config-orders", False, True, "Applied: retention.ms", T0)
+    in_flight_then_rollback(world, answer)
+    assert world.phase is Phase.ROLLED_BACK
+    forward = [s for stage in world.status.plan.stages for s in stage.steps]  # type: ignore[union-attr]
+    assert [(s.id, s.state) for s in forward] == [
+        ("alter-config-orders", StepState.ROLLED_BACK),
+        ("alter-config-invoices", StepState.PENDING),
+    ]
+    assert forward[0].result == "Applied: retention.ms"
+    assert [(r.step.id, r.rollback) for r in world.runs][-1] == ("undo-alter-config-orders", True)
+
+
+def test_rollback_after_a_crash_mid_write_undoes_the_unrecorded_write() -> None:
+    world = World(request(alter_config("orders", "invoices")))
+    in_flight_then_rollback(world, None)
+    assert world.phase is Phase.ROLLED_BACK
+    assert "rolled back alter-config-orders" in world.status.message
+
+
+def test_abort_while_a_step_is_retried_stops_without_waiting_for_the_timeout() -> None:
+    spec = reset_offsets().model_copy(
+        update={"rollout": Rollout(on_failure=FailurePolicy.PAUSE, bake_seconds=0)}
+    )
+    world = World(request(spec))
+    approved(world)
+    world.step_script = lambda e: StepOutcome(e.step.id, False, False, "group not empty", T0, True)
+    world.run(limit=3)
+    assert world.phase is Phase.EXECUTING
+    world.annotate({"kcr.dev/abort": "true"})
+    assert world.run() is Phase.FAILED
+    assert world.now - T0 < EngineSettings().step_timeout
+    assert "stopped with kcr.dev/abort" in world.status.message
+    steps = [s for stage in world.status.plan.stages for s in stage.steps]  # type: ignore[union-attr]
+    assert steps[0].state is StepState.FAILED

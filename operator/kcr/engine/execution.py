@@ -18,12 +18,14 @@ from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
 from kcr.engine.signals import CONTINUE, ROLLBACK
 from kcr.engine.validation import wait_for_cluster
 from kcr.model import Phase, Stage, Step, StepState
+from kcr.plan import all_steps
 
 DONE = (StepState.SUCCEEDED, StepState.SKIPPED)
 
 
 def execute(ctx: Context) -> Transition:
     if ctx.resource.signals.rollback_requested:
+        settle_running_step(ctx)
         ctx.consume(ROLLBACK)
         return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested")
     problem = approved_plan_problem(ctx.status, ctx.spec)
@@ -64,6 +66,27 @@ def drive_step(ctx: Context, step: Step) -> Transition:
     return handle_failure(ctx, Reason.STEP_FAILED, f"step {step.id} failed: {step.result}")
 
 
+def settle_running_step(ctx: Context) -> None:
+    """Record the answer of a write that was in flight when a person asked to roll back.
+
+    Without it the step would stay Running and its write, which may have happened, would
+    be neither recorded nor undone.
+    """
+    outcome = ctx.observed.outcome
+    plan = ctx.status.plan
+    if outcome is None or outcome.rollback or plan is None:
+        return
+    for step in all_steps(plan):
+        if step.id != outcome.step_id or step.state is not StepState.RUNNING:
+            continue
+        if outcome.succeeded:
+            finish_step(step, StepState.SUCCEEDED, outcome)
+        elif outcome.retriable:  # its fate is unknown, so it stays Running and is undone
+            step.result = clip(f"interrupted: {outcome.result}", RESULT_LIMIT)
+        else:
+            finish_step(step, StepState.FAILED, outcome)
+
+
 def mark_running(ctx: Context, step: Step) -> None:
     step.state = StepState.RUNNING
     step.started_at = ctx.now
@@ -77,6 +100,9 @@ def record_outcome(ctx: Context, step: Step, outcome: StepOutcome) -> Transition
         finish_step(step, StepState.SUCCEEDED, outcome)
         ctx.note(Reason.STEP_SUCCEEDED, f"step {step.id} done: {outcome.result}")
         return ctx.finish(Next())
+    if outcome.retriable and ctx.resource.signals.abort:
+        finish_step(step, StepState.FAILED, outcome)
+        return abort_execution(ctx)
     if outcome.retriable and not timed_out(ctx, step):
         step.result = clip(f"not yet: {outcome.result}", RESULT_LIMIT)
         ctx.note(Reason.STEP_RETRYING, f"step {step.id} will be retried: {outcome.result}")

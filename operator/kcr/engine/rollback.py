@@ -63,9 +63,21 @@ def cannot_undo(ctx: Context) -> list[str]:
     return [*notes, *(rollback.irreversible_reasons if rollback else [])]
 
 
+def touched(ctx: Context) -> list[Step]:
+    """Steps whose write reached Kafka or may have: done, or in flight when work stopped.
+
+    A Running step's write may have been applied before a crash or a rollback request, so
+    its undo runs too; undo writes compare first, so one for a write that never happened
+    sends nothing. A Failed step was refused by the broker and changed nothing.
+    """
+    plan = ctx.status.plan
+    states = (StepState.SUCCEEDED, StepState.RUNNING)
+    return [s for s in all_steps(plan) if s.state in states] if plan else []
+
+
 def begin_rollback(ctx: Context, reason: Reason, message: str) -> Transition:
     plan = ctx.status.rollback_plan
-    done = {s.id for s in completed(ctx)}
+    done = {s.id for s in touched(ctx)}
     undo = [s for s in plan.steps if s.undoes in done] if plan else []
     for step in plan.steps if plan else []:
         if step.undoes not in done and step.state is StepState.PENDING:
