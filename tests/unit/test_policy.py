@@ -22,6 +22,7 @@ from kcr.model import (
 )
 from kcr.policy import assess, blast_radius, change_window, evaluate_approvals, limit_violations
 from kcr.policy.approvals import parse_approvers
+from kcr.policy.protected import prefix_reaches
 
 from .examples import observed, topic
 
@@ -151,11 +152,120 @@ def test_risk_and_irreversibility(member, seen, risk, irreversible) -> None:  # 
 
 def test_protected_topics_make_any_change_critical_and_say_which_pattern() -> None:
     policy = ClusterPolicy(protected_topics=["payments.*"])
-    assessment = assess(
-        Change.of(AlterAcls(add=[binding(resource_name="payments.ledger")])), None, policy
-    )
+    change = AlterTopicConfig(topics=["payments.ledger"], set={"segment.ms": "60000"})
+    assessment = assess(Change.of(change), None, policy)
     assert assessment.risk is Risk.CRITICAL
     assert "payments.ledger (matches 'payments.*')" in assessment.reasons[-1]
+
+
+def test_internal_topics_are_protected_whatever_the_policy_lists() -> None:
+    policy = ClusterPolicy(protected_topics=["payments.*"])
+    change = AlterTopicConfig(topics=["__consumer_offsets"], set={"segment.ms": "60000"})
+    assert assess(Change.of(change), None, policy).risk is Risk.CRITICAL
+
+
+@pytest.mark.parametrize(
+    ("fields", "risk", "reason"),
+    [
+        ({}, Risk.LOW, "only grants access"),
+        (
+            {"resource_name": "_", "pattern_type": "Prefixed", "operation": "All"},
+            Risk.CRITICAL,
+            "on Topic prefixed '_' covers protected or internal topics matching '__*'",
+        ),
+        (
+            {"resource_name": "pay", "pattern_type": "Prefixed"},
+            Risk.CRITICAL,
+            "covers protected or internal topics matching 'payments.*'",
+        ),
+        ({"resource_name": "orders", "pattern_type": "Prefixed"}, Risk.LOW, "only grants"),
+        (
+            {"resource_name": "__consumer_offsets"},
+            Risk.CRITICAL,
+            "covers protected or internal topics matching '__*'",
+        ),
+        (
+            {"resource_name": "*", "permission": "Deny", "principal": "User:*"},
+            Risk.CRITICAL,
+            "covers protected or internal topics matching 'payments.*', '__*', '_schemas'",
+        ),
+        (
+            {"resource_type": "Group", "resource_name": "*"},
+            Risk.HIGH,
+            "covers every group, present and future",
+        ),
+        (
+            {"resource_type": "Group", "resource_name": "etl", "principal": "User:*"},
+            Risk.HIGH,
+            "applies to every authenticated client",
+        ),
+        (
+            {
+                "resource_type": "Cluster",
+                "resource_name": "kafka-cluster",
+                "operation": "All",
+                "principal": "User:*",
+            },
+            Risk.HIGH,
+            "grants a cluster-wide operation",
+        ),
+        (
+            {"resource_type": "Cluster", "resource_name": "kafka-cluster", "operation": "Alter"},
+            Risk.HIGH,
+            "Allow Alter for User:bob on Cluster named 'kafka-cluster' grants a cluster-wide",
+        ),
+        (
+            {"resource_type": "Group", "resource_name": "*", "permission": "Deny"},
+            Risk.HIGH,
+            "covers every group",
+        ),
+    ],
+    ids=[
+        "narrow-grant",
+        "prefix-reaches-internal",
+        "prefix-reaches-policy-glob",
+        "prefix-misses",
+        "literal-internal",
+        "deny-everything-to-everyone",
+        "every-group",
+        "every-client",
+        "cluster-all-to-everyone",
+        "cluster-grant",
+        "deny-every-group",
+    ],
+)
+def test_acl_risk_weighs_how_far_a_binding_reaches(
+    fields: dict[str, str], risk: Risk, reason: str
+) -> None:
+    policy = ClusterPolicy(protected_topics=["payments.*"])
+    assessment = assess(Change.of(AlterAcls(add=[binding(**fields)])), None, policy)
+    assert assessment.risk is risk
+    assert any(reason in line for line in assessment.reasons), assessment.reasons
+
+
+def test_removing_a_wildcard_binding_is_critical_when_it_covers_protected_topics() -> None:
+    removal = AlterAcls(remove=[binding(resource_name="*")])
+    assert assess(Change.of(removal), None, POLICY).risk is Risk.CRITICAL
+
+
+@pytest.mark.parametrize(
+    ("prefix", "pattern", "reaches"),
+    [
+        ("_", "__*", True),
+        ("__c", "__*", True),
+        ("_s", "_schemas", True),
+        ("_schemas.x", "_schemas", False),
+        ("a", "__*", False),
+        ("pay", "pay?ents.*", True),
+        ("payx", "pay[mn]ents.*", False),
+        ("paym", "pay[mn]ents.*", True),
+        ("", "anything", True),
+    ],
+)
+def test_a_prefix_reaches_a_glob_when_some_longer_name_matches(
+    prefix: str, pattern: str, reaches: bool
+) -> None:
+    assert prefix_reaches(prefix, pattern) is reaches
 
 
 def test_blast_radius_counts_partitions_groups_and_principals() -> None:

@@ -19,6 +19,7 @@ from kcr.model import (
     ResetConsumerGroupOffsets,
     Risk,
 )
+from kcr.policy.acl_breadth import acl_breadth
 from kcr.policy.blast_radius import affected_topics
 from kcr.policy.data_loss import config_data_risks
 from kcr.policy.protected import protected_matches
@@ -37,6 +38,9 @@ class Assessment:
 
 
 def assess(change: Change, observed: ObservedState | None, policy: ClusterPolicy) -> Assessment:
+    """ACL bindings name patterns, so they weigh their own reach over protected topics."""
+    if isinstance(change.member, AlterAcls):
+        return _alter_acls(change.member, policy)
     risk, reasons, irreversible = _by_kind(change, observed)
     protected = protected_matches(affected_topics(change), policy)
     if protected:
@@ -62,8 +66,6 @@ def _by_kind(change: Change, observed: ObservedState | None) -> tuple[Risk, list
             ],
             [],
         )
-    if isinstance(member, AlterAcls):
-        return _alter_acls(member)
     assert isinstance(member, DeleteTopic)
     seen = observed.topic(member.topic) if observed else None
     size = f"its {seen.partitions} partitions and " if seen and seen.exists else ""
@@ -106,13 +108,18 @@ def _alter_config(
     return Risk.MEDIUM, [f"changes {keys} on topics that carry live traffic"], []
 
 
-def _alter_acls(member: AlterAcls) -> tuple[Risk, list[str], list[str]]:
+def _alter_acls(member: AlterAcls, policy: ClusterPolicy) -> Assessment:
     if member.remove:
-        return (
-            Risk.HIGH,
-            [f"removes {len(member.remove)} ACL bindings: clients relying on them lose access"],
-            [],
-        )
-    if any(b.permission is AclPermission.DENY for b in member.add):
-        return Risk.MEDIUM, ["adds Deny bindings, which can cut off running clients"], []
-    return Risk.LOW, ["only grants access; nothing running loses any"], []
+        risk = Risk.HIGH
+        reasons = [
+            f"removes {len(member.remove)} ACL bindings: clients relying on them lose access"
+        ]
+    elif any(b.permission is AclPermission.DENY for b in member.add):
+        risk, reasons = Risk.MEDIUM, ["adds Deny bindings, which can cut off running clients"]
+    else:
+        risk, reasons = Risk.LOW, ["only grants access; nothing running loses any"]
+    for binding in [*member.add, *member.remove]:
+        for found in acl_breadth(binding, policy):
+            risk = max(risk, found.risk, key=lambda r: r.rank)
+            reasons.append(found.reason)
+    return Assessment(risk=risk, reasons=reasons)
