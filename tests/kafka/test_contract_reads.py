@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kcr.kafka import HotPartitionRule, NotFoundError, TopicPartition
-from kcr.model import ConfigSource, CreateTopic, GroupState
+from kcr.model import ConfigSource, CreateTopic, DeleteTopic, GroupState
 
 from .conftest import World
 
@@ -44,6 +44,21 @@ async def test_topics_with_partitions_leaders_and_isr(world: World, unique: str)
         assert not partition.under_replicated
     assert topic.replication_factor == 1
     assert topic.offline_partitions == topic.under_replicated_partitions == 0
+
+
+async def test_internal_topics_are_classed_alike(world: World, unique: str) -> None:
+    """A Metadata listing has no internal flag; the reserved ``__`` prefix decides in both."""
+    reserved = f"__{unique}"
+    await _topic(world, reserved, 1)
+    await _topic(world, unique, 1)
+    try:
+        listed = {t.name: t.internal for t in await world.kafka.list_topics(include_internal=True)}
+        described = {t.name: t.internal for t in await world.kafka.describe_topics(list(listed))}
+        assert described == listed
+        assert (listed[reserved], listed[unique]) == (True, False)
+        assert reserved not in {t.name for t in await world.kafka.list_topics()}
+    finally:
+        await world.kafka.delete_topic(DeleteTopic(topic=reserved))
 
 
 async def test_describing_a_missing_topic_names_it(world: World, unique: str) -> None:
@@ -161,6 +176,7 @@ async def test_active_group_lists_its_member(world: World, unique: str) -> None:
     async with world.traffic.member(group, [topic]) as client_id:
         (described,) = await world.kafka.describe_consumer_groups([group])
         if not described.members:
+            assert described.active, "an active state stands in for the unlisted member"
             pytest.skip(f"{world.name}: the broker lists no members of an active group")
         assert described.state is GroupState.STABLE
         (member,) = described.members

@@ -38,6 +38,7 @@ from kcr.kafka.readmodel import (
     TopicConfigs,
     TopicInfo,
     TopicPartition,
+    internal_topic,
 )
 from kcr.kafka.service import KafkaService, utc_now
 from kcr.model import AclBinding, ConfigSource, GroupState, PartitionOffset
@@ -77,7 +78,7 @@ class FakeCluster(ClusterState):
         topic = self.topics[name]
         return TopicInfo(
             name=name,
-            internal=topic.internal,
+            internal=internal_topic(name, flagged=topic.internal),
             partitions=[
                 PartitionInfo(partition=i, leader=p.leader, replicas=p.replicas, isr=p.isr)
                 for i, p in enumerate(topic.partitions)

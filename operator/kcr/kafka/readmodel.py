@@ -62,6 +62,15 @@ class PartitionInfo(KubeModel):
         return data
 
 
+def internal_topic(name: str, *, flagged: bool = False) -> bool:
+    """Kafka reserves the ``__`` prefix for its own topics and flags some of them.
+
+    A Metadata listing carries no flag and a description does; the prefix covers both, so
+    a topic is classed the same whichever read found it.
+    """
+    return flagged or name.startswith("__")
+
+
 class TopicInfo(KubeModel):
     name: str
     internal: bool = False

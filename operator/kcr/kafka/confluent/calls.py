@@ -65,10 +65,7 @@ class AdminCalls:
                 f"{action}: the cluster refused kcr's credentials ({last.str()})",
                 code=last.name(),
             )
-        if last is not None and last.code() in {
-            KafkaError._ALL_BROKERS_DOWN,
-            KafkaError._TRANSPORT,
-        }:
+        if last is not None and last.code() in _UNREACHABLE:
             return UnavailableError(
                 f"{action}: no broker is reachable ({last.str()})", code=last.name()
             )

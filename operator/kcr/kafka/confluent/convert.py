@@ -23,6 +23,7 @@ from kcr.kafka.readmodel import (
     TopicConfigs,
     TopicInfo,
     TopicPartition,
+    internal_topic,
 )
 from kcr.model import (
     AclBinding,
@@ -196,7 +197,7 @@ def node_id(node: Any) -> int | None:
 def topic_from_metadata(topic: Any) -> TopicInfo:
     return TopicInfo(
         name=topic.topic,
-        internal=topic.topic.startswith("__"),
+        internal=internal_topic(topic.topic),
         partitions=[
             PartitionInfo(
                 partition=p.id, leader=p.leader, replicas=list(p.replicas), isr=list(p.isrs)
@@ -209,7 +210,7 @@ def topic_from_metadata(topic: Any) -> TopicInfo:
 def topic_from_description(topic: Any) -> TopicInfo:
     return TopicInfo(
         name=topic.name,
-        internal=bool(topic.is_internal),
+        internal=internal_topic(topic.name, flagged=bool(topic.is_internal)),
         partitions=[
             PartitionInfo(
                 partition=p.id,
