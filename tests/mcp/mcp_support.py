@@ -152,14 +152,14 @@ def make_incident(bootstrap: str, prefix: str) -> Incident:
         incident.payments,
         partitions={0: PAYMENTS_PER_PARTITION, 1: PAYMENTS_PER_PARTITION},
     )
-    _commit(bootstrap, incident.orders_group, {(incident.orders, p): 0 for p in range(3)})
+    commit_offsets(bootstrap, incident.orders_group, {(incident.orders, p): 0 for p in range(3)})
     incident.billing_committed = {0: BILLING_COMMITTED, 1: BILLING_COMMITTED}
-    _commit(
+    commit_offsets(
         bootstrap,
         incident.billing_group,
         {(incident.payments, p): o for p, o in incident.billing_committed.items()},
     )
-    _commit(
+    commit_offsets(
         bootstrap,
         incident.idle_group,
         {(incident.payments, p): end for p, end in incident.payments_log_end.items()},
@@ -199,7 +199,7 @@ def _produce(
     return dict(sorted(delivered.items()))
 
 
-def _commit(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
+def commit_offsets(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
     )

@@ -4,6 +4,7 @@ The drafts sink creates real KafkaChangeRequests over HTTP; reading them back fr
 emulator shows the spec, the requester and the observed state exactly as stored.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from mcp_support import (
     Incident,
     build,
     caller,
+    commit_offsets,
+    error_text,
     structured,
 )
 
@@ -168,3 +171,69 @@ async def test_recent_rollout_is_found_and_cited(
     assert "billing/billing-worker rolled out revision 2" in rollout["summary"]
     assert rollout["evidence"][0]["kind"] == "Deployment"
     assert "billing:2.0" in rollout["evidence"][0]["observedValue"]
+
+
+async def test_a_tenant_is_not_shown_other_teams_consumer_groups(
+    kafka_bootstrap: str, kube: KubernetesApi, incident: Incident
+) -> None:
+    """The stored request names every consumer of the topic; the tenant who drafted it sees
+    only the groups of their scope, and how many others there are."""
+    prefix = incident.orders.rsplit(".", 1)[0] + "."
+    foreign = f"team-b-{uuid.uuid4().hex[:6]}.payments-reader"
+    commit_offsets(kafka_bootstrap, foreign, {(incident.payments, 0): 1})
+    own = sorted([incident.billing_group, incident.idle_group])
+    tenant = caller("tina", topics=(prefix,), groups=(prefix,), tenant="team-a")
+    arguments = {
+        "topics": [incident.payments],
+        "set": {"retention.ms": "259200000"},
+        "reason": "keep three days while billing catches up",
+    }
+    change = {
+        "type": "AlterTopicConfig",
+        "alterTopicConfig": {"topics": arguments["topics"], "set": arguments["set"]},
+    }
+    kafka = open_kafka(kafka_bootstrap, settings=ClientSettings(request_timeout=10))
+    try:
+        drafting = build(kafka, who=tenant, drafts=KubeDraftSink(kube), kube=kube)
+        async with Client(drafting.mcp) as client:
+            draft = structured(await client.call_tool("draft_alter_topic_config", arguments))
+            preview = structured(
+                await client.call_tool(
+                    "preview_change", {"change": change, "reason": arguments["reason"]}
+                )
+            )
+            fetched = structured(
+                await client.call_tool("get_change_request", {"name": draft["name"]})
+            )
+        reviewer = build(kafka, who=caller("rita"), kube=kube)
+        async with Client(reviewer.mcp) as client:
+            full = structured(await client.call_tool("get_change_request", {"name": draft["name"]}))
+        stranger = build(
+            kafka, who=caller("sam", topics=("team-z.",), groups=("team-z.",)), kube=kube
+        )
+        async with Client(stranger.mcp) as client:
+            refused = await client.call_tool("get_change_request", {"name": draft["name"]})
+    finally:
+        await kafka.close()
+    for shown in (draft, preview, fetched):
+        assert foreign not in str(shown)
+        assert shown["withheld"] == (
+            "1 consumer group(s) outside your scope are not named here; the change request "
+            "names them for its reviewers"
+        )
+    assert draft["observed"]["consumersOfTopics"] == own
+    assert draft["review"]["blastRadius"]["consumerGroups"] == own
+    assert preview["review"]["blastRadius"]["consumerGroups"] == own
+    assert fetched["spec"]["observed"]["consumersOfTopics"] == own
+    consumers = next(e for e in draft["evidence"] if e["query"] == "consumers of topics")
+    assert consumers["observedValue"] == (
+        f"consumer groups of the affected topics: {', '.join(own)}; and 1 outside your scope"
+    )
+    stored = await kube.get_change_request(draft["name"])
+    assert stored is not None
+    assert stored["spec"]["observed"]["consumersOfTopics"] == sorted([*own, foreign])
+    assert full["spec"]["observed"]["consumersOfTopics"] == sorted([*own, foreign])
+    assert full.get("withheld") is None
+    assert f"KafkaChangeRequest {draft['name']} touches topics or groups outside your scope" in (
+        error_text(refused)
+    )

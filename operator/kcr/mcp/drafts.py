@@ -45,9 +45,12 @@ def request_name(cluster: str, namespace: str, change: Change, attempt: int = 0)
 
 @dataclass(frozen=True)
 class Submitted:
+    """``created``: this call made the request; ``already_open``: an identical one was open."""
+
     name: str
     namespace: str
     created: bool
+    already_open: bool = False
     phase: str | None = None
     requested_by: str | None = None
     yaml: str | None = None
@@ -122,6 +125,7 @@ class KubeDraftSink:
                     name=name,
                     namespace=namespace,
                     created=False,
+                    already_open=True,
                     phase=phase or str(Phase.PENDING),
                     requested_by=requester,
                 )

@@ -57,8 +57,12 @@ class EvidenceLedger:
         return found
 
 
-def snapshot_evidence(cluster: str, observed: ObservedState) -> list[Evidence]:
-    """The live state the draft captured, as evidence lines a reviewer can read."""
+def snapshot_evidence(cluster: str, observed: ObservedState, withheld: int = 0) -> list[Evidence]:
+    """The live state the draft captured, as evidence lines a reviewer can read.
+
+    ``withheld`` counts consumer groups left out of ``observed`` because the reader may not
+    see them; the line about consumers says how many there are.
+    """
     source = f"kafka/{cluster}: snapshot"
     found = []
     for topic in observed.topics:
@@ -85,8 +89,11 @@ def snapshot_evidence(cluster: str, observed: ObservedState) -> list[Evidence]:
         found.append(
             _evidence(EvidenceKind.CONSUMER_GROUP, source, f"group {group.group}", value, observed)
         )
-    if observed.consumers_of_topics:
-        value = "consumer groups of the affected topics: " + ", ".join(observed.consumers_of_topics)
+    if observed.consumers_of_topics or withheld:
+        named = ", ".join(observed.consumers_of_topics) or "none in your scope"
+        value = f"consumer groups of the affected topics: {named}"
+        if withheld:
+            value += f"; and {withheld} outside your scope"
         found.append(_evidence(EvidenceKind.LAG, source, "consumers of topics", value, observed))
     if observed.acls:
         value = "existing bindings: " + "; ".join(b.key() for b in observed.acls)

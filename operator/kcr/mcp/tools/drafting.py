@@ -6,6 +6,7 @@ the cluster's policy is refused here rather than drafted to fail later.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import Field, ValidationError
@@ -15,6 +16,12 @@ from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
+from kcr.mcp.withholding import (
+    foreign_groups,
+    shown_blast_radius,
+    shown_observed,
+    withheld_note,
+)
 from kcr.model import (
     AclResourceType,
     AlterAcls,
@@ -83,18 +90,29 @@ def check_rollout(rollout: Rollout | None) -> Rollout:
     return rollout
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    """The spec a request stores (every consumer group) and the one its drafter is shown."""
+
+    spec: KafkaChangeRequestSpec
+    review: Review
+    shown: KafkaChangeRequestSpec
+    withheld: int
+
+
 async def review_change(
     env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
-) -> tuple[KafkaChangeRequestSpec, Review]:
+) -> Reviewed:
     pacing = check_rollout(rollout)
     problem = outside_scope(change, env.scope)
     if problem is not None:
         raise ToolDeniedError(problem)
     services = env.services
+    cluster = services.cluster.name
     observed = await services.kafka.snapshot(change)
     shown = services.ledger.relevant(env.caller.principal, _subjects(change), env.now())
     spec = KafkaChangeRequestSpec(
-        cluster=services.cluster.name,
+        cluster=cluster,
         change=change,
         requested_by=RequestedBy(
             principal=env.caller.principal,
@@ -103,11 +121,23 @@ async def review_change(
             correlation_id=env.call.correlation_id,
         ),
         reason=reason,
-        evidence=combined(snapshot_evidence(services.cluster.name, observed), shown),
+        evidence=combined(snapshot_evidence(cluster, observed), shown),
         observed=observed,
         rollout=pacing,
     )
-    return spec, review_spec(spec, services.cluster.policy, env.now())
+    visible = shown_observed(observed, env.scope)
+    withheld = len(foreign_groups(observed.consumers_of_topics, env.scope))
+    return Reviewed(
+        spec=spec,
+        review=review_spec(spec, services.cluster.policy, env.now()),
+        shown=spec.model_copy(
+            update={
+                "observed": visible,
+                "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
+            }
+        ),
+        withheld=withheld,
+    )
 
 
 class ReviewSummary(KubeModel):
@@ -123,7 +153,8 @@ class ReviewSummary(KubeModel):
     spec_hash: str
 
     @classmethod
-    def of(cls, review: Review) -> "ReviewSummary":
+    def of(cls, reviewed: Reviewed, env: ToolEnv) -> "ReviewSummary":
+        review = reviewed.review
         return cls(
             valid=review.valid,
             violations=review.violations,
@@ -133,9 +164,12 @@ class ReviewSummary(KubeModel):
             irreversible=review.irreversible,
             required_approvals=review.required_approvals,
             change_window=review.window.message,
-            blast_radius=review.blast_radius,
+            blast_radius=shown_blast_radius(review.blast_radius, env.scope),
             spec_hash=review.spec_hash,
         )
+
+
+WITHHELD_DESCRIPTION = "How many consumer groups outside your scope are not named here"
 
 
 class PreviewResult(KubeModel):
@@ -145,13 +179,21 @@ class PreviewResult(KubeModel):
     rollback: RollbackPlan
     observed: ObservedState
     evidence: list[Evidence]
+    withheld: str | None = Field(default=None, description=WITHHELD_DESCRIPTION)
 
 
 class DraftResult(KubeModel):
     name: str
     namespace: str
     sink: str = Field(description="kube: created in Kubernetes; yaml: returned for a pull request")
-    created: bool = Field(description="False when an identical open request already existed")
+    created: bool = Field(
+        description="True when this call created the KafkaChangeRequest in Kubernetes; the "
+        "yaml sink creates nothing"
+    )
+    already_open: bool = Field(
+        default=False,
+        description="True when an identical open request already existed; nothing new was made",
+    )
     phase: str | None = None
     requested_by: RequestedBy
     existing_requester: str | None = Field(
@@ -160,6 +202,7 @@ class DraftResult(KubeModel):
     review: ReviewSummary
     evidence: list[Evidence]
     observed: ObservedState
+    withheld: str | None = Field(default=None, description=WITHHELD_DESCRIPTION)
     yaml: str | None = None
     next_steps: str
 
@@ -167,58 +210,63 @@ class DraftResult(KubeModel):
 async def preview(
     env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
 ) -> PreviewResult:
-    spec, review = await review_change(env, change, reason, rollout)
+    reviewed = await review_change(env, change, reason, rollout)
     cluster = env.services.cluster
     return PreviewResult(
         name=request_name(cluster.name, cluster.namespace, change),
-        review=ReviewSummary.of(review),
-        plan=review.plan,
-        rollback=review.rollback,
-        observed=spec.observed or ObservedState(captured_at=env.now()),
-        evidence=spec.evidence,
+        review=ReviewSummary.of(reviewed, env),
+        plan=reviewed.review.plan,
+        rollback=reviewed.review.rollback,
+        observed=reviewed.shown.observed or ObservedState(captured_at=env.now()),
+        evidence=reviewed.shown.evidence,
+        withheld=withheld_note(reviewed.withheld),
     )
 
 
 async def submit_draft(
     env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
 ) -> DraftResult:
-    spec, review = await review_change(env, change, reason, rollout)
+    """Kubernetes stores the whole spec for reviewers; a YAML draft is what the caller
+    commits, so it carries only what the caller may see."""
+    reviewed = await review_change(env, change, reason, rollout)
+    review = reviewed.review
     if not review.valid:
         raise ToolInvalidError(
             "the change breaks the cluster policy and was not drafted: "
             + "; ".join(review.violations)
         )
     cluster = env.services.cluster
+    sink = env.services.drafts
     request = KafkaChangeRequest(
         metadata=ObjectMeta(
             name=request_name(cluster.name, cluster.namespace, change),
             namespace=cluster.namespace,
             labels={"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "mcp"},
         ),
-        spec=spec,
+        spec=reviewed.shown if sink.kind == "yaml" else reviewed.spec,
     )
-    sink = env.services.drafts
     submitted = await sink.submit(request)
-    existing = None if submitted.created or sink.kind == "yaml" else submitted.requested_by
     return DraftResult(
         name=submitted.name,
         namespace=submitted.namespace,
         sink=sink.kind,
         created=submitted.created,
+        already_open=submitted.already_open,
         phase=submitted.phase,
-        requested_by=spec.requested_by,
-        existing_requester=existing,
-        review=ReviewSummary.of(review),
-        evidence=spec.evidence,
-        observed=spec.observed or ObservedState(captured_at=env.now()),
+        requested_by=reviewed.spec.requested_by,
+        existing_requester=submitted.requested_by if submitted.already_open else None,
+        review=ReviewSummary.of(reviewed, env),
+        evidence=reviewed.shown.evidence,
+        observed=reviewed.shown.observed or ObservedState(captured_at=env.now()),
+        withheld=withheld_note(reviewed.withheld),
         yaml=submitted.yaml,
         next_steps=_next_steps(
-            sink.kind, submitted.name, submitted.namespace, review, submitted.created
+            sink.kind, submitted.name, submitted.namespace, review, submitted.already_open
         ),
     )
 
 
-def _next_steps(sink: str, name: str, namespace: str, review: Review, created: bool) -> str:
+def _next_steps(sink: str, name: str, namespace: str, review: Review, already_open: bool) -> str:
     approvals = (
         f"{review.required_approvals} approval(s) by people other than the requester "
         f"({review.risk} risk)"
@@ -228,7 +276,7 @@ def _next_steps(sink: str, name: str, namespace: str, review: Review, created: b
             f"commit this YAML to the GitOps repository in a pull request; once merged, the "
             f"operator waits for {approvals} on KafkaChangeRequest {namespace}/{name}"
         )
-    if not created:
+    if already_open:
         return (
             f"an identical open request already exists: review it with "
             f"`kubectl kcr describe {name} -n {namespace}`; nothing new was created"

@@ -10,6 +10,7 @@ from kcr.mcp.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
+from kcr.mcp.withholding import foreign_groups, withheld_note, withhold
 from kcr.model import KafkaChangeRequestSpec, KafkaChangeRequestStatus, Phase, explain
 from kcr.model.base import KubeModel
 from kcr.model.names import KubeName
@@ -100,6 +101,9 @@ class ChangeRequestDetail(KubeModel):
         default_factory=list, description="Why the status could not be read, if it could not"
     )
     annotations: dict[str, str] = Field(default_factory=dict, description="kcr.dev annotations")
+    withheld: str | None = Field(
+        default=None, description="How many consumer groups outside your scope are not named here"
+    )
     observed_at: datetime
 
 
@@ -126,12 +130,33 @@ async def get_change_request(env: ToolEnv, name: KubeName) -> ChangeRequestDetai
     annotations = {
         k: str(v) for k, v in (meta.get("annotations") or {}).items() if k.startswith("kcr.dev/")
     }
-    return ChangeRequestDetail(
+    foreign = foreign_groups(_groups_named(spec, status), env.scope)
+    detail = ChangeRequestDetail(
         name=name,
         namespace=kube.namespace,
         spec=spec,
         status=status,
         status_problems=problems,
         annotations=annotations,
+        withheld=withheld_note(len(foreign)),
         observed_at=env.now(),
     )
+    return withhold(detail, foreign)
+
+
+def _groups_named(
+    spec: KafkaChangeRequestSpec, status: KafkaChangeRequestStatus | None
+) -> set[str]:
+    """Every consumer group the request records, wherever the operator or the draft put it."""
+    states = [spec.observed, status.snapshot if status else None]
+    names = {
+        g
+        for s in states
+        if s
+        for g in [*s.consumers_of_topics, *(c.group for c in s.consumer_groups)]
+    }
+    if status is not None and status.blast_radius is not None:
+        names |= set(status.blast_radius.consumer_groups)
+    if status is not None and status.plan is not None:
+        names |= {g for stage in status.plan.stages for g in stage.lag_baseline}
+    return names
