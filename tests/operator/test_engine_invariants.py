@@ -19,7 +19,13 @@ from kcr.policy import evaluate_approvals
 EDGES = {
     Phase.PENDING: {Phase.AWAITING_APPROVAL, Phase.INVALID, Phase.FAILED},
     Phase.AWAITING_APPROVAL: {Phase.APPROVED, Phase.REJECTED, Phase.EXPIRED, Phase.PENDING},
-    Phase.APPROVED: {Phase.EXECUTING, Phase.STALE, Phase.REJECTED, Phase.PENDING},
+    Phase.APPROVED: {
+        Phase.EXECUTING,
+        Phase.STALE,
+        Phase.REJECTED,
+        Phase.PENDING,
+        Phase.AWAITING_APPROVAL,
+    },
     Phase.EXECUTING: {Phase.SUCCEEDED, Phase.PAUSED, Phase.ROLLING_BACK, Phase.FAILED},
     Phase.PAUSED: {Phase.EXECUTING, Phase.ROLLING_BACK, Phase.FAILED},
     Phase.SUCCEEDED: {Phase.ROLLING_BACK},

@@ -6,8 +6,19 @@ from datetime import timedelta
 from engine_world import World, approved, failing, gated, replace_topic, request, reviewed
 from kcr_builders import T0, alter_config, increase_partitions, reset_offsets, topic
 
-from kcr.engine import CheckGate, EngineSettings, Finish, Resource, StepOutcome
+from kcr.engine import (
+    Blocker,
+    CheckGate,
+    EngineSettings,
+    Finish,
+    Resource,
+    StepOutcome,
+    claims,
+    describe_claim,
+)
 from kcr.model import FailurePolicy, HealthGates, Phase, Rollout, StepState
+
+BLOCKER = Blocker("team-a/other", Phase.EXECUTING, ("team-a/prod/topic/orders",))
 
 
 def paused_on_failure(world: World) -> None:
@@ -225,3 +236,44 @@ def test_abort_while_a_step_is_retried_stops_without_waiting_for_the_timeout() -
     assert "stopped with kcr.dev/abort" in world.status.message
     steps = [s for stage in world.status.plan.stages for s in stage.steps]  # type: ignore[union-attr]
     assert steps[0].state is StepState.FAILED
+
+
+def test_approval_withdrawn_before_the_first_write_is_obeyed() -> None:
+    world = World(request(alter_config("orders")), blockers=(BLOCKER,))
+    approved(world)
+    world.run()
+    assert world.phase is Phase.APPROVED  # waiting for the other request
+    world.annotate({"kcr.dev/approved-by": ""})  # both take their names back
+    world.blockers = ()
+    world.run()
+    assert world.phase is Phase.AWAITING_APPROVAL
+    assert world.runs == []
+    assert world.status.approvals == []
+    assert "approval withdrawn before execution" in world.status.message
+    world.approve("bob", "carol")
+    assert world.run() is Phase.SUCCEEDED
+
+
+def test_rollback_after_success_waits_for_a_change_running_on_the_same_topic() -> None:
+    world = World(request(alter_config("orders")))
+    approved(world)
+    assert world.run() is Phase.SUCCEEDED
+    world.annotate({"kcr.dev/rollback": "requested"})
+    world.blockers = (BLOCKER,)
+    world.run(limit=5)
+    assert world.phase is Phase.SUCCEEDED
+    assert world.resource.annotations["kcr.dev/rollback"] == "requested"
+    assert world.status.message == (
+        "rollback waiting for team-a/other (Executing) which changes topic orders to finish: "
+        "one change per resource"
+    )
+    world.blockers = ()
+    assert world.run() is Phase.ROLLED_BACK
+
+
+def test_a_reset_that_scales_a_deployment_claims_it() -> None:
+    keys = claims("team-a", reset_offsets(deployment=True))
+    assert "*/*/deployment/apps/billing" in keys
+    other = reset_offsets(group="audit", deployment=True)
+    assert keys & claims("team-b", other) == {"*/*/deployment/apps/billing"}
+    assert describe_claim("*/*/deployment/apps/billing") == "deployment apps/billing"

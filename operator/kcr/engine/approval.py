@@ -18,6 +18,7 @@ from kcr.model import (
     ConditionStatus,
     KafkaChangeRequestSpec,
     KafkaChangeRequestStatus,
+    KafkaClusterSpec,
     Phase,
     Risk,
 )
@@ -39,14 +40,7 @@ def await_approval(ctx: Context) -> Transition:
     if cluster is None:
         return wait_for_cluster(ctx)
     signals = ctx.resource.signals
-    verdict = evaluate_approvals(
-        approvers=list(signals.approvers),
-        approved_spec_hash=signals.approved_spec_hash,
-        spec_hash=ctx.status.spec_hash or "",
-        requester=ctx.spec.requested_by.principal,
-        risk=ctx.status.risk or Risk.CRITICAL,
-        policy=cluster.policy,
-    )
+    verdict = current_verdict(ctx, cluster)
     if verdict.satisfied:
         return approve(ctx, verdict)
     deadline = approval_deadline(ctx)
@@ -64,6 +58,32 @@ def await_approval(ctx: Context) -> Transition:
         reason = Reason.APPROVAL_REFUSED if verdict.refused else Reason.INSUFFICIENT_APPROVALS
         ctx.note(reason, verdict.message, kind=APPROVED, state=ConditionStatus.FALSE)
     return ctx.finish(Wait(deadline))
+
+
+def current_verdict(ctx: Context, cluster: KafkaClusterSpec) -> ApprovalVerdict:
+    """What the approval annotations say right now about this spec and its risk."""
+    signals = ctx.resource.signals
+    return evaluate_approvals(
+        approvers=list(signals.approvers),
+        approved_spec_hash=signals.approved_spec_hash,
+        spec_hash=ctx.status.spec_hash or "",
+        requester=ctx.spec.requested_by.principal,
+        risk=ctx.status.risk or Risk.CRITICAL,
+        policy=cluster.policy,
+    )
+
+
+def withdrawn(ctx: Context, cluster: KafkaClusterSpec) -> Transition | None:
+    """Approved but not started: approvers who take their names back are obeyed."""
+    verdict = current_verdict(ctx, cluster)
+    if verdict.satisfied:
+        return None
+    ctx.status.approvals = []
+    ctx.status.approved_by = ""
+    message = f"approval withdrawn before execution ({verdict.message}); nothing was changed"
+    ctx.condition(APPROVED, ConditionStatus.FALSE, Reason.APPROVAL_WITHDRAWN, message)
+    ctx.move(Phase.AWAITING_APPROVAL, Reason.APPROVAL_WITHDRAWN, message)
+    return ctx.finish(Next())
 
 
 def stop_before_execution(ctx: Context) -> Transition | None:

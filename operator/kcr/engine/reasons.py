@@ -15,6 +15,7 @@ class Reason(StrEnum):
     APPROVAL_REFUSED = "ApprovalRefused"
     INSUFFICIENT_APPROVALS = "InsufficientApprovals"
     APPROVED = "Approved"
+    APPROVAL_WITHDRAWN = "ApprovalWithdrawn"
     REJECTED = "Rejected"
     EXPIRED = "Expired"
     ABORTED = "Aborted"

@@ -6,6 +6,7 @@ Irreversible steps are never reported as rolled back: status says what stays cha
 and a failed rollback lists every step left to do by hand.
 """
 
+from kcr.engine.claims import blocked_message
 from kcr.engine.context import RESULT_LIMIT, Context, clip
 from kcr.engine.effects import Finish, Next, RunStep, Transition, Wait
 from kcr.engine.reasons import Reason
@@ -175,6 +176,10 @@ def after_success(ctx: Context) -> Transition:
     """Succeeded: only kcr.dev/rollback=requested moves it, the same way as a failure."""
     if not ctx.resource.signals.rollback_requested:
         return ctx.finish(Finish())
+    if ctx.observed.blockers:
+        # Undoing now would overwrite what a later change is writing to the same resource.
+        ctx.note(Reason.BLOCKED, "rollback " + blocked_message(ctx.observed.blockers))
+        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
     ctx.consume(ROLLBACK)
     return begin_rollback(
         ctx, Reason.ROLLBACK_REQUESTED, f"rollback requested with {ROLLBACK}=requested"

@@ -1,13 +1,14 @@
 """Approved → Executing | Stale: the last checks before the first write.
 
+Approvals withdrawn before the first write send the request back to AwaitingApproval.
 The change window must be open and no other request may be changing the same topic,
 group or principal. Then the live state is read; if it differs from ``spec.observed`` in
 a way that changes the plan, the request stops as Stale and nothing is written. The
 rollback plan is recomputed from this snapshot, because that is what a rollback restores.
 """
 
-from kcr.engine.approval import approved_plan_problem, stop_before_execution
-from kcr.engine.claims import describe_claim
+from kcr.engine.approval import approved_plan_problem, stop_before_execution, withdrawn
+from kcr.engine.claims import blocked_message
 from kcr.engine.context import Context
 from kcr.engine.effects import Finish, TakeSnapshot, Transition, Wait
 from kcr.engine.execution import execute
@@ -28,6 +29,9 @@ def start(ctx: Context) -> Transition:
     cluster = ctx.observed.cluster
     if cluster is None:
         return wait_for_cluster(ctx)
+    taken_back = withdrawn(ctx, cluster)
+    if taken_back is not None:
+        return taken_back
     problem = approved_plan_problem(ctx.status, ctx.spec)
     if problem:
         ctx.move(Phase.STALE, Reason.PLAN_MISMATCH, f"{problem}; nothing was written")
@@ -37,7 +41,7 @@ def start(ctx: Context) -> Transition:
         ctx.note(Reason.OUTSIDE_CHANGE_WINDOW, f"approved; waiting: {window.message}")
         return ctx.finish(Wait(window.next_open))
     if ctx.observed.blockers:
-        ctx.note(Reason.BLOCKED, blocked_message(ctx))
+        ctx.note(Reason.BLOCKED, "approved; " + blocked_message(ctx.observed.blockers))
         return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
     if ctx.observed.snapshot_problem:
         ctx.note(Reason.CLUSTER_UNAVAILABLE, f"approved; {ctx.observed.snapshot_problem}")
@@ -67,12 +71,3 @@ def start(ctx: Context) -> Transition:
         f"executing {steps} step(s) in {len(plan.stages)} stage(s), one at a time",
     )
     return execute(ctx)  # the first step starts in the same status write
-
-
-def blocked_message(ctx: Context) -> str:
-    parts = [
-        f"{b.request} ({b.phase}) which changes "
-        + ", ".join(describe_claim(r) for r in b.resources)
-        for b in ctx.observed.blockers
-    ]
-    return "approved; waiting for " + "; ".join(parts) + " to finish: one change per resource"

@@ -134,9 +134,11 @@ class Reconciler:
         self.cluster = read.spec
         blockers: tuple[Blocker, ...] = ()
         if self.phase is Phase.APPROVED:
-            blockers = self.runtime.claims.blockers(
-                self.resource.key, claims(self.resource.namespace, spec), self.index
-            )
+            blockers = self._blockers()
+        elif self.phase is Phase.SUCCEEDED and self.resource.signals.rollback_requested:
+            # Checked and acted upon under the lock, like a start: see _snapshot.
+            await self._acquire_claim_lock()
+            blockers = self._blockers()
         return Observations(
             cluster=read.spec,
             cluster_problem=read.problem,
@@ -231,16 +233,26 @@ class Reconciler:
             raise KubernetesError("the KafkaCluster is not available")
         return await self.runtime.kafka.port(self.resource.namespace, spec.cluster, self.cluster)
 
-    async def _snapshot(self) -> dict[str, Any]:
-        """Under the claim lock: no other request may start on these resources meanwhile."""
-        await self.runtime.claims.lock.acquire()
-        self.holds_claim_lock = True
+    def _blockers(self) -> tuple[Blocker, ...]:
         spec = self.resource.spec
         assert spec is not None
-        blockers = self.runtime.claims.blockers(
+        return self.runtime.claims.blockers(
             self.resource.key, claims(self.resource.namespace, spec), self.index
         )
-        if blockers or self.cluster is None:
+
+    async def _acquire_claim_lock(self) -> None:
+        """Held until the next status write: no other request may start on these resources
+        between the check for blockers and the write that claims them."""
+        if not self.holds_claim_lock:
+            await self.runtime.claims.lock.acquire()
+            self.holds_claim_lock = True
+
+    async def _snapshot(self) -> dict[str, Any]:
+        """Under the claim lock: no other request may start on these resources meanwhile."""
+        await self._acquire_claim_lock()
+        spec = self.resource.spec
+        assert spec is not None
+        if self._blockers() or self.cluster is None:
             return {}
         try:
             kafka = await self._kafka()
