@@ -18,7 +18,16 @@ from typing import Any
 import kmock
 import pytest
 import yaml
-from mcp_servers import KCR, REVIEWED_TOKEN, REVIEWED_USER, TOKENS, Emulated, HttpServer
+from mcp_servers import (
+    API_SERVER_TOKEN,
+    KCR,
+    REVIEWED_TOKEN,
+    REVIEWED_USER,
+    TOKENS,
+    UNAWARE_TOKEN,
+    Emulated,
+    HttpServer,
+)
 from mcp_support import NAMESPACE, Incident, make_incident, wait_until
 
 from kcr.embedded.kube_emulator import EmulatorThread
@@ -111,22 +120,37 @@ def http_server(
 
 
 def token_review(emulator: Emulated) -> Callable[[Any], dict[str, Any]]:
-    """The API server's TokenReview, scripted: one token is known, any other is refused.
+    """The API server's TokenReview, scripted: each known token has its audiences (None for
+    an authenticator that ignores them); the answer names the audiences both sides share.
 
     A real API server keeps no TokenReview objects; the emulator stores each one, so the
     reaction forgets them again.
     """
+    audiences_of: dict[str, list[str] | None] = {
+        REVIEWED_TOKEN: ["kcr-mcp"],
+        API_SERVER_TOKEN: ["https://kubernetes.default.svc"],
+        UNAWARE_TOKEN: None,
+    }
 
     def review(request: Any) -> dict[str, Any]:
         stored = emulator.kube.emulator.objects
         for key in [k for k in list(stored) if "tokenreviews" in str(k[0])]:
             stored[key].delete()
-        known = request.data["spec"]["token"] == REVIEWED_TOKEN
-        status: dict[str, Any] = {"authenticated": known}
-        if known:
-            status["user"] = {"username": REVIEWED_USER, "groups": ["kafka-oncall"]}
-        else:
-            status["error"] = "invalid bearer token"
+        spec = request.data["spec"]
+        token, wanted = spec["token"], spec.get("audiences") or []
+        status: dict[str, Any] = {"authenticated": False, "error": "invalid bearer token"}
+        if token in audiences_of:
+            issued = audiences_of[token]
+            shared = None if issued is None else [a for a in wanted if a in issued]
+            if shared is None or shared:
+                status = {
+                    "authenticated": True,
+                    "user": {"username": REVIEWED_USER, "groups": ["kafka-oncall"]},
+                }
+                if shared:
+                    status["audiences"] = shared
+            else:
+                status["error"] = "token audiences are invalid for the target audiences"
         return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "status": status}
 
     return review

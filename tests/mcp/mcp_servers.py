@@ -20,6 +20,10 @@ TOKENS = {
 }
 REVIEWED_USER = "system:serviceaccount:assistants:kafka-assistant"
 REVIEWED_TOKEN = "token-the-api-server-knows-0123"
+# Valid tokens that must not open the server: issued for the API server itself, and one
+# from an authenticator that ignores audiences (it names none back).
+API_SERVER_TOKEN = "token-for-the-api-server-0123"
+UNAWARE_TOKEN = "token-from-an-unaware-authn-0123"
 
 
 @dataclass

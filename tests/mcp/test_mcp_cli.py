@@ -19,6 +19,7 @@ FLAGS = [
     "--drafts",
     "--token-file",
     "--token-review",
+    "--token-audience",
     "--principal",
     "--role",
     "--topic-prefix",
@@ -45,6 +46,8 @@ def test_help_documents_every_flag() -> None:
     assert shown.returncode == 0, shown.stderr
     missing = [flag for flag in FLAGS if flag not in shown.stdout]
     assert missing == []
+    assert "--token-audience TEXT" in shown.stdout
+    assert "[default: kcr-mcp]" in shown.stdout
 
 
 @pytest.mark.parametrize(

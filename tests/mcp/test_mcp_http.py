@@ -12,7 +12,15 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_servers import REVIEWED_TOKEN, REVIEWED_USER, TOKENS, Emulated, HttpServer
+from mcp_servers import (
+    API_SERVER_TOKEN,
+    REVIEWED_TOKEN,
+    REVIEWED_USER,
+    TOKENS,
+    UNAWARE_TOKEN,
+    Emulated,
+    HttpServer,
+)
 from mcp_support import NAMESPACE, Incident, error_text, structured
 
 from kcr.mcp.kube_client import open_kube
@@ -167,12 +175,13 @@ async def test_token_review_maps_the_kubernetes_user(review_server: HttpServer) 
         denied = await client.call_tool(
             "draft_delete_topic", {"topic": "orders", "reason": "clean up old streams"}
         )
-    with pytest.raises(BaseException) as refused:  # noqa: PT011 (an ExceptionGroup)
-        async with session(review_server, "a-token-nobody-issued-012345") as client:
-            await client.call_tool("cluster_overview", {})
+    for token in ("a-token-nobody-issued-012345", API_SERVER_TOKEN, UNAWARE_TOKEN):
+        with pytest.raises(BaseException) as refused:  # noqa: PT011 (an ExceptionGroup)
+            async with session(review_server, token) as client:
+                await client.call_tool("cluster_overview", {})
+        assert mcp_errors(refused.value), token
     assert served["cluster"] == "prod"
     assert f"needs the drafter role; {REVIEWED_USER} has: viewer" in error_text(denied)
-    assert mcp_errors(refused.value)
     records = audit(review_server)
     assert [
         (r["principal"], r["tenant"], r["outcome"])

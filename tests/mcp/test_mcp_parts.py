@@ -144,11 +144,12 @@ class Reviewer:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def review_token(self, token: str) -> ReviewedUser | None:
+    async def review_token(self, token: str, audience: str) -> ReviewedUser | None:
+        """Like the API server: a token is only good for the audience it was issued for."""
         self.calls += 1
         return (
             ReviewedUser("system:serviceaccount:ai:kafka-assistant", ["system:authenticated"])
-            if token == "k8s"
+            if (token, audience) == ("k8s", "kcr-mcp")
             else None
         )
 
@@ -169,6 +170,8 @@ async def test_token_review_maps_the_user_and_caches_the_answer() -> None:
     )
     assert reviewer.calls == 1
     assert await verifier.verify_token("forged") is None
+    elsewhere = TokenReviewVerifier(reviewer, AccessFile.model_validate(ACCESS), audience="other")
+    assert await elsewhere.verify_token("k8s") is None, "a token for kcr-mcp opens no other"
 
 
 def test_runbooks_parse_sections_and_search_ranks_headings() -> None:

@@ -19,6 +19,7 @@ from kcr.mcp.identity import Caller
 from kcr.mcp.kube import ReviewedUser
 
 CALLER_CLAIM = "kcr.dev/caller"
+DEFAULT_AUDIENCE = "kcr-mcp"
 REVIEW_CACHE_SECONDS = 60.0
 REVIEW_CACHE_SIZE = 1024
 
@@ -56,8 +57,9 @@ class TokenFileVerifier:
 
 
 class TokenReviewer(Protocol):
-    async def review_token(self, token: str) -> ReviewedUser | None:
-        """The user the Kubernetes API server says the token belongs to; None if it refuses."""
+    async def review_token(self, token: str, audience: str) -> ReviewedUser | None:
+        """The user the API server says the token belongs to, if it was issued for
+        ``audience``; None if the server refuses it."""
         ...
 
 
@@ -66,7 +68,8 @@ class TokenReviewVerifier:
 
     Answers are cached briefly (by token digest), so a chatty client does not turn every
     call into a TokenReview. A valid token whose user the access file does not name is
-    refused: being a Kubernetes user grants nothing here. When the API server cannot be
+    refused: being a Kubernetes user grants nothing here, and neither does a token issued
+    for another audience (the API server's own, say). When the API server cannot be
     asked, the token is refused and nothing is cached (fail closed, retry next call).
     """
 
@@ -75,12 +78,14 @@ class TokenReviewVerifier:
         reviewer: TokenReviewer,
         access: AccessFile,
         *,
+        audience: str = DEFAULT_AUDIENCE,
         fallback: TokenFileVerifier | None = None,
         ttl: float = REVIEW_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._reviewer = reviewer
         self._access = access
+        self._audience = audience
         self._fallback = fallback
         self._ttl = ttl
         self._clock = clock
@@ -103,7 +108,7 @@ class TokenReviewVerifier:
             if cached is not None and cached[0] > now:
                 return cached[1]
         try:
-            reviewed = await self._reviewer.review_token(token)
+            reviewed = await self._reviewer.review_token(token, self._audience)
         except KubeError as error:
             log.warning("TokenReview failed; the token is refused", extra={"error": str(error)})
             return None

@@ -75,6 +75,13 @@ ROLES = ("viewer", "drafter")
     "subjects map the user or its groups to roles and scope.",
 )
 @click.option(
+    "--token-audience",
+    default="kcr-mcp",
+    help="With --token-review: the audience tokens must be issued for (spec.audiences of the "
+    "TokenReview, and required back in status.audiences). Give clients a projected "
+    "service account token with this audience; tokens for the API server are refused.",
+)
+@click.option(
     "--principal",
     help="stdio identity instead of the local user; looked up in --token-file when given.",
 )
@@ -173,6 +180,7 @@ def command(**options: Any) -> None:
         drafts=options["drafts"],
         token_file=options["token_file"],
         token_review=options["token_review"],
+        token_audience=options["token_audience"],
         principal=options["principal"],
         roles=tuple(Role(r) for r in options["roles"]),
         tenant=options["tenant"],

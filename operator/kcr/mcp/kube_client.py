@@ -141,11 +141,16 @@ class KubernetesApi:
         except (binascii.Error, UnicodeDecodeError) as error:
             raise KubeError(f"Secret {self.namespace}/{name} key {key} is not text") from error
 
-    async def review_token(self, token: str) -> ReviewedUser | None:
+    async def review_token(self, token: str, audience: str) -> ReviewedUser | None:
+        """Only a token issued for ``audience`` passes: the API server must say so.
+
+        An authenticator that ignores audiences answers with none, and a token meant for the
+        API server itself (or another service) must not open this one.
+        """
         body: KubeObject = {
             "apiVersion": "authentication.k8s.io/v1",
             "kind": "TokenReview",
-            "spec": {"token": token},
+            "spec": {"token": token, "audiences": [audience]},
         }
         response = await self._run(
             "reviewing a bearer token (TokenReview)",
@@ -157,5 +162,11 @@ class KubernetesApi:
         user = status.get("user") or {}
         if not status.get("authenticated") or not user.get("username"):
             log.info("TokenReview refused a token", extra={"reason": status.get("error", "")})
+            return None
+        if audience not in (status.get("audiences") or []):
+            log.info(
+                "TokenReview accepted a token not issued for this server",
+                extra={"audience": audience, "audiences": status.get("audiences") or []},
+            )
             return None
         return ReviewedUser(username=str(user["username"]), groups=list(user.get("groups") or []))

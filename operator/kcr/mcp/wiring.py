@@ -21,7 +21,7 @@ from kcr.kafka.settings import ClientSettings
 from kcr.kube.errors import KubeError
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file
 from kcr.mcp.audit import AuditSink, JsonLinesSink, LogSink
-from kcr.mcp.auth import TokenFileVerifier, TokenReviewVerifier
+from kcr.mcp.auth import DEFAULT_AUDIENCE, TokenFileVerifier, TokenReviewVerifier
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
@@ -62,6 +62,7 @@ class McpSettings:
     drafts: str = "kube"
     token_file: Path | None = None
     token_review: bool = False
+    token_audience: str = DEFAULT_AUDIENCE
     principal: str | None = None
     roles: tuple[Role, ...] = (Role.VIEWER,)
     tenant: str = ""
@@ -296,7 +297,11 @@ def _verifier(
     listed = TokenFileVerifier(access) if access is not None and access.tokens else None
     if settings.token_review:
         assert kube is not None
-        return TokenReviewVerifier(kube, access or AccessFile(), fallback=listed)
+        if not settings.token_audience.strip():
+            raise SetupError("--token-audience must name the audience clients' tokens carry")
+        return TokenReviewVerifier(
+            kube, access or AccessFile(), audience=settings.token_audience, fallback=listed
+        )
     if access is None:
         raise SetupError("--transport http needs --token-file or --token-review: no token, no call")
     return TokenFileVerifier(access)
