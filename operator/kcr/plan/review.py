@@ -31,6 +31,7 @@ from kcr.policy import (
     assess,
     blast_radius,
     change_window,
+    gate_violations,
     limit_violations,
 )
 
@@ -72,7 +73,10 @@ def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: dateti
         rollback=rollback,
         required_approvals=policy.approvals_for(assessment.risk),
         window=change_window(policy, assessment.risk, now),
-        violations=limit_violations(spec.change, observed, policy),
+        violations=[
+            *limit_violations(spec.change, observed, policy),
+            *gate_violations(spec.rollout, policy),
+        ],
         warnings=_warnings(spec),
     )
 
