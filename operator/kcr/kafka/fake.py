@@ -66,6 +66,8 @@ class FakeCluster(ClusterState):
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
         self._enter("metadata")
+        for name in topics or []:
+            self._check_topic_name(name)
         names = sorted(self.topics) if topics is None else [t for t in topics if t in self.topics]
         return ClusterMetadata(
             cluster_id=self.cluster_id,

@@ -198,6 +198,7 @@ class ClusterState:
             raise fault.error
 
     def _topic(self, name: str) -> FakeTopic:
+        self._check_topic_name(name)
         found = self.topics.get(name)
         if found is None:
             raise NotFoundError(
@@ -228,6 +229,15 @@ class ClusterState:
         if not self._supports[feature]:
             raise UnsupportedByBrokerError(
                 f"the broker does not support {api}", feature=feature, code="UNSUPPORTED_VERSION"
+            )
+
+    @staticmethod
+    def _check_topic_name(name: str) -> None:
+        """Refused before sending, as confluent-kafka does; the message names the rule."""
+        if not name:
+            raise InvalidRequestError(
+                "the Kafka client refused the request (a topic name cannot be empty); "
+                "nothing was sent"
             )
 
     @staticmethod

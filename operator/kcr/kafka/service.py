@@ -48,9 +48,14 @@ def utc_now() -> datetime:
 
 
 def _names(kind: str, names: list[str]) -> list[str]:
-    """A bare string would be read as a list of one-letter names; refuse it loudly."""
+    """A bare string would be read as a list of one-letter names; refuse it loudly.
+
+    An empty name names nothing (Kafka refuses it as a topic and as a group id).
+    """
     if isinstance(names, str):
         raise InvalidRequestError(f"{kind} must be a list of names, not the string {names!r}")
+    if any(not name for name in names):
+        raise InvalidRequestError(f"{kind} must not contain an empty name")
     return list(dict.fromkeys(names))
 
 

@@ -79,9 +79,9 @@ class ConfluentBackend(AdminCalls):
     # --- metadata ---------------------------------------------------------------------------
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
-        cluster = self._await(
-            self.admin.describe_cluster(**self._timeout_kwargs), "describe the cluster"
-        )
+        with self._sending("describe the cluster"):
+            request = self.admin.describe_cluster(**self._timeout_kwargs)
+        cluster = self._await(request, "describe the cluster")
         if topics is None:
             described, listed = await asyncio.gather(
                 cluster,
@@ -111,7 +111,8 @@ class ConfluentBackend(AdminCalls):
         )
 
     async def _describe_topics(self, topics: list[str]) -> dict[str, TopicInfo]:
-        futures = self.admin.describe_topics(TopicCollection(topics), **self._timeout_kwargs)
+        with self._sending("describe topics " + ", ".join(topics), "topic"):
+            futures = self.admin.describe_topics(TopicCollection(topics), **self._timeout_kwargs)
 
         async def one(name: str) -> TopicInfo | None:
             try:
@@ -126,8 +127,11 @@ class ConfluentBackend(AdminCalls):
         return {t.name: t for t in found if t is not None}
 
     async def topic_configs(self, topics: list[str]) -> list[TopicConfigs]:
-        resources = [ConfigResource(ResourceType.TOPIC, name) for name in topics]
-        futures = self.admin.describe_configs(resources, **self._timeout_kwargs)
+        if not topics:
+            return []
+        with self._sending("describe the configuration of topics " + ", ".join(topics), "topic"):
+            resources = [ConfigResource(ResourceType.TOPIC, name) for name in topics]
+            futures = self.admin.describe_configs(resources, **self._timeout_kwargs)
         results = await self._await_all(
             futures, lambda r: f"describe the configuration of topic {r.name}", "topic"
         )
@@ -136,9 +140,9 @@ class ConfluentBackend(AdminCalls):
     # --- groups -------------------------------------------------------------------------------
 
     async def list_groups(self) -> list[GroupListing]:
-        result = await self._await(
-            self.admin.list_consumer_groups(**self._timeout_kwargs), "list consumer groups"
-        )
+        with self._sending("list consumer groups"):
+            request = self.admin.list_consumer_groups(**self._timeout_kwargs)
+        result = await self._await(request, "list consumer groups")
         if result.errors and not result.valid:
             raise self._failure(result.errors[0], "list consumer groups", "cluster", "")
         return [
@@ -151,7 +155,10 @@ class ConfluentBackend(AdminCalls):
         ]
 
     async def describe_groups(self, groups: list[str]) -> list[GroupDescription]:
-        futures = self.admin.describe_consumer_groups(groups, **self._timeout_kwargs)
+        if not groups:
+            return []
+        with self._sending("describe consumer groups " + ", ".join(groups), "group"):
+            futures = self.admin.describe_consumer_groups(groups, **self._timeout_kwargs)
         await self._settle(list(futures.values()), "describe consumer groups")
         now = utc_now()
         result = []
@@ -172,18 +179,24 @@ class ConfluentBackend(AdminCalls):
     async def committed(
         self, groups: list[str], partitions: list[TopicPartition] | None = None
     ) -> list[GroupOffsets]:
-        """One OffsetFetch per group (librdkafka takes one group per call), all sent at once."""
-        wanted = (
-            [ConfluentPartition(p.topic, p.partition) for p in partitions]
-            if partitions is not None
-            else None
-        )
-        futures = {
-            group: self.admin.list_consumer_group_offsets(
-                [ConsumerGroupTopicPartitions(group, wanted)], **self._timeout_kwargs
-            )[group]
-            for group in groups
-        }
+        """One OffsetFetch per group (librdkafka takes one group per call), all sent at once.
+
+        No partitions asked, none answered: librdkafka would refuse an empty list.
+        """
+        if partitions is not None and not partitions:
+            return [GroupOffsets(group=group) for group in groups]
+        with self._sending("fetch committed offsets", "group"):
+            wanted = (
+                [ConfluentPartition(p.topic, p.partition) for p in partitions]
+                if partitions is not None
+                else None
+            )
+            futures = {
+                group: self.admin.list_consumer_group_offsets(
+                    [ConsumerGroupTopicPartitions(group, wanted)], **self._timeout_kwargs
+                )[group]
+                for group in groups
+            }
         await self._settle(list(futures.values()), "fetch committed offsets")
         with without_gc_pauses():
             return [
@@ -210,8 +223,11 @@ class ConfluentBackend(AdminCalls):
     async def _list_offsets(
         self, partitions: list[TopicPartition], spec: Any, what: str
     ) -> dict[tuple[str, int], int]:
-        request = {ConfluentPartition(p.topic, p.partition): spec for p in partitions}
-        futures = self.admin.list_offsets(request, **self._timeout_kwargs)
+        if not partitions:
+            return {}
+        with self._sending(f"list {what} offsets", "partition"):
+            request = {ConfluentPartition(p.topic, p.partition): spec for p in partitions}
+            futures = self.admin.list_offsets(request, **self._timeout_kwargs)
         results = await self._await_all(
             futures, lambda tp: f"list {what} offset of {tp.topic}/{tp.partition}", "partition"
         )
@@ -250,23 +266,30 @@ class ConfluentBackend(AdminCalls):
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         await self._require("acls", "DescribeAcls")
-        future = self.admin.describe_acls(
-            convert.to_confluent_filter(acl_filter), **self._timeout_kwargs
-        )
+        with self._sending("describe ACLs"):
+            future = self.admin.describe_acls(
+                convert.to_confluent_filter(acl_filter), **self._timeout_kwargs
+            )
         found = await self._await(future, "describe ACLs")
         return [b for b in (convert.from_confluent_binding(x) for x in found) if b is not None]
 
     async def create_acls(self, bindings: list[AclBinding]) -> None:
         await self._require("acls", "CreateAcls")
-        futures = self.admin.create_acls(
-            [convert.to_confluent_binding(b) for b in bindings], **self._timeout_kwargs
-        )
+        if not bindings:
+            return
+        with self._sending("create ACLs"):
+            futures = self.admin.create_acls(
+                [convert.to_confluent_binding(b) for b in bindings], **self._timeout_kwargs
+            )
         await self._await_all(futures, lambda b: f"create ACL {b}")
 
     async def delete_acls(self, bindings: list[AclBinding]) -> None:
         await self._require("acls", "DeleteAcls")
-        filters = [convert.to_confluent_filter(exact_filter(b)) for b in bindings]
-        futures = self.admin.delete_acls(filters, **self._timeout_kwargs)
+        if not bindings:
+            return
+        with self._sending("delete ACLs"):
+            filters = [convert.to_confluent_filter(exact_filter(b)) for b in bindings]
+            futures = self.admin.delete_acls(filters, **self._timeout_kwargs)
         await self._await_all(futures, lambda f: f"delete ACL {f}")
 
     # --- topic writes ------------------------------------------------------------------------
@@ -274,43 +297,48 @@ class ConfluentBackend(AdminCalls):
     async def create_topic(
         self, topic: str, partitions: int, replication_factor: int, configs: dict[str, str]
     ) -> None:
-        new = NewTopic(
-            topic,
-            num_partitions=partitions,
-            replication_factor=replication_factor,
-            config=configs,
-        )
-        futures = self.admin.create_topics([new], **self._operation_kwargs)
+        with self._sending(f"create topic {topic}", "topic", topic):
+            new = NewTopic(
+                topic,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                config=configs,
+            )
+            futures = self.admin.create_topics([new], **self._operation_kwargs)
         await self._await(futures[topic], f"create topic {topic}", resource="topic", name=topic)
 
     async def create_partitions(self, topic: str, total: int) -> None:
         await self._require("create_partitions", "CreatePartitions")
-        futures = self.admin.create_partitions(
-            [NewPartitions(topic, total)], **self._operation_kwargs
-        )
+        with self._sending(f"increase partitions of {topic}", "topic", topic):
+            futures = self.admin.create_partitions(
+                [NewPartitions(topic, total)], **self._operation_kwargs
+            )
         await self._await(
             futures[topic], f"increase partitions of {topic}", resource="topic", name=topic
         )
 
     async def alter_topic_config(self, topic: str, set_: dict[str, str], delete: list[str]) -> None:
-        entries = [
-            ConfluentEntry(k, v, incremental_operation=AlterConfigOpType.SET)
-            for k, v in set_.items()
-        ] + [
-            ConfluentEntry(k, None, incremental_operation=AlterConfigOpType.DELETE) for k in delete
-        ]
-        resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
-        futures = self.admin.incremental_alter_configs([resource], **self._timeout_kwargs)
+        with self._sending(f"alter the configuration of topic {topic}", "topic", topic):
+            entries = [
+                ConfluentEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                for k, v in set_.items()
+            ] + [
+                ConfluentEntry(k, None, incremental_operation=AlterConfigOpType.DELETE)
+                for k in delete
+            ]
+            resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+            futures = self.admin.incremental_alter_configs([resource], **self._timeout_kwargs)
         await self._await_all(
             futures, lambda _: f"alter the configuration of topic {topic}", "topic"
         )
 
     async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
-        partitions = [ConfluentPartition(o.topic, o.partition, o.offset) for o in offsets]
-        futures = self.admin.alter_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group, partitions)], **self._timeout_kwargs
-        )
         action = f"commit offsets for group {group}"
+        with self._sending(action, "group", group):
+            partitions = [ConfluentPartition(o.topic, o.partition, o.offset) for o in offsets]
+            futures = self.admin.alter_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group, partitions)], **self._timeout_kwargs
+            )
         try:
             result = await self._await(futures[group], action, resource="group", name=group)
             for tp in result.topic_partitions or []:
@@ -327,7 +355,8 @@ class ConfluentBackend(AdminCalls):
             raise
 
     async def delete_topic(self, topic: str) -> None:
-        futures = self.admin.delete_topics([topic], **self._operation_kwargs)
+        with self._sending(f"delete topic {topic}", "topic", topic):
+            futures = self.admin.delete_topics([topic], **self._operation_kwargs)
         await self._await(futures[topic], f"delete topic {topic}", resource="topic", name=topic)
 
 

@@ -3,8 +3,9 @@
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
@@ -13,6 +14,7 @@ from confluent_kafka.admin import AdminClient
 from kcr.kafka.confluent.errors import kafka_error_of, translate
 from kcr.kafka.errors import (
     AuthorizationError,
+    InvalidRequestError,
     KafkaPortError,
     KafkaTimeoutError,
     UnavailableError,
@@ -48,10 +50,12 @@ class AdminCalls:
 
     # --- awaiting librdkafka ---------------------------------------------------------------
 
-    def _failure(self, error: BaseException, action: str, resource: str, name: str) -> Exception:
+    def _failure(
+        self, error: BaseException, action: str, resource: str, name: str
+    ) -> KafkaPortError:
         found = kafka_error_of(error)
         if found is None:
-            return error if isinstance(error, Exception) else RuntimeError(str(error))
+            return KafkaPortError(f"{action}: {error}")
         if found.code() in {KafkaError._TIMED_OUT, KafkaError._TRANSPORT}:
             return self._timeout(action, found)
         return translate(found, action, resource=resource, name=name)
@@ -108,14 +112,28 @@ class AdminCalls:
         finally:
             self._serve_callbacks()
 
+    @contextmanager
+    def _sending(self, action: str, resource: str = "resource", name: str = "") -> Iterator[None]:
+        """Around a call into confluent-kafka: its own errors become the port's.
+
+        The client checks arguments before sending and raises ``ValueError`` or
+        ``TypeError`` for what it refuses; that is an invalid request, not a crash.
+        """
+        try:
+            yield
+        except KafkaException as error:
+            raise self._failure(error, action, resource, name) from None
+        except (TypeError, ValueError) as error:
+            raise InvalidRequestError(
+                f"{action}: the Kafka client refused the request ({error}); nothing was sent"
+            ) from None
+
     def _result(
         self, future: "Future[T]", action: str, resource: str = "resource", name: str = ""
     ) -> T:
         """The result of a finished future, librdkafka's error translated."""
-        try:
+        with self._sending(action, resource, name):
             return future.result(timeout=0)
-        except KafkaException as error:
-            raise self._failure(error, action, resource, name) from None
 
     async def _await(
         self, future: "Future[T]", action: str, *, resource: str = "resource", name: str = ""
@@ -137,12 +155,11 @@ class AdminCalls:
 
     async def _blocking(self, action: str, call: Callable[[], T]) -> T:
         try:
-            async with asyncio.timeout(self._settings.deadline):
-                return await asyncio.to_thread(call)
+            with self._sending(action, "cluster"):
+                async with asyncio.timeout(self._settings.deadline):
+                    return await asyncio.to_thread(call)
         except TimeoutError:
             raise self._timeout(action) from None
-        except KafkaException as error:
-            raise self._failure(error, action, "cluster", "") from None
 
     @property
     def _timeout_kwargs(self) -> dict[str, float]:
