@@ -81,6 +81,8 @@ class World:
     """What a snapshot reads; ``spec.observed`` when unset."""
     step_script: StepScript | None = None
     gate_passes: Callable[[CheckGate], bool] = lambda _: True
+    gate_answer: Callable[[CheckGate], CheckResult] | None = None
+    """When set, answers each gate check instead of ``gate_passes``."""
     settings: EngineSettings = field(default_factory=EngineSettings)
     blockers: tuple[Blocker, ...] = ()
     writes: list[tuple[str, bool]] = field(default_factory=list)
@@ -142,8 +144,11 @@ class World:
             elif isinstance(effect, SampleLag):
                 one_shot["lag_sample"] = LagSample(effect.stage, dict.fromkeys(effect.groups, 0))
             elif isinstance(effect, CheckGate):
-                passed = self.gate_passes(effect)
-                check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
+                if self.gate_answer is not None:
+                    check = self.gate_answer(effect)
+                else:
+                    passed = self.gate_passes(effect)
+                    check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
                 one_shot["gate"] = GateReport(effect.stage, (check,))
             elif isinstance(effect, RunStep):
                 self.runs.append(effect)

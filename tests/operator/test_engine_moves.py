@@ -9,8 +9,10 @@ from kcr_builders import T0, alter_config, increase_partitions, reset_offsets, t
 from kcr.engine import (
     Blocker,
     CheckGate,
+    CheckResult,
     EngineSettings,
     Finish,
+    GateCheck,
     Resource,
     StepOutcome,
     claims,
@@ -170,7 +172,7 @@ def test_terminal_phases_do_nothing() -> None:
 
 
 def test_gate_checks_what_the_rollout_asks() -> None:
-    gates = HealthGates(max_lag_growth=10, isr_at_least_min_insync=False)
+    gates = HealthGates(max_lag_growth=10)
     spec = alter_config("orders").model_copy(
         update={"rollout": Rollout(gates=gates, bake_seconds=5)}
     )
@@ -277,3 +279,31 @@ def test_a_reset_that_scales_a_deployment_claims_it() -> None:
     other = reset_offsets(group="audit", deployment=True)
     assert keys & claims("team-b", other) == {"*/*/deployment/apps/billing"}
     assert describe_claim("*/*/deployment/apps/billing") == "deployment apps/billing"
+
+
+UNREACHABLE = CheckResult(
+    GateCheck.OFFLINE_PARTITIONS, False, "could not be checked: broker unreachable", False
+)
+HEALTHY = CheckResult(GateCheck.OFFLINE_PARTITIONS, True, "no offline partitions")
+
+
+def test_a_gate_that_cannot_be_checked_is_asked_again_not_failed() -> None:
+    world = World(request(increase_partitions()))
+    answers = iter([UNREACHABLE, UNREACHABLE, HEALTHY])
+    world.gate_answer = lambda _gate: next(answers)
+    approved(world)
+    assert world.run() is Phase.SUCCEEDED
+    reasons = [e.reason for t in world.transitions for e in t.events]
+    assert reasons.count("GateRetrying") == 1  # the same news is posted once
+    assert "GateFailed" not in reasons
+
+
+def test_a_gate_that_stays_unchecked_fails_after_the_step_timeout() -> None:
+    world = World(
+        request(increase_partitions()), settings=EngineSettings(step_timeout=timedelta(seconds=30))
+    )
+    world.gate_answer = lambda _gate: UNREACHABLE
+    approved(world)
+    assert world.run() is Phase.FAILED
+    assert "could not be checked: broker unreachable" in world.status.message
+    assert world.now - T0 >= timedelta(seconds=30)

@@ -83,5 +83,13 @@ async def test_promql_gate_failure_rolls_back(
 
 async def test_bad_promql_is_reported(scraped: tuple[Exporter, str]) -> None:
     _, url = scraped
-    with pytest.raises(PrometheusError, match="bad_data"):
+    with pytest.raises(PrometheusError, match="bad_data") as refused:
         await HttpPrometheus(url).query("sum(")
+    assert not refused.value.retriable  # the same query will be refused again
+
+
+async def test_an_unreachable_prometheus_is_asked_again() -> None:
+    port = free_port()  # nobody listens there
+    with pytest.raises(PrometheusError, match="unreachable") as unreachable:
+        await HttpPrometheus(f"http://127.0.0.1:{port}", timeout=2).query("up")
+    assert unreachable.value.retriable

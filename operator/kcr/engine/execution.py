@@ -136,6 +136,9 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
         return ctx.finish(gates.check_gate(ctx, stage))
     text = gates.describe(report)
     stage.gate_result = clip(text, RESULT_LIMIT)
+    if report.inconclusive and ctx.now - bake_end < ctx.observed.settings.step_timeout:
+        ctx.note(Reason.GATE_RETRYING, f"health gate after stage {stage.name}: {text}")
+        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
     if not report.passed:
         stage.gate_state = StepState.FAILED
         return handle_failure(

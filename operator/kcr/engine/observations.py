@@ -53,6 +53,9 @@ class CheckResult:
     check: GateCheck
     passed: bool
     message: str
+    conclusive: bool = True
+    """False when the check could not be made (broker or Prometheus unreachable): a
+    question without an answer is asked again, not taken for a failed gate."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class GateReport:
     @property
     def failed(self) -> tuple[CheckResult, ...]:
         return tuple(c for c in self.checks if not c.passed)
+
+    @property
+    def inconclusive(self) -> bool:
+        """Nothing failed, but some check could not be made."""
+        return not self.passed and all(c.passed or not c.conclusive for c in self.checks)
 
 
 @dataclass(frozen=True)

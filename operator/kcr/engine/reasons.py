@@ -30,6 +30,7 @@ class Reason(StrEnum):
     BAKING = "Baking"
     GATE_PASSED = "GatePassed"
     GATE_FAILED = "GateFailed"
+    GATE_RETRYING = "GateRetrying"
     AWAITING_CONTINUE = "AwaitingContinue"
     CONTINUED = "Continued"
     SUCCEEDED = "Succeeded"

@@ -169,7 +169,9 @@ async def _probe(check: GateCheck, probe: Awaitable[ProbeVerdict]) -> CheckResul
     try:
         verdict = await probe
     except KafkaPortError as error:
-        return CheckResult(check, False, f"could not be checked: {error.message}")
+        return CheckResult(
+            check, False, f"could not be checked: {error.message}", not error.retriable
+        )
     return CheckResult(check, verdict.passed, verdict.message)
 
 
@@ -183,7 +185,7 @@ async def _promql(
     try:
         samples = await prometheus(url).query(query)
     except PrometheusError as error:
-        return CheckResult(GateCheck.PROMQL, False, f"{name}: {error}")
+        return CheckResult(GateCheck.PROMQL, False, f"{name}: {error}", not error.retriable)
     if not samples:
         return CheckResult(GateCheck.PROMQL, True, f"{name}: no unhealthy series")
     shown = ", ".join(s.describe() for s in samples[:3])

@@ -13,6 +13,12 @@ import httpx
 class PrometheusError(RuntimeError):
     """The query could not be evaluated: unreachable server, bad PromQL, or a bad answer."""
 
+    def __init__(self, message: str, *, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+        """The server could not be asked or could not answer now (unreachable, 5xx,
+        timeout): asking again may work. A refused query will be refused again."""
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -41,17 +47,21 @@ class HttpPrometheus:
                     f"{self.url}/api/v1/query", params={"query": expression}
                 )
         except httpx.HTTPError as error:
-            raise PrometheusError(f"Prometheus at {self.url} is unreachable: {error}") from error
+            raise PrometheusError(
+                f"Prometheus at {self.url} is unreachable: {error}", retriable=True
+            ) from error
         try:
             body: dict[str, Any] = response.json()
         except ValueError as error:
             raise PrometheusError(
-                f"Prometheus at {self.url} answered HTTP {response.status_code} without JSON"
+                f"Prometheus at {self.url} answered HTTP {response.status_code} without JSON",
+                retriable=response.status_code >= 500,
             ) from error
         if body.get("status") != "success":
             raise PrometheusError(
                 f"Prometheus refused {expression!r}: {body.get('errorType', 'error')}: "
-                f"{body.get('error', response.text[:300])}"
+                f"{body.get('error', response.text[:300])}",
+                retriable=response.status_code >= 500,
             )
         return parse_result(body.get("data") or {})
 
