@@ -4,6 +4,9 @@ Every denial is a tool error naming the rule, an audit record and a metric, and 
 server keeps serving the next call.
 """
 
+import asyncio
+import contextlib
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,7 +17,9 @@ from mcp_support import build, caller, error_text, structured
 from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.mcp.audit import Outcome
 from kcr.mcp.identity import Role
+from kcr.mcp.middleware import GateMiddleware
 from kcr.mcp.ratelimit import RateLimits
+from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.tools.registry import DRAFT_TOOLS, READ_TOOLS
 from kcr.model import (
     AclBinding,
@@ -465,3 +470,89 @@ async def test_partition_skew_and_broker_health() -> None:
     assert scoped["underReplicatedPartitions"]["measurements"][0]["value"] == 0
     assert "payments" not in str(scoped["underReplicatedPartitions"])
     assert scoped["clusterUnderReplicatedPartitions"] == 1
+
+
+class BrokenMetadata(FakeKafka):
+    """A defect in one read path: every topic listing raises, other reads still work."""
+
+    async def list_topics(self, *, include_internal: bool = False) -> Any:
+        raise RuntimeError("decoder state: password=hunter2")
+
+
+async def test_a_crashing_tool_is_audited_and_the_server_keeps_serving() -> None:
+    fake = await fake_kafka()
+    broken = BrokenMetadata(fake.cluster)
+    built = build(broken)
+    async with Client(built.mcp) as client:
+        crashed = await client.call_tool("list_topics", {})
+        served = structured(await client.call_tool("consumer_lag", {"group": "orders-app"}))
+    record = built.audit.records[0]
+    assert (record.tool, record.outcome) == ("list_topics", Outcome.ERROR)
+    assert record.reason.startswith("list_topics failed unexpectedly (RuntimeError)")
+    assert record.correlation_id in error_text(crashed)
+    assert "hunter2" not in error_text(crashed), "internals stay in the server's log"
+    assert served["totalLag"] == 550
+    assert [r.outcome for r in built.audit.records] == [Outcome.ERROR, Outcome.OK]
+
+
+@pytest.mark.parametrize(
+    ("raised", "reason"),
+    [
+        pytest.param(RuntimeError("boom"), "failed unexpectedly (RuntimeError)", id="error"),
+        pytest.param(asyncio.CancelledError(), "cancelled before it finished", id="cancelled"),
+    ],
+)
+async def test_a_call_that_ends_in_an_exception_is_still_audited(
+    raised: BaseException, reason: str
+) -> None:
+    built = build(await fake_kafka())
+    gate = GateMiddleware(built.server.gate)
+    call = SimpleNamespace(
+        method="tools/call", params={"name": "cluster_overview", "arguments": {}}, request=None
+    )
+
+    async def failing(_: Any) -> Any:
+        raise raised
+
+    with pytest.raises(type(raised)):
+        await gate(call, failing)  # type: ignore[arg-type]
+    (record,) = built.audit.records
+    assert (record.tool, record.outcome, record.reason) == (
+        "cluster_overview",
+        Outcome.ERROR,
+        reason,
+    )
+    assert built.server.gate.metrics.count("cluster_overview", Outcome.ERROR) == 1
+
+
+class FailingGroups(FakeKafka):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    async def list_consumer_groups(self) -> Any:
+        self.attempts += 1
+        raise ValueError("unexpected answer")
+
+
+async def test_the_sampler_logs_an_unexpected_error_and_keeps_sampling(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kafka = FailingGroups()
+    sampler = GroupSampler(kafka, interval=0.01)
+    task = asyncio.create_task(sampler.run())
+    try:
+        for _ in range(200):
+            if kafka.attempts >= 3:
+                break
+            await asyncio.sleep(0.01)
+        assert not task.done(), "the sampling task ended"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert kafka.attempts >= 3
+    failures = [r for r in caplog.records if "sampling goes on" in r.getMessage()]
+    assert failures
+    assert failures[0].exc_info is not None
+    assert isinstance(failures[0].exc_info[1], ValueError)

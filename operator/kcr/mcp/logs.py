@@ -14,6 +14,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.stdlib.add_logger_name,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.stdlib.ExtraAdder(),
+            structlog.processors.format_exc_info,  # the traceback as text, not a repr
         ],
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
@@ -118,6 +119,13 @@ class GateMiddleware:
             result = await call_next(ctx)
         except MCPError as error:
             self._record(call, arguments, Outcome.ERROR, error.error.message, started)
+            raise
+        except Exception as error:
+            reason = f"failed unexpectedly ({type(error).__name__})"
+            self._record(call, arguments, Outcome.ERROR, reason, started)
+            raise
+        except anyio.get_cancelled_exc_class():
+            self._record(call, arguments, Outcome.ERROR, "cancelled before it finished", started)
             raise
         finally:
             current_call.reset(token)

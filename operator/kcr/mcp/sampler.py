@@ -151,12 +151,18 @@ class GroupSampler:
             self.record(name, sample_of(now, found, lag, name))
 
     async def run(self) -> None:
-        """Sample every interval until cancelled; a failed read is logged and retried."""
+        """Sample every interval until cancelled; a failed read is logged and retried.
+
+        Anything else that goes wrong is logged with its traceback and sampling goes on:
+        this task shares the server's lifespan, and an escaping error would end the server.
+        """
         while True:
             try:
                 await self.sample()
             except KafkaPortError as error:
                 log.warning("consumer group sample failed", extra={"error": str(error)})
+            except Exception:
+                log.exception("consumer group sample failed unexpectedly; sampling goes on")
             await asyncio.sleep(self.interval)
 
     def samples(self, group: str, since: datetime | None = None) -> list[GroupSample]:

@@ -8,6 +8,7 @@ went wrong (and are audited as such).
 
 import functools
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from kcr.mcp.tools import (
 from kcr.mcp.tools.env import ToolEnv
 
 ToolFunction = Callable[..., Awaitable[Any]]
+
+log = logging.getLogger(__name__)
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 PREVIEW = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
@@ -109,6 +112,18 @@ def as_mcp_tool(function: ToolFunction, services: Services) -> ToolFunction:
             raise _refused(call, ToolFailedError(f"Kafka: {error.message}")) from None
         except KubeError as error:
             raise _refused(call, ToolFailedError(f"Kubernetes: {error}")) from None
+        except Exception as error:
+            # A defect, not the caller's doing: the traceback goes to the log under the
+            # call's correlation id; the caller learns only that it failed (no internals).
+            log.exception(
+                "tool failed unexpectedly",
+                extra={"tool": call.tool, "correlationId": call.correlation_id},
+            )
+            failed = ToolFailedError(
+                f"{call.tool} failed unexpectedly ({type(error).__name__}); the server logged "
+                f"the details under correlation id {call.correlation_id}"
+            )
+            raise _refused(call, failed) from None
 
     del tool.__wrapped__  # the SDK must read the signature below, not the function's own
     tool.__signature__ = signature.replace(parameters=exposed)  # type: ignore[attr-defined]
