@@ -44,7 +44,15 @@ def exporter() -> Iterator[Exporter]:
 
 
 @contextmanager
-def prometheus(binary: str, scrape_port: int, port: int, workdir: Path) -> Iterator[str]:
+def prometheus(
+    binary: str,
+    scrape_port: int,
+    port: int,
+    workdir: Path,
+    ready_query: str = "kcr_test_unhealthy",
+) -> Iterator[str]:
+    """Prometheus scraping ``scrape_port`` every second, yielded once ``ready_query`` has
+    a result."""
     config = workdir / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
@@ -65,7 +73,7 @@ def prometheus(binary: str, scrape_port: int, port: int, workdir: Path) -> Itera
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_scraped(url, process)
+        wait_until_scraped(url, process, ready_query)
         yield url
     finally:
         process.terminate()
@@ -77,16 +85,16 @@ def prometheus(binary: str, scrape_port: int, port: int, workdir: Path) -> Itera
         log.close()
 
 
-def wait_until_scraped(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_scraped(url: str, process: subprocess.Popen[bytes], query: str) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"prometheus exited with code {process.returncode}")
         try:
-            body = httpx.get(f"{url}/api/v1/query", params={"query": "kcr_test_unhealthy"}).json()
+            body = httpx.get(f"{url}/api/v1/query", params={"query": query}).json()
             if body.get("data", {}).get("result"):
                 return
         except (httpx.HTTPError, ValueError):  # not listening yet, or not ready to answer JSON
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"prometheus at {url} did not scrape the exporter in {START_SECONDS}s")
+    raise RuntimeError(f"prometheus at {url} had no result for {query} in {START_SECONDS}s")

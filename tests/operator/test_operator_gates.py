@@ -1,5 +1,6 @@
 """Health gates, the manual gate, abort, failure policies and rollback, end to end."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -152,7 +153,12 @@ async def test_manual_gate_waits_for_continue(harness: Harness, fake_cluster: Fa
     assert "kcr.dev/continue=canary" in status["message"]
     assert retention(fake_cluster, "invoices") == "86400000"
     await harness.kubectl.annotate("change", **{"kcr.dev/continue": "batch-1"})
-    status = await harness.kubectl.wait_phase("change", "Paused", timeout=1)
+    # The wrong stage releases nothing: after several decisions (polls of 0.5 s, and the
+    # watch event of the annotation itself) the request still waits at the canary's gate.
+    await asyncio.sleep(2)
+    status = await harness.kubectl.status("change")
+    assert status["phase"] == "Paused"
+    assert "kcr.dev/continue=canary" in status["message"]
     assert retention(fake_cluster, "invoices") == "86400000"
 
     await harness.kubectl.annotate("change", **{"kcr.dev/continue": "canary"})

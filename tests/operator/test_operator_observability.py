@@ -5,15 +5,18 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from kafka_setup import draft, prepare
 from operator_harness import Harness, fast_config, free_port
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_server import prometheus, prometheus_binary
 
 from kcr.kafka.fake import FakeCluster
 from kcr.operator.logs import configure_logging
+from kcr.operator.prometheus import HttpPrometheus
 from kcr.operator.settings import LogFormat
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
@@ -83,6 +86,30 @@ async def test_metrics_and_health_endpoints(harness: Harness, fake_cluster: Fake
     assert {"snapshot", "apply", "probe_offline_partitions"} <= calls
     assert health.status_code == 200
     assert "requests" in health.json()
+
+
+async def test_prometheus_scrapes_the_operator(
+    harness: Harness, fake_cluster: FakeCluster, tmp_path: Path
+) -> None:
+    binary = prometheus_binary()
+    if binary is None:
+        pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
+    metrics_port = free_port()
+    member = await prepare("CreateTopic", fake_cluster)
+    await harness.start(fast_config(metrics_port=metrics_port))
+    await harness.kubectl.create("scraped", await draft(harness.kafka, member))
+    await harness.kubectl.wait_phase("scraped", "AwaitingApproval")
+    await harness.kubectl.approve("scraped", "bob")
+    await harness.kubectl.wait_phase("scraped", "Succeeded")
+
+    query = 'sum(kcr_transitions_total{to_phase="Succeeded"})'
+    with prometheus(binary, metrics_port, free_port(), tmp_path, ready_query=query) as url:
+        samples = await HttpPrometheus(url).query(query)
+        phases = await HttpPrometheus(url).query('kcr_requests{phase="Succeeded"}')
+    assert [s.value for s in samples] == [1.0]
+    assert [(s.labels["kind"], s.labels["risk"], s.value) for s in phases] == [
+        ("CreateTopic", "LOW", 1.0)
+    ]
 
 
 @pytest.fixture
