@@ -34,6 +34,7 @@ class Admission:
     annotations: dict[str, str] = field(default_factory=dict)
     old_annotations: dict[str, str] | None = None
     principal: str = "alice"
+    channel: str = "kubectl"
 
     def request_object(self, annotations: dict[str, str] | None) -> dict[str, Any] | None:
         if annotations is None:
@@ -47,7 +48,7 @@ class Admission:
             "metadata": metadata,
             "spec": {
                 "cluster": "prod",
-                "requestedBy": {"principal": self.principal, "channel": "kubectl"},
+                "requestedBy": {"principal": self.principal, "channel": self.channel},
             },
         }
 
@@ -72,10 +73,19 @@ def approved(by: str, spec_hash: str = HASH) -> dict[str, str]:
 ALLOWED = {
     "requester creates with kubectl": Admission("CREATE", "alice", PEOPLE),
     "requester as a Kafka principal": Admission("CREATE", "alice", PEOPLE, principal="User:alice"),
-    "MCP server creates for its caller": Admission("CREATE", MCP, [], principal="carol"),
-    "GitOps applier carries approvals from git": Admission(
-        "CREATE", GITOPS, [], approved("bob,carol"), principal="dave"
+    "MCP server creates for its caller": Admission(
+        "CREATE", MCP, [], principal="carol", channel="mcp"
     ),
+    "GitOps applier carries approvals from git": Admission(
+        "CREATE", GITOPS, [], approved("bob,carol"), principal="dave", channel="gitops"
+    ),
+    "GitOps applier creates for the author in git": Admission(
+        "CREATE", GITOPS, [], principal="dave", channel="gitops"
+    ),
+    "GitOps applier re-applies the same approvals": Admission(
+        "UPDATE", GITOPS, [], approved("bob, carol"), approved("bob,carol"), "dave", "gitops"
+    ),
+    "person creates from a git checkout": Admission("CREATE", "alice", PEOPLE, channel="gitops"),
     "approver adds themselves": Admission("UPDATE", "bob", APPROVERS, approved("bob"), {}),
     "second approver appends": Admission(
         "UPDATE", "carol", APPROVERS, approved("bob, carol"), approved("bob")
@@ -98,6 +108,16 @@ ALLOWED = {
     "continue between stages": Admission(
         "UPDATE", "bob", APPROVERS, {**approved("bob"), "kcr.dev/continue": "true"}, approved("bob")
     ),
+    "continue left in place by others": Admission(
+        "UPDATE",
+        "alice",
+        PEOPLE,
+        {"kcr.dev/continue": "canary", "note": "x"},
+        {"kcr.dev/continue": "canary"},
+    ),
+    "continue removed by the operator": Admission(
+        "UPDATE", OPERATOR, [], {}, {"kcr.dev/continue": "canary"}
+    ),
 }
 
 # (request, the rules that reject it, words of the first rule's message: the one kubectl shows)
@@ -113,7 +133,7 @@ DENIED = {
         "created without kcr.dev/approved-by",
     ),
     "MCP server may not carry approvals": (
-        Admission("CREATE", MCP, [], approved("bob"), principal="carol"),
+        Admission("CREATE", MCP, [], approved("bob"), principal="carol", channel="mcp"),
         {0, 2, 3},
         "only the GitOps applier may carry approvals",
     ),
@@ -161,7 +181,7 @@ DENIED = {
         "User:alice requested this change",
     ),
     "GitOps applier carries the requester's approval": (
-        Admission("CREATE", GITOPS, [], approved("dave"), principal="dave"),
+        Admission("CREATE", GITOPS, [], approved("dave"), principal="dave", channel="gitops"),
         {4},
         "dave requested this change",
     ),
@@ -179,6 +199,76 @@ DENIED = {
         Admission("UPDATE", "bob", APPROVERS, {"kcr.dev/rejected-by": "carol"}, {}),
         {6},
         "may only gain the requesting user bob",
+    ),
+    "GitOps applier carries approvals on a request not from git": (
+        Admission("CREATE", GITOPS, [], approved("bob"), principal="dave"),
+        {0, 1, 2, 3},
+        "on a request whose spec.requestedBy.channel is gitops",
+    ),
+    "GitOps applier creates for someone outside git": (
+        Admission("CREATE", GITOPS, [], principal="dave"),
+        {1},
+        "the GitOps applier one from git with channel gitops",
+    ),
+    "GitOps applier adds an approval to an existing request": (
+        Admission("UPDATE", GITOPS, [], approved("bob,carol"), approved("bob"), "dave", "gitops"),
+        {2, 3},
+        "may only gain the requesting user " + GITOPS,
+    ),
+    "GitOps applier changes the approved spec hash": (
+        Admission(
+            "UPDATE", GITOPS, [], approved("bob", "b" * 64), approved("bob"), "dave", "gitops"
+        ),
+        {5},
+        "changes only together with the requesting user's own approval",
+    ),
+    "GitOps applier rejects for someone": (
+        Admission("UPDATE", GITOPS, [], {"kcr.dev/rejected-by": "bob"}, {}, "dave", "gitops"),
+        {6},
+        "may only gain the requesting user " + GITOPS,
+    ),
+    "MCP server creates without its channel": (
+        Admission("CREATE", MCP, [], principal="carol"),
+        {7},
+        "the MCP server creates requests with spec.requestedBy.channel mcp, not kubectl",
+    ),
+    "person claims the MCP channel": (
+        Admission("CREATE", "alice", PEOPLE, channel="mcp"),
+        {7},
+        "spec.requestedBy.channel mcp is for requests the MCP server creates",
+    ),
+    "GitOps applier claims the MCP channel": (
+        Admission("CREATE", GITOPS, [], approved("bob"), principal="dave", channel="mcp"),
+        {0, 1, 2, 3, 7},
+        "only the GitOps applier may carry approvals",
+    ),
+    "requester releases their own manual gate": (
+        Admission("UPDATE", "alice", APPROVERS, {"kcr.dev/continue": "canary"}, {}),
+        {8},
+        "kcr.dev/continue releases a manual gate and may only be set by a member of the "
+        "approvers group who did not request the change; alice is the requester",
+    ),
+    "manual gate released outside the group": (
+        Admission("UPDATE", "erin", PEOPLE, {"kcr.dev/continue": "canary"}, {}),
+        {8},
+        "erin is not in the approvers group",
+    ),
+    "manual gate moved on to the next stage by the requester": (
+        Admission(
+            "UPDATE",
+            "User:alice",
+            APPROVERS,
+            {"kcr.dev/continue": "batch-1"},
+            {"kcr.dev/continue": "canary"},
+            principal="User:alice",
+        ),
+        {8},
+        "User:alice is the requester",
+    ),
+    "manual gate released at creation": (
+        Admission("CREATE", "alice", PEOPLE, {"kcr.dev/continue": "canary"}),
+        {8},
+        "alice is not in the approvers group",
     ),
 }
 
