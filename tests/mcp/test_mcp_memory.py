@@ -556,3 +556,80 @@ async def test_the_sampler_logs_an_unexpected_error_and_keeps_sampling(
     assert failures
     assert failures[0].exc_info is not None
     assert isinstance(failures[0].exc_info[1], ValueError)
+
+
+TENANT = caller("carol", topics=("team-a.",), groups=("team-a.",), tenant="team-a")
+
+
+async def test_lag_totals_count_only_groups_the_tenant_is_shown() -> None:
+    fake = await fake_kafka()
+    fake.cluster.commit("team-a.orders-mirror", {("orders", 0): 1})
+    built = build(fake, who=TENANT)
+    async with Client(built.mcp) as client:
+        lag = structured(await client.call_tool("consumer_lag", {}))
+        one_topic = structured(await client.call_tool("consumer_lag", {"topic": "team-a.audit"}))
+    assert [g["group"] for g in lag["groups"]] == ["team-a.app"]
+    assert lag["totalGroups"] == 1, "a group whose only topic is outside scope is not counted"
+    assert (one_topic["groups"], one_topic["totalGroups"]) == ([], 0)
+
+
+async def test_recent_rebalances_pages_groups_in_scope() -> None:
+    fake = await fake_kafka()
+    for name in ("team-a.app", "team-a.billing", "team-a.search"):
+        fake.cluster.commit(name, {("team-a.orders", 0): 1})
+    built = build(fake, who=TENANT)
+    async with Client(built.mcp) as client:
+        first = structured(await client.call_tool("recent_rebalances", {"limit": 2}))
+        second = structured(
+            await client.call_tool("recent_rebalances", {"limit": 2, "cursor": first["nextCursor"]})
+        )
+        foreign = await client.call_tool("recent_rebalances", {"group": "orders-app"})
+    seen = [g["group"] for g in first["groups"] + second["groups"]]
+    assert sorted(seen) == ["team-a.app", "team-a.billing", "team-a.search"]
+    assert (first["totalGroups"], second["nextCursor"]) == (3, None)
+    assert len(first["groups"]) == 2
+    assert "consumer group `orders-app` is outside your scope `team-a.*`" in error_text(foreign)
+
+
+async def test_check_access_refuses_topics_and_groups_outside_scope() -> None:
+    built = build(await fake_kafka(), who=TENANT)
+    async with Client(built.mcp) as client:
+        topic = await client.call_tool(
+            "check_access", {"principal": "User:a", "operation": "Read", "topic": "payments"}
+        )
+        group = await client.call_tool(
+            "check_access", {"principal": "User:a", "operation": "Read", "group": "orders-app"}
+        )
+    assert "topic `payments` is outside your scope `team-a.*`" in error_text(topic)
+    assert "consumer group `orders-app` is outside your scope `team-a.*`" in error_text(group)
+    assert [r.outcome for r in built.audit.records] == [Outcome.DENIED, Outcome.DENIED]
+
+
+class DescribeRecorder(FakeKafka):
+    """Remembers which groups were described: explaining a topic describes its consumers."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        super().__init__(cluster)
+        self.described: list[str] = []
+
+    async def describe_consumer_groups(self, groups: list[str]) -> Any:
+        self.described += groups
+        return await super().describe_consumer_groups(groups)
+
+    async def lag_report(self, groups: list[str] | None = None, **options: Any) -> Any:
+        if options.get("describe_groups", True):
+            self.described += groups or [g.group for g in await self.list_consumer_groups()]
+        return await super().lag_report(groups, **options)
+
+
+async def test_explaining_a_topic_describes_only_its_consumer_groups() -> None:
+    fake = await fake_kafka()
+    recorder = DescribeRecorder(fake.cluster)
+    built = build(recorder)
+    async with Client(built.mcp) as client:
+        diagnosis = structured(
+            await client.call_tool("explain_current_state", {"topic": "payments"})
+        )
+    assert diagnosis["groupsConsidered"] == ["payments-app"]
+    assert set(recorder.described) == {"payments-app"}
+    assert diagnosis["findings"] == [], "payments-app has read everything"

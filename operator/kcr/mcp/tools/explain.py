@@ -90,10 +90,26 @@ async def explain_current_state(
 
 
 async def _lag_for_topic(env: ToolEnv, topic: str) -> LagReport:
+    """Offsets of every group in scope are read once, to find the topic's consumers (Kafka
+    keeps no index from topic to group); only those consumers are described."""
     kafka = env.services.kafka
     names = [g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)]
-    report = scoped_report(await kafka.lag_report(names, topics=[topic]), env.scope)
-    return report.model_copy(update={"groups": [g for g in report.groups if g.topics]})
+    raw = await kafka.lag_report(names, topics=[topic], describe_groups=False)
+    report = scoped_report(raw, env.scope)
+    consumers = [g for g in report.groups if g.topics]
+    described = {
+        d.group: d
+        for d in (
+            await kafka.describe_consumer_groups([g.group for g in consumers]) if consumers else []
+        )
+    }
+    rows = [
+        row.model_copy(update={"state": found.state, "members": len(found.members)})
+        if (found := described.get(row.group)) is not None
+        else row
+        for row in consumers
+    ]
+    return report.model_copy(update={"groups": rows})
 
 
 async def _metadata(

@@ -66,14 +66,12 @@ async def consumer_lag(
 ) -> LagResult:
     """Per-partition lag of one group or all groups in scope, hot partitions flagged."""
     kafka = env.services.kafka
+    if topic is not None:
+        env.require_topic(topic)
     if group is not None:
         names = [env.require_group(group)]
     else:
-        names = [
-            g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)
-        ]
-    if topic is not None:
-        env.require_topic(topic)
+        names = await _groups_with_visible_offsets(env, topic)
     chosen, following = page(names, cursor, limit, f"consumer_lag|{group}|{topic}")
     raw = await kafka.lag_report(chosen, topics=[topic] if topic else None)
     report = scoped_report(raw, env.scope)
@@ -96,6 +94,21 @@ async def consumer_lag(
             [lag_evidence(env, report, row)],
         )
     return result
+
+
+async def _groups_with_visible_offsets(env: ToolEnv, topic: str | None) -> list[str]:
+    """Groups in scope that committed on a topic in scope (on ``topic``, when given): pages
+    and totals count only groups the caller is shown a row of."""
+    kafka = env.services.kafka
+    names = [g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)]
+    if not names:
+        return []
+    committed = await kafka.committed_offsets(names, topics=[topic] if topic else None)
+    return sorted(
+        g.group
+        for g in committed
+        if any(o.offset is not None and env.scope.allows_topic(o.topic) for o in g.offsets)
+    )
 
 
 def _cap_rows(rows: list[GroupLag]) -> tuple[list[GroupLag], bool]:
@@ -221,7 +234,9 @@ class GroupRebalances(KubeModel):
 
 
 class RebalancesResult(KubeModel):
-    groups: list[GroupRebalances]
+    groups: list[GroupRebalances] = Field(description="This page's groups, most rebalances first")
+    total_groups: int = Field(description="Groups matching the query in your scope")
+    next_cursor: str | None = None
     window_minutes: int
     sampling_interval_seconds: float
     note: str
@@ -229,19 +244,25 @@ class RebalancesResult(KubeModel):
 
 
 async def recent_rebalances(
-    env: ToolEnv, group: GroupId | None = None, minutes: Minutes = 60
+    env: ToolEnv,
+    group: GroupId | None = None,
+    minutes: Minutes = 60,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> RebalancesResult:
-    """Rebalances seen by the server's sampler: generation, membership and state changes."""
+    """Rebalances seen by the server's sampler: generation, membership and state changes.
+    Groups are paged by id; each page samples only its own groups."""
     sampler = env.services.sampler
     if group is not None:
         names = [env.require_group(group)]
     else:
         listed = await env.services.kafka.list_consumer_groups()
         names = [g.group for g in listed if env.scope.allows_group(g.group)]
-    await sampler.sample(names)
+    chosen, following = page(names, cursor, limit, f"recent_rebalances|{group}|{minutes}")
+    await sampler.sample(chosen)
     since = sampler.window(minutes)
     rows = []
-    for name in names:
+    for name in chosen:
         samples = sampler.samples(name)
         if not samples:
             continue
@@ -260,6 +281,8 @@ async def recent_rebalances(
     rows.sort(key=lambda r: (-r.rebalances, r.group))
     return RebalancesResult(
         groups=rows,
+        total_groups=len(names),
+        next_cursor=following,
         window_minutes=minutes,
         sampling_interval_seconds=sampler.interval,
         note=(
