@@ -23,7 +23,7 @@ from kcr.kafka import (
 )
 from kcr.kafka.apiversions import fetch_api_versions
 from kcr.kafka.confluent.errors import translate
-from kcr.kafka.connect import open_kafka
+from kcr.kafka.connect import open_backend, open_kafka
 from kcr.kafka.credentials import Credentials
 from kcr.kafka.settings import ClientSettings
 from kcr.model import KafkaClusterSpec
@@ -117,6 +117,28 @@ async def test_hung_broker_times_out(silent_server: int) -> None:
     with pytest.raises(KafkaTimeoutError, match="no answer within 2s"):
         await kafka.cluster_overview()
     assert time.monotonic() - started < FAST.deadline + 1
+
+
+@pytest.mark.asyncio
+async def test_topic_operations_wait_for_the_operation_timeout(silent_server: int) -> None:
+    """A creation or deletion may be held by the broker for operation_timeout; a read is not."""
+    settings = ClientSettings(request_timeout=1.0, operation_timeout=3.0)
+    backend = open_backend(f"127.0.0.1:{silent_server}", settings=settings)
+    waited = {}
+    for name, call in [
+        ("read", lambda: backend.metadata(["orders"])),
+        ("create", lambda: backend.create_topic("orders", 1, 1, {})),
+        ("delete", lambda: backend.delete_topic("orders")),
+    ]:
+        started = time.monotonic()
+        with pytest.raises(KafkaPortError) as caught:
+            await call()
+        waited[name] = time.monotonic() - started
+        assert caught.value.retriable, caught.value
+    assert waited["read"] < settings.deadline + 0.5, waited
+    for name in ("create", "delete"):
+        assert settings.operation_request_timeout - 0.5 <= waited[name], waited
+        assert waited[name] < settings.operation_deadline + 0.5, waited
 
 
 @pytest.mark.asyncio

@@ -1,5 +1,7 @@
 """The fake's fault knobs, so operator and MCP tests can make gates fail on purpose."""
 
+import asyncio
+
 import pytest
 
 from kcr.kafka import (
@@ -11,6 +13,7 @@ from kcr.kafka import (
     UnsupportedByBrokerError,
 )
 from kcr.kafka.fake import FakeCluster, FakeKafka
+from kcr.kafka.settings import ClientSettings
 from kcr.model import (
     AclBinding,
     AclOperation,
@@ -132,6 +135,25 @@ async def test_an_empty_group_passes_the_emptiness_probe() -> None:
     fake.cluster.commit("billing", {("orders", 0): 0})
     verdict = await fake.probe_group_state(["billing"], max_members=0)
     assert verdict.passed, verdict.message
+
+
+class SlowMetadataCluster(FakeCluster):
+    """A controller that accepts a creation that brokers' metadata never shows."""
+
+    async def create_topic(
+        self, topic: str, partitions: int, replication_factor: int, configs: dict[str, str]
+    ) -> None:
+        self._enter("create_topic")
+
+
+async def test_a_write_waits_for_its_effect_for_the_operation_timeout() -> None:
+    settings = ClientSettings(operation_timeout=0.4)
+    fake = FakeKafka(SlowMetadataCluster(settings=settings))
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(KafkaTimeoutError, match="did not show the new topic"):
+        await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+    waited = asyncio.get_running_loop().time() - started
+    assert 0.4 <= waited < 1.5
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from kcr.kafka.readmodel import (
     TopicInfo,
     TopicPartition,
 )
+from kcr.kafka.settings import ClientSettings
 from kcr.model import AclBinding, PartitionOffset
 
 
@@ -37,6 +38,11 @@ class ClusterMetadata:
 
 
 class Backend(Protocol):
+    @property
+    def settings(self) -> ClientSettings:
+        """Deadlines; ``operation_timeout`` also bounds the wait for a write to show."""
+        ...
+
     async def close(self) -> None: ...
 
     async def capabilities(self) -> Capabilities: ...

@@ -14,6 +14,7 @@ from kcr.kafka.errors import (
 )
 from kcr.kafka.readmodel import Broker, GroupMember, TopicPartition
 from kcr.kafka.service import utc_now
+from kcr.kafka.settings import ClientSettings
 from kcr.model import AclBinding, GroupState
 from kcr.model.topic_configs import TOPIC_CONFIGS, check_config_value
 
@@ -105,7 +106,9 @@ class ClusterState:
         create_partitions: bool = True,
         acls: bool = True,
         clock: Callable[[], datetime] = utc_now,
+        settings: ClientSettings | None = None,
     ) -> None:
+        self.settings = settings or ClientSettings()
         self.brokers = [Broker(id=i, host=f"broker-{i}.fake", port=9092) for i in range(brokers)]
         self.cluster_id = cluster_id
         self.topics: dict[str, FakeTopic] = {}

@@ -20,3 +20,14 @@ class ClientSettings(KubeModel):
     def deadline(self) -> float:
         """The hard stop around one call: the request timeout plus a margin for the client."""
         return self.request_timeout + 2.0
+
+    @property
+    def operation_request_timeout(self) -> float:
+        """A topic creation, deletion or partition increase: the broker may hold its answer
+        for ``operation_timeout`` while the controller applies it, then needs the usual time."""
+        return self.operation_timeout + self.request_timeout
+
+    @property
+    def operation_deadline(self) -> float:
+        """The hard stop around such an operation, with the same margin as ``deadline``."""
+        return self.operation_request_timeout + 2.0

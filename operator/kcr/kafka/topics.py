@@ -12,7 +12,6 @@ from kcr.kafka.backend import Backend
 from kcr.kafka.errors import KafkaTimeoutError, NotFoundError
 from kcr.kafka.readmodel import TopicInfo
 
-SETTLE_SECONDS = 10.0
 SETTLE_POLL_SECONDS = 0.05
 
 
@@ -33,16 +32,16 @@ async def wait_for_topic(
     name: str,
     settled: Callable[[TopicInfo | None], bool],
     what: str,
-    *,
-    timeout: float = SETTLE_SECONDS,
 ) -> None:
-    """Poll metadata until ``settled`` holds; ``KafkaTimeoutError`` says what never showed."""
+    """Poll metadata until ``settled`` holds, for at most the backend's operation timeout;
+    ``KafkaTimeoutError`` says what never showed."""
+    timeout = backend.settings.operation_timeout
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not settled(await find_topic(backend, name)):
         if loop.time() >= deadline:
             raise KafkaTimeoutError(
                 f"the broker accepted the request but its metadata did not show {what} "
-                f"within {timeout:.0f}s"
+                f"within {timeout:g}s"
             )
         await asyncio.sleep(SETTLE_POLL_SECONDS)

@@ -305,7 +305,9 @@ class ConfluentBackend(AdminCalls):
                 config=configs,
             )
             futures = self.admin.create_topics([new], **self._operation_kwargs)
-        await self._await(futures[topic], f"create topic {topic}", resource="topic", name=topic)
+        await self._await(
+            futures[topic], f"create topic {topic}", resource="topic", name=topic, operation=True
+        )
 
     async def create_partitions(self, topic: str, total: int) -> None:
         await self._require("create_partitions", "CreatePartitions")
@@ -314,7 +316,11 @@ class ConfluentBackend(AdminCalls):
                 [NewPartitions(topic, total)], **self._operation_kwargs
             )
         await self._await(
-            futures[topic], f"increase partitions of {topic}", resource="topic", name=topic
+            futures[topic],
+            f"increase partitions of {topic}",
+            resource="topic",
+            name=topic,
+            operation=True,
         )
 
     async def alter_topic_config(self, topic: str, set_: dict[str, str], delete: list[str]) -> None:
@@ -357,7 +363,9 @@ class ConfluentBackend(AdminCalls):
     async def delete_topic(self, topic: str) -> None:
         with self._sending(f"delete topic {topic}", "topic", topic):
             futures = self.admin.delete_topics([topic], **self._operation_kwargs)
-        await self._await(futures[topic], f"delete topic {topic}", resource="topic", name=topic)
+        await self._await(
+            futures[topic], f"delete topic {topic}", resource="topic", name=topic, operation=True
+        )
 
 
 def convert_feature(feature: str) -> str:

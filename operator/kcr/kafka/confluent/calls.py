@@ -29,7 +29,8 @@ _LOGIN_FAILED = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAIL
 
 
 class AdminCalls:
-    """One AdminClient; every call through it is bounded by ``settings.deadline``."""
+    """One AdminClient; every call is bounded by ``settings.deadline``, and topic creation,
+    deletion and partition increases by ``settings.operation_deadline``."""
 
     def __init__(self, config: dict[str, Any], settings: ClientSettings) -> None:
         self._settings = settings
@@ -48,19 +49,31 @@ class AdminCalls:
             raise UnavailableError("the Kafka client is closed")
         return self._admin
 
+    @property
+    def settings(self) -> ClientSettings:
+        return self._settings
+
     # --- awaiting librdkafka ---------------------------------------------------------------
 
     def _failure(
-        self, error: BaseException, action: str, resource: str, name: str
+        self,
+        error: BaseException,
+        action: str,
+        resource: str,
+        name: str,
+        *,
+        waited: float | None = None,
     ) -> KafkaPortError:
         found = kafka_error_of(error)
         if found is None:
             return KafkaPortError(f"{action}: {error}")
         if found.code() in {KafkaError._TIMED_OUT, KafkaError._TRANSPORT}:
-            return self._timeout(action, found)
+            return self._timeout(action, found, waited=waited)
         return translate(found, action, resource=resource, name=name)
 
-    def _timeout(self, action: str, cause: KafkaError | None = None) -> KafkaPortError:
+    def _timeout(
+        self, action: str, cause: KafkaError | None = None, *, waited: float | None = None
+    ) -> KafkaPortError:
         """A call that ran out of time: say why, if librdkafka told us about a login failure."""
         self._serve_callbacks()
         last = self._last_error
@@ -75,12 +88,15 @@ class AdminCalls:
             )
         said = f" ({cause.str()})" if cause is not None else ""
         return KafkaTimeoutError(
-            f"{action}: no answer within {self._settings.request_timeout:.0f}s{said}",
+            f"{action}: no answer within {waited or self._settings.request_timeout:.0f}s{said}",
             code=cause.name() if cause is not None else None,
         )
 
-    async def _settle(self, futures: "Collection[Future[Any]]", action: str) -> None:
-        """Wait for every future with one wake-up of the event loop, under the deadline.
+    async def _settle(
+        self, futures: "Collection[Future[Any]]", action: str, *, operation: bool = False
+    ) -> None:
+        """Wait for every future with one wake-up of the event loop, under the deadline
+        (the longer operation deadline when ``operation``).
 
         Thousands of per-partition futures (ListOffsets) would otherwise cost a task and a
         thread-safe callback each; here the last one to finish wakes the loop once.
@@ -102,18 +118,28 @@ class AdminCalls:
             return
         for future in futures:
             future.add_done_callback(wake)
+        settings = self._settings
+        deadline = settings.operation_deadline if operation else settings.deadline
         try:
-            async with asyncio.timeout(self._settings.deadline):
+            async with asyncio.timeout(deadline):
                 await finished
         except TimeoutError:
             for future in futures:
                 future.cancel()
-            raise self._timeout(action) from None
+            waited = settings.operation_request_timeout if operation else None
+            raise self._timeout(action, waited=waited) from None
         finally:
             self._serve_callbacks()
 
     @contextmanager
-    def _sending(self, action: str, resource: str = "resource", name: str = "") -> Iterator[None]:
+    def _sending(
+        self,
+        action: str,
+        resource: str = "resource",
+        name: str = "",
+        *,
+        waited: float | None = None,
+    ) -> Iterator[None]:
         """Around a call into confluent-kafka: its own errors become the port's.
 
         The client checks arguments before sending and raises ``ValueError`` or
@@ -122,24 +148,37 @@ class AdminCalls:
         try:
             yield
         except KafkaException as error:
-            raise self._failure(error, action, resource, name) from None
+            raise self._failure(error, action, resource, name, waited=waited) from None
         except (TypeError, ValueError) as error:
             raise InvalidRequestError(
                 f"{action}: the Kafka client refused the request ({error}); nothing was sent"
             ) from None
 
     def _result(
-        self, future: "Future[T]", action: str, resource: str = "resource", name: str = ""
+        self,
+        future: "Future[T]",
+        action: str,
+        resource: str = "resource",
+        name: str = "",
+        *,
+        waited: float | None = None,
     ) -> T:
         """The result of a finished future, librdkafka's error translated."""
-        with self._sending(action, resource, name):
+        with self._sending(action, resource, name, waited=waited):
             return future.result(timeout=0)
 
     async def _await(
-        self, future: "Future[T]", action: str, *, resource: str = "resource", name: str = ""
+        self,
+        future: "Future[T]",
+        action: str,
+        *,
+        resource: str = "resource",
+        name: str = "",
+        operation: bool = False,
     ) -> T:
-        await self._settle([future], action)
-        return self._result(future, action, resource, name)
+        await self._settle([future], action, operation=operation)
+        waited = self._settings.operation_request_timeout if operation else None
+        return self._result(future, action, resource, name, waited=waited)
 
     def _serve_callbacks(self) -> None:
         """Deliver librdkafka's queued logs, errors and statistics (never blocks)."""
@@ -169,7 +208,10 @@ class AdminCalls:
 
     @property
     def _operation_kwargs(self) -> dict[str, float]:
-        return {**self._timeout_kwargs, "operation_timeout": self._settings.operation_timeout}
+        return {
+            "request_timeout": self._settings.operation_request_timeout,
+            "operation_timeout": self._settings.operation_timeout,
+        }
 
     async def close(self) -> None:
         self._admin = None
