@@ -67,3 +67,18 @@ async def test_lag_probe_fails_when_lag_grows_past_the_bound(world: World, uniqu
     assert (within.passed, within.value(group)) == (True, 7)
     assert not beyond.passed
     assert beyond.message == f"lag grew too much: {group} lag 7, was 2, allowed growth 4"
+
+
+async def test_lag_probe_names_a_group_without_commits(world: World, unique: str) -> None:
+    topic, group, ghost = f"{unique}-t", f"{unique}-g", f"{unique}-never"
+    await _topic(world, topic)
+    await world.traffic.produce(topic, 0, 3)
+    await world.traffic.commit(group, {(topic, 0): 1})
+    sample = await world.kafka.probe_lag([group, ghost])
+    assert sample.passed
+    assert {m.subject: m.value for m in sample.measurements} == {group: 2}
+    assert sample.message == f"lag of {group}=2; no committed offsets: {ghost}"
+    baseline = {m.subject: m.value for m in sample.measurements}
+    gate = await world.kafka.probe_lag([group, ghost], baseline=baseline, max_growth=10)
+    assert not gate.passed
+    assert gate.message.endswith(f"so lag cannot be bounded: {ghost}")

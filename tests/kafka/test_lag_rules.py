@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 
 from kcr.kafka.lag import build_lag_report, partition_lag
-from kcr.kafka.readmodel import CommittedOffset, GroupOffsets, HotPartitionRule, PartitionOffsets
+from kcr.kafka.probes import lag_verdict
+from kcr.kafka.readmodel import (
+    CommittedOffset,
+    GroupOffsets,
+    HotPartitionRule,
+    LagReport,
+    PartitionOffsets,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -103,3 +110,69 @@ def test_report_totals_and_order() -> None:
     assert report.total_lag == 7
     assert report.partitions == 3
     assert report.observed_at == NOW
+
+
+def _lag_of(groups: dict[str, int | None]) -> LagReport:
+    """A report where each group has the given lag on one partition, or no commit (None)."""
+    log = {("t", 0): PartitionOffsets(topic="t", partition=0, earliest=0, latest=100)}
+    offsets = [
+        GroupOffsets(
+            group=name,
+            offsets=[]
+            if lag is None
+            else [CommittedOffset(topic="t", partition=0, offset=100 - lag)],
+        )
+        for name, lag in groups.items()
+    ]
+    return build_lag_report(NOW, offsets, log, None, HotPartitionRule())
+
+
+@pytest.mark.parametrize(
+    ("baseline", "growth", "passed", "measured", "message"),
+    [
+        (None, None, True, {"billing": 7}, "lag of billing=7; no committed offsets: ghost"),
+        (
+            {"billing": 5},
+            10,
+            False,
+            {"billing": 7},
+            "lag of billing=7; no committed offsets, now or at the baseline, so lag cannot be "
+            "bounded: ghost",
+        ),
+        (
+            {"billing": 5, "ghost": 3},
+            10,
+            True,
+            {"billing": 7},
+            "lag of billing=7; no committed offsets: ghost (lag was 3)",
+        ),
+        (
+            {"billing": 5},
+            1,
+            False,
+            {"billing": 7},
+            "lag grew too much: billing lag 7, was 5, allowed growth 1; no committed offsets, "
+            "now or at the baseline, so lag cannot be bounded: ghost",
+        ),
+    ],
+    ids=["sample", "never-committed-fails", "offsets-gone-since-baseline", "grown-and-never"],
+)
+def test_a_group_without_commits_is_named_not_counted_as_zero(
+    baseline: dict[str, int] | None,
+    growth: int | None,
+    passed: bool,
+    measured: dict[str, int],
+    message: str,
+) -> None:
+    report = _lag_of({"billing": 7, "ghost": None})
+    verdict = lag_verdict(report, ["billing", "ghost"], baseline, growth)
+    assert verdict.passed is passed
+    assert {m.subject: m.value for m in verdict.measurements} == measured
+    assert verdict.message == message
+
+
+def test_a_group_missing_from_the_report_has_no_commits() -> None:
+    verdict = lag_verdict(_lag_of({}), ["typo"], {}, 5)
+    assert not verdict.passed
+    assert verdict.measurements == []
+    assert verdict.message.endswith("so lag cannot be bounded: typo")

@@ -225,6 +225,8 @@ class KafkaPort(Protocol):
         """A lag sample: each group's total lag; fails when it grew past ``max_growth``.
 
         Measurements carry each group's total lag, so the next sample's ``baseline`` is
-        ``{m.subject: m.value for m in verdict.measurements}``.
+        ``{m.subject: m.value for m in verdict.measurements}``. A group without committed
+        offsets has no measurement and is named in the message; under a bound it fails
+        unless the baseline measured it (its offsets went with a deleted topic).
         """
         ...
