@@ -1,8 +1,9 @@
 """Argument guards, run on the raw JSON before any tool sees it.
 
 Arguments are data: names, numbers and one-line prose. Anything that looks like a pasted
-log line, terminal output or shell text is refused as invalid and never interpreted,
-whichever argument it arrives in. Sizes are bounded before the input is parsed further.
+log line, a stack trace or shell text is refused as invalid and never interpreted,
+whichever argument it arrives in; names are then checked by the model's Kafka name rules.
+Sizes are bounded before the input is parsed further.
 """
 
 import json
@@ -30,11 +31,20 @@ class ArgumentRejectedError(ValueError):
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SHELL_CHARACTERS = re.compile(r"(\$\(|\$\{|`|&&|\|\||[|<>\\{}$])")
-_SHELL_COMMAND = re.compile(
-    r"(^|[;&]\s*)(sudo|rm|curl|wget|bash|sh|zsh|chmod|chown|kill|pkill|nc|eval|exec|mkfs|dd)(\s|$)",
+# Shell text by its real shapes: substitution, chaining, a command after a separator or a
+# pipe, a redirect into a system path. Single characters ($, <, >, |, {) are ordinary prose
+# ("lag > 10k", "costs $200"), and none of these shapes fits a legal Kafka name.
+_COMMANDS = (
+    r"sudo|rm|curl|wget|bash|sh|zsh|chmod|chown|kill|pkill|nc|ncat|eval|exec|mkfs|dd|"
+    r"python3?|perl|base64|xargs"
+)
+_SHELL_SYNTAX = re.compile(
+    r"\$\(|\$\{|`|&&"
+    rf"|[;|]\s*(?:{_COMMANDS})(?![\w.-])"
+    r"|>>?\s*/(?:etc|dev|proc|root|tmp|var|home)/",
     re.IGNORECASE,
 )
+_SHELL_COMMAND = re.compile(r"^\s*sudo\s+\S", re.IGNORECASE)
 _LOG_LINE = re.compile(
     r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?([.,]\d+)?\S*\]?\s+\[?"
     r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b",
@@ -66,7 +76,7 @@ _TEXT_RULES = (
     ),
     _Rule(
         "shell-text",
-        _SHELL_CHARACTERS,
+        _SHELL_SYNTAX,
         "contains shell syntax ({found!r}); arguments are data and are never run as commands",
     ),
     _Rule(
