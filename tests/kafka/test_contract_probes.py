@@ -33,11 +33,34 @@ async def test_partition_health_probes_pass(world: World, unique: str) -> None:
 
 
 async def test_min_insync_probe_reports_isr_and_limit(world: World, unique: str) -> None:
-    await _topic(world, unique)
+    """The limit is the topic's own setting, read back, not an assumed default."""
+    await world.kafka.create_topic(
+        CreateTopic(
+            topic=unique, partitions=2, replication_factor=1, configs={"min.insync.replicas": "1"}
+        )
+    )
     verdict = await world.kafka.probe_min_insync([unique])
     assert verdict.passed
+    assert (
+        verdict.message == "every partition of 1 topic(s) has at least min.insync.replicas in sync"
+    )
     (measurement,) = verdict.measurements
     assert (measurement.subject, measurement.value, measurement.limit) == (unique, 1, 1)
+    assert measurement.limit_source == "topic config (TopicOverride)"
+
+
+async def test_min_insync_above_the_isr_fails(world: World, unique: str) -> None:
+    """A limit of 2 on one replica: every partition is short, each named."""
+    await world.kafka.create_topic(
+        CreateTopic(
+            topic=unique, partitions=1, replication_factor=1, configs={"min.insync.replicas": "2"}
+        )
+    )
+    verdict = await world.kafka.probe_min_insync([unique])
+    assert not verdict.passed
+    assert verdict.message == f"1 partition(s) below min.insync.replicas: {unique}/0 (ISR 1 < 2)"
+    (measurement,) = verdict.measurements
+    assert (measurement.limit, measurement.limit_source) == (2, "topic config (TopicOverride)")
 
 
 async def test_group_state_probe_counts_members(world: World, unique: str) -> None:

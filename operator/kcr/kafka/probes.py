@@ -8,6 +8,7 @@ from kcr.kafka.results import Measurement, ProbeKind, ProbeVerdict
 from kcr.model import GroupState
 
 DEFAULT_MIN_INSYNC = 1
+ASSUMED_MIN_INSYNC = f"broker default assumed {DEFAULT_MIN_INSYNC}"
 MAX_NAMED = 5
 
 
@@ -72,14 +73,21 @@ def min_insync_verdict(
     """Per topic: the smallest ISR of any partition against min.insync.replicas."""
     measurements = []
     short = []
+    assumed = []
     for topic in topics:
-        found = configs.get(topic.name)
-        raw = found.value("min.insync.replicas") if found else None
-        limit = int(raw) if raw is not None and raw.isdigit() else DEFAULT_MIN_INSYNC
+        limit, source = _min_insync(configs.get(topic.name))
+        if source is None:
+            assumed.append(topic.name)
         smallest = min((len(p.isr) for p in topic.partitions), default=0)
         passed = smallest >= limit
         measurements.append(
-            Measurement(subject=topic.name, value=smallest, limit=limit, passed=passed)
+            Measurement(
+                subject=topic.name,
+                value=smallest,
+                limit=limit,
+                limit_source=source or ASSUMED_MIN_INSYNC,
+                passed=passed,
+            )
         )
         if not passed:
             short += [
@@ -93,6 +101,8 @@ def min_insync_verdict(
         if passed
         else f"{len(short)} partition(s) below min.insync.replicas: {_named(short)}"
     )
+    if assumed:
+        message += f"; {ASSUMED_MIN_INSYNC} for {_named(assumed)}, whose configuration lacks it"
     return ProbeVerdict(
         probe=ProbeKind.MIN_INSYNC,
         passed=passed,
@@ -100,6 +110,14 @@ def min_insync_verdict(
         observed_at=now,
         measurements=measurements,
     )
+
+
+def _min_insync(configs: TopicConfigs | None) -> tuple[int, str | None]:
+    """The topic's min.insync.replicas and its source; no source when it was not reported."""
+    entry = configs.configs.get("min.insync.replicas") if configs else None
+    if entry is None or entry.value is None or not entry.value.isdigit():
+        return DEFAULT_MIN_INSYNC, None
+    return int(entry.value), f"topic config ({entry.source.value})"
 
 
 def group_state_verdict(

@@ -45,6 +45,10 @@ class Measurement(KubeModel):
     subject: Annotated[str, Field(description="What was measured: cluster, topic, topic/partition")]
     value: int
     limit: int | None = None
+    limit_source: str | None = Field(
+        default=None,
+        description="Where the limit came from: the topic's configuration or an assumed default",
+    )
     passed: bool
 
 
