@@ -63,7 +63,7 @@ def test_examples_validate_and_show_plan_and_rollback(path: Path) -> None:
                     "configs": {"retention.ms": "-5"},
                 },
             },
-            "spec.change.createTopic.configs: retention.ms: must be a whole number of "
+            "spec.change.createTopic.configs['retention.ms']: must be a whole number of "
             "milliseconds ≥ -1",
         ),
         (

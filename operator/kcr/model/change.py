@@ -7,12 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from kcr.model.acl import AclBinding
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, KubeName, KubeNamespace, TopicName
-from kcr.model.topic_configs import check_config_key, validate_configs
+from kcr.model.topic_configs import check_config_key, config_problems
 from kcr.model.union import TaggedUnion
 
 MAX_PARTITIONS = 10_000
@@ -35,7 +36,20 @@ PartitionCount = Annotated[
 
 
 def _check_config_values(values: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-    validate_configs(values, allow_unknown=bool(info.data.get("allow_unknown_keys")))
+    """One error per bad key, located at that key, so the path reads ``set['retention.ms']``."""
+    problems = config_problems(values, allow_unknown=bool(info.data.get("allow_unknown_keys")))
+    if problems:
+        raise ValidationError.from_exception_data(
+            "topic configuration",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("topic_config", "{rule}", {"rule": rule}),
+                    loc=(key,),
+                    input=values[key],
+                )
+                for key, rule in problems.items()
+            ],
+        )
     return values
 
 

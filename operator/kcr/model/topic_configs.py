@@ -4,18 +4,24 @@ Mirrors ``org.apache.kafka.common.config.TopicConfig`` and the broker's ``LogCon
 validators, so a bad value is refused before it ever reaches a broker.
 """
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
 LONG_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
+# What Kafka's ConfigDef parses, and no more: ASCII digits only (Python's int() would also
+# take '1_000' and full-width digits), and a plain decimal (float() would take 'nan', 'inf'
+# and '1e3').
+_WHOLE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class ValueKind(Enum):
-    LONG = "whole number"
-    INT = "whole number"
-    DOUBLE = "decimal number"
+    WHOLE = "whole number"
+    DECIMAL = "decimal number"
     BOOLEAN = "boolean"
     CHOICE = "one of"
     LIST = "comma-separated list"
@@ -27,6 +33,8 @@ class ConfigRule:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    excluded: tuple[int, ...] = ()
+    """Values inside the bounds that Kafka still refuses."""
     unit: str = ""
     note: str = ""
 
@@ -56,11 +64,11 @@ def _number(value: float) -> str:
 
 
 def _long(minimum: int, unit: str = "", note: str = "") -> ConfigRule:
-    return ConfigRule(ValueKind.LONG, minimum, LONG_MAX, unit=unit, note=note)
+    return ConfigRule(ValueKind.WHOLE, minimum, LONG_MAX, unit=unit, note=note)
 
 
 def _int(minimum: int, unit: str = "", note: str = "") -> ConfigRule:
-    return ConfigRule(ValueKind.INT, minimum, INT_MAX, unit=unit, note=note)
+    return ConfigRule(ValueKind.WHOLE, minimum, INT_MAX, unit=unit, note=note)
 
 
 _BOOLEAN = ConfigRule(ValueKind.BOOLEAN)
@@ -70,9 +78,11 @@ TOPIC_CONFIGS: Mapping[str, ConfigRule] = {
     "compression.type": ConfigRule(
         ValueKind.CHOICE, choices=("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")
     ),
-    "compression.gzip.level": ConfigRule(ValueKind.INT, -1, 9),
-    "compression.lz4.level": ConfigRule(ValueKind.INT, 1, 17),
-    "compression.zstd.level": ConfigRule(ValueKind.INT, -131072, 22),
+    "compression.gzip.level": ConfigRule(
+        ValueKind.WHOLE, -1, 9, excluded=(0,), note="not 0; -1 is the codec's default"
+    ),
+    "compression.lz4.level": ConfigRule(ValueKind.WHOLE, 1, 17),
+    "compression.zstd.level": ConfigRule(ValueKind.WHOLE, -131072, 22),
     "delete.retention.ms": _long(0, "milliseconds"),
     "file.delete.delay.ms": _long(0, "milliseconds"),
     "flush.messages": _long(1, "messages"),
@@ -87,7 +97,7 @@ TOPIC_CONFIGS: Mapping[str, ConfigRule] = {
     "message.timestamp.type": ConfigRule(ValueKind.CHOICE, choices=("CreateTime", "LogAppendTime")),
     "message.timestamp.before.max.ms": _long(0, "milliseconds"),
     "message.timestamp.after.max.ms": _long(0, "milliseconds"),
-    "min.cleanable.dirty.ratio": ConfigRule(ValueKind.DOUBLE, 0, 1),
+    "min.cleanable.dirty.ratio": ConfigRule(ValueKind.DECIMAL, 0, 1),
     "min.compaction.lag.ms": _long(0, "milliseconds"),
     "min.insync.replicas": _int(1, "replicas"),
     "preallocate": _BOOLEAN,
@@ -109,56 +119,66 @@ RETENTION_KEYS = ("retention.ms", "retention.bytes", "local.retention.ms", "loca
 
 def check_config_value(key: str, value: str) -> None:
     """Raise ``ValueError`` saying what a legal value of ``key`` looks like."""
+    problem = value_problem(key, value)
+    if problem is not None:
+        raise ValueError(f"{key}: {problem}")
+
+
+def value_problem(key: str, value: str) -> str | None:
+    """The rule ``value`` breaks for the known ``key``, in words; None when it is legal."""
     rule = TOPIC_CONFIGS[key]
-    text = value.strip()
-    if text != value or not value:
-        raise ValueError(f"{key}: must be {rule.describe()}, got {value!r}")
-    if rule.kind in {ValueKind.LONG, ValueKind.INT}:
-        _check_number(key, rule, value, integer=True)
-    elif rule.kind is ValueKind.DOUBLE:
-        _check_number(key, rule, value, integer=False)
+    wrong = f"must be {rule.describe()}, got {value!r}"
+    if not value or value != value.strip():
+        return wrong
+    if rule.kind is ValueKind.WHOLE:
+        legal = _WHOLE.fullmatch(value) is not None and _within(rule, int(value))
+    elif rule.kind is ValueKind.DECIMAL:
+        legal = (
+            _DECIMAL.fullmatch(value) is not None
+            and math.isfinite(float(value))
+            and _within(rule, float(value))
+        )
     elif rule.kind is ValueKind.BOOLEAN:
-        if value.lower() not in {"true", "false"}:
-            raise ValueError(f"{key}: must be {rule.describe()}, got {value!r}")
+        legal = value.lower() in {"true", "false"}
     elif rule.kind is ValueKind.CHOICE:
-        if value not in rule.choices:
-            raise ValueError(f"{key}: must be {rule.describe()}, got {value!r}")
-    elif rule.choices:
+        legal = value in rule.choices
+    else:
         items = [item.strip() for item in value.split(",")]
-        unknown = [item for item in items if item not in rule.choices]
-        if unknown:
-            raise ValueError(f"{key}: must be a {rule.describe()}, got {value!r}")
+        legal = not rule.choices or all(item in rule.choices for item in items)
+        wrong = f"must be a {rule.describe()}, got {value!r}"
+    return None if legal else wrong
 
 
-def _check_number(key: str, rule: ConfigRule, value: str, *, integer: bool) -> None:
-    try:
-        number: float = int(value, 10) if integer else float(value)
-    except ValueError:
-        raise ValueError(f"{key}: must be {rule.describe()}, got {value!r}") from None
-    if (rule.minimum is not None and number < rule.minimum) or (
-        rule.maximum is not None and number > rule.maximum
-    ):
-        raise ValueError(f"{key}: must be {rule.describe()}, got {value!r}")
+def _within(rule: ConfigRule, number: float) -> bool:
+    if rule.minimum is not None and number < rule.minimum:
+        return False
+    if rule.maximum is not None and number > rule.maximum:
+        return False
+    return number not in rule.excluded
 
 
-def check_config_key(key: str, *, allow_unknown: bool) -> None:
+def key_problem(key: str, *, allow_unknown: bool) -> str | None:
     if key in TOPIC_CONFIGS or allow_unknown:
-        return
-    raise ValueError(
+        return None
+    return (
         f"{key!r} is not a known topic configuration key; check the spelling, or set "
         "allowUnknownKeys: true to pass it to the broker as it is"
     )
 
 
-def validate_configs(values: Mapping[str, str], *, allow_unknown: bool) -> None:
-    """Check every key, so one run names every bad value, not just the first."""
-    problems = []
+def check_config_key(key: str, *, allow_unknown: bool) -> None:
+    problem = key_problem(key, allow_unknown=allow_unknown)
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def config_problems(values: Mapping[str, str], *, allow_unknown: bool) -> dict[str, str]:
+    """Every bad key with its rule, so one run names every bad value, not just the first."""
+    problems = {}
     for key, value in values.items():
-        try:
-            check_config_key(key, allow_unknown=allow_unknown)
-            if key in TOPIC_CONFIGS:
-                check_config_value(key, value)
-        except ValueError as error:
-            problems.append(str(error))
-    if problems:
-        raise ValueError("; ".join(problems))
+        problem = key_problem(key, allow_unknown=allow_unknown)
+        if problem is None and key in TOPIC_CONFIGS:
+            problem = value_problem(key, value)
+        if problem is not None:
+            problems[key] = problem
+    return problems
