@@ -5,6 +5,7 @@ from datetime import datetime
 
 from kcr.kafka.backend import Backend
 from kcr.kafka.readmodel import TopicConfigs, TopicInfo, TopicPartition
+from kcr.kafka.sensitive import is_sensitive_key
 from kcr.kafka.topics import find_topic
 from kcr.kafka.writes import existing_bindings
 from kcr.model import (
@@ -69,12 +70,17 @@ async def _topic(
 
 
 def _observed_topic(topic: TopicInfo, configs: TopicConfigs, keys: set[str]) -> ObservedTopic:
+    """A secret's value is left out, flagged by the broker or named like one: the snapshot
+    is stored on the custom resource for anyone who may read it."""
     return ObservedTopic(
         name=topic.name,
         partitions=topic.partition_count,
         replication_factor=topic.replication_factor,
         configs={
-            key: ObservedConfig(value=None if entry.sensitive else entry.value, source=entry.source)
+            key: ObservedConfig(
+                value=None if entry.sensitive or is_sensitive_key(key) else entry.value,
+                source=entry.source,
+            )
             for key, entry in sorted(configs.configs.items())
             if key in keys
         },

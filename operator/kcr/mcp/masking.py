@@ -1,23 +1,17 @@
 """Secrets never leave the server: sensitive configuration values and arguments are masked.
 
 A value is masked when the broker marks it sensitive or when its key names a secret
-(``sasl.jaas.config``, passwords, keys, tokens, credentials), whatever the broker says.
+(``sasl.jaas.config``, passwords, keys, tokens, credentials), whatever the broker says;
+the key rule lives in :mod:`kcr.kafka.sensitive`, shared with the operator's snapshots.
 """
 
-import re
 from typing import Any
 
+from kcr.kafka.sensitive import is_sensitive_key
+
+__all__ = ["MASK", "is_sensitive_key", "mask_mapping", "mask_value"]
+
 MASK = "****"
-
-_SENSITIVE_KEY = re.compile(
-    r"(jaas|password|passwd|secret|token|credential|private|(^|[._-])key($|[._-])|"
-    r"keystore|truststore\.certificates|apikey|api[._-]key|\.pem$|sasl\.)",
-    re.IGNORECASE,
-)
-
-
-def is_sensitive_key(key: str) -> bool:
-    return bool(_SENSITIVE_KEY.search(key))
 
 
 def mask_value(key: str, value: str | None, *, sensitive: bool = False) -> str | None:
