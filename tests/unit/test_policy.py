@@ -16,6 +16,7 @@ from kcr.model import (
     DeleteTopic,
     IncreasePartitions,
     Limits,
+    ObservedTopic,
     OffsetTarget,
     ResetConsumerGroupOffsets,
     Risk,
@@ -519,3 +520,37 @@ def test_blast_radius_keeps_acl_patterns_apart_from_names(
         groups,
         [pattern],
     )
+
+
+@pytest.mark.parametrize(
+    ("new", "existing", "collides"),
+    [
+        ("payments.refunds", "payments_refunds", True),
+        ("payments_refunds", "payments.refunds", True),
+        ("a.b_c", "a_b.c", True),
+        ("payments.refunds", "payments-refunds", False),
+        ("payments.refunds", "payments.refund", False),
+    ],
+)
+def test_a_new_topic_colliding_in_metric_names_with_an_existing_one_is_invalid(
+    new: str, existing: str, collides: bool
+) -> None:
+    create = CreateTopic(topic=new, partitions=3, replication_factor=3)
+    seen = observed(topic(existing), ObservedTopic(name=new, exists=False))
+    found = limit_violations(Change.of(create), seen, POLICY)
+    expected = (
+        [
+            f"spec.change.createTopic.topic: topic {new} collides with existing topic {existing}: "
+            "Kafka maps '.' and '_' to the same metric name and refuses to create it; choose "
+            "another name"
+        ]
+        if collides
+        else []
+    )
+    assert found == expected
+
+
+def test_a_collision_with_a_topic_that_is_gone_is_no_violation() -> None:
+    create = CreateTopic(topic="a.b", partitions=3, replication_factor=3)
+    seen = observed(ObservedTopic(name="a_b", exists=False))
+    assert limit_violations(Change.of(create), seen, POLICY) == []

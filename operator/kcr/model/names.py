@@ -50,17 +50,20 @@ def check_topic_name(name: str) -> str:
 
 
 def topic_name_warnings(name: str) -> list[str]:
-    """Kafka warns when '.' and '_' mix: both map to '_' in metric names and collide."""
+    """Kafka warns about any '.' or '_': a later topic may collide with this one.
+
+    A collision with a topic that exists already is a limit violation, not a warning.
+    """
     if "." in name or "_" in name:
         return [
-            f"topic {name!r} uses '.' or '_': Kafka maps both to '_' in metric names, so it "
-            "collides with any topic that differs only in those characters"
+            f"topic {name!r} uses '.' or '_': Kafka maps both to '_' in metric names, so no "
+            "topic that differs only in those characters can be created after it"
         ]
     return []
 
 
 def metric_name_of(topic: str) -> str:
-    """The name Kafka uses for collision checks between '.' and '_' topics."""
+    """The name Kafka compares to refuse topics that differ only in '.' versus '_'."""
     return topic.replace(".", "_")
 
 

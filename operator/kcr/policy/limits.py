@@ -13,6 +13,7 @@ from kcr.model import (
     ObservedState,
     ResetConsumerGroupOffsets,
 )
+from kcr.model.names import metric_name_of
 
 _ROOT = "spec.change"
 
@@ -71,8 +72,23 @@ def _create_topic(
     seen = observed.topic(member.topic) if observed else None
     if seen is not None and seen.exists:
         found.append(f"{field}.topic: topic {member.topic} already exists")
+    found += _metric_collisions(member.topic, f"{field}.topic", observed)
     found += _retention_floor(member.configs, f"{field}.configs", policy)
     return found
+
+
+def _metric_collisions(topic: str, field: str, observed: ObservedState | None) -> list[str]:
+    """Kafka refuses a topic whose name differs from an existing one only in '.' versus '_'."""
+    if observed is None:
+        return []
+    return [
+        f"{field}: topic {topic} collides with existing topic {other.name}: Kafka maps '.' and "
+        "'_' to the same metric name and refuses to create it; choose another name"
+        for other in observed.topics
+        if other.exists
+        and other.name != topic
+        and metric_name_of(other.name) == metric_name_of(topic)
+    ]
 
 
 def _increase_partitions(
