@@ -1,14 +1,21 @@
 """Every failure mode surfaces as a typed error with a sentence a person can act on."""
 
 import asyncio
+import logging
 import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin._acl import AclBinding as ConfluentBinding
+from confluent_kafka.admin._acl import AclOperation as ConfluentOperation
+from confluent_kafka.admin._acl import AclPermissionType
+from confluent_kafka.admin._group import ConsumerGroupListing, ListConsumerGroupsResult
+from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 from pydantic import SecretStr
 
 from kcr.kafka import (
@@ -22,6 +29,8 @@ from kcr.kafka import (
     UnsupportedByBrokerError,
 )
 from kcr.kafka.apiversions import fetch_api_versions
+from kcr.kafka.confluent.calls import AdminCalls
+from kcr.kafka.confluent.convert import from_confluent_binding
 from kcr.kafka.confluent.errors import translate
 from kcr.kafka.connect import open_backend, open_kafka
 from kcr.kafka.credentials import Credentials
@@ -179,3 +188,41 @@ async def test_every_call_is_bounded_even_when_many_run_at_once(silent_server: i
     results = await asyncio.gather(*calls, return_exceptions=True)
     assert all(isinstance(r, KafkaTimeoutError) for r in results), results
     assert time.monotonic() - started < FAST.deadline + 1
+
+
+@pytest.mark.asyncio
+async def test_a_partial_group_listing_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One broker's coordinator still loading: the listing it could not give is not dropped."""
+    backend = open_backend(f"127.0.0.1:{_closed_port()}", settings=FAST)
+    assert isinstance(backend, AdminCalls)
+    answered: Future[ListConsumerGroupsResult] = Future()
+    answered.set_result(
+        ListConsumerGroupsResult(
+            valid=[ConsumerGroupListing("billing", False)],
+            errors=[KafkaException(KafkaError(KafkaError.COORDINATOR_LOAD_IN_PROGRESS))],
+        )
+    )
+    monkeypatch.setattr(backend.admin, "list_consumer_groups", lambda **_: answered)
+    with pytest.raises(UnavailableError, match=r"1 broker\(s\) failed to answer") as caught:
+        await backend.list_groups()
+    assert caught.value.retriable
+
+
+def test_an_acl_binding_kcr_cannot_hold_is_left_out_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    binding = ConfluentBinding(
+        ResourceType.TOPIC,
+        "orders",
+        ResourcePatternType.LITERAL,
+        "User:billing",
+        "*",
+        ConfluentOperation.UNKNOWN,
+        AclPermissionType.DENY,
+    )
+    with caplog.at_level(logging.WARNING, logger="kcr.kafka.confluent.convert"):
+        assert from_confluent_binding(binding) is None
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "User:billing" in record.getMessage()
+    assert "AclOperation.UNKNOWN" in record.getMessage()

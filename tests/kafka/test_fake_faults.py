@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from kcr.kafka import (
+    ConflictError,
     GroupNotEmptyError,
     InvalidRequestError,
     KafkaTimeoutError,
@@ -135,6 +136,20 @@ async def test_an_empty_group_passes_the_emptiness_probe() -> None:
     fake.cluster.commit("billing", {("orders", 0): 0})
     verdict = await fake.probe_group_state(["billing"], max_members=0)
     assert verdict.passed, verdict.message
+
+
+async def test_a_conflict_other_than_an_existing_topic_is_not_taken_for_one() -> None:
+    fake = FakeKafka()
+    fake.cluster.fail(
+        "create_topic",
+        ConflictError(
+            "create topic orders: busy (REASSIGNMENT_IN_PROGRESS)", code="REASSIGNMENT_IN_PROGRESS"
+        ),
+    )
+    with pytest.raises(ConflictError, match="REASSIGNMENT_IN_PROGRESS") as caught:
+        await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+    assert caught.value.code == "REASSIGNMENT_IN_PROGRESS"
+    assert "orders" not in fake.cluster.topics
 
 
 class SlowMetadataCluster(FakeCluster):

@@ -99,17 +99,18 @@ async def _group(backend: Backend, reset: ResetConsumerGroupOffsets) -> Observed
         backend.committed([reset.group], partitions),
         backend.log_offsets(partitions),
     )
+    # Both reads answer exactly the partitions asked for, so every commit has its log.
     ends = {(o.topic, o.partition): o for o in log}
     rows = []
     for offset in committed.offsets:
-        known = ends.get((offset.topic, offset.partition))
+        known = ends[(offset.topic, offset.partition)]
         rows.append(
             ObservedPartition(
                 topic=offset.topic,
                 partition=offset.partition,
                 committed=offset.offset,
-                log_start=known.earliest if known else 0,
-                log_end=known.latest if known else 0,
+                log_start=known.earliest,
+                log_end=known.latest,
             )
         )
     return ObservedGroup(

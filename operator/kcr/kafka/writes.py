@@ -53,7 +53,9 @@ async def create_topic(backend: Backend, change: CreateTopic) -> ApplyResult:
             await backend.create_topic(
                 change.topic, change.partitions, change.replication_factor, dict(change.configs)
             )
-        except ConflictError:
+        except ConflictError as error:
+            if error.code != "TOPIC_ALREADY_EXISTS":
+                raise
             return await _compare_existing_topic(backend, change)  # created meanwhile
         await wait_for_topic(backend, change.topic, lambda t: t is not None, "the new topic")
         return _result(

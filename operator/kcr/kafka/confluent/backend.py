@@ -143,8 +143,16 @@ class ConfluentBackend(AdminCalls):
         with self._sending("list consumer groups"):
             request = self.admin.list_consumer_groups(**self._timeout_kwargs)
         result = await self._await(request, "list consumer groups")
-        if result.errors and not result.valid:
-            raise self._failure(result.errors[0], "list consumer groups", "cluster", "")
+        if result.errors:
+            # A partial list would silently shorten an all-groups lag report or a snapshot's
+            # consumers; refuse it, typed (a coordinator still loading is retriable).
+            raise self._failure(
+                result.errors[0],
+                f"list consumer groups ({len(result.errors)} broker(s) failed to answer, so "
+                "the list would be incomplete)",
+                "cluster",
+                "",
+            )
         return [
             GroupListing(
                 group=g.group_id,

@@ -174,7 +174,7 @@ _PATTERN_BACK = {
 
 
 def from_confluent_binding(binding: ConfluentBinding) -> AclBinding | None:
-    """None (and a debug line) for a binding kcr's model cannot hold."""
+    """None, and a warning naming the binding, for one kcr's model cannot hold."""
     try:
         return AclBinding(
             resource_type=_RESOURCE_BACK[ResourceType(binding.restype)],
@@ -186,7 +186,9 @@ def from_confluent_binding(binding: ConfluentBinding) -> AclBinding | None:
             permission=_PERMISSION_BACK[AclPermissionType(binding.permission_type)],
         )
     except (KeyError, ValueError) as error:
-        log.debug("skipping ACL binding kcr cannot represent: %s (%s)", binding, error)
+        log.warning(
+            "leaving out an ACL binding kcr cannot represent: %s (unsupported %s)", binding, error
+        )
         return None
 
 
