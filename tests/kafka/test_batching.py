@@ -32,32 +32,41 @@ async def test_fake_report_reads_each_kind_of_data_once() -> None:
     }
 
 
+GROUPS = 4
+
+
 @pytest.mark.kafka
 @pytest.mark.slow
-async def test_broker_list_offsets_requests_do_not_grow_with_partitions(
+async def test_broker_round_trips_do_not_grow_with_partitions(
     kafka_bootstrap: str, unique: str
 ) -> None:
+    """Several groups over a small and a twelve-times larger topic: the same requests."""
     counter = RequestCounter()
     kafka = open_kafka(kafka_bootstrap, extra_config=counter.client_config())
     traffic = BrokerTraffic(kafka_bootstrap)
     sizes = {"small": 2, "large": 24}
+    groups = {label: [f"{unique}-{label}-{g}" for g in range(GROUPS)] for label in sizes}
     for label, partitions in sizes.items():
         topic = f"{unique}-{label}"
         await kafka.create_topic(
             CreateTopic(topic=topic, partitions=partitions, replication_factor=1)
         )
-        await traffic.commit(f"{unique}-{label}", {(topic, p): 0 for p in range(partitions)})
+        for group in groups[label]:
+            await traffic.commit(group, {(topic, p): 0 for p in range(partitions)})
     brokers = len((await kafka.cluster_overview()).brokers)
 
     sent = {}
-    for label, partitions in sizes.items():
-        await kafka.lag_report([f"{unique}-{label}"])  # coordinator lookups are cached after
-        before = await counter.settle(kafka)
-        report = await kafka.lag_report([f"{unique}-{label}"])
-        after = await counter.settle(kafka)
-        assert report.partitions == partitions
-        sent[label] = {api: after[api] - before[api] for api in ("all", "ListOffsets")}
-    await kafka.close()
+    try:
+        for label, partitions in sizes.items():
+            await kafka.lag_report(groups[label])  # coordinator lookups are cached after
+            before = await counter.settle(kafka)
+            report = await kafka.lag_report(groups[label])
+            after = await counter.settle(kafka)
+            assert report.partitions == GROUPS * partitions
+            sent[label] = {api: after[api] - before[api] for api in ("all", "ListOffsets")}
+    finally:
+        await kafka.close()
 
     assert sent["small"] == sent["large"], sent
     assert 1 <= sent["large"]["ListOffsets"] <= 2 * brokers, "earliest and latest, per leader"
+    assert sent["large"]["all"] <= 3 * GROUPS + 2 * brokers, "a few per group and per leader"
