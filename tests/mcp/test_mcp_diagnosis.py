@@ -11,6 +11,7 @@ from kcr.kafka import (
     GroupDescription,
     GroupOffsets,
     HotPartitionRule,
+    LagReport,
     PartitionInfo,
     PartitionOffsets,
     TopicConfigs,
@@ -20,7 +21,7 @@ from kcr.kafka.lag import build_lag_report
 from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Rollout, Workload
-from kcr.model import ConfigSource, EvidenceKind, GroupState
+from kcr.model import ConfigSource, EvidenceKind, GroupState, Ownership
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -69,6 +70,25 @@ def lag(
     report = build_lag_report(NOW, [offsets], log, {group: description}, HotPartitionRule())
     rows = [g.model_copy(update={"members": members}) for g in report.groups]
     return report.model_copy(update={"groups": rows})
+
+
+def together(*reports: LagReport) -> LagReport:
+    """Several groups' reports as one, as the tool reads them."""
+    return reports[0].model_copy(
+        update={
+            "groups": [g for r in reports for g in r.groups],
+            "hot_partitions": sorted(
+                (h for r in reports for h in r.hot_partitions), key=lambda h: -h.lag
+            ),
+        }
+    )
+
+
+def stuck_history(lag_total: int) -> list[GroupSample]:
+    return [
+        sample(3, lag_total=lag_total, committed=270, log_end=280),
+        sample(0, lag_total=lag_total, committed=270, log_end=300),
+    ]
 
 
 def sample(
@@ -211,6 +231,40 @@ CASES = [
         id="slow-consumer",
     ),
     pytest.param(
+        replace(
+            BASE,
+            lag=together(HOT, lag("billing", "payments", [0], [1_000_000])),
+            history={"billing": stuck_history(1_000_000)},
+        ),
+        [("StuckConsumer", "group/billing"), ("HotPartition", "orders/2")],
+        id="a-stuck-group-far-behind-outranks-a-small-hot-partition",
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            lag=together(HOT, lag("billing", "payments", [0], [30])),
+            history={"billing": stuck_history(30)},
+        ),
+        [("HotPartition", "orders/2"), ("StuckConsumer", "group/billing")],
+        id="a-big-hot-partition-outranks-a-stuck-group-with-little-waiting",
+    ),
+    pytest.param(
+        replace(
+            BASE,
+            lag=together(
+                lag("billing", "payments", [0], [10_000_000]),
+                lag("orders-app", "orders", [10, 90, 90], [900, 100, 100], log_start=[500, 0, 0]),
+            ),
+            history={"billing": stuck_history(10_000_000)},
+        ),
+        [
+            ("LagBeyondRetention", "group/orders-app"),
+            ("StuckConsumer", "group/billing"),
+            ("HotPartition", "orders/0"),
+        ],
+        id="data-lost-outranks-any-amount-of-waiting",
+    ),
+    pytest.param(
         replace(BASE, rebalances={"orders-app": storm(4)}),
         [("RebalanceStorm", "group/orders-app")],
         id="rebalance-storm",
@@ -312,3 +366,36 @@ def test_rollout_without_growth_is_not_blamed() -> None:
         history={"orders-app": [sample(25, lag_total=40, committed=60, log_end=100)]},
     )
     assert diagnose(facts) == []
+
+
+def test_each_finding_names_its_owning_team() -> None:
+    owners = (
+        Ownership(team="platform", contact="#platform", topic_prefixes=["orders"]),
+        Ownership(team="checkout", contact="#checkout", group_prefixes=["orders-"]),
+    )
+    findings = diagnose(
+        replace(BASE, topics=[topic("orders", [0, None, 2])], lag=IDLE_HOT, ownership=owners)
+    )
+    assert [(f.kind.value, f.owner.team if f.owner else None) for f in findings] == [
+        ("OfflinePartitions", "platform"),
+        ("HotPartition", "platform"),
+        ("NoActiveConsumer", "checkout"),
+    ]
+    unowned = diagnose(replace(BASE, lag=IDLE_HOT))
+    assert [f.owner for f in unowned] == [None, None]
+
+
+def test_more_records_waiting_rank_a_finding_higher() -> None:
+    scores = [
+        diagnose(
+            replace(
+                BASE,
+                lag=lag("billing", "payments", [0], [waiting]),
+                history={"billing": stuck_history(waiting)},
+            )
+        )[0].score
+        for waiting in (10, 1_000, 100_000)
+    ]
+    assert scores == sorted(scores)
+    assert len(set(scores)) == 3
+    assert scores[-1] < 80.0, "consumer findings stay below replication findings"

@@ -6,6 +6,7 @@ server keeps serving the next call.
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -633,3 +634,26 @@ async def test_explaining_a_topic_describes_only_its_consumer_groups() -> None:
     assert diagnosis["groupsConsidered"] == ["payments-app"]
     assert set(recorder.described) == {"payments-app"}
     assert diagnosis["findings"] == [], "payments-app has read everything"
+
+
+async def test_explain_stamps_metadata_with_kafkas_time_and_names_owners() -> None:
+    fake = await fake_kafka()
+    owners = (
+        Ownership(team="platform", contact="#platform", topic_prefixes=["orders"]),
+        Ownership(team="checkout", contact="#checkout", group_prefixes=["orders-"]),
+    )
+    tool_clock = datetime(2030, 1, 1, tzinfo=UTC)
+    built = build(fake, ownership=owners, clock=lambda: tool_clock)
+    before = datetime.now(UTC)
+    async with Client(built.mcp) as client:
+        group = structured(await client.call_tool("explain_current_state", {"group": "orders-app"}))
+        fake.cluster.take_offline("orders", 0)
+        topic = structured(await client.call_tool("explain_current_state", {"topic": "orders"}))
+    teams = [(f["kind"], f["owner"]["team"]) for f in group["findings"]]
+    assert teams == [("HotPartition", "platform"), ("NoActiveConsumer", "checkout")]
+    assert group["findings"][1]["group"] == "orders-app"
+    (offline,) = topic["findings"]
+    assert (offline["kind"], offline["owner"]["team"]) == ("OfflinePartitions", "platform")
+    stamped = datetime.fromisoformat(offline["evidence"][0]["capturedAt"])
+    assert before <= stamped < tool_clock, "the time Kafka answered, not the tool's clock"
+    assert topic["notes"][0] == "consumer lag could not be read: orders/0 has no leader"

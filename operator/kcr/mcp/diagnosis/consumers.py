@@ -8,6 +8,7 @@ from kcr.mcp.diagnosis.findings import (
     Finding,
     FindingKind,
     Severity,
+    consumer_score,
     group_rows,
     lag_evidence,
 )
@@ -43,8 +44,9 @@ def idle_stuck_or_slow(facts: Facts) -> list[Finding]:
                 Finding(
                     kind=FindingKind.NO_ACTIVE_CONSUMER,
                     severity=Severity.MEDIUM,
-                    score=55.0,
+                    score=consumer_score(55.0, row.total_lag),
                     subject=f"group/{row.group}",
+                    group=row.group,
                     summary=(
                         f"group {row.group} has {row.total_lag} unread records and no active "
                         f"member (state {row.state}): nothing is consuming"
@@ -78,8 +80,9 @@ def _stuck_or_slow(
         return Finding(
             kind=FindingKind.STUCK_CONSUMER,
             severity=Severity.HIGH,
-            score=66.0,
+            score=consumer_score(64.0, row.total_lag, extra=min(4.0, span / 900)),
             subject=f"group/{row.group}",
+            group=row.group,
             summary=(
                 f"group {row.group} has members but its committed offsets have not moved for "
                 f"{span:.0f}s while {row.total_lag} records wait: the consumers are stuck"
@@ -90,8 +93,9 @@ def _stuck_or_slow(
         return Finding(
             kind=FindingKind.SLOW_CONSUMER,
             severity=Severity.MEDIUM,
-            score=50.0,
+            score=consumer_score(48.0, last.total_lag - first.total_lag),
             subject=f"group/{row.group}",
+            group=row.group,
             summary=(
                 f"group {row.group} consumes, but slower than producers write: lag grew from "
                 f"{first.total_lag} to {last.total_lag} in {span:.0f}s"
@@ -109,12 +113,16 @@ def rebalance_storms(facts: Facts) -> list[Finding]:
         if len(recent) < facts.thresholds.storm_rebalances:
             continue
         listed = "; ".join(f"{e.at.isoformat()}: {', '.join(e.reasons)}" for e in recent[-10:])
+        row = facts.lag.group(group) if facts.lag else None
         findings.append(
             Finding(
                 kind=FindingKind.REBALANCE_STORM,
                 severity=Severity.HIGH,
-                score=64.0,
+                score=consumer_score(
+                    58.0, row.total_lag if row else 0, extra=min(8.0, float(len(recent)))
+                ),
                 subject=f"group/{group}",
+                group=group,
                 summary=(
                     f"group {group} rebalanced {len(recent)} times in the last "
                     f"{facts.thresholds.storm_window_minutes} minutes: it hardly consumes"
@@ -177,8 +185,11 @@ def lag_after_rollout(facts: Facts) -> list[Finding]:
                 Finding(
                     kind=FindingKind.LAG_AFTER_ROLLOUT,
                     severity=Severity.HIGH if grew else Severity.MEDIUM,
-                    score=68.0 if grew else 58.0,
+                    score=consumer_score(62.0, row.total_lag - before[-1].total_lag)
+                    if grew
+                    else consumer_score(52.0, row.total_lag),
                     subject=f"group/{row.group}",
+                    group=row.group,
                     summary=summary,
                     evidence=evidence,
                 )

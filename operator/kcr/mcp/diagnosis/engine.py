@@ -1,5 +1,6 @@
 """Ranking: every detector's findings, most urgent first, each with its runbook."""
 
+from kcr.mcp.cluster import OwnerInfo, owner_of_group, owner_of_topic
 from kcr.mcp.diagnosis.consumers import (
     idle_stuck_or_slow,
     lag_after_rollout,
@@ -23,6 +24,22 @@ def diagnose(facts: Facts) -> list[Finding]:
     ]
     found.sort(key=lambda f: (-f.score, f.kind.value, f.subject))
     return [
-        f.model_copy(update={"rank": index + 1, "runbook": facts.runbooks.get(f.kind)})
+        f.model_copy(
+            update={
+                "rank": index + 1,
+                "runbook": facts.runbooks.get(f.kind),
+                "owner": _owner(facts, f),
+            }
+        )
         for index, f in enumerate(found)
     ]
+
+
+def _owner(facts: Facts, finding: Finding) -> OwnerInfo | None:
+    """The group's team first (they run the consumers), else the topic's."""
+    owner = None
+    if finding.group is not None:
+        owner = owner_of_group(facts.ownership, finding.group)
+    if owner is None and finding.topic is not None:
+        owner = owner_of_topic(facts.ownership, finding.topic)
+    return OwnerInfo.of(owner)

@@ -3,6 +3,7 @@
 Pure values; :mod:`kcr.mcp.diagnosis.engine` ranks the findings the detectors produce.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,9 +12,10 @@ from enum import StrEnum
 from pydantic import Field
 
 from kcr.kafka import GroupLag, LagReport, TopicConfigs, TopicInfo
+from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Workload
-from kcr.model import Evidence, EvidenceKind
+from kcr.model import Evidence, EvidenceKind, Ownership
 from kcr.model.base import KubeModel
 
 
@@ -52,6 +54,11 @@ class Finding(KubeModel):
     summary: str
     evidence: list[Evidence]
     runbook: RunbookRef | None = None
+    topic: str | None = Field(default=None, description="The topic it is about, if one")
+    group: str | None = Field(default=None, description="The consumer group it is about, if one")
+    owner: OwnerInfo | None = Field(
+        default=None, description="The team the ownership map names for its group or topic"
+    )
 
 
 class Thresholds(KubeModel):
@@ -93,6 +100,21 @@ class Facts:
     workloads: Mapping[str, list[Workload]] = field(default_factory=dict)
     runbooks: Mapping[FindingKind, RunbookRef] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    ownership: tuple[Ownership, ...] = ()
+
+
+# Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their
+# nature plus the records at stake, and stay below replication and data-loss findings.
+CONSUMER_CEILING = 79.0
+RECORDS_WEIGHT = 3.0
+MAX_RECORDS_BONUS = 15.0
+
+
+def consumer_score(base: float, records: int, extra: float = 0.0) -> float:
+    """``base`` plus 3 points per tenfold records at stake (at most 15), plus ``extra``:
+    a consumer issue with far more records waiting outranks a smaller one of another kind."""
+    bonus = min(MAX_RECORDS_BONUS, RECORDS_WEIGHT * math.log10(1 + max(records, 0)))
+    return round(min(CONSUMER_CEILING, base + bonus + extra), 2)
 
 
 def source(facts: Facts, what: str) -> str:

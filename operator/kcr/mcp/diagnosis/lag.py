@@ -1,11 +1,14 @@
 """Detectors on lag: data lost or about to be lost to retention, and hot partitions."""
 
+import math
+
 from kcr.kafka import GroupLag
 from kcr.mcp.diagnosis.findings import (
     Facts,
     Finding,
     FindingKind,
     Severity,
+    consumer_score,
     group_rows,
     lag_evidence,
     source,
@@ -34,8 +37,9 @@ def lag_beyond_retention(facts: Facts) -> list[Finding]:
                 Finding(
                     kind=FindingKind.LAG_BEYOND_RETENTION,
                     severity=Severity.CRITICAL,
-                    score=95.0,
+                    score=round(95.0 + min(4.0, math.log10(1 + deleted)), 2),
                     subject=f"group/{row.group}",
+                    group=row.group,
                     summary=(
                         f"group {row.group} lags behind retention: {deleted} record(s) were "
                         "deleted before it read them"
@@ -88,11 +92,14 @@ def _retention_risk(facts: Facts, row: GroupLag) -> Finding | None:
     if age_ms < facts.thresholds.retention_risk_fraction * retention_ms:
         return None
     assert facts.lag is not None
+    beyond = age_ms / retention_ms - facts.thresholds.retention_risk_fraction
     return Finding(
         kind=FindingKind.LAG_BEYOND_RETENTION,
         severity=Severity.HIGH,
-        score=85.0,
+        score=round(85.0 + min(9.0, 10.0 * beyond), 2),
         subject=f"group/{row.group}",
+        group=row.group,
+        topic=topic,
         summary=(
             f"group {row.group}'s lag is about {_duration(age_ms)} old at the current "
             f"production rate, {'past' if age_ms >= retention_ms else 'close to'} {topic}'s "
@@ -151,8 +158,9 @@ def hot_partitions(facts: Facts) -> list[Finding]:
             Finding(
                 kind=FindingKind.HOT_PARTITION,
                 severity=Severity.HIGH,
-                score=round(70.0 + 10.0 * share, 2),
+                score=consumer_score(62.0, hot.lag, extra=2.0 * share),
                 subject=f"{hot.topic}/{hot.partition}",
+                topic=hot.topic,
                 summary=(
                     f"partition {hot.topic}/{hot.partition} holds {hot.lag} of the {total} "
                     f"unread records of group {hot.group} (its siblings average "

@@ -22,6 +22,7 @@ def offline_partitions(facts: Facts) -> list[Finding]:
                 severity=Severity.CRITICAL,
                 score=100.0,
                 subject=f"topic/{topic.name}",
+                topic=topic.name,
                 summary=(
                     f"{len(offline)} partition(s) of {topic.name} have no leader: producers and "
                     "consumers of them fail right now"
@@ -63,6 +64,7 @@ def under_replicated(facts: Facts) -> list[Finding]:
                 severity=Severity.CRITICAL if below else Severity.HIGH,
                 score=90.0 if below else 80.0,
                 subject=f"topic/{topic.name}",
+                topic=topic.name,
                 summary=summary,
                 evidence=[metadata_evidence(facts, f"describe_topic {topic.name}", listed)],
             )

@@ -14,11 +14,12 @@ from kcr.kafka import (
     TopicInfo,
     TopicPartition,
 )
+from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.evidence import topic_subject
 from kcr.mcp.masking import mask_value
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.tools.env import ToolEnv
-from kcr.model import ConfigSource, Evidence, EvidenceKind, Ownership
+from kcr.model import ConfigSource, Evidence, EvidenceKind
 from kcr.model.base import KubeModel
 from kcr.model.names import TopicName
 
@@ -132,18 +133,6 @@ class ConfigValue(KubeModel):
     source: ConfigSource
     masked: bool = False
     read_only: bool = False
-
-
-class OwnerInfo(KubeModel):
-    team: str
-    contact: str = ""
-    runbooks: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def of(cls, owner: Ownership | None) -> "OwnerInfo | None":
-        if owner is None:
-            return None
-        return cls(team=owner.team, contact=owner.contact, runbooks=owner.runbooks)
 
 
 class TopicDetail(KubeModel):

@@ -5,16 +5,24 @@ The gathering is I/O (Kafka, the sampler, Kubernetes); the ranking is the pure e
 """
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from kcr.kafka import LagReport, TopicConfigs, TopicInfo
+from kcr.kafka import (
+    ClusterOverview,
+    KafkaPortError,
+    LagReport,
+    NotFoundError,
+    TopicConfigs,
+    TopicInfo,
+)
 from kcr.kube.errors import KubeError
 from kcr.mcp.calls import ToolInvalidError
+from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
 from kcr.mcp.evidence import group_subject, topic_subject
-from kcr.mcp.tools.cluster import OwnerInfo
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.groups import scoped_report
@@ -43,31 +51,33 @@ async def explain_current_state(
     retention and recent rollouts, every claim with its evidence and a runbook section."""
     if (topic is None) == (group is None):
         raise ToolInvalidError("give exactly one of topic or group")
+    notes: list[str] = []
     if topic is not None:
         env.require_topic(topic)
-        report = await _lag_for_topic(env, topic)
+        report = await _lag_or_note(env, _lag_for_topic(env, topic), notes)
         topics = [topic]
         subject = f"topic/{topic}"
         owner = env.services.cluster.owner_of_topic(topic)
     else:
         assert group is not None
         env.require_group(group)
-        report = scoped_report(await env.services.kafka.lag_report([group]), env.scope)
+        report = scoped_report(
+            await _lag_or_note(env, env.services.kafka.lag_report([group]), notes), env.scope
+        )
         row = report.group(group)
         topics = [t.topic for t in row.topics] if row else []
         subject = f"group/{group}"
         owner = env.services.cluster.owner_of_group(group)
     groups = [g.group for g in report.groups]
-    infos, configs, brokers = await _metadata(env, topics)
+    infos, configs, overview = await _metadata(env, topics)
     if groups:
         await env.services.sampler.sample(groups)
-    notes: list[str] = []
     workloads = await _workloads(env, report, notes)
     facts = _facts(
         env,
         infos=infos,
         configs=configs,
-        brokers=brokers,
+        overview=overview,
         report=report,
         groups=groups,
         workloads=workloads,
@@ -87,6 +97,18 @@ async def explain_current_state(
         notes=notes,
         observed_at=facts.now,
     )
+
+
+async def _lag_or_note(env: ToolEnv, read: Awaitable[LagReport], notes: list[str]) -> LagReport:
+    """Lag is one fact among several: when Kafka cannot give it (a partition without a
+    leader fails ListOffsets), the diagnosis goes on from metadata and says what is missing."""
+    try:
+        return await read
+    except NotFoundError:
+        raise
+    except KafkaPortError as error:
+        notes.append(f"consumer lag could not be read: {error.message}")
+        return LagReport(observed_at=env.now())
 
 
 async def _lag_for_topic(env: ToolEnv, topic: str) -> LagReport:
@@ -114,15 +136,15 @@ async def _lag_for_topic(env: ToolEnv, topic: str) -> LagReport:
 
 async def _metadata(
     env: ToolEnv, topics: list[str]
-) -> tuple[list[TopicInfo], dict[str, TopicConfigs], list[int]]:
+) -> tuple[list[TopicInfo], dict[str, TopicConfigs], ClusterOverview]:
+    """Topics, their configs and the brokers, read together; the overview's time stamps them."""
     kafka = env.services.kafka
     if not topics:
-        overview = await kafka.cluster_overview()
-        return [], {}, [b.id for b in overview.brokers]
+        return [], {}, await kafka.cluster_overview()
     infos, configs, overview = await asyncio.gather(
         kafka.describe_topics(topics), kafka.topic_configs(topics), kafka.cluster_overview()
     )
-    return infos, {c.topic: c for c in configs}, [b.id for b in overview.brokers]
+    return infos, {c.topic: c for c in configs}, overview
 
 
 async def _workloads(
@@ -150,7 +172,7 @@ def _facts(
     *,
     infos: list[TopicInfo],
     configs: dict[str, TopicConfigs],
-    brokers: list[int],
+    overview: ClusterOverview,
     report: LagReport,
     groups: list[str],
     workloads: dict[str, list[Workload]],
@@ -164,8 +186,8 @@ def _facts(
         cluster=env.services.cluster.name,
         now=now,
         topics=infos,
-        topics_observed_at=now,
-        brokers=brokers,
+        topics_observed_at=overview.observed_at,
+        brokers=[b.id for b in overview.brokers],
         configs=configs,
         lag=report,
         history={g: sampler.samples(g, history_since) for g in groups},
@@ -173,6 +195,7 @@ def _facts(
         workloads=workloads,
         runbooks=_runbook_refs(env),
         thresholds=thresholds,
+        ownership=env.services.cluster.ownership,
     )
 
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from pydantic import Field
 
 from kcr.kafka import GroupLag, GroupMember, HotPartition, LagReport, TopicPartition
+from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.sampler import RebalanceEvent
-from kcr.mcp.tools.cluster import OwnerInfo
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import Evidence, EvidenceKind, GroupState
 from kcr.model.base import KubeModel
