@@ -15,11 +15,13 @@ import copy
 import functools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import celpy
 import jsonschema
 import pytest
+import yaml
 from jsonschema.exceptions import ValidationError
 
 from kcr.crd import RESOURCES, build_crds
@@ -27,6 +29,7 @@ from kcr.crd.check import walk as _walk
 
 JsonSchema = dict[str, Any]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ROOT = Path(__file__).resolve().parents[2]
 _MISSING = object()
 
 # go-openapi strfmt IsDateTime: a date, 't', HH:MM:SS, optional fraction, then a zone.
@@ -312,8 +315,14 @@ def test_duplicate_condition_types_are_refused_by_the_list_map() -> None:
         "reason": "Connected",
         "lastTransitionTime": "2026-11-25T08:00:00Z",
     }
-    cluster = {**_cluster(), "status": {"conditions": [condition, condition]}}
-    assert any("Duplicate value" in error for error in admit("KafkaCluster", cluster))
+    request = yaml.safe_load((ROOT / "manifests/examples/create-topic.yaml").read_text())
+    request["status"] = {"conditions": [condition, condition]}
+    assert any("Duplicate value" in error for error in admit("KafkaChangeRequest", request))
+
+
+def test_a_cluster_has_no_status_for_nothing_writes_one() -> None:
+    assert "status" not in schema_of("KafkaCluster")["properties"]
+    assert "status" in schema_of("KafkaChangeRequest")["properties"]
 
 
 def test_cel_runs_only_on_well_typed_objects() -> None:

@@ -58,6 +58,11 @@ class Resource:
     def file_name(self) -> str:
         return f"{self.name}.yaml"
 
+    @property
+    def has_status(self) -> bool:
+        """A status subresource only where something writes status."""
+        return "status" in self.model.model_fields
+
 
 AGE = Column("Age", ".metadata.creationTimestamp", "date")
 
@@ -87,12 +92,6 @@ RESOURCES = (
         description="How to reach one Kafka cluster, who owns what in it, and its change policy.",
         columns=(
             Column("Bootstrap", ".spec.bootstrapServers", description="Kafka bootstrap servers"),
-            Column("Brokers", ".status.brokers", "integer", "Brokers seen at the last check"),
-            Column(
-                "Ready",
-                '.status.conditions[?(@.type=="Ready")].status',
-                description="Whether the operator can reach the cluster",
-            ),
             AGE,
         ),
     ),
@@ -139,7 +138,7 @@ def build_crd(resource: Resource) -> dict[str, Any]:
                     "name": VERSION,
                     "served": True,
                     "storage": True,
-                    "subresources": {"status": {}},
+                    **({"subresources": {"status": {}}} if resource.has_status else {}),
                     "additionalPrinterColumns": [c.as_printer_column() for c in resource.columns],
                     "schema": {"openAPIV3Schema": resource_schema(resource)},
                 }

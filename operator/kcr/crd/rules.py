@@ -17,7 +17,6 @@ from kcr.model import (
     AlterAcls,
     AlterTopicConfig,
     KafkaChangeRequestStatus,
-    KafkaClusterStatus,
     OffsetTarget,
     ResetConsumerGroupOffsets,
 )
@@ -146,9 +145,6 @@ _MODEL_RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
 _FIELD_EXTRAS: dict[type[BaseModel], dict[str, dict[str, Any]]] = {
     ResetConsumerGroupOffsets: {"topics": {"x-kubernetes-list-type": "set"}},
     KafkaChangeRequestStatus: {
-        "conditions": {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
-    },
-    KafkaClusterStatus: {
         "conditions": {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
     },
 }

@@ -10,8 +10,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from kcr.model.base import KubeModel, MutableKubeModel
-from kcr.model.conditions import Condition
+from kcr.model.base import KubeModel
 from kcr.model.names import KubeName
 from kcr.model.risk import Risk
 
@@ -160,13 +159,6 @@ class KafkaClusterSpec(KubeModel):
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
 
 
-class KafkaClusterStatus(MutableKubeModel):
-    conditions: Annotated[list[Condition], Field(max_length=20)] = Field(default_factory=list)
-    cluster_id: Annotated[str, Field(max_length=256)] | None = None
-    brokers: int | None = None
-    observed_generation: int | None = None
-
-
 class ClusterMeta(KubeModel):
     model_config = KubeModel.model_config | {"extra": "allow"}
 
@@ -179,4 +171,3 @@ class KafkaCluster(KubeModel):
     kind: str = "KafkaCluster"
     metadata: ClusterMeta
     spec: KafkaClusterSpec
-    status: KafkaClusterStatus | None = None
