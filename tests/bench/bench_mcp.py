@@ -80,8 +80,9 @@ def prepare(bootstrap: str, topic: str, group: str) -> None:
 
 
 async def timed(call: Callable[[], Awaitable[Any]], count: int) -> list[float]:
+    """Warm-up calls must succeed: timing a path that answers with errors measures nothing."""
     for _ in range(WARMUP):
-        await call()
+        _succeeded(await call())
     samples = []
     for _ in range(count):
         started = time.perf_counter()
@@ -105,6 +106,16 @@ async def direct(bootstrap: str, group: str, count: int) -> list[float]:
         return await timed(lambda: consumer_lag(env, group=group), count)
     finally:
         await kafka.close()
+
+
+def _succeeded(result: Any) -> None:
+    if getattr(result, "is_error", False):
+        raise RuntimeError(f"consumer_lag failed: {result.content[0].text}")
+    groups = getattr(result, "groups", None)
+    if groups is None:
+        groups = (getattr(result, "structured_content", None) or {}).get("groups")
+    if not groups:
+        raise RuntimeError(f"consumer_lag returned no group: {result}")
 
 
 def _common(bootstrap: str, audit: Path) -> list[str]:
@@ -173,12 +184,13 @@ async def http_server(bootstrap: str, workdir: Path) -> AsyncIterator[str]:
             await asyncio.sleep(0.05)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(10)
+        if process.poll() is None:  # an exited server is already reaped: nothing to stop
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(10)
 
 
 def _listening(port: int) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from kcr.kafka import GroupDescription, GroupMember
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file, token_digest
 from kcr.mcp.auth import TokenReviewVerifier, caller_of
+from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, FindingKind
 from kcr.mcp.drafts import request_name
 from kcr.mcp.identity import Role, Scope
 from kcr.mcp.kube import ReviewedUser
@@ -283,3 +284,15 @@ def test_sampler_sees_membership_and_generation_changes() -> None:
     assert event.reasons == ["generation 4 → 5", "members 2 → 1"]
     untold = sample_of(T0, described(GroupState.PREPARING_REBALANCE, ["a"], None), None, "g")
     assert rebalance_between("g", after, untold) is not None
+
+
+@pytest.mark.parametrize(
+    ("kind", "where"), [pytest.param(k, w, id=str(k)) for k, w in RUNBOOK_SECTIONS.items()]
+)
+def test_every_finding_points_at_a_shipped_runbook_section(
+    kind: FindingKind, where: tuple[str, str]
+) -> None:
+    slug, section = where
+    book = RunbookLibrary.load().get(slug)
+    assert book is not None, f"{kind}: no shipped runbook {slug}"
+    assert book.section(section) is not None, f"{kind}: {slug} has no section {section}"
