@@ -108,7 +108,7 @@ def test_operator_reads_everywhere_and_never_drafts() -> None:
     operator = service_account(*OPERATOR)
     for verb in ("get", "list", "watch"):
         assert can(operator, verb, *REQUESTS)
-        assert can(operator, verb, "kafkaclusters", "kcr.dev")
+    assert can(operator, "get", "kafkaclusters", "kcr.dev")
     assert can(operator, "create", "events", "")
     assert not can(operator, "create", *REQUESTS, "kcr-system")
     assert not can(operator, "delete", *REQUESTS, "kcr-system")
@@ -130,10 +130,31 @@ def test_operator_scales_deployments_only_where_a_namespace_allows_it() -> None:
         assert not can(operator, "patch", "deployments/scale", "apps", namespace)
         assert not can(operator, "patch", "deployments", "apps", namespace)
     grant = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-scale-deployments")
-    assert {tuple(r["resources"]) for r in grant["rules"]} == {
-        ("deployments",),
-        ("deployments/scale",),
-    }
+    assert [(r["resources"], r["verbs"]) for r in grant["rules"]] == [
+        (["deployments/scale"], ["get", "patch"])
+    ]
+
+
+def test_operator_holds_only_the_verbs_it_uses() -> None:
+    """It GETs clusters, never writes them, and kopf POSTs core Events without patching."""
+    operator = service_account(*OPERATOR)
+    for verb in ("list", "watch", "patch", "update"):
+        assert not can(operator, verb, "kafkaclusters", "kcr.dev"), verb
+    assert not can(operator, "patch", "kafkaclusters/status", "kcr.dev")
+    assert not can(operator, "patch", "events", "")
+    assert not can(operator, "create", "events", "events.k8s.io")
+
+
+def test_mcp_lists_workloads_but_reads_none_by_name() -> None:
+    mcp = service_account(*MCP)
+    for resource in ("deployments", "replicasets"):
+        assert can(mcp, "list", resource, "apps")
+        assert not can(mcp, "get", resource, "apps")
+
+
+def test_approvers_patch_and_never_replace_a_request() -> None:
+    approvers = Subject("Group", APPROVERS_GROUP)
+    assert not can(approvers, "update", *REQUESTS)
 
 
 def test_approvers_group_may_annotate_but_viewers_may_not() -> None:
