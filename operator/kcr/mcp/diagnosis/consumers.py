@@ -187,7 +187,7 @@ def lag_after_rollout(facts: Facts) -> list[Finding]:
                     severity=Severity.HIGH if grew else Severity.MEDIUM,
                     score=consumer_score(62.0, row.total_lag - before[-1].total_lag)
                     if grew
-                    else consumer_score(52.0, row.total_lag),
+                    else consumer_score(56.0, row.total_lag),
                     subject=f"group/{row.group}",
                     group=row.group,
                     summary=summary,
