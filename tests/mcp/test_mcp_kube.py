@@ -73,6 +73,7 @@ async def test_a_draft_lands_in_kubernetes_once(
         listed = structured(await client.call_tool("list_change_requests", {}))
         fetched = structured(await client.call_tool("get_change_request", {"name": first["name"]}))
     assert (first["created"], again["created"]) == (True, False)
+    assert (first["alreadyOpen"], again["alreadyOpen"]) == (False, True)
     assert again["name"] == first["name"]
     assert again["existingRequester"] == "alice"
     stored = await kube.get_change_request(first["name"])

@@ -370,6 +370,8 @@ async def test_drafts_record_the_caller_evidence_and_observed_state() -> None:
     assert first["review"]["risk"] == "HIGH"
     assert first["review"]["requiredApprovals"] == 2
     assert first["sink"] == "yaml"
+    assert (again["created"], again["alreadyOpen"]) == (False, False), "YAML creates nothing"
+    assert "an identical open request already exists" not in again["nextSteps"]
     assert "pull request" in first["nextSteps"]
 
 

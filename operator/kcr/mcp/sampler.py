@@ -117,13 +117,10 @@ class GroupSampler:
         self._clock = clock
         self._samples: dict[str, deque[GroupSample]] = {}
         self._events: dict[str, deque[RebalanceEvent]] = {}
-        self.started_at: datetime | None = None
 
     def record(self, group: str, sample: GroupSample) -> RebalanceEvent | None:
         if group not in self._samples and len(self._samples) >= MAX_GROUPS:
             return None
-        if self.started_at is None:
-            self.started_at = sample.at
         samples = self._samples.setdefault(group, deque(maxlen=self._history))
         event = rebalance_between(group, samples[-1], sample) if samples else None
         samples.append(sample)
@@ -172,9 +169,6 @@ class GroupSampler:
     def rebalances(self, group: str, since: datetime | None = None) -> list[RebalanceEvent]:
         found = list(self._events.get(group, ()))
         return [e for e in found if since is None or e.at >= since]
-
-    def groups(self) -> list[str]:
-        return sorted(self._samples)
 
     def window(self, minutes: int) -> datetime:
         return self._clock() - timedelta(minutes=minutes)

@@ -38,7 +38,6 @@ ToolFunction = Callable[..., Awaitable[Any]]
 log = logging.getLogger(__name__)
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
-PREVIEW = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 DRAFT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
 
 
@@ -72,7 +71,8 @@ READ_TOOLS = (
 )
 
 DRAFT_TOOLS = (
-    ToolSpec(draft_tools.preview_change, "Preview a change (dry run)", PREVIEW),
+    # A drafter's tool (it shows what a draft would be) that changes nothing.
+    ToolSpec(draft_tools.preview_change, "Preview a change (dry run)", READ),
     ToolSpec(draft_tools.draft_create_topic, "Draft: create a topic", DRAFT),
     ToolSpec(draft_tools.draft_increase_partitions, "Draft: increase partitions", DRAFT),
     ToolSpec(draft_tools.draft_alter_topic_config, "Draft: alter topic config", DRAFT),
