@@ -412,7 +412,10 @@ async def test_policy_violations_are_refused_not_drafted() -> None:
     assert "increasePartitions.partitions: 5000 is above this cluster's limit of" in (
         error_text(refused)
     )
-    assert "alterTopicConfig.set: retention.ms: must be a whole number" in error_text(invalid)
+    assert (
+        "alterTopicConfig.set['retention.ms']: must be a whole number of milliseconds ≥ -1 "
+        "(-1 keeps data forever), got 'soon'"
+    ) in error_text(invalid)
     assert [r.outcome for r in built.audit.records] == [Outcome.INVALID, Outcome.INVALID]
 
 
