@@ -3,12 +3,10 @@
 Default load: 20 topics x 100 partitions, 10 groups per topic (200 groups, 20,000
 group-partitions), on the local tansu broker or ``KCR_KAFKA_BOOTSTRAP``. Override with
 ``KCR_BENCH_TOPICS``, ``KCR_BENCH_PARTITIONS``, ``KCR_BENCH_GROUPS_PER_TOPIC``,
-``KCR_BENCH_REPEATS`` (floor and kcr, alternated) and ``KCR_BENCH_NAIVE_REPEATS`` (the
-naive client, slow at this load); each time is a median, and the report says of how many.
+``KCR_BENCH_REPEATS``.
 
-- naive: group after group, its committed offsets (one OffsetFetch), then one
-  ``get_watermark_offsets()`` per partition through one consumer reused for every group
-  (what several Kafka MCP servers do);
+- naive: one ``committed()`` and one ``get_watermark_offsets()`` per partition, group after
+  group (what several Kafka MCP servers do);
 - floor: every group's OffsetFetch issued at once, then one ListOffsets for every
   partition, no model building;
 - kcr: ``KafkaPort.lag_report()``: the same reads plus group states, log start offsets and
@@ -180,38 +178,32 @@ def floor_report(admin: AdminClient, prefix: str) -> dict[tuple[str, str, int], 
 def naive_report(
     bootstrap: str, prefix: str, tap_config: Callable[[str], dict[str, Any]], tap: Tap | None
 ) -> tuple[dict[str, int], int]:
-    """Each committed offset fetched once; the consumer only reads watermarks, so it never
-    joins a group and serves every group's partitions."""
     admin = AdminClient({"bootstrap.servers": bootstrap, **tap_config("naive-admin")})
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"{prefix}-naive-reader",
-            "enable.auto.commit": False,
-            **tap_config("naive-consumer"),
-        }
-    )
-    try:
-        listed = admin.list_consumer_groups(request_timeout=TIMEOUT).result(TIMEOUT)
-        groups = sorted(g.group_id for g in listed.valid if g.group_id.startswith(prefix))
-        totals = {}
-        for group in groups:
-            request = ConsumerGroupTopicPartitions(group)
-            found = admin.list_consumer_group_offsets([request])[group].result(TIMEOUT)
-            lag = 0
-            for tp in found.topic_partitions:
-                wanted = TopicPartition(tp.topic, tp.partition)
-                _, high = consumer.get_watermark_offsets(wanted, timeout=TIMEOUT)
-                lag += high - tp.offset
-            totals[group] = lag
-        sent = 0
+    listed = admin.list_consumer_groups(request_timeout=TIMEOUT).result(TIMEOUT)
+    groups = sorted(g.group_id for g in listed.valid if g.group_id.startswith(prefix))
+    totals = {}
+    sent = 0
+    for group in groups:
+        request = ConsumerGroupTopicPartitions(group)
+        found = admin.list_consumer_group_offsets([request])[group].result(TIMEOUT)
+        name = f"naive-{group}"
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, **tap_config(name)})
+        lag = 0
+        for tp in found.topic_partitions:
+            wanted = TopicPartition(tp.topic, tp.partition)
+            (committed,) = consumer.committed([wanted], timeout=TIMEOUT)
+            _, high = consumer.get_watermark_offsets(wanted, timeout=TIMEOUT)
+            lag += high - committed.offset
+        totals[group] = lag
         if tap is not None:
             moment = tap.quiet()
             consumer.poll(0)
-            admin.poll(0)
-            sent = sum(tap.sent_before(c, moment) for c in ("naive-consumer", "naive-admin"))
-    finally:
+            sent += tap.sent_before(name, moment)
         consumer.close()
+    if tap is not None:
+        moment = tap.quiet()
+        admin.poll(0)
+        sent += tap.sent_before("naive-admin", moment)
     return totals, sent
 
 
@@ -254,20 +246,14 @@ def count_requests(bootstrap: str, prefix: str) -> dict[str, int]:
     return counts
 
 
-def measure(
-    bootstrap: str,
-    prefix: str,
-    load: Load,
-    repeats: dict[str, int],
-    expected: dict[str, int],
-) -> int:
+def measure(bootstrap: str, prefix: str, load: Load, repeats: int, expected: dict[str, int]) -> int:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     loop = asyncio.new_event_loop()
     kafka = open_kafka(bootstrap, settings=ClientSettings(request_timeout=TIMEOUT))
     floor_report(admin, prefix)  # connections and coordinator lookups, for both
     loop.run_until_complete(kafka.lag_report())
     floor_times, kcr_times = [], []
-    for _ in range(repeats["kcr"]):  # alternated, so background load hits both alike
+    for _ in range(repeats):  # alternated, so background load hits both alike
         floor_time, floor_rows = timed(lambda: floor_report(admin, prefix), 1)
         kcr_time, report = timed(lambda: loop.run_until_complete(kafka.lag_report()), 1)
         floor_times.append(floor_time)
@@ -276,9 +262,7 @@ def measure(
     loop.run_until_complete(kafka.close())
     loop.close()
 
-    naive_time, naive_totals = timed(
-        lambda: naive_report(bootstrap, prefix, _no_tap, None)[0], repeats["naive"]
-    )
+    naive_time, naive_totals = timed(lambda: naive_report(bootstrap, prefix, _no_tap, None)[0], 1)
 
     kcr_totals = {g.group: g.total_lag for g in report.groups if g.group.startswith(prefix)}
     floor_totals: dict[str, int] = {}
@@ -295,10 +279,9 @@ def measure(
         f"load: {load.topics} topics x {load.partitions} partitions, {load.groups} groups "
         f"({load.groups_per_topic} per topic), {load.group_partitions} group-partitions"
     )
-    write(f"{'implementation':<16}{'time (median)':>16}{'runs':>6}{'requests':>12}")
+    write(f"{'implementation':<16}{'time (median)':>16}{'requests':>12}")
     for name, seconds in (("naive", naive_time), ("floor", floor_time), ("kcr", kcr_time)):
-        runs = repeats["naive" if name == "naive" else "kcr"]
-        write(f"{name:<16}{seconds * 1000:>13.1f} ms{runs:>6}{counts[name]:>12}")
+        write(f"{name:<16}{seconds * 1000:>13.1f} ms{counts[name]:>12}")
     speedup = naive_time / kcr_time
     overhead = kcr_time / floor_time
     write(f"kcr vs naive: {speedup:.1f}x faster (target >= 20x)")
@@ -318,8 +301,7 @@ def main() -> int:
         partitions=_setting("KCR_BENCH_PARTITIONS", 100),
         groups_per_topic=_setting("KCR_BENCH_GROUPS_PER_TOPIC", 10),
     )
-    runs = _setting("KCR_BENCH_REPEATS", 5)
-    repeats = {"kcr": runs, "naive": _setting("KCR_BENCH_NAIVE_REPEATS", min(runs, 3))}
+    repeats = _setting("KCR_BENCH_REPEATS", 5)
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     with bootstrap_servers() as bootstrap:
         started = time.monotonic()
