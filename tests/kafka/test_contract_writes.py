@@ -171,6 +171,24 @@ async def test_reset_offsets_resolves_and_is_idempotent(
     assert await _committed(world, group, topic) == expected
 
 
+async def test_reset_to_latest_repeated_after_more_records_keeps_the_snapshot_offsets(
+    world: World, unique: str
+) -> None:
+    """A reset re-driven after a crash moves nothing: the log end it resolves to is the
+    one the snapshot saw, not the one records written since have moved on to."""
+    topic, group = await _group_on(world, unique, [6, 3])
+    change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
+    snapshot = await world.kafka.snapshot(change)
+    first = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    await world.traffic.produce(topic, 0, 4)
+    again = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    assert (first.outcome, again.outcome) == (APPLIED, ALREADY)
+    assert await _committed(world, group, topic) == [6, 3]
+    live = await world.kafka.reset_consumer_group_offsets(change)  # no snapshot: today's end
+    assert live.outcome is APPLIED
+    assert await _committed(world, group, topic) == [10, 3]
+
+
 async def test_reset_to_a_timestamp(world: World, unique: str) -> None:
     """Records written before and after a moment; tansu stamps them on arrival, so the
     moment is real time between two produce calls rather than a made-up record time."""

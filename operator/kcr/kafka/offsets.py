@@ -81,6 +81,7 @@ async def read_and_resolve(
         TopicPartition(topic=t.name, partition=p.partition) for t in topics for p in t.partitions
     ]
     log = {(o.topic, o.partition): o for o in await backend.log_offsets(partitions)}
+    log = _log_as_snapshotted(log, reset, snapshot)
     committed: dict[Key, int | None] = {}
     at_time: dict[TopicPartition, int | None] = {}
     target = reset.to
@@ -105,3 +106,31 @@ async def _committed_before(
         return {(p.topic, p.partition): p.committed for p in seen.partitions}
     (current,) = await backend.committed([reset.group], partitions)
     return {(o.topic, o.partition): o.offset for o in current.offsets}
+
+
+def _log_as_snapshotted(
+    log: dict[Key, PartitionOffsets],
+    reset: ResetConsumerGroupOffsets,
+    snapshot: ObservedState | None,
+) -> dict[Key, PartitionOffsets]:
+    """Earliest and latest as the snapshot before the first write saw them.
+
+    A reset re-driven after a crash (committed, but not yet recorded) then resolves to the
+    offsets it committed the first time, and compare-then-apply sends nothing, instead of
+    moving the group again to a newer log end. Clamped into today's log, so retention that
+    deleted records meanwhile never leaves the group before the log start.
+    """
+    seen = snapshot.group(reset.group) if snapshot is not None else None
+    if seen is None or not (reset.to.earliest or reset.to.latest):
+        return log
+    pinned = dict(log)
+    for row in seen.partitions:
+        live = log.get((row.topic, row.partition))
+        if live is None:
+            continue
+        if reset.to.earliest:
+            update = {"earliest": clamp(row.log_start, live)}
+        else:
+            update = {"latest": clamp(row.log_end, live)}
+        pinned[(row.topic, row.partition)] = live.model_copy(update=update)
+    return pinned
