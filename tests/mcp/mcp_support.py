@@ -199,6 +199,14 @@ def _produce(
     return dict(sorted(delivered.items()))
 
 
+def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics(
+        [NewTopic(topic, partitions, 1)], operation_timeout=TIMEOUT
+    ).values():
+        future.result(TIMEOUT)
+
+
 def commit_offsets(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}

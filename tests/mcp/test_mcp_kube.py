@@ -22,6 +22,7 @@ from mcp_support import (
     build,
     caller,
     commit_offsets,
+    create_topic,
     error_text,
     structured,
 )
@@ -175,17 +176,20 @@ async def test_recent_rollout_is_found_and_cited(
 
 
 async def test_a_tenant_is_not_shown_other_teams_consumer_groups(
-    kafka_bootstrap: str, kube: KubernetesApi, incident: Incident
+    kafka_bootstrap: str, kube: KubernetesApi
 ) -> None:
     """The stored request names every consumer of the topic; the tenant who drafted it sees
     only the groups of their scope, and how many others there are."""
-    prefix = incident.orders.rsplit(".", 1)[0] + "."
-    foreign = f"team-b-{uuid.uuid4().hex[:6]}.payments-reader"
-    commit_offsets(kafka_bootstrap, foreign, {(incident.payments, 0): 1})
-    own = sorted([incident.billing_group, incident.idle_group])
+    run = uuid.uuid4().hex[:6]
+    prefix = f"team-a-{run}."
+    topic, foreign = f"{prefix}invoices", f"team-b-{run}.invoices-reader"
+    own = [f"{prefix}invoicer"]
+    create_topic(kafka_bootstrap, topic, 1)
+    for group in (*own, foreign):
+        commit_offsets(kafka_bootstrap, group, {(topic, 0): 0})
     tenant = caller("tina", topics=(prefix,), groups=(prefix,), tenant="team-a")
     arguments = {
-        "topics": [incident.payments],
+        "topics": [topic],
         "set": {"retention.ms": "259200000"},
         "reason": "keep three days while billing catches up",
     }
