@@ -13,10 +13,9 @@ from .drafts import document
 pytestmark = pytest.mark.e2e
 
 
-def topic_request(name: str, requester: Person = ALICE) -> dict[str, Any]:
-    return document(
-        name, CreateTopic(topic=f"e2e.{name}", partitions=1, replication_factor=1), requester
-    )
+def topic_request(name: str, requester: Person = ALICE, channel: str = "kubectl") -> dict[str, Any]:
+    member = CreateTopic(topic=f"e2e.{name}", partitions=1, replication_factor=1)
+    return document(name, member, requester, channel=channel)
 
 
 def test_a_person_requests_as_themselves(cluster: Cluster, name: str) -> None:
@@ -43,7 +42,7 @@ def test_a_request_is_created_without_approvals(cluster: Cluster, name: str) -> 
 
 
 def test_the_mcp_server_requests_for_its_caller(cluster: Cluster, name: str) -> None:
-    draft = json.dumps(topic_request(name, requester=CAROL))
+    draft = json.dumps(topic_request(name, requester=CAROL, channel="mcp"))
     as_mcp = cluster.kubectl("create", "-f", "-", "--as", MCP.username, stdin=draft)
     try:
         assert as_mcp.returncode == 0, as_mcp.stderr
