@@ -42,6 +42,20 @@ async def test_create_topic_snapshot_of_a_new_topic(world: World, unique: str) -
     assert snapshot.brokers == world.brokers
 
 
+async def test_create_topic_snapshot_sees_a_topic_it_would_collide_with(
+    world: World, unique: str
+) -> None:
+    await _create(world, f"{unique}.orders", 2, {})
+    wanted = f"{unique}_orders"
+    snapshot = await world.kafka.snapshot(
+        Change.of(CreateTopic(topic=wanted, partitions=1, replication_factor=1))
+    )
+    assert [(t.name, t.exists, t.partitions) for t in snapshot.topics] == [
+        (wanted, False, 0),
+        (f"{unique}.orders", True, 2),
+    ]
+
+
 async def test_alter_config_snapshot_keeps_values_sources_and_consumers(
     world: World, unique: str
 ) -> None:

@@ -23,6 +23,7 @@ from kcr.model import (
     ObservedTopic,
     ResetConsumerGroupOffsets,
 )
+from kcr.model.names import metric_name_of
 from kcr.model.observed import MAX_OBSERVED_PARTITIONS
 from kcr.model.topic_configs import RETENTION_KEYS
 
@@ -38,7 +39,8 @@ async def take_snapshot(
     metadata = await backend.metadata([])
     state: dict[str, object] = {"captured_at": now, "brokers": len(metadata.brokers)}
     if isinstance(member, CreateTopic):
-        state["topics"] = [await _topic(backend, member.topic, [*member.configs, *CONTEXT_KEYS])]
+        topic = await _topic(backend, member.topic, [*member.configs, *CONTEXT_KEYS])
+        state["topics"] = [topic, *await _colliding(backend, member.topic)]
     elif isinstance(member, IncreasePartitions | DeleteTopic):
         everything = isinstance(member, DeleteTopic)
         state["topics"] = [await _topic(backend, member.topic, CONTEXT_KEYS, everything)]
@@ -56,6 +58,20 @@ async def take_snapshot(
     elif isinstance(member, AlterAcls):
         state["acls"] = await existing_bindings(backend, [*member.add, *member.remove])
     return ObservedState.model_validate(state)
+
+
+async def _colliding(backend: Backend, name: str) -> list[ObservedTopic]:
+    """Existing topics Kafka would refuse ``name`` beside: '.' and '_' share a metric name."""
+    if "." not in name and "_" not in name:
+        return []
+    listed = await backend.metadata(None)
+    return [
+        ObservedTopic(
+            name=t.name, partitions=t.partition_count, replication_factor=t.replication_factor
+        )
+        for t in listed.topics
+        if t.name != name and metric_name_of(t.name) == metric_name_of(name)
+    ]
 
 
 async def _topic(
