@@ -80,9 +80,10 @@ async def test_stdio_reads_and_drafts_as_the_configured_principal(
         "name": draft["name"],
         "namespace": "kafka",
         "annotations": {},
-        "labels": {"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "mcp"},
+        "labels": {"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "gitops"},
     }
     assert document["spec"]["requestedBy"]["principal"] == "dave"
+    assert document["spec"]["requestedBy"]["channel"] == "gitops"  # applied from git
     assert document["spec"]["requestedBy"]["tenant"] == "team-d"
     observed = document["spec"]["observed"]["topics"][0]
     assert (observed["name"], observed["exists"], observed["partitions"]) == (

@@ -100,6 +100,13 @@ class Reviewed:
     withheld: int
 
 
+def channel_of(env: ToolEnv) -> Channel:
+    """A YAML draft reaches the cluster through a pull request and the GitOps applier,
+    which the admission policy lets create only ``gitops`` requests; it is part of the
+    spec, so the hash a preview shows is the hash reviewers approve."""
+    return Channel.GITOPS if env.services.drafts.kind == "yaml" else Channel.MCP
+
+
 async def review_change(
     env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
 ) -> Reviewed:
@@ -117,7 +124,7 @@ async def review_change(
         requested_by=RequestedBy(
             principal=env.caller.principal,
             tenant=env.caller.tenant,
-            channel=Channel.MCP,
+            channel=channel_of(env),
             correlation_id=env.call.correlation_id,
         ),
         reason=reason,
@@ -241,7 +248,10 @@ async def submit_draft(
         metadata=ObjectMeta(
             name=request_name(cluster.name, cluster.namespace, change),
             namespace=cluster.namespace,
-            labels={"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "mcp"},
+            labels={
+                "app.kubernetes.io/managed-by": "kcr-mcp",
+                "kcr.dev/channel": channel_of(env).value,
+            },
         ),
         spec=reviewed.shown if sink.kind == "yaml" else reviewed.spec,
     )
