@@ -341,7 +341,7 @@ async def test_drafts_record_the_caller_evidence_and_observed_state() -> None:
     assert spec["requestedBy"] == {
         "principal": "alice",
         "tenant": "team-a",
-        "channel": "mcp",
+        "channel": "gitops",
         "correlationId": draft_call.correlation_id,
     }
     assert spec["change"] == {
