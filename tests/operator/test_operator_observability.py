@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 SERIES = {
     "kcr_requests": {"phase", "kind", "risk"},
+    "kcr_request_phase_age_seconds": {"phase"},
     "kcr_transitions": {"from_phase", "to_phase", "reason"},
     "kcr_step_duration_seconds": {"operation", "direction", "outcome"},
     "kcr_gate_duration_seconds": {"outcome"},

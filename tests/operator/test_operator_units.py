@@ -6,6 +6,7 @@ from kcr.engine import Resource, StatusUnreadableError
 from kcr.model import Phase
 from kcr.operator.claims import ClaimBook
 from kcr.operator.handlers import kind_and_risk, needs_attention
+from kcr.operator.metrics import RequestBook
 from kcr.operator.prometheus import PrometheusError, parse_result
 
 ORDERS = "team-a/prod/topic/orders"
@@ -88,3 +89,31 @@ def test_prometheus_answers_are_parsed() -> None:
         PrometheusError, match="expected an instant vector, got resultType 'matrix'"
     ):
         parse_result({"resultType": "matrix", "result": []})
+
+
+def phase_ages(book: RequestBook) -> dict[str, float]:
+    return {
+        s.labels["phase"]: s.value
+        for family in book.collect()
+        if family.name == "kcr_request_phase_age_seconds"
+        for s in family.samples
+    }
+
+
+def test_phase_age_is_the_longest_any_request_has_been_in_its_phase() -> None:
+    now = [0.0]
+    book = RequestBook(clock=lambda: now[0])
+    book.record("a", "Pending", "CreateTopic", "LOW")
+    now[0] = 10.0
+    book.record("a", "Executing", "CreateTopic", "LOW")
+    now[0] = 50.0
+    book.record("b", "Executing", "DeleteTopic", "CRITICAL")
+    book.record("c", "Pending", "DeleteTopic", "CRITICAL")
+    now[0] = 70.0
+    book.record("a", "Executing", "CreateTopic", "MEDIUM")  # same phase: the age goes on
+    now[0] = 100.0
+    ages = phase_ages(book)
+    assert ages == {"Executing": 90.0, "Pending": 50.0}
+    book.forget("a")
+    ages = phase_ages(book)
+    assert ages == {"Executing": 50.0, "Pending": 50.0}

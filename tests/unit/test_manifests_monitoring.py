@@ -128,7 +128,7 @@ def expected(alert: str, value: str, **labels: str) -> dict[str, Any]:
     rule = RULES[alert]
 
     def render(template: str) -> str:
-        text = re.sub(r"\{\{ \$value \| humanize \}\}", value, template)
+        text = re.sub(r"\{\{ \$value \| humanize(Duration)? \}\}", value, template)
         text = text.replace("{{ $value }}", value)
         return re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m.group(1)], text)
 
@@ -138,17 +138,10 @@ def expected(alert: str, value: str, **labels: str) -> dict[str, Any]:
     }
 
 
-REQUEST = {"kind": "AlterTopicConfig", "risk": "MEDIUM"}
 CASES: dict[str, tuple[list[dict[str, str]], str, str, list[dict[str, Any]]]] = {
-    "executing with no progress for hours": (
-        [series("kcr_requests", {"phase": "Executing", **REQUEST}, "1x300")],
-        "KcrRequestStuck",
-        "150m",
-        [expected("KcrRequestStuck", "1", phase="Executing")],
-    ),
-    "executing while requests keep finishing": (
+    "one request executing for hours while others finish": (
         [
-            series("kcr_requests", {"phase": "Executing", **REQUEST}, "1x300"),
+            series("kcr_request_phase_age_seconds", {"phase": "Executing"}, "0+60x300"),
             series(
                 "kcr_transitions_total",
                 {"from_phase": "Executing", "to_phase": "Succeeded", "reason": "Succeeded"},
@@ -157,16 +150,22 @@ CASES: dict[str, tuple[list[dict[str, str]], str, str, list[dict[str, Any]]]] = 
         ],
         "KcrRequestStuck",
         "150m",
+        [expected("KcrRequestStuck", "2h 30m 0s", phase="Executing")],
+    ),
+    "executing requests that each move on within the window": (
+        [series("kcr_request_phase_age_seconds", {"phase": "Executing"}, "600x300")],
+        "KcrRequestStuck",
+        "150m",
         [],
     ),
     "pending for half an hour": (
-        [series("kcr_requests", {"phase": "Pending", **REQUEST}, "2x60")],
+        [series("kcr_request_phase_age_seconds", {"phase": "Pending"}, "0+60x60")],
         "KcrRequestStuck",
         "35m",
-        [expected("KcrRequestStuck", "2", phase="Pending")],
+        [expected("KcrRequestStuck", "35m 0s", phase="Pending")],
     ),
     "awaiting approval is people's time": (
-        [series("kcr_requests", {"phase": "AwaitingApproval", **REQUEST}, "1x900")],
+        [series("kcr_request_phase_age_seconds", {"phase": "AwaitingApproval"}, "0+60x900")],
         "KcrRequestStuck",
         "14h",
         [],

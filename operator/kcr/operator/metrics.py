@@ -25,16 +25,27 @@ FINISHED = (StepState.SUCCEEDED, StepState.FAILED)
 
 
 class RequestBook(Collector):
-    """How many requests are in each phase, by kind and risk: a gauge computed on scrape."""
+    """How many requests are in each phase, by kind and risk, and how long the oldest of
+    each phase has been there: gauges computed on scrape.
 
-    def __init__(self) -> None:
+    The age lets an alert find one request stuck in a phase while others pass through it;
+    a request already in its phase when the operator started counts from the start.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._requests: dict[str, tuple[str, str, str]] = {}
+        self._since: dict[str, float] = {}
 
     def record(self, uid: str, phase: str, kind: str, risk: str) -> None:
+        before = self._requests.get(uid)
+        if before is None or before[0] != phase:
+            self._since[uid] = self._clock()
         self._requests[uid] = (phase, kind, risk)
 
     def forget(self, uid: str) -> None:
         self._requests.pop(uid, None)
+        self._since.pop(uid, None)
 
     def __len__(self) -> int:
         return len(self._requests)
@@ -48,6 +59,18 @@ class RequestBook(Collector):
         for (phase, kind, risk), count in sorted(Tally(self._requests.values()).items()):
             family.add_metric([phase, kind, risk], count)
         yield family
+        oldest: dict[str, float] = {}
+        now = self._clock()
+        for uid, (phase, _kind, _risk) in self._requests.items():
+            oldest[phase] = max(oldest.get(phase, 0.0), now - self._since[uid])
+        ages = GaugeMetricFamily(
+            "kcr_request_phase_age_seconds",
+            "How long the request longest in each phase has been in it",
+            labels=["phase"],
+        )
+        for phase, age in sorted(oldest.items()):
+            ages.add_metric([phase], age)
+        yield ages
 
 
 class Metrics:
