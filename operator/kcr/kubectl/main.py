@@ -228,7 +228,11 @@ def rollback(session: Session, name: str) -> None:
 @namespace_option
 @pass_session
 def diff(session: Session, name: str, exit_code: bool) -> None:
-    """Compare what NAME's draft observed with the live Kafka state, as a unified diff."""
+    """Compare what NAME's draft observed with the live Kafka state, as a unified diff.
+
+    It connects to Kafka from here, as you: you need network access to the bootstrap
+    servers and, for a TLS or SASL cluster, read access to the KafkaCluster's Secrets.
+    """
     from kcr.kubectl.live import diff_against_live  # noqa: PLC0415 (loads the Kafka client)
 
     request = parse(_kube(lambda: session.kube.get_request(name)))
