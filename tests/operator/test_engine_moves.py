@@ -4,7 +4,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 from engine_world import World, approved, failing, gated, replace_topic, request, reviewed
-from kcr_builders import T0, alter_config, increase_partitions, reset_offsets, topic
+from kcr_builders import (
+    T0,
+    alter_config,
+    increase_partitions,
+    reset_offsets,
+    spec_of,
+    state,
+    topic,
+)
 
 from kcr.engine import (
     Blocker,
@@ -18,7 +26,16 @@ from kcr.engine import (
     claims,
     describe_claim,
 )
-from kcr.model import FailurePolicy, HealthGates, Phase, Rollout, StepState
+from kcr.model import (
+    AclBinding,
+    AlterAcls,
+    FailurePolicy,
+    HealthGates,
+    KafkaChangeRequestSpec,
+    Phase,
+    Rollout,
+    StepState,
+)
 
 BLOCKER = Blocker("team-a/other", Phase.EXECUTING, ("team-a/prod/topic/orders",))
 
@@ -235,9 +252,12 @@ def test_abort_while_a_step_is_retried_stops_without_waiting_for_the_timeout() -
     world.annotate({"kcr.dev/abort": "true"})
     assert world.run() is Phase.FAILED
     assert world.now - T0 < EngineSettings().step_timeout
-    assert "stopped with kcr.dev/abort" in world.status.message
+    assert "stopped with kcr.dev/abort; no step had completed; may have been applied: " in (
+        world.status.message
+    )
     steps = [s for stage in world.status.plan.stages for s in stage.steps]  # type: ignore[union-attr]
-    assert steps[0].state is StepState.FAILED
+    assert steps[0].state is StepState.RUNNING  # a write whose answer never came
+    assert steps[0].result == "interrupted by kcr.dev/abort: group not empty"
 
 
 def test_approval_withdrawn_before_the_first_write_is_obeyed() -> None:
@@ -307,3 +327,27 @@ def test_a_gate_that_stays_unchecked_fails_after_the_step_timeout() -> None:
     assert world.run() is Phase.FAILED
     assert "could not be checked: broker unreachable" in world.status.message
     assert world.now - T0 >= timedelta(seconds=30)
+
+
+def gate_of(spec: KafkaChangeRequestSpec) -> CheckGate:
+    gated_spec = spec.model_copy(
+        update={"rollout": Rollout(gates=HealthGates(max_lag_growth=10), bake_seconds=0)}
+    )
+    world = World(request(gated_spec))
+    approved(world)
+    seen: list[CheckGate] = []
+    world.gate_passes = lambda gate: bool(seen.append(gate)) or True
+    world.run()
+    return seen[0]
+
+
+def test_lag_gate_bounds_the_groups_that_were_reading_not_those_a_grant_names() -> None:
+    grant = AclBinding(
+        resource_type="Group", resource_name="billing", principal="User:bob", operation="Read"
+    )
+    acls = spec_of(AlterAcls(add=[grant]), state(topic("orders")))
+    assert gate_of(acls).lag_groups == ()
+
+    config = alter_config("orders")
+    observed = config.observed.model_copy(update={"consumers_of_topics": ["billing"]})  # type: ignore[union-attr]
+    assert gate_of(config.model_copy(update={"observed": observed})).lag_groups == ("billing",)

@@ -15,7 +15,7 @@ from kcr.engine.effects import Finish, Next, RunStep, SampleLag, Transition, Wai
 from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
-from kcr.engine.signals import CONTINUE, ROLLBACK
+from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK
 from kcr.engine.validation import wait_for_cluster
 from kcr.model import Phase, Stage, Step, StepState
 from kcr.plan import all_steps
@@ -101,7 +101,9 @@ def record_outcome(ctx: Context, step: Step, outcome: StepOutcome) -> Transition
         ctx.note(Reason.STEP_SUCCEEDED, f"step {step.id} done: {outcome.result}")
         return ctx.finish(Next())
     if outcome.retriable and ctx.resource.signals.abort:
-        finish_step(step, StepState.FAILED, outcome)
+        # Its fate is unknown (a timeout may have been applied): it stays Running, so a
+        # rollback undoes it and status says it may have been applied.
+        step.result = clip(f"interrupted by {ABORT}: {outcome.result}", RESULT_LIMIT)
         return abort_execution(ctx)
     if outcome.retriable and not timed_out(ctx, step):
         step.result = clip(f"not yet: {outcome.result}", RESULT_LIMIT)

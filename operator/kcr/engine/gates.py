@@ -44,8 +44,14 @@ def lag_watch(ctx: Context, stage: Stage) -> tuple[tuple[str, ...], int | None]:
         return (member.group,), gates.max_lag_growth or 0
     if gates.max_lag_growth is None:
         return (), None
-    groups = blast_radius(ctx.spec.change, ctx.status.snapshot).consumer_groups
-    return tuple(groups), gates.max_lag_growth
+    snapshot = ctx.status.snapshot
+    # Only groups that were reading when the snapshot was taken have a lag to bound: a
+    # group an ACL grant names may never have committed, and would fail every gate.
+    reading = set(snapshot.consumers_of_topics) if snapshot else set()
+    if isinstance(member, ResetConsumerGroupOffsets):
+        reading.add(member.group)
+    groups = blast_radius(ctx.spec.change, snapshot).consumer_groups
+    return tuple(g for g in groups if g in reading), gates.max_lag_growth
 
 
 def check_gate(ctx: Context, stage: Stage) -> CheckGate:

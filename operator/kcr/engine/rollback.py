@@ -45,21 +45,37 @@ def completed(ctx: Context) -> list[Step]:
     return [s for s in all_steps(plan) if s.state is StepState.SUCCEEDED] if plan else []
 
 
+def in_flight(ctx: Context) -> list[Step]:
+    plan = ctx.status.plan
+    return [s for s in all_steps(plan) if s.state is StepState.RUNNING] if plan else []
+
+
 def progress(ctx: Context) -> str:
     done = completed(ctx)
+    unsure = in_flight(ctx)
+    maybe = "; may have been applied: " + "; ".join(s.description for s in unsure) if unsure else ""
     if not done:
-        return "no step had completed, so nothing was changed"
-    return "completed and left in place: " + "; ".join(s.description for s in done)
+        return (
+            ("no step had completed" + maybe)
+            if unsure
+            else "no step had completed, so nothing was changed"
+        )
+    return "completed and left in place: " + "; ".join(s.description for s in done) + maybe
 
 
 def cannot_undo(ctx: Context) -> list[str]:
     """What stays changed: completed irreversible steps and the rollback plan's own notes."""
     plan = ctx.status.plan
-    applied = (StepState.SUCCEEDED, StepState.ROLLED_BACK)
+    applied = (StepState.SUCCEEDED, StepState.ROLLED_BACK, StepState.RUNNING)
     done = [s for s in all_steps(plan) if s.state in applied] if plan else []
     if not done:
         return []
-    notes = [f"{s.description} (irreversible)" for s in done if s.irreversible]
+    notes = [
+        f"{s.description} (irreversible"
+        + (", may have been applied)" if s.state is StepState.RUNNING else ")")
+        for s in done
+        if s.irreversible
+    ]
     rollback = ctx.status.rollback_plan
     return [*notes, *(rollback.irreversible_reasons if rollback else [])]
 
