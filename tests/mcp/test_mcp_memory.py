@@ -31,6 +31,7 @@ from kcr.model import (
     Ownership,
 )
 from kcr.model.names import TOPIC_NAME_SCHEMA_PATTERN
+from kcr.plan import parse_request, spec_hash
 
 pytestmark = pytest.mark.asyncio
 
@@ -579,6 +580,41 @@ async def test_lag_totals_count_only_groups_the_tenant_is_shown() -> None:
     assert [g["group"] for g in lag["groups"]] == ["team-a.app"]
     assert lag["totalGroups"] == 1, "a group whose only topic is outside scope is not counted"
     assert (one_topic["groups"], one_topic["totalGroups"]) == ([], 0)
+
+
+async def test_a_yaml_draft_reports_the_hash_of_the_yaml_it_returns() -> None:
+    """Approvers hash the YAML's spec; a withheld group must not change what they sign."""
+    fake = await fake_kafka()
+    fake.cluster.commit("orders-mirror", {("team-a.orders", 0): 1})
+    built = build(fake, who=TENANT)
+    arguments = {
+        "topics": ["team-a.orders"],
+        "set": {"retention.ms": "259200000"},
+        "reason": "keep three days while the mirror catches up",
+    }
+    change = {
+        "type": "AlterTopicConfig",
+        "alterTopicConfig": {"topics": arguments["topics"], "set": arguments["set"]},
+    }
+    async with Client(built.mcp) as client:
+        draft = structured(await client.call_tool("draft_alter_topic_config", arguments))
+        preview = structured(
+            await client.call_tool(
+                "preview_change", {"change": change, "reason": arguments["reason"]}
+            )
+        )
+    parsed = parse_request(yaml.safe_load(draft["yaml"]))
+    assert parsed.request is not None, parsed.errors
+    assert parsed.request.spec.observed is not None
+    assert parsed.request.spec.observed.consumers_of_topics == ["team-a.app"]
+    assert "orders-mirror" not in draft["yaml"]
+    assert draft["review"]["specHash"] == spec_hash(parsed.request.spec)
+    assert draft["withheld"] == (
+        "1 consumer group(s) outside your scope are not named here; the change request "
+        "names them for its reviewers"
+    )
+    same = {k: v for k, v in draft["review"].items() if k != "specHash"}
+    assert {k: v for k, v in preview["review"].items() if k != "specHash"} == same
 
 
 async def test_recent_rebalances_pages_groups_in_scope() -> None:

@@ -92,7 +92,11 @@ def check_rollout(rollout: Rollout | None) -> Rollout:
 
 @dataclass(frozen=True)
 class Reviewed:
-    """The spec a request stores (every consumer group) and the one its drafter is shown."""
+    """The spec the sink receives and its review, and what the drafter is shown of it.
+
+    Kubernetes stores every consumer group for the request's reviewers; a YAML draft is
+    committed by the drafter, so it is the shown spec, and its review is of that YAML.
+    """
 
     spec: KafkaChangeRequestSpec
     review: Review
@@ -100,11 +104,15 @@ class Reviewed:
     withheld: int
 
 
+def drafts_yaml(env: ToolEnv) -> bool:
+    return env.services.drafts.kind == "yaml"
+
+
 def channel_of(env: ToolEnv) -> Channel:
     """A YAML draft reaches the cluster through a pull request and the GitOps applier,
     which the admission policy lets create only ``gitops`` requests; it is part of the
     spec, so the hash a preview shows is the hash reviewers approve."""
-    return Channel.GITOPS if env.services.drafts.kind == "yaml" else Channel.MCP
+    return Channel.GITOPS if drafts_yaml(env) else Channel.MCP
 
 
 async def review_change(
@@ -134,15 +142,17 @@ async def review_change(
     )
     visible = shown_observed(observed, env.scope)
     withheld = len(foreign_groups(observed.consumers_of_topics, env.scope))
+    shown_spec = spec.model_copy(
+        update={
+            "observed": visible,
+            "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
+        }
+    )
+    sent = shown_spec if drafts_yaml(env) else spec
     return Reviewed(
-        spec=spec,
-        review=review_spec(spec, services.cluster.policy, env.now()),
-        shown=spec.model_copy(
-            update={
-                "observed": visible,
-                "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
-            }
-        ),
+        spec=sent,
+        review=review_spec(sent, services.cluster.policy, env.now()),
+        shown=shown_spec,
         withheld=withheld,
     )
 
@@ -253,7 +263,7 @@ async def submit_draft(
                 "kcr.dev/channel": channel_of(env).value,
             },
         ),
-        spec=reviewed.shown if sink.kind == "yaml" else reviewed.spec,
+        spec=reviewed.spec,
     )
     submitted = await sink.submit(request)
     return DraftResult(
