@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from kcr.model import Change, KafkaChangeRequest, explain
+from kcr.model import BlastRadius, Change, KafkaChangeRequest, explain
 from kcr.model.names import check_topic_name, topic_name_warnings
 from kcr.model.topic_configs import value_problem
 
@@ -336,3 +336,16 @@ def test_request_requires_requested_by_and_reason() -> None:
     lines = explain(caught.value)
     assert "spec.requestedBy: is required" in lines
     assert "spec.reason: is required" in lines
+
+
+def test_blast_radius_reads_as_one_line() -> None:
+    radius = BlastRadius(
+        topics=["orders"],
+        partitions=6,
+        consumer_groups=["billing"],
+        acl_resources=["Topic:Literal:*"],
+    )
+    assert radius.describe() == (
+        "topics orders; 6 partitions; groups billing; principals -; ACL patterns Topic:Literal:*"
+    )
+    assert BlastRadius().describe() == "topics -; 0 partitions; groups -; principals -"

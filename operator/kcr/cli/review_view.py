@@ -5,7 +5,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kcr.model import BlastRadius, KafkaChangeRequest, RollbackPlan, Stage
+from kcr.model import KafkaChangeRequest, RollbackPlan, Stage
 from kcr.plan import Review
 
 
@@ -22,7 +22,7 @@ def review_panel(request: KafkaChangeRequest, review: Review) -> Panel:
     head.add_row("why", "; ".join(review.risk_reasons))
     head.add_row("approvals", f"{review.required_approvals} required, never by the requester")
     head.add_row("change window", review.window.message)
-    head.add_row("blast radius", describe_blast_radius(review.blast_radius))
+    head.add_row("blast radius", review.blast_radius.describe())
     head.add_row("spec hash", review.spec_hash)
     parts: list[Table | Text] = [head, plan_table(review.plan.stages, "Plan")]
     parts.append(rollback_table(review.rollback))
@@ -68,12 +68,3 @@ def _risk_style(risk: str) -> str:
 
 def print_review(console: Console, request: KafkaChangeRequest, review: Review) -> None:
     console.print(review_panel(request, review))
-
-
-def describe_blast_radius(radius: BlastRadius) -> str:
-    return (
-        f"topics {', '.join(radius.topics) or '-'}; {radius.partitions} partitions; "
-        f"groups {', '.join(radius.consumer_groups) or '-'}; "
-        f"principals {', '.join(radius.principals) or '-'}"
-        + (f"; ACL patterns {', '.join(radius.acl_resources)}" if radius.acl_resources else "")
-    )

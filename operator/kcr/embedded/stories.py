@@ -155,10 +155,7 @@ def show_review(narrator: Narrator, name: str, status: Status) -> None:
     )
     radius = status.blast_radius
     if radius is not None:
-        narrator.say(
-            f"  blast     topics {', '.join(radius.topics) or '-'}, {radius.partitions} "
-            f"partitions, groups {', '.join(radius.consumer_groups) or '-'}"
-        )
+        narrator.say(f"  blast     {radius.describe()}")
     for stage in status.plan.stages if status.plan else []:
         for step in stage.steps:
             narrator.say(f"  plan      stage {stage.name}: {step.description}")

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kcr.cli.review_view import describe_blast_radius, plan_table, rollback_table
+from kcr.cli.review_view import plan_table, rollback_table
 from kcr.kubectl.annotations import APPROVED_BY, APPROVED_SPEC_HASH, REJECTED_BY
 from kcr.model import (
     KafkaChangeRequestSpec,
@@ -171,7 +171,7 @@ def _header(request: Parsed, now: datetime) -> Table:
         )
         grid.add_row("Reason", spec.reason.strip())
     if status is not None and status.blast_radius is not None:
-        grid.add_row("Blast radius", describe_blast_radius(status.blast_radius))
+        grid.add_row("Blast radius", status.blast_radius.describe())
     grid.add_row("Approvals", _approvals(request, now))
     rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
     if rejecters:

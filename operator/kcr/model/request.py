@@ -156,6 +156,15 @@ class BlastRadius(KubeModel):
         ),
     )
 
+    def describe(self) -> str:
+        """One line for people reviewing in a terminal."""
+        return (
+            f"topics {', '.join(self.topics) or '-'}; {self.partitions} partitions; "
+            f"groups {', '.join(self.consumer_groups) or '-'}; "
+            f"principals {', '.join(self.principals) or '-'}"
+            + (f"; ACL patterns {', '.join(self.acl_resources)}" if self.acl_resources else "")
+        )
+
 
 class StepState(StrEnum):
     PENDING = "Pending"
