@@ -23,7 +23,7 @@ from kcr.model import (
     ObservedTopic,
     ResetConsumerGroupOffsets,
 )
-from kcr.model.names import metric_name_of
+from kcr.model.names import collides
 from kcr.model.observed import MAX_OBSERVED_PARTITIONS
 from kcr.model.topic_configs import RETENTION_KEYS
 
@@ -70,7 +70,7 @@ async def _colliding(backend: Backend, name: str) -> list[ObservedTopic]:
             name=t.name, partitions=t.partition_count, replication_factor=t.replication_factor
         )
         for t in listed.topics
-        if t.name != name and metric_name_of(t.name) == metric_name_of(name)
+        if collides(t.name, name)
     ]
 
 

@@ -67,6 +67,11 @@ def metric_name_of(topic: str) -> str:
     return topic.replace(".", "_")
 
 
+def collides(topic: str, other: str) -> bool:
+    """Two different names Kafka will not hold side by side."""
+    return topic != other and metric_name_of(topic) == metric_name_of(other)
+
+
 def check_group_id(group: str) -> str:
     if not group:
         raise ValueError("consumer group id must not be empty")

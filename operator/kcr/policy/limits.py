@@ -13,7 +13,7 @@ from kcr.model import (
     ObservedState,
     ResetConsumerGroupOffsets,
 )
-from kcr.model.names import metric_name_of
+from kcr.model.names import collides
 
 _ROOT = "spec.change"
 
@@ -85,9 +85,7 @@ def _metric_collisions(topic: str, field: str, observed: ObservedState | None) -
         f"{field}: topic {topic} collides with existing topic {other.name}: Kafka maps '.' and "
         "'_' to the same metric name and refuses to create it; choose another name"
         for other in observed.topics
-        if other.exists
-        and other.name != topic
-        and metric_name_of(other.name) == metric_name_of(topic)
+        if other.exists and collides(other.name, topic)
     ]
 
 
