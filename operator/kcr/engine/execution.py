@@ -176,7 +176,8 @@ def await_continue(ctx: Context, stage: Stage) -> Transition:
     ctx.move(
         Phase.PAUSED,
         Reason.AWAITING_CONTINUE,
-        f"stage {stage.name} passed its health gate ({stage.gate_result}); continue with: "
+        f"stage {stage.name} passed its health gate ({stage.gate_result}); an approver other "
+        f"than the requester continues with: "
         f"kubectl annotate kcr {ctx.resource.name} -n {ctx.resource.namespace} "
         f"{CONTINUE}={stage.name} --overwrite",
     )

@@ -21,9 +21,9 @@ def handle_failure(ctx: Context, reason: Reason, message: str) -> Transition:
         ctx.move(
             Phase.PAUSED,
             reason,
-            f"{message}; paused (rollout.onFailure=Pause): retry or accept with "
-            f"{CONTINUE}=<stage>, roll back with {ROLLBACK}=requested, or stop with "
-            f"{ABORT}=true",
+            f"{message}; paused (rollout.onFailure=Pause): an approver other than the "
+            f"requester retries or accepts with {CONTINUE}=<stage>; roll back with "
+            f"{ROLLBACK}=requested, or stop with {ABORT}=true",
         )
         return ctx.finish(Wait())
     return begin_rollback(ctx, reason, message)
