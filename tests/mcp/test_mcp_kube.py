@@ -28,10 +28,11 @@ from mcp_support import (
 )
 
 from kcr.kafka.connect import open_kafka
+from kcr.kafka.fake import FakeKafka
 from kcr.kafka.settings import ClientSettings
 from kcr.mcp.drafts import KubeDraftSink
 from kcr.mcp.kube_client import KubernetesApi, open_kube
-from kcr.model import KafkaChangeRequest
+from kcr.model import CreateTopic, KafkaChangeRequest
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
@@ -242,3 +243,34 @@ async def test_a_tenant_is_not_shown_other_teams_consumer_groups(
     assert f"KafkaChangeRequest {draft['name']} touches topics or groups outside your scope" in (
         error_text(refused)
     )
+
+
+async def test_a_withheld_group_named_like_a_topic_leaves_the_request_readable(
+    kube: KubernetesApi,
+) -> None:
+    """The group's name goes from the group fields only: the change's topic keeps it."""
+    run = uuid.uuid4().hex[:6]
+    prefix = f"team-a-{run}."
+    topics = [f"{prefix}invoices", f"{prefix}refunds"]
+    own = f"{prefix}app-billing"
+    fake = FakeKafka()
+    for topic in topics:
+        await fake.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=3))
+        fake.cluster.commit(own, {(topic, 0): 0})
+    fake.cluster.commit(topics[0], {(topics[0], 0): 0})
+    tenant = caller("tina", topics=(prefix,), groups=(f"{prefix}app",), tenant="team-a")
+    arguments = {"topics": topics, "set": {"retention.ms": "259200000"}, "reason": "keep more"}
+    async with Client(build(fake, who=tenant, drafts=KubeDraftSink(kube), kube=kube).mcp) as c:
+        draft = structured(await c.call_tool("draft_alter_topic_config", arguments))
+        fetched = structured(await c.call_tool("get_change_request", {"name": draft["name"]}))
+    spec = fetched["spec"]
+    assert spec["change"]["alterTopicConfig"]["topics"] == topics
+    assert spec["observed"]["consumersOfTopics"] == [own]
+    assert [t["name"] for t in spec["observed"]["topics"]] == topics
+    assert fetched["withheld"] == (
+        "1 consumer group(s) outside your scope are not named here; the change request "
+        "names them for its reviewers"
+    )
+    stored = await kube.get_change_request(draft["name"])
+    assert stored is not None
+    assert stored["spec"]["observed"]["consumersOfTopics"] == sorted([own, topics[0]])

@@ -18,8 +18,31 @@ from kcr.mcp.paging import CursorError, page
 from kcr.mcp.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.runbooks import RunbookLibrary, parse_runbook
 from kcr.mcp.sampler import rebalance_between, sample_of
+from kcr.mcp.withholding import (
+    WITHHELD,
+    foreign_groups,
+    groups_named,
+    shown_spec,
+    shown_status,
+)
 from kcr.mcp.workloads import rollouts_of, touches_topic
-from kcr.model import Change, CreateTopic, GroupState, IncreasePartitions
+from kcr.model import (
+    AlterTopicConfig,
+    BlastRadius,
+    Change,
+    Channel,
+    CreateTopic,
+    Evidence,
+    EvidenceKind,
+    GroupState,
+    IncreasePartitions,
+    KafkaChangeRequestSpec,
+    KafkaChangeRequestStatus,
+    ObservedState,
+    Plan,
+    RequestedBy,
+    Stage,
+)
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -294,3 +317,76 @@ def test_every_finding_points_at_a_shipped_runbook_section(
     book = RunbookLibrary.load().get(slug)
     assert book is not None, f"{kind}: no shipped runbook {slug}"
     assert book.section(section) is not None, f"{kind}: {slug} has no section {section}"
+
+
+def test_a_withheld_group_named_like_a_topic_leaves_the_topic_alone() -> None:
+    """Group fields lose the foreign groups; the change's topic of the same name stays."""
+    scope = Scope(topic_prefixes=["team-a."], group_prefixes=["team-a.app"])
+    observed = ObservedState(
+        captured_at=T0, consumers_of_topics=["team-a.app", "team-a.orders", "team-b.reader"]
+    )
+    evidence = [
+        Evidence(
+            kind=kind,
+            source="kafka/prod: snapshot",
+            query=query,
+            observed_value=value,
+            captured_at=T0,
+        )
+        for kind, query, value in [
+            (EvidenceKind.METADATA, "topic team-a.orders", "topic team-a.orders: 3 partitions"),
+            (EvidenceKind.LAG, "consumers of topics", "team-a.app, team-a.orders, team-b.reader"),
+            (EvidenceKind.LAG, "consumer_lag group=team-a.app", "group team-a.app: total lag 1"),
+        ]
+    ]
+    spec = KafkaChangeRequestSpec(
+        cluster="prod",
+        change=Change.of(AlterTopicConfig(topics=["team-a.orders"], set={"retention.ms": "1"})),
+        requested_by=RequestedBy(principal="rita", channel=Channel.KUBECTL),
+        reason="keep less of the orders",
+        evidence=evidence,
+        observed=observed,
+    )
+    baseline = {"team-a.app": 1, "team-a.orders": 2, "team-b.reader": 3}
+    status = KafkaChangeRequestStatus(
+        snapshot=observed,
+        blast_radius=BlastRadius(
+            topics=["team-a.orders"], consumer_groups=observed.consumers_of_topics
+        ),
+        plan=Plan(
+            stages=[
+                Stage(
+                    name="canary",
+                    steps=[],
+                    gate_result="lag of team-a.app=1, team-a.orders=2, team-b.reader=3",
+                    lag_baseline=baseline,
+                )
+            ]
+        ),
+        message="team-b.reader lag grew",
+    )
+    foreign = foreign_groups(groups_named(spec, status), scope)
+    assert foreign == {"team-a.orders", "team-b.reader"}
+    shown = shown_spec(spec, scope)
+    seen = shown_status(status, scope, foreign, ["team-a.orders"])
+    assert shown.change == spec.change
+    assert shown.observed is not None
+    assert shown.observed.consumers_of_topics == ["team-a.app"]
+    assert [e.query for e in shown.evidence] == [
+        "topic team-a.orders",
+        "consumer_lag group=team-a.app",
+    ]
+    assert seen.snapshot is not None
+    assert seen.snapshot.consumers_of_topics == ["team-a.app"]
+    assert seen.blast_radius is not None
+    assert (seen.blast_radius.topics, seen.blast_radius.consumer_groups) == (
+        ["team-a.orders"],
+        ["team-a.app"],
+    )
+    assert seen.plan is not None
+    (stage,) = seen.plan.stages
+    assert stage.lag_baseline == {"team-a.app": 1}
+    assert stage.gate_result == (f"lag of team-a.app=1, team-a.orders=2, {WITHHELD}=3"), (
+        "a name that is also a topic of the request stays readable in prose"
+    )
+    assert seen.message == f"{WITHHELD} lag grew"

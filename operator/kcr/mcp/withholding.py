@@ -7,14 +7,18 @@ stays honest without naming another team's consumers.
 """
 
 import re
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
 
 from kcr.mcp.identity import Scope
-from kcr.model import BlastRadius, ObservedState
-from kcr.model.base import KubeModel
-
-M = TypeVar("M", bound=KubeModel)
+from kcr.model import (
+    BlastRadius,
+    Evidence,
+    EvidenceKind,
+    KafkaChangeRequestSpec,
+    KafkaChangeRequestStatus,
+    ObservedState,
+    Stage,
+)
 
 WITHHELD = "(a consumer group outside your scope)"
 
@@ -50,24 +54,97 @@ def shown_blast_radius(radius: BlastRadius, scope: Scope) -> BlastRadius:
     )
 
 
-def withhold(model: M, foreign: frozenset[str]) -> M:
-    """``model`` without the ``foreign`` group names anywhere: list items and map keys that
-    are such a name go, and free text says ``WITHHELD`` where it named one."""
-    if not foreign:
-        return model
-    names = "|".join(re.escape(n) for n in sorted(foreign, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![A-Za-z0-9._-])(?:{names})(?![A-Za-z0-9._-])")
-    dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return type(model).model_validate(_walk(dumped, foreign, pattern))
+GROUP_EVIDENCE = frozenset({EvidenceKind.LAG, EvidenceKind.CONSUMER_GROUP, EvidenceKind.DEPLOYMENT})
 
 
-def _walk(value: Any, foreign: frozenset[str], pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _walk(v, foreign, pattern) for k, v in value.items() if k not in foreign}
-    if isinstance(value, list):
-        return [
-            _walk(v, foreign, pattern) for v in value if not (isinstance(v, str) and v in foreign)
-        ]
-    if isinstance(value, str):
-        return pattern.sub(WITHHELD, value)
-    return value
+def shown_spec(spec: KafkaChangeRequestSpec, scope: Scope) -> KafkaChangeRequestSpec:
+    """The spec with the foreign groups of its snapshot and evidence left out; the change
+    itself is in scope, or the caller would not be reading it."""
+    foreign = foreign_groups(groups_named(spec, None), scope)
+    about = _names_pattern(foreign) if foreign else None
+    return spec.model_copy(
+        update={
+            "observed": shown_observed(spec.observed, scope) if spec.observed else None,
+            "evidence": [e for e in spec.evidence if about is None or not _about(e, about)],
+        }
+    )
+
+
+def shown_status(
+    status: KafkaChangeRequestStatus,
+    scope: Scope,
+    foreign: Iterable[str],
+    topics: Iterable[str],
+) -> KafkaChangeRequestStatus:
+    """The status with groups outside ``scope`` left out of its snapshot, blast radius and
+    lag baselines; prose the operator wrote (gate results, history) says ``WITHHELD`` where
+    it named a ``foreign`` group, unless the name is also one of the request's ``topics``."""
+    text = _redactor(set(foreign) - set(topics))
+    plan = status.plan
+    return status.model_copy(
+        update={
+            "snapshot": shown_observed(status.snapshot, scope) if status.snapshot else None,
+            "blast_radius": shown_blast_radius(status.blast_radius, scope)
+            if status.blast_radius
+            else None,
+            "plan": plan.model_copy(
+                update={"stages": [_shown_stage(s, scope, text) for s in plan.stages]}
+            )
+            if plan
+            else None,
+            "conditions": [
+                c.model_copy(update={"message": text(c.message)}) for c in status.conditions
+            ],
+            "history": [h.model_copy(update={"message": text(h.message)}) for h in status.history],
+            "message": text(status.message),
+        }
+    )
+
+
+def groups_named(
+    spec: KafkaChangeRequestSpec | None, status: KafkaChangeRequestStatus | None
+) -> set[str]:
+    """Every consumer group the request records in its snapshots, blast radius and plan."""
+    states = [spec.observed if spec else None, status.snapshot if status else None]
+    names = {
+        g
+        for s in states
+        if s
+        for g in [*s.consumers_of_topics, *(c.group for c in s.consumer_groups)]
+    }
+    if status is not None and status.blast_radius is not None:
+        names |= set(status.blast_radius.consumer_groups)
+    if status is not None and status.plan is not None:
+        names |= {g for stage in status.plan.stages for g in stage.lag_baseline}
+    return names
+
+
+def _shown_stage(stage: Stage, scope: Scope, text: Callable[[str], str]) -> Stage:
+    return stage.model_copy(
+        update={
+            "lag_baseline": {g: v for g, v in stage.lag_baseline.items() if scope.allows_group(g)},
+            "gate_result": text(stage.gate_result),
+            "steps": [s.model_copy(update={"result": text(s.result)}) for s in stage.steps],
+        }
+    )
+
+
+def _about(evidence: Evidence, foreign: re.Pattern[str]) -> bool:
+    """Lag, group and deployment evidence naming a foreign group is about that group (or
+    about a topic of the same name: it goes too, rather than risk naming the group)."""
+    if evidence.kind not in GROUP_EVIDENCE:
+        return False
+    return bool(foreign.search(evidence.query) or foreign.search(evidence.observed_value))
+
+
+def _redactor(names: Iterable[str]) -> Callable[[str], str]:
+    if not names:
+        return lambda text: text
+    pattern = _names_pattern(names)
+    return lambda text: pattern.sub(WITHHELD, text)
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern[str]:
+    """Whole names only: ``orders`` is not found inside ``orders-eu``."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9._-])(?:{alternatives})(?![A-Za-z0-9._-])")

@@ -10,10 +10,17 @@ from kcr.mcp.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
-from kcr.mcp.withholding import foreign_groups, withheld_note, withhold
+from kcr.mcp.withholding import (
+    foreign_groups,
+    groups_named,
+    shown_spec,
+    shown_status,
+    withheld_note,
+)
 from kcr.model import KafkaChangeRequestSpec, KafkaChangeRequestStatus, Phase, explain
 from kcr.model.base import KubeModel
 from kcr.model.names import KubeName
+from kcr.policy import affected_topics
 
 
 def in_scope(spec: KafkaChangeRequestSpec, scope: Scope) -> bool:
@@ -130,33 +137,16 @@ async def get_change_request(env: ToolEnv, name: KubeName) -> ChangeRequestDetai
     annotations = {
         k: str(v) for k, v in (meta.get("annotations") or {}).items() if k.startswith("kcr.dev/")
     }
-    foreign = foreign_groups(_groups_named(spec, status), env.scope)
-    detail = ChangeRequestDetail(
+    foreign = foreign_groups(groups_named(spec, status), env.scope)
+    return ChangeRequestDetail(
         name=name,
         namespace=kube.namespace,
-        spec=spec,
-        status=status,
+        spec=shown_spec(spec, env.scope),
+        status=shown_status(status, env.scope, foreign, affected_topics(spec.change))
+        if status
+        else None,
         status_problems=problems,
         annotations=annotations,
         withheld=withheld_note(len(foreign)),
         observed_at=env.now(),
     )
-    return withhold(detail, foreign)
-
-
-def _groups_named(
-    spec: KafkaChangeRequestSpec, status: KafkaChangeRequestStatus | None
-) -> set[str]:
-    """Every consumer group the request records, wherever the operator or the draft put it."""
-    states = [spec.observed, status.snapshot if status else None]
-    names = {
-        g
-        for s in states
-        if s
-        for g in [*s.consumers_of_topics, *(c.group for c in s.consumer_groups)]
-    }
-    if status is not None and status.blast_radius is not None:
-        names |= set(status.blast_radius.consumer_groups)
-    if status is not None and status.plan is not None:
-        names |= {g for stage in status.plan.stages for g in stage.lag_baseline}
-    return names
