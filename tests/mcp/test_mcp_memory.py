@@ -617,6 +617,29 @@ async def test_a_yaml_draft_reports_the_hash_of_the_yaml_it_returns() -> None:
     assert {k: v for k, v in preview["review"].items() if k != "specHash"} == same
 
 
+async def test_a_page_of_lag_reads_the_offsets_of_each_group_once() -> None:
+    fake = await fake_kafka()
+    for name in ("team-a.billing", "team-a.search"):
+        fake.cluster.commit(name, {("team-a.orders", 0): 1})
+    built = build(fake, who=TENANT)
+    async with Client(built.mcp) as client:
+        before = fake.cluster.calls["committed"]
+        first = structured(await client.call_tool("consumer_lag", {"limit": 2}))
+        fetches = fake.cluster.calls["committed"] - before
+        second = structured(
+            await client.call_tool("consumer_lag", {"limit": 2, "cursor": first["nextCursor"]})
+        )
+    rows = first["groups"] + second["groups"]
+    assert [(g["group"], g["totalLag"]) for g in rows] == [
+        ("team-a.app", 5),
+        ("team-a.billing", 6),
+        ("team-a.search", 6),
+    ]
+    assert {g["state"] for g in rows} == {"Empty"}, "the page's groups are described"
+    assert (first["totalGroups"], second["totalGroups"], second["nextCursor"]) == (3, 3, None)
+    assert fetches == 1, "finding the groups with offsets in scope is their lag: no second read"
+
+
 async def test_recent_rebalances_pages_groups_in_scope() -> None:
     fake = await fake_kafka()
     for name in ("team-a.app", "team-a.billing", "team-a.search"):

@@ -25,7 +25,7 @@ from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, Run
 from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
-from kcr.mcp.tools.groups import scoped_report
+from kcr.mcp.tools.groups import described, scoped_report, visible_consumers
 from kcr.mcp.workloads import Workload
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
@@ -112,26 +112,9 @@ async def _lag_or_note(env: ToolEnv, read: Awaitable[LagReport], notes: list[str
 
 
 async def _lag_for_topic(env: ToolEnv, topic: str) -> LagReport:
-    """Offsets of every group in scope are read once, to find the topic's consumers (Kafka
-    keeps no index from topic to group); only those consumers are described."""
-    kafka = env.services.kafka
-    names = [g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)]
-    raw = await kafka.lag_report(names, topics=[topic], describe_groups=False)
-    report = scoped_report(raw, env.scope)
-    consumers = [g for g in report.groups if g.topics]
-    described = {
-        d.group: d
-        for d in (
-            await kafka.describe_consumer_groups([g.group for g in consumers]) if consumers else []
-        )
-    }
-    rows = [
-        row.model_copy(update={"state": found.state, "members": len(found.members)})
-        if (found := described.get(row.group)) is not None
-        else row
-        for row in consumers
-    ]
-    return report.model_copy(update={"groups": rows})
+    """The topic's consumers in scope and their lag, each described."""
+    report = await visible_consumers(env, topic)
+    return await described(env, report, [g.group for g in report.groups])
 
 
 async def _metadata(

@@ -65,16 +65,19 @@ async def consumer_lag(
     cursor: Cursor | None = None,
 ) -> LagResult:
     """Per-partition lag of one group or all groups in scope, hot partitions flagged."""
-    kafka = env.services.kafka
     if topic is not None:
         env.require_topic(topic)
+    key = f"consumer_lag|{group}|{topic}"
     if group is not None:
         names = [env.require_group(group)]
+        chosen, following = page(names, cursor, limit, key)
+        raw = await env.services.kafka.lag_report(chosen, topics=[topic] if topic else None)
+        report = scoped_report(raw, env.scope)
     else:
-        names = await _groups_with_visible_offsets(env, topic)
-    chosen, following = page(names, cursor, limit, f"consumer_lag|{group}|{topic}")
-    raw = await kafka.lag_report(chosen, topics=[topic] if topic else None)
-    report = scoped_report(raw, env.scope)
+        visible = await visible_consumers(env, topic)
+        names = [g.group for g in visible.groups]
+        chosen, following = page(names, cursor, limit, key)
+        report = await described(env, visible, chosen)
     rows = [g for g in report.groups if g.topics or group is not None]
     shown, truncated = _cap_rows(rows)
     result = LagResult(
@@ -96,18 +99,41 @@ async def consumer_lag(
     return result
 
 
-async def _groups_with_visible_offsets(env: ToolEnv, topic: str | None) -> list[str]:
-    """Groups in scope that committed on a topic in scope (on ``topic``, when given): pages
-    and totals count only groups the caller is shown a row of."""
+async def visible_consumers(env: ToolEnv, topic: str | None) -> LagReport:
+    """Lag of the groups in scope with a commit on a topic in scope (on ``topic``, when
+    given): pages and totals count only groups the caller is shown a row of. Kafka keeps no
+    index from topic to group, so finding them reads every group's offsets once, and that
+    read is their lag; describing them is left to :func:`described`, for those shown."""
     kafka = env.services.kafka
     names = [g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)]
     if not names:
-        return []
-    committed = await kafka.committed_offsets(names, topics=[topic] if topic else None)
-    return sorted(
-        g.group
-        for g in committed
-        if any(o.offset is not None and env.scope.allows_topic(o.topic) for o in g.offsets)
+        return LagReport(observed_at=env.now())
+    raw = await kafka.lag_report(names, topics=[topic] if topic else None, describe_groups=False)
+    report = scoped_report(raw, env.scope)
+    return report.model_copy(update={"groups": [g for g in report.groups if g.topics]})
+
+
+async def described(env: ToolEnv, report: LagReport, groups: list[str]) -> LagReport:
+    """``report`` narrowed to ``groups``, each row with its state and members."""
+    wanted = set(groups)
+    found = {
+        d.group: d
+        for d in (await env.services.kafka.describe_consumer_groups(groups) if groups else [])
+    }
+    rows = [
+        row.model_copy(update={"state": d.state, "members": len(d.members)})
+        if (d := found.get(row.group)) is not None
+        else row
+        for row in report.groups
+        if row.group in wanted
+    ]
+    return report.model_copy(
+        update={
+            "groups": rows,
+            "hot_partitions": [h for h in report.hot_partitions if h.group in wanted],
+            "total_lag": sum(g.total_lag for g in rows),
+            "partitions": sum(len(t.partitions) for g in rows for t in g.topics),
+        }
     )
 
 
