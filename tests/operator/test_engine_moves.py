@@ -348,6 +348,8 @@ def test_lag_gate_bounds_the_groups_that_were_reading_not_those_a_grant_names() 
     acls = spec_of(AlterAcls(add=[grant]), state(topic("orders")))
     assert gate_of(acls).lag_groups == ()
 
+    assert gate_of(reset_offsets()).lag_groups == ()  # stopped on purpose, never restarted
+
     config = alter_config("orders")
     observed = config.observed.model_copy(update={"consumers_of_topics": ["billing"]})  # type: ignore[union-attr]
     assert gate_of(config.model_copy(update={"observed": observed})).lag_groups == ("billing",)

@@ -2,7 +2,8 @@
 
 The gates are the request's ``spec.rollout.gates`` or, when unset, the cluster policy's
 ``defaultGates``. An offset reset that scales a Deployment back up also watches the
-group's lag recover: its lag may not grow over the bake time.
+group's lag recover: its lag may not grow over the bake time. Before that the group is
+stopped on purpose, so its lag is not bounded.
 """
 
 from kcr.engine.context import Context
@@ -40,16 +41,17 @@ def lag_watch(ctx: Context, stage: Stage) -> tuple[tuple[str, ...], int | None]:
     """The groups whose lag the gate samples, and the growth it allows."""
     gates = gates_of(ctx)
     member = ctx.spec.change.member
-    if isinstance(member, ResetConsumerGroupOffsets) and restarts_consumers(stage):
-        return (member.group,), gates.max_lag_growth or 0
+    if isinstance(member, ResetConsumerGroupOffsets):
+        if restarts_consumers(stage):
+            return (member.group,), gates.max_lag_growth or 0
+        # Stopped on purpose until its consumers start again: its lag may only grow.
+        return (), None
     if gates.max_lag_growth is None:
         return (), None
     snapshot = ctx.status.snapshot
     # Only groups that were reading when the snapshot was taken have a lag to bound: a
     # group an ACL grant names may never have committed, and would fail every gate.
     reading = set(snapshot.consumers_of_topics) if snapshot else set()
-    if isinstance(member, ResetConsumerGroupOffsets):
-        reading.add(member.group)
     groups = blast_radius(ctx.spec.change, snapshot).consumer_groups
     return tuple(g for g in groups if g in reading), gates.max_lag_growth
 
