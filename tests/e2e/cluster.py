@@ -127,9 +127,19 @@ class Cluster:
             f"{json.dumps(status)[:2000]}"
         )
 
-    def can(self, person: Person, verb: str, resource: str, namespace: str = NAMESPACE) -> bool:
+    def can(
+        self,
+        person: Person,
+        verb: str,
+        resource: str,
+        namespace: str = NAMESPACE,
+        subresource: str = "",
+    ) -> bool:
+        """``kubectl auth can-i``; a subresource needs its own flag (``resource/x`` would
+        ask about an object named x)."""
+        extra = [f"--subresource={subresource}"] if subresource else []
         answer = self.kubectl(
-            "auth", "can-i", verb, resource, "-n", namespace, "--as", person.username
+            "auth", "can-i", verb, resource, *extra, "-n", namespace, "--as", person.username
         )
         return answer.stdout.strip() == "yes"
 

@@ -13,6 +13,9 @@ from .drafts import document
 pytestmark = pytest.mark.e2e
 
 
+REQUESTS = "kafkachangerequests.kcr.dev"
+
+
 def topic_request(name: str, requester: Person = ALICE, channel: str = "kubectl") -> dict[str, Any]:
     member = CreateTopic(topic=f"e2e.{name}", partitions=1, replication_factor=1)
     return document(name, member, requester, channel=channel)
@@ -94,11 +97,11 @@ def test_approvals_name_the_approver_who_is_in_the_group_and_not_the_requester(
     ],
 )
 def test_mcp_server_may_draft_but_never_change(cluster: Cluster, verb: str, allowed: bool) -> None:
-    assert cluster.can(MCP, verb, "kafkachangerequests.kcr.dev") is allowed
-    assert not cluster.can(MCP, "patch", "kafkachangerequests.kcr.dev/status")
+    assert cluster.can(MCP, verb, REQUESTS) is allowed
+    assert not cluster.can(MCP, "patch", REQUESTS, subresource="status")
 
 
 def test_only_the_operator_writes_status(cluster: Cluster) -> None:
-    assert cluster.can(OPERATOR, "patch", "kafkachangerequests.kcr.dev/status")
+    assert cluster.can(OPERATOR, "patch", REQUESTS, subresource="status")
     for person in (ALICE, BOB, CAROL, DAVE, MCP):
-        assert not cluster.can(person, "patch", "kafkachangerequests.kcr.dev/status"), person
+        assert not cluster.can(person, "patch", REQUESTS, subresource="status"), person

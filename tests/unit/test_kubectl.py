@@ -306,6 +306,7 @@ def test_decisions_become_annotations(
         (Phase.AWAITING_APPROVAL, "rollback", "it can be rolled back only when"),
         (Phase.AWAITING_APPROVAL, "continue", "it can be continued only when"),
         (Phase.SUCCEEDED, "reject", "it can be rejected only when"),
+        (Phase.FAILED, "rollback", "it can be rolled back only when"),
     ],
 )
 def test_decisions_out_of_place_are_refused(
@@ -316,6 +317,31 @@ def test_decisions_out_of_place_are_refused(
     assert result.exit_code == 1
     assert f"{NAME} is {phase.value}: {words}" in result.output
     assert annotations(api) == {}
+
+
+def test_the_requester_may_not_continue_past_a_gate(api: RunningApi) -> None:
+    api.put(request_with(Phase.PAUSED))
+    result = kubectl_kcr(api, CAROL, "continue", NAME)
+    assert result.exit_code == 1
+    assert f"carol requested {NAME} and may not continue it" in result.output
+    assert annotations(api) == {}
+
+
+def test_abort_reaches_a_rollback_in_progress(api: RunningApi) -> None:
+    api.put(request_with(Phase.ROLLING_BACK))
+    result = kubectl_kcr(api, BOB, "abort", NAME)
+    assert result.exit_code == 0, result.output
+    assert annotations(api) == {"kcr.dev/abort": "true"}
+
+
+def test_approvals_in_git_only_for_a_gitops_request(tmp_path: Path) -> None:
+    path = tmp_path / "change.yaml"
+    original = (ROOT / "manifests/examples/create-topic.yaml").read_text()
+    path.write_text(original)
+    refused = CliRunner().invoke(cli, ["approve", "--file", str(path), "--username", "bob"])
+    assert refused.exit_code == 1
+    assert "spec.requestedBy.channel is kubectl" in refused.output
+    assert path.read_text() == original
 
 
 def test_approve_a_file_for_a_pull_request(tmp_path: Path) -> None:
@@ -380,7 +406,12 @@ def test_observed_diff_shows_what_moved() -> None:
 
 
 @pytest.mark.kafka
-def test_diff_against_the_live_broker(api: RunningApi, kafka_bootstrap: str, unique: str) -> None:
+@pytest.mark.parametrize("forwarded", [False, True], ids=["direct", "through-kafka-bootstrap"])
+def test_diff_against_the_live_broker(
+    api: RunningApi, kafka_bootstrap: str, unique: str, forwarded: bool
+) -> None:
+    """From outside the cluster its in-cluster address does not resolve; the flag (or
+    KCR_KAFKA_BOOTSTRAP) says where Kafka is reachable from here."""
     topic = f"{unique}.orders"
 
     async def create() -> None:
@@ -402,7 +433,9 @@ def test_diff_against_the_live_broker(api: RunningApi, kafka_bootstrap: str, uni
         "apiVersion": "kcr.dev/v1alpha1",
         "kind": "KafkaCluster",
         "metadata": {"name": "prod", "namespace": "kafka-ops"},
-        "spec": {"bootstrapServers": kafka_bootstrap},
+        "spec": {
+            "bootstrapServers": "kafka.kafka.svc.invalid:9092" if forwarded else kafka_bootstrap
+        },
     }
     api.server.objects[kmock.resource("kcr.dev/v1alpha1/kafkaclusters"), "kafka-ops", "prod"] = (
         cluster
@@ -414,7 +447,8 @@ def test_diff_against_the_live_broker(api: RunningApi, kafka_bootstrap: str, uni
     }
     document["spec"]["observed"] = observed_topic(topic, "604800000", "TopicOverride")
     api.put(document)
-    result = kubectl_kcr(api, BOB, "diff", NAME, "--exit-code")
+    flags = ["--kafka-bootstrap", kafka_bootstrap] if forwarded else []
+    result = kubectl_kcr(api, BOB, "diff", NAME, "--exit-code", *flags)
     assert result.exit_code == 1, result.output
     assert "-      value: '604800000'" in result.output
     assert "+      value: '3600000'" in result.output

@@ -33,9 +33,17 @@ __all__ = [
 
 APPROVABLE = frozenset({Phase.PENDING, Phase.AWAITING_APPROVAL})
 ABORTABLE = frozenset(
-    {Phase.PENDING, Phase.AWAITING_APPROVAL, Phase.APPROVED, Phase.EXECUTING, Phase.PAUSED}
+    {
+        Phase.PENDING,
+        Phase.AWAITING_APPROVAL,
+        Phase.APPROVED,
+        Phase.EXECUTING,
+        Phase.PAUSED,
+        Phase.ROLLING_BACK,
+    }
 )
-ROLLBACKABLE = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED, Phase.FAILED})
+ROLLBACKABLE = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED})
+"""Failed is final: the operator no longer acts on it, so a rollback there would be ignored."""
 
 Patch = dict[str, str | None]
 
@@ -93,9 +101,12 @@ def reject(request: Request, user: str) -> Patch:
     return {REJECTED_BY: ",".join([*rejecters, user])}
 
 
-def continue_stage(request: Request) -> Patch:
-    """Release the manual gate the request is paused at."""
+def continue_stage(request: Request, user: str) -> Patch:
+    """Release the manual gate the request is paused at; like an approval, never by the
+    requester (the admission policy refuses it too)."""
     _require_phase(request, frozenset({Phase.PAUSED, Phase.EXECUTING}), "continued")
+    if same_person(user, request.requester):
+        raise RefusedError(f"{user} requested {request.name} and may not continue it")
     stage = _waiting_stage(request)
     if stage is None:
         raise RefusedError(f"{request.name} is not waiting at a manual gate")

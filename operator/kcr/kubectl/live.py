@@ -29,8 +29,14 @@ def cluster_spec(kube: KubeClient, name: str) -> KafkaClusterSpec:
         raise KubeError(f"KafkaCluster {name} is invalid: {'; '.join(explain(error))}") from error
 
 
-async def live_state(kube: KubeClient, spec: KafkaChangeRequestSpec) -> ObservedState:
+async def live_state(
+    kube: KubeClient, spec: KafkaChangeRequestSpec, bootstrap: str | None = None
+) -> ObservedState:
+    """``bootstrap`` replaces the KafkaCluster's servers when they are only reachable from
+    inside the cluster (a port-forward or NodePort from here); credentials stay its own."""
     cluster = cluster_spec(kube, spec.cluster)
+    if bootstrap:
+        cluster = cluster.model_copy(update={"bootstrap_servers": bootstrap})
 
     async def read(ref: SecretKeyRef) -> str:
         return await asyncio.to_thread(kube.read_secret, ref.name, ref.key)
@@ -42,11 +48,13 @@ async def live_state(kube: KubeClient, spec: KafkaChangeRequestSpec) -> Observed
         await port.close()
 
 
-def diff_against_live(kube: KubeClient, spec: KafkaChangeRequestSpec) -> list[str]:
+def diff_against_live(
+    kube: KubeClient, spec: KafkaChangeRequestSpec, bootstrap: str | None = None
+) -> list[str]:
     """The unified diff from ``spec.observed`` to Kafka now; Kafka errors read as KubeError."""
 
     async def bounded() -> ObservedState:
-        return await asyncio.wait_for(live_state(kube, spec), DIFF_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(live_state(kube, spec, bootstrap), DIFF_TIMEOUT_SECONDS)
 
     try:
         live = asyncio.run(bounded())

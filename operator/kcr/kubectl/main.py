@@ -20,7 +20,7 @@ from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.kubectl import annotations as notes
 from kcr.kubectl.client import KubeClient, Target
 from kcr.kubectl.views import Parsed, describe, list_table, now_utc, parse
-from kcr.model import Phase
+from kcr.model import Channel, Phase
 from kcr.plan import parse_request, spec_hash
 from kcr.policy.approvals import parse_approvers
 
@@ -193,11 +193,13 @@ def reject(session: Session, name: str, username: str | None) -> None:
 
 @cli.command("continue")
 @click.argument("name")
+@click.option("--username", help="Continue as this user when the API server cannot say.")
 @namespace_option
 @pass_session
-def continue_request(session: Session, name: str) -> None:
+def continue_request(session: Session, name: str, username: str | None) -> None:
     """Let NAME past the manual gate it waits at, into its next stage."""
-    patched = _annotate(session, name, notes.continue_stage)
+    user = _current_user(session, username)
+    patched = _annotate(session, name, lambda request: notes.continue_stage(request, user))
     stage = patched["metadata"].get("annotations", {}).get(notes.CONTINUE)
     click.echo(f"continued {session.kube.namespace}/{name} past the gate after stage {stage}")
 
@@ -225,9 +227,15 @@ def rollback(session: Session, name: str) -> None:
 @cli.command()
 @click.argument("name")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the live state differs.")
+@click.option(
+    "--kafka-bootstrap",
+    envvar="KCR_KAFKA_BOOTSTRAP",
+    help="host:port[,host:port] to reach Kafka at from here, instead of the KafkaCluster's "
+    "bootstrap servers (e.g. a port-forward) [env KCR_KAFKA_BOOTSTRAP].",
+)
 @namespace_option
 @pass_session
-def diff(session: Session, name: str, exit_code: bool) -> None:
+def diff(session: Session, name: str, exit_code: bool, kafka_bootstrap: str | None) -> None:
     """Compare what NAME's draft observed with the live Kafka state, as a unified diff.
 
     It connects to Kafka from here, as you: you need network access to the bootstrap
@@ -239,7 +247,7 @@ def diff(session: Session, name: str, exit_code: bool) -> None:
     if request.spec is None:
         raise click.ClickException(f"{name} has an unreadable spec: {'; '.join(request.problems)}")
     try:
-        lines = diff_against_live(session.kube, request.spec)
+        lines = diff_against_live(session.kube, request.spec, kafka_bootstrap)
     except KubeError as error:
         raise click.ClickException(str(error)) from error
     if not lines:
@@ -266,6 +274,13 @@ def _approve_file(path: Path, username: str | None) -> None:
             f"{path}: invalid KafkaChangeRequest: {'; '.join(parsed.errors)}"
         )
     request = parsed.request
+    if request.spec.requested_by.channel is not Channel.GITOPS:
+        raise click.ClickException(
+            f"{path}: spec.requestedBy.channel is {request.spec.requested_by.channel.value}; "
+            "approvals carried in git count only on a request whose channel is gitops (the "
+            "admission policy refuses others from the GitOps applier): draft it with "
+            "kcr mcp --drafts yaml, or approve the request in the cluster"
+        )
     metadata = document.setdefault("metadata", {})
     current = notes.Request(
         name=request.metadata.name,
