@@ -7,6 +7,7 @@ written before anything else happens, so a restart resumes at the first unfinish
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,18 @@ from kcr.operator.logs import request_logger
 from kcr.operator.runtime import Runtime
 
 MAX_IDLE_DECISIONS = 20
+
+
+async def retrying(call: Callable[[], Awaitable[object]]) -> None:
+    """A write to the API server, retried briefly while its errors are retriable."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(lambda e: isinstance(e, KubernetesError) and e.retriable),
+        stop=stop_after_attempt(5),
+        wait=wait_exponential(multiplier=0.2, max=5),
+        reraise=True,
+    ):
+        with attempt:
+            await call()
 
 
 class Reconciler:
@@ -169,16 +182,11 @@ class Reconciler:
     async def _write_status(self, status: KafkaChangeRequestStatus) -> None:
         payload = status.model_dump(mode="json", by_alias=True)
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(lambda e: isinstance(e, KubernetesError) and e.retriable),
-                stop=stop_after_attempt(5),
-                wait=wait_exponential(multiplier=0.2, max=5),
-                reraise=True,
-            ):
-                with attempt:
-                    await self.runtime.kube.patch_status(
-                        self.resource.namespace, self.resource.name, payload
-                    )
+            await retrying(
+                lambda: self.runtime.kube.patch_status(
+                    self.resource.namespace, self.resource.name, payload
+                )
+            )
         except KubernetesError as error:
             delay = self.runtime.config.engine.retry_delay.total_seconds()
             raise kopf.TemporaryError(
@@ -190,11 +198,18 @@ class Reconciler:
         self.removed.update({k: self.resource.annotations[k] for k in keys})
         self.resource = self.resource.without_annotations(keys)
         try:
-            await self.runtime.kube.remove_annotations(
-                self.resource.namespace, self.resource.name, list(keys)
+            await retrying(
+                lambda: self.runtime.kube.remove_annotations(
+                    self.resource.namespace, self.resource.name, list(keys)
+                )
             )
         except KubernetesError as error:
-            self.log.warning("annotations acted upon could not be removed", error=str(error))
+            # This process ignores them from now on; a restarted one would read them again.
+            self.log.error(
+                "annotations acted upon could not be removed; remove them by hand",
+                annotations=list(keys),
+                error=str(error),
+            )
 
     def _account(
         self, old: KafkaChangeRequestStatus, new: KafkaChangeRequestStatus, reason: str
