@@ -257,9 +257,13 @@ def _binding(principal: str, resource: str, **extra: object) -> AclBinding:
     )
 
 
-async def test_acls_are_added_and_removed_once(world: World, unique: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["{unique}", "CN={unique}.example.com,OU=payments,O=Example Corp"], ids=["user", "tls"]
+)
+async def test_acls_are_added_and_removed_once(world: World, unique: str, name: str) -> None:
+    """Also for a principal named by a TLS certificate, which the broker reports as is."""
     world.needs("acls")
-    principal = f"User:{unique}"
+    principal = "User:" + name.format(unique=unique)
     literal = _binding(principal, f"{unique}-orders")
     prefixed = _binding(principal, f"{unique}-", pattern_type=AclPatternType.PREFIXED)
     add = AlterAcls(add=[literal, prefixed])

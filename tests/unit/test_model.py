@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from kcr.model import BlastRadius, Change, KafkaChangeRequest, explain
+from kcr.model import AclBinding, BlastRadius, Change, KafkaChangeRequest, explain
 from kcr.model.names import check_topic_name, topic_name_warnings
 from kcr.model.topic_configs import value_problem
 
@@ -284,6 +284,7 @@ def acl(**fields: object) -> dict[str, object]:
         ),
         ({"principal": "bob"}, "principal 'bob' must look like 'User:alice'"),
         ({"principal": "User:bob; rm -rf /"}, "must look like 'User:alice'"),
+        ({"principal": "User: CN=app"}, "without shell characters or surrounding spaces"),
         ({"operation": "Obliterate"}, "operation: must be one of"),
         ({"permission": "Maybe"}, "permission: must be one of"),
         ({"patternType": "Match"}, "patternType: must be one of"),
@@ -294,6 +295,7 @@ def acl(**fields: object) -> dict[str, object]:
         "wildcard-prefixed",
         "principal-type",
         "shell",
+        "leading-space",
         "op",
         "perm",
         "pattern",
@@ -349,3 +351,15 @@ def test_blast_radius_reads_as_one_line() -> None:
         "topics orders; 6 partitions; groups billing; principals -; ACL patterns Topic:Literal:*"
     )
     assert BlastRadius().describe() == "topics -; 0 partitions; groups -; principals -"
+
+
+@pytest.mark.parametrize(
+    "principal",
+    ["User:alice", "User:*", "Group:ops", "User:CN=app.example.com,OU=payments,O=Example Corp"],
+    ids=["user", "everyone", "other-type", "tls-distinguished-name"],
+)
+def test_principals_as_kafka_names_them(principal: str) -> None:
+    binding = AclBinding(
+        resource_type="Topic", resource_name="orders", principal=principal, operation="Read"
+    )
+    assert binding.principal == principal

@@ -19,7 +19,12 @@ TOPIC_NAME_SCHEMA_PATTERN = (
 )
 GROUP_ID_MAX_LENGTH = 255
 GROUP_ID_PATTERN = r"^[a-zA-Z0-9._:-]+$"
-PRINCIPAL_PATTERN = r"^[A-Za-z][A-Za-z0-9]*:[^\s,;|&$`<>\\]+$"
+PRINCIPAL_PATTERN = (
+    # TYPE:NAME as Kafka parses it. The name may be an X.500 name from a TLS certificate
+    # ("User:CN=app,OU=payments,O=Example Corp"): commas, '=' and inner spaces are allowed;
+    # shell characters, control characters and surrounding spaces are not.
+    r"^[A-Za-z][A-Za-z0-9]*:[^\s;|&$`<>\\]([^;|&$`<>\\\x00-\x1f]*[^\s;|&$`<>\\])?$"
+)
 KUBE_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 KUBE_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -90,8 +95,8 @@ def check_group_id(group: str) -> str:
 def check_principal(principal: str) -> str:
     if not _PRINCIPAL.fullmatch(principal):
         raise ValueError(
-            f"principal {principal!r} must look like 'User:alice' (a type, a colon, then a "
-            "name without spaces or shell characters)"
+            f"principal {principal!r} must look like 'User:alice' or 'User:CN=app,O=Example' "
+            "(a type, a colon, then a name without shell characters or surrounding spaces)"
         )
     return principal
 
