@@ -56,10 +56,12 @@ async def test_create_topic_snapshot_sees_a_topic_it_would_collide_with(
     ]
 
 
+@pytest.mark.parametrize("reader", ["{unique}-reader", "connect-{unique} orders sink@eu"])
 async def test_alter_config_snapshot_keeps_values_sources_and_consumers(
-    world: World, unique: str
+    world: World, unique: str, reader: str
 ) -> None:
-    name, group = f"{unique}-cfg", f"{unique}-reader"
+    """Group ids as Kafka allows them: Kafka Connect's carry its connectors' names."""
+    name, group = f"{unique}-cfg", reader.format(unique=unique)
     await _create(world, name, 2, {"retention.ms": "7000"})
     await world.traffic.produce(name, 0, 1)
     await world.traffic.commit(group, {(name, 0): 1})

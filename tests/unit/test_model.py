@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from kcr.model import AclBinding, BlastRadius, Change, KafkaChangeRequest, explain
-from kcr.model.names import check_topic_name, topic_name_warnings
+from kcr.model.names import check_group_id, check_topic_name, topic_name_warnings
 from kcr.model.topic_configs import value_problem
 
 
@@ -363,3 +363,24 @@ def test_principals_as_kafka_names_them(principal: str) -> None:
         resource_type="Topic", resource_name="orders", principal=principal, operation="Read"
     )
     assert binding.principal == principal
+
+
+@pytest.mark.parametrize(
+    ("group", "valid"),
+    [
+        ("billing", True),
+        ("connect-orders sink", True),
+        ("flink/job@eu", True),
+        ("", False),
+        ("line\nbreak", False),
+        ("x" * 256, False),
+    ],
+    ids=["plain", "kafka-connect", "slash-at", "empty", "control", "long"],
+)
+def test_group_ids_as_kafka_allows_them(group: str, valid: bool) -> None:
+    try:
+        check_group_id(group)
+    except ValueError:
+        assert not valid
+    else:
+        assert valid

@@ -18,7 +18,9 @@ TOPIC_NAME_SCHEMA_PATTERN = (
     r"^([a-zA-Z0-9_-][a-zA-Z0-9._-]*|\.[a-zA-Z0-9_-][a-zA-Z0-9._-]*|\.\.[a-zA-Z0-9._-]+)$"
 )
 GROUP_ID_MAX_LENGTH = 255
-GROUP_ID_PATTERN = r"^[a-zA-Z0-9._:-]+$"
+# Kafka itself only needs a group id to be non-empty; Kafka Connect and other frameworks
+# put spaces, '/', '@' and more in theirs. Control characters are refused.
+GROUP_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 PRINCIPAL_PATTERN = (
     # TYPE:NAME as Kafka parses it. The name may be an X.500 name from a TLS certificate
     # ("User:CN=app,OU=payments,O=Example Corp"): commas, '=' and inner spaces are allowed;
@@ -87,7 +89,8 @@ def check_group_id(group: str) -> str:
         )
     if not _GROUP.fullmatch(group):
         raise ValueError(
-            f"consumer group id {group!r} may only use ASCII letters, digits, '.', '_', ':' and '-'"
+            f"consumer group id {group!r} must not contain control characters (line breaks, "
+            "tabs, escape codes)"
         )
     return group
 
@@ -135,7 +138,8 @@ TopicName = Annotated[
 GroupId = Annotated[
     str,
     Field(
-        description="Consumer group id: [a-zA-Z0-9._:-], at most 255 characters",
+        description="Consumer group id as Kafka allows it: no control characters, at most "
+        "255 characters",
         json_schema_extra={
             "pattern": GROUP_ID_PATTERN,
             "minLength": 1,
