@@ -384,3 +384,14 @@ def test_group_ids_as_kafka_allows_them(group: str, valid: bool) -> None:
         assert not valid
     else:
         assert valid
+
+
+def test_acl_bindings_name_groups_and_transactions_as_kafka_allows() -> None:
+    for resource_type, name in (("Group", "connect-orders sink"), ("TransactionalId", "tx/eu@1")):
+        binding = AclBinding(
+            resource_type=resource_type,
+            resource_name=name,
+            principal="User:app",
+            operation="Read" if resource_type == "Group" else "Write",
+        )
+        assert binding.resource_name == name

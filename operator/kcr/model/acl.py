@@ -6,7 +6,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from kcr.model.base import KubeModel
-from kcr.model.names import Principal
+from kcr.model.names import PRINTABLE_PATTERN, Principal
 
 CLUSTER_RESOURCE_NAME = "kafka-cluster"
 
@@ -89,7 +89,7 @@ class AclBinding(KubeModel):
         Field(
             min_length=1,
             max_length=255,
-            pattern=r"^[a-zA-Z0-9._:*-]+$",
+            pattern=PRINTABLE_PATTERN,
             description="Topic, group or transactional id; '*' for all (Literal only)",
         ),
     ]

@@ -18,9 +18,10 @@ TOPIC_NAME_SCHEMA_PATTERN = (
     r"^([a-zA-Z0-9_-][a-zA-Z0-9._-]*|\.[a-zA-Z0-9_-][a-zA-Z0-9._-]*|\.\.[a-zA-Z0-9._-]+)$"
 )
 GROUP_ID_MAX_LENGTH = 255
-# Kafka itself only needs a group id to be non-empty; Kafka Connect and other frameworks
-# put spaces, '/', '@' and more in theirs. Control characters are refused.
-GROUP_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+# Kafka itself only needs a group or transactional id to be non-empty; Kafka Connect and
+# other frameworks put spaces, '/', '@' and more in theirs. Control characters are refused.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+GROUP_ID_PATTERN = PRINTABLE_PATTERN
 PRINCIPAL_PATTERN = (
     # TYPE:NAME as Kafka parses it. The name may be an X.500 name from a TLS certificate
     # ("User:CN=app,OU=payments,O=Example Corp"): commas, '=' and inner spaces are allowed;
