@@ -274,3 +274,17 @@ def test_plan_hash_ignores_progress_but_not_steps() -> None:
     assert plan_hash(plan) == before
     other = build_plan(spec_of(AlterTopicConfig(topics=["a", "c"], set={"segment.ms": "1"})))
     assert plan_hash(other) != before
+
+
+def test_a_previous_value_kcr_would_not_write_is_reported_not_crashed_on() -> None:
+    member = AlterTopicConfig(topics=["orders"], set={"compression.type": "zstd"})
+    seen = observed(topic("orders", compression_type=("brotli", OVERRIDE)))
+    rollback = build_rollback(build_plan(spec_of(member)), seen)
+    assert rollback.steps == []
+    assert not rollback.reversible
+    assert any(
+        "previous configuration of orders cannot be restored automatically" in r
+        and "'brotli'" in r
+        and "restore it by hand" in r
+        for r in rollback.irreversible_reasons
+    ), rollback.irreversible_reasons

@@ -13,10 +13,10 @@ from enum import Enum
 LONG_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
 # What Kafka's ConfigDef parses, and no more: ASCII digits only (Python's int() would also
-# take '1_000' and full-width digits), and a plain decimal (float() would take 'nan', 'inf'
-# and '1e3').
+# take '1_000' and full-width digits), and a decimal as Java's Double.valueOf reads it,
+# exponent included ('1.0E-4' is how a broker reports a small ratio), never 'nan' or 'inf'.
 _WHOLE = re.compile(r"-?[0-9]+")
-_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 class ValueKind(Enum):

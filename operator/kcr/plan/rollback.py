@@ -4,6 +4,8 @@ Shown at approval time from ``spec.observed`` and recomputed from ``status.snaps
 before the first write. What cannot be reversed is said, never silently skipped.
 """
 
+from pydantic import ValidationError
+
 from kcr.model import (
     AclBinding,
     AlterAcls,
@@ -20,6 +22,7 @@ from kcr.model import (
     RollbackPlan,
     ScaleDeployment,
     Step,
+    explain,
 )
 from kcr.plan.stages import all_steps
 from kcr.plan.steps import make_step
@@ -88,7 +91,17 @@ def _restore_configs(
     losses = config_data_risks(member, topic, snapshot)
     if not restore and not drop:
         return None, losses
-    inverse = AlterTopicConfig(topics=[topic], set=restore, delete=drop, allow_unknown_keys=True)
+    try:
+        inverse = AlterTopicConfig(
+            topics=[topic], set=restore, delete=drop, allow_unknown_keys=True
+        )
+    except ValidationError as error:
+        # Someone set a value kcr would not write itself: say so, never crash the review.
+        return None, [
+            *losses,
+            f"the previous configuration of {topic} cannot be restored automatically "
+            f"({'; '.join(explain(error))}); restore it by hand",
+        ]
     return make_step(undo_id, inverse), losses
 
 
