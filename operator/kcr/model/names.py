@@ -23,10 +23,11 @@ GROUP_ID_MAX_LENGTH = 255
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 GROUP_ID_PATTERN = PRINTABLE_PATTERN
 PRINCIPAL_PATTERN = (
-    # TYPE:NAME as Kafka parses it. The name may be an X.500 name from a TLS certificate
-    # ("User:CN=app,OU=payments,O=Example Corp"): commas, '=' and inner spaces are allowed;
-    # shell characters, control characters and surrounding spaces are not.
-    r"^[A-Za-z][A-Za-z0-9]*:[^\s;|&$`<>\\]([^;|&$`<>\\\x00-\x1f]*[^\s;|&$`<>\\])?$"
+    # TYPE:NAME as Kafka parses it: the name may be anything but control characters and
+    # surrounding spaces, e.g. an X.500 name from a TLS certificate
+    # ("User:CN=app,O=Example\\, Inc."), an OAuth subject ("User:auth0|5f7c") or an AD
+    # account ("User:svc-kafka$"). Pasted shell text is refused where assistants type.
+    r"^[A-Za-z][A-Za-z0-9]*:[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
 )
 KUBE_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 KUBE_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -100,7 +101,7 @@ def check_principal(principal: str) -> str:
     if not _PRINCIPAL.fullmatch(principal):
         raise ValueError(
             f"principal {principal!r} must look like 'User:alice' or 'User:CN=app,O=Example' "
-            "(a type, a colon, then a name without shell characters or surrounding spaces)"
+            "(a type, a colon, then a name without control characters or surrounding spaces)"
         )
     return principal
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import kopf
+from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from kcr.engine import (
@@ -32,7 +33,7 @@ from kcr.engine import (
     decide,
 )
 from kcr.kafka import KafkaPort, KafkaPortError
-from kcr.model import KafkaChangeRequestStatus, Phase
+from kcr.model import KafkaChangeRequestStatus, Phase, explain
 from kcr.operator import actions
 from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.kube import KubernetesError
@@ -276,6 +277,12 @@ class Reconciler:
             )
         except (KafkaPortError, KubernetesError) as error:
             return {"snapshot_problem": f"the live state could not be read: {error}"}
+        except ValidationError as error:
+            # The cluster holds something kcr's model cannot record: say what, and wait.
+            return {
+                "snapshot_problem": "the live state could not be recorded: "
+                + "; ".join(explain(error))
+            }
         return {"snapshot": snapshot}
 
     def _release_claim_lock(self) -> None:
