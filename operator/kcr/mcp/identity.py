@@ -77,7 +77,8 @@ def _describe(prefixes: list[str]) -> str:
 class Caller(KubeModel):
     """The authenticated caller as every tool sees it; never built from tool arguments."""
 
-    principal: Annotated[str, Field(min_length=1, max_length=256)]
+    # A service account's username alone can be 339 characters long.
+    principal: Annotated[str, Field(min_length=1, max_length=512)]
     roles: Annotated[list[Role], Field(max_length=len(Role))] = Field(default_factory=list)
     tenant: Annotated[str, Field(max_length=128)] = ""
     scope: Scope = Field(default_factory=Scope)

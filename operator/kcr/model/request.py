@@ -39,7 +39,7 @@ class Channel(StrEnum):
 class RequestedBy(KubeModel):
     """Who asked; set by the MCP server from the authenticated caller, never by the model."""
 
-    principal: Annotated[str, Field(min_length=1, max_length=256)]
+    principal: Annotated[str, Field(min_length=1, max_length=512)]
     tenant: Annotated[str, Field(max_length=128)] = ""
     channel: Channel
     correlation_id: Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:-]*$")] = ""

@@ -162,7 +162,7 @@ def lag_after_rollout(facts: Facts) -> list[Finding]:
             evidence = [
                 Evidence(
                     kind=EvidenceKind.DEPLOYMENT,
-                    source=f"kubernetes: deployments/{workload.namespace}/{workload.name}",
+                    source=f"kubernetes: deployments/{workload.namespace}/{workload.name}"[:256],
                     query=f"recent_deployments group={row.group}",
                     observed_value=(
                         f"revision {rollout.revision} at {rollout.at.isoformat()}, images "
