@@ -95,7 +95,15 @@ class AclBinding(KubeModel):
     ]
     pattern_type: AclPatternType = AclPatternType.LITERAL
     principal: Principal
-    host: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9.:*-]+$")] = "*"
+    host: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=255,
+            pattern=r"^[^\s\x00-\x1f\x7f]+$",
+            description="Client address the binding applies to (an IP address, or '*')",
+        ),
+    ] = "*"
     operation: AclOperation
     permission: AclPermission = AclPermission.ALLOW
 
