@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from kcr.model import AclBinding, BlastRadius, Change, KafkaChangeRequest, explain
+from kcr.model.acl import REPORTED_BY_BROKER
 from kcr.model.names import check_group_id, check_topic_name, topic_name_warnings
 from kcr.model.topic_configs import value_problem
 
@@ -405,3 +406,16 @@ def test_acl_bindings_name_groups_and_transactions_as_kafka_allows() -> None:
             operation="Read" if resource_type == "Group" else "Write",
         )
         assert binding.resource_name == name
+
+
+def test_a_binding_a_broker_reports_is_kept_even_where_kcr_would_not_write_it() -> None:
+    odd = {
+        "resourceType": "Group",
+        "resourceName": "billing",
+        "principal": "User:app",
+        "operation": "Write",
+    }
+    with pytest.raises(ValidationError, match="operation Write does not apply to a Group"):
+        AclBinding.model_validate(odd)
+    kept = AclBinding.model_validate(odd, context={REPORTED_BY_BROKER: True})
+    assert kept.operation == "Write"

@@ -3,12 +3,14 @@
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from kcr.model.base import KubeModel
 from kcr.model.names import PRINTABLE_PATTERN, Principal
 
 CLUSTER_RESOURCE_NAME = "kafka-cluster"
+REPORTED_BY_BROKER = "reportedByBroker"
+"""Validation context key: the binding was read from a broker, not written by a person."""
 
 
 class AclResourceType(StrEnum):
@@ -108,9 +110,13 @@ class AclBinding(KubeModel):
     permission: AclPermission = AclPermission.ALLOW
 
     @model_validator(mode="after")
-    def _kafka_rules(self) -> Self:
+    def _kafka_rules(self, info: ValidationInfo) -> Self:
+        # A broker keeps what the AdminClient sent it, e.g. Write on a Group: what it reports
+        # is shown as it is; only what kcr writes must make sense.
+        reported = bool(info.context and info.context.get(REPORTED_BY_BROKER))
         if (
-            self.operation is not AclOperation.ALL
+            not reported
+            and self.operation is not AclOperation.ALL
             and self.operation not in SUPPORTED_OPERATIONS[self.resource_type]
         ):
             allowed = ", ".join(sorted(SUPPORTED_OPERATIONS[self.resource_type]))

@@ -36,6 +36,7 @@ from kcr.model import (
 from kcr.model import (
     AclOperation as KcrOperation,
 )
+from kcr.model.acl import REPORTED_BY_BROKER
 from kcr.model.topic_configs import TOPIC_CONFIGS
 
 log = logging.getLogger(__name__)
@@ -176,14 +177,17 @@ _PATTERN_BACK = {
 def from_confluent_binding(binding: ConfluentBinding) -> AclBinding | None:
     """None, and a warning naming the binding, for one kcr's model cannot hold."""
     try:
-        return AclBinding(
-            resource_type=_RESOURCE_BACK[ResourceType(binding.restype)],
-            resource_name=binding.name,
-            pattern_type=_PATTERN_BACK[ResourcePatternType(binding.resource_pattern_type)],
-            principal=binding.principal,
-            host=binding.host,
-            operation=_OPERATION_BACK[AclOperation(binding.operation)],
-            permission=_PERMISSION_BACK[AclPermissionType(binding.permission_type)],
+        return AclBinding.model_validate(
+            {
+                "resource_type": _RESOURCE_BACK[ResourceType(binding.restype)],
+                "resource_name": binding.name,
+                "pattern_type": _PATTERN_BACK[ResourcePatternType(binding.resource_pattern_type)],
+                "principal": binding.principal,
+                "host": binding.host,
+                "operation": _OPERATION_BACK[AclOperation(binding.operation)],
+                "permission": _PERMISSION_BACK[AclPermissionType(binding.permission_type)],
+            },
+            context={REPORTED_BY_BROKER: True},
         )
     except (KeyError, ValueError) as error:
         log.warning(
