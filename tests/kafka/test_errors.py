@@ -6,10 +6,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 
 import pytest
+import pytest_asyncio
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin._acl import AclBinding as ConfluentBinding
 from confluent_kafka.admin._acl import AclOperation as ConfluentOperation
@@ -29,11 +30,13 @@ from kcr.kafka import (
     UnsupportedByBrokerError,
 )
 from kcr.kafka.apiversions import fetch_api_versions
+from kcr.kafka.backend import Backend
 from kcr.kafka.confluent.calls import AdminCalls
 from kcr.kafka.confluent.convert import from_confluent_binding
 from kcr.kafka.confluent.errors import translate
 from kcr.kafka.connect import open_backend, open_kafka
 from kcr.kafka.credentials import Credentials
+from kcr.kafka.service import KafkaService
 from kcr.kafka.settings import ClientSettings
 from kcr.model import KafkaClusterSpec
 
@@ -109,9 +112,22 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest_asyncio.fixture
+async def opened() -> AsyncIterator[list[KafkaService | Backend]]:
+    """Every client a test opens, closed after it: librdkafka threads left to interpreter
+    shutdown can take the process down with them."""
+    clients: list[KafkaService | Backend] = []
+    yield clients
+    for client in clients:
+        await client.close()
+
+
 @pytest.mark.asyncio
-async def test_unreachable_cluster_is_unavailable_within_the_deadline() -> None:
+async def test_unreachable_cluster_is_unavailable_within_the_deadline(
+    opened: list[KafkaService | Backend],
+) -> None:
     kafka = open_kafka(f"127.0.0.1:{_closed_port()}", settings=FAST)
+    opened.append(kafka)
     started = time.monotonic()
     with pytest.raises(UnavailableError, match="no broker is reachable") as caught:
         await kafka.list_topics()
@@ -120,8 +136,11 @@ async def test_unreachable_cluster_is_unavailable_within_the_deadline() -> None:
 
 
 @pytest.mark.asyncio
-async def test_hung_broker_times_out(silent_server: int) -> None:
+async def test_hung_broker_times_out(
+    silent_server: int, opened: list[KafkaService | Backend]
+) -> None:
     kafka = open_kafka(f"127.0.0.1:{silent_server}", settings=FAST)
+    opened.append(kafka)
     started = time.monotonic()
     with pytest.raises(KafkaTimeoutError, match="no answer within 2s"):
         await kafka.cluster_overview()
@@ -129,10 +148,13 @@ async def test_hung_broker_times_out(silent_server: int) -> None:
 
 
 @pytest.mark.asyncio
-async def test_topic_operations_wait_for_the_operation_timeout(silent_server: int) -> None:
+async def test_topic_operations_wait_for_the_operation_timeout(
+    silent_server: int, opened: list[KafkaService | Backend]
+) -> None:
     """A creation or deletion may be held by the broker for operation_timeout; a read is not."""
     settings = ClientSettings(request_timeout=1.0, operation_timeout=3.0)
     backend = open_backend(f"127.0.0.1:{silent_server}", settings=settings)
+    opened.append(backend)
     waited = {}
     for name, call in [
         ("read", lambda: backend.metadata(["orders"])),
@@ -159,7 +181,9 @@ async def test_capability_probe_of_a_hung_broker(silent_server: int) -> None:
 @pytest.mark.asyncio
 @pytest.mark.kafka
 @pytest.mark.slow
-async def test_refused_credentials_are_an_authorization_error(kafka_bootstrap: str) -> None:
+async def test_refused_credentials_are_an_authorization_error(
+    kafka_bootstrap: str, opened: list[KafkaService | Backend]
+) -> None:
     """SASL against tansu, whose listener answers SASL handshakes and refuses these."""
     if os.environ.get("KCR_KAFKA_BOOTSTRAP"):
         pytest.skip("needs tansu's SASL-answering listener; the external cluster's is unknown")
@@ -175,14 +199,18 @@ async def test_refused_credentials_are_an_authorization_error(kafka_bootstrap: s
     )
     credentials = Credentials(sasl_username=SecretStr("nobody"), sasl_password=SecretStr("wrong"))
     kafka = open_kafka(spec, credentials, FAST)
+    opened.append(kafka)
     with pytest.raises(AuthorizationError, match="refused kcr's credentials") as caught:
         await kafka.list_topics()
     assert "wrong" not in caught.value.message
 
 
 @pytest.mark.asyncio
-async def test_every_call_is_bounded_even_when_many_run_at_once(silent_server: int) -> None:
+async def test_every_call_is_bounded_even_when_many_run_at_once(
+    silent_server: int, opened: list[KafkaService | Backend]
+) -> None:
     kafka = open_kafka(f"127.0.0.1:{silent_server}", settings=FAST)
+    opened.append(kafka)
     started = time.monotonic()
     calls = [kafka.list_topics(), kafka.list_consumer_groups(), kafka.lag_report()]
     results = await asyncio.gather(*calls, return_exceptions=True)
@@ -191,9 +219,12 @@ async def test_every_call_is_bounded_even_when_many_run_at_once(silent_server: i
 
 
 @pytest.mark.asyncio
-async def test_a_partial_group_listing_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_partial_group_listing_is_refused(
+    monkeypatch: pytest.MonkeyPatch, opened: list[KafkaService | Backend]
+) -> None:
     """One broker's coordinator still loading: the listing it could not give is not dropped."""
     backend = open_backend(f"127.0.0.1:{_closed_port()}", settings=FAST)
+    opened.append(backend)
     assert isinstance(backend, AdminCalls)
     answered: Future[ListConsumerGroupsResult] = Future()
     answered.set_result(
