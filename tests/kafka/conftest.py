@@ -45,6 +45,7 @@ class World:
     params=[
         pytest.param("fake", id="fake"),
         pytest.param("broker", id="broker", marks=[pytest.mark.kafka, pytest.mark.slow]),
+        pytest.param("apache", id="apache", marks=[pytest.mark.kafka, pytest.mark.slow]),
     ]
 )
 async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[World]:
@@ -53,11 +54,19 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
         kafka: KafkaPort = fake
         backend: Backend = fake.cluster
         traffic: Traffic = FakeTraffic(fake.cluster)
-    else:
+    elif request.param == "broker":
         bootstrap = request.getfixturevalue("kafka_bootstrap")
         backend = open_backend(bootstrap, settings=ClientSettings(request_timeout=10))
         kafka = KafkaService(backend)
         traffic = BrokerTraffic(bootstrap)
+    else:
+        cluster = request.getfixturevalue("apache_kafka")
+        backend = open_backend(
+            cluster.spec(), cluster.credentials(), settings=ClientSettings(request_timeout=10)
+        )
+        kafka = KafkaService(backend)
+        config = cluster.client_config()
+        traffic = BrokerTraffic(config.pop("bootstrap.servers"), config)
     try:
         overview = await kafka.cluster_overview()
         yield World(
@@ -68,7 +77,7 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
             capabilities=await kafka.capabilities(),
             brokers=len(overview.brokers),
         )
-        if request.param == "broker":
+        if request.param != "fake":
             await _remove_leftovers(kafka, unique)
     finally:
         await kafka.close()

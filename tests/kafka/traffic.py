@@ -62,13 +62,16 @@ class BrokerTraffic:
     """One record per batch (``batch.num.messages=1``): tansu advances its high watermark
     once per batch, so exact offsets need one record in each."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, security: dict[str, str] | None = None) -> None:
+        """``security`` adds a client's SASL settings (Apache Kafka runs with SASL/PLAIN)."""
         self.bootstrap = bootstrap
+        self.security = security or {}
+
+    def _config(self, **settings: object) -> dict[str, object]:
+        return {"bootstrap.servers": self.bootstrap, **self.security, **settings}
 
     def _produce(self, topic: str, partition: int, count: int, timestamp_ms: int | None) -> None:
-        producer = Producer(
-            {"bootstrap.servers": self.bootstrap, "linger.ms": 0, "batch.num.messages": 1}
-        )
+        producer = Producer(self._config(**{"linger.ms": 0, "batch.num.messages": 1}))
         for index in range(count):
             producer.produce(
                 topic, f"record-{index}".encode(), partition=partition, timestamp=timestamp_ms or 0
@@ -84,7 +87,7 @@ class BrokerTraffic:
         await asyncio.to_thread(self._produce, topic, partition, count, timestamp_ms)
 
     def _commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group})
+        consumer = Consumer(self._config(**{"group.id": group}))
         try:
             consumer.commit(
                 offsets=[ConfluentPartition(t, p, o) for (t, p), o in offsets.items()],
@@ -98,15 +101,16 @@ class BrokerTraffic:
 
     def _join(self, group: str, topics: list[str], client_id: str) -> Consumer:
         consumer = Consumer(
-            {
-                "bootstrap.servers": self.bootstrap,
-                "group.id": group,
-                "client.id": client_id,
-                "session.timeout.ms": 6000,
-                "heartbeat.interval.ms": 500,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-            }
+            self._config(
+                **{
+                    "group.id": group,
+                    "client.id": client_id,
+                    "session.timeout.ms": 6000,
+                    "heartbeat.interval.ms": 500,
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                }
+            )
         )
         consumer.subscribe(topics)
         deadline = time.monotonic() + JOIN_TIMEOUT
