@@ -230,7 +230,10 @@ def _properties(node: KraftNode, voters: str, replicas: int) -> str:
         "group.classic.min.session.timeout.ms": 1000,
         "auto.create.topics.enable": "false",
         "log.segment.bytes": 16 * 1024 * 1024,
+        # A lost broker is fenced, and its replicas leave the ISR, within seconds.
         "replica.lag.time.max.ms": 5000,
+        "broker.heartbeat.interval.ms": 500,
+        "broker.session.timeout.ms": 3000,
         "controlled.shutdown.enable": "false",
         "unstable.api.versions.enable": "false",
     }

@@ -1,7 +1,7 @@
 """A local Kubernetes API for kcr: the kmock emulator on a free 127.0.0.1 port.
 
 It serves the kcr CRDs (as ``apiextensions.k8s.io`` objects and as resources), the core
-resources the operator touches (namespaces, events, ``apps/v1`` Deployments with their
+resources the operator touches (namespaces, events, Secrets, ``apps/v1`` Deployments with their
 ``scale`` subresource) and kopf's peering resources, so the real operator, ``kubectl``
 and the MCP server's draft tools run against it unchanged. It can write a kubeconfig.
 
@@ -34,6 +34,7 @@ START_TIMEOUT_SECONDS = 30.0
 _CORE_RESOURCES: dict[str, dict[str, Any]] = {
     "v1/namespaces": {"kind": "Namespace", "singular": "namespace", "namespaced": False},
     "v1/events": {"kind": "Event", "singular": "event", "namespaced": True},
+    "v1/secrets": {"kind": "Secret", "singular": "secret", "namespaced": True},
     "events.k8s.io/v1/events": {"kind": "Event", "singular": "event", "namespaced": True},
     "apps/v1/deployments": {
         "kind": "Deployment",
