@@ -23,6 +23,7 @@ from operator_harness import NAMESPACE, Harness
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import KafkaPort
 from kcr.kafka.connect import open_kafka
+from kcr.kafka.errors import NotFoundError
 from kcr.model import (
     AclBinding,
     AlterAcls,
@@ -69,6 +70,20 @@ async def committed(broker: KafkaPort, group: str, topic: str) -> int | None:
     (offsets,) = await broker.committed_offsets([group], topics=[topic])
     (partition,) = offsets.offsets
     return partition.offset
+
+
+async def known_to_every_broker(broker: KafkaPort, topics: list[str]) -> None:
+    """A new topic reaches each broker's metadata a moment after the controller commits it."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while True:
+        try:
+            await broker.topic_configs(topics)
+            if len(await broker.describe_topics(topics)) == len(topics):
+                return
+        except NotFoundError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(0.2)
 
 
 async def finished(harness: Harness, name: str) -> dict:  # type: ignore[type-arg]
@@ -258,6 +273,7 @@ async def test_a_broker_lost_during_the_bake_fails_the_gate_and_rolls_back(
             await broker.create_topic(
                 CreateTopic(topic=topic, partitions=3, replication_factor=3, configs={})
             )
+        await known_to_every_broker(broker, topics)
         change = AlterTopicConfig(topics=topics, set={"segment.ms": "3600000"})
         spec = await drafted(broker, change, bake_seconds=12, cluster="trio")
         await approved(on_trio.kubectl, "tune", spec)

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from confluent_kafka import (
     ConsumerGroupTopicPartitions,
@@ -26,6 +26,7 @@ from kcr.kafka.confluent.calls import AdminCalls
 from kcr.kafka.errors import (
     ConflictError,
     GroupNotEmptyError,
+    KafkaTimeoutError,
     NotFoundError,
     UnavailableError,
     UnsupportedByBrokerError,
@@ -49,6 +50,7 @@ from kcr.kafka.settings import ClientSettings
 from kcr.kafka.writes import exact_filter
 from kcr.model import AclBinding, GroupState, PartitionOffset
 
+T = TypeVar("T")
 _COMMITTED_ROWS = TypeAdapter(list[CommittedOffset])  # one validation call per group
 ProbeVersions = Callable[[], Awaitable[Capabilities]]
 _GROUP_ACTIVE = {"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"}
@@ -78,28 +80,50 @@ class ConfluentBackend(AdminCalls):
 
     # --- metadata ---------------------------------------------------------------------------
 
-    async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
+    async def _list_metadata(self) -> Any:
+        return await self._blocking(
+            "list topics", lambda: self.admin.list_topics(timeout=self._settings.request_timeout)
+        )
+
+    async def _after_broker_loss(self, read: Callable[[], Awaitable[T]]) -> T:
+        """A read, asked once more after a metadata refresh when its broker was lost.
+
+        librdkafka sends some admin requests to the broker it last saw named as controller
+        (in KRaft, any live broker) and forgets a lost one only at its next metadata refresh,
+        minutes later. When the refresh itself fails the cluster is unreachable: that error
+        stands, and the read is not asked again.
+        """
+        try:
+            return await read()
+        except (KafkaTimeoutError, UnavailableError):
+            await self._list_metadata()
+            return await read()
+
+    async def _describe_cluster(self) -> Any:
+        return await self._after_broker_loss(self._describe_cluster_once)
+
+    async def _describe_cluster_once(self) -> Any:
         with self._sending("describe the cluster"):
             request = self.admin.describe_cluster(**self._timeout_kwargs)
-        cluster = self._await(request, "describe the cluster")
+        return await self._await(request, "describe the cluster")
+
+    async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
         if topics is None:
-            described, listed = await asyncio.gather(
-                cluster,
-                self._blocking(
-                    "list topics",
-                    lambda: self.admin.list_topics(timeout=self._settings.request_timeout),
-                ),
-            )
+            # Listing first refreshes the broker librdkafka sends DescribeCluster to.
+            listed = await self._list_metadata()
+            described = await self._describe_cluster()
             found = [
                 convert.topic_from_metadata(t)
                 for t in listed.topics.values()
                 if t.error is None or t.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART
             ]
         elif topics:
-            described, by_name = await asyncio.gather(cluster, self._describe_topics(topics))
+            described, by_name = await asyncio.gather(
+                self._describe_cluster(), self._describe_topics(topics)
+            )
             found = [by_name[name] for name in topics if name in by_name]
         else:
-            described, found = await cluster, []
+            described, found = await self._describe_cluster(), []
         return ClusterMetadata(
             cluster_id=described.cluster_id,
             controller_id=convert.node_id(described.controller),
@@ -129,6 +153,9 @@ class ConfluentBackend(AdminCalls):
     async def topic_configs(self, topics: list[str]) -> list[TopicConfigs]:
         if not topics:
             return []
+        return await self._after_broker_loss(lambda: self._topic_configs(topics))
+
+    async def _topic_configs(self, topics: list[str]) -> list[TopicConfigs]:
         with self._sending("describe the configuration of topics " + ", ".join(topics), "topic"):
             resources = [ConfigResource(ResourceType.TOPIC, name) for name in topics]
             futures = self.admin.describe_configs(resources, **self._timeout_kwargs)
@@ -274,6 +301,9 @@ class ConfluentBackend(AdminCalls):
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         await self._require("acls", "DescribeAcls")
+        return await self._after_broker_loss(lambda: self._describe_acls(acl_filter))
+
+    async def _describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         with self._sending("describe ACLs"):
             future = self.admin.describe_acls(
                 convert.to_confluent_filter(acl_filter), **self._timeout_kwargs
