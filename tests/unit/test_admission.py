@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcr.policy.approvals import same_person
+from kcr.policy.authority import Action, identity_refusal, same_person
 
 from . import admission_policy
 from .admission_policy import PARAMS, POLICY, VALIDATIONS
@@ -340,3 +340,48 @@ def test_requester_rule_agrees_with_the_operator(
     principal = f"User:{name}" if prefixed else name
     admission = Admission("UPDATE", approver, APPROVERS, approved(approver), {}, principal)
     assert (4 in denials(admission)) == same_person(approver, principal)
+
+
+def _annotation_for(action: Action, user: str) -> dict[str, str]:
+    return {
+        Action.APPROVE: approved(user),
+        Action.REJECT: {"kcr.dev/rejected-by": user},
+        Action.CONTINUE: {"kcr.dev/continue": "canary"},
+        Action.ABORT: {"kcr.dev/abort": "true"},
+        Action.ROLLBACK: {"kcr.dev/rollback": "requested"},
+    }[action]
+
+
+# (user, in the approvers group, requester)
+WHO = {
+    "approver, not the requester": ("bob", True, "alice"),
+    "outsider, not the requester": ("erin", False, "alice"),
+    "requester in the group": ("alice", True, "alice"),
+    "requester outside the group": ("alice", False, "alice"),
+    "requester as a Kafka principal": ("alice", True, "User:alice"),
+    "requester with an OIDC prefix": ("oidc:alice", True, "oidc:alice"),
+    "requester in another case": ("Alice", True, "alice"),
+    "same name under another prefix": ("oidc:alice", True, "alice"),
+}
+AGREEMENT = {
+    f"{action.value}: {label}": (action, *who) for action in Action for label, who in WHO.items()
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "user", "in_group", "requester"), AGREEMENT.values(), ids=AGREEMENT.keys()
+)
+def test_admission_policy_agrees_with_the_rules_the_operator_uses(
+    action: Action, user: str, in_group: bool, requester: str
+) -> None:
+    """Same person, same action, same verdict: the CEL and kcr.policy.authority."""
+    admission = Admission(
+        "UPDATE",
+        user,
+        APPROVERS if in_group else PEOPLE,
+        _annotation_for(action, user),
+        {},
+        principal=requester,
+    )
+    refusal = identity_refusal(action, user=user, requester=requester, approver=in_group)
+    assert (denials(admission) != {}) == (refusal != ""), (denials(admission), refusal)

@@ -26,6 +26,7 @@ from kcr.model.request import MAX_APPROVALS
 from kcr.plan import build_plan, plan_hash, spec_hash
 from kcr.policy import evaluate_approvals
 from kcr.policy.approvals import ApprovalVerdict
+from kcr.policy.authority import Action, phase_refusal
 
 APPROVED_BY_LIMIT = 1024
 
@@ -101,7 +102,10 @@ def stop_before_execution(ctx: Context) -> Transition | None:
         return ctx.finish(Finish())
     if signals.rollback_requested:
         ctx.consume(ROLLBACK)
-        ctx.note(Reason.ROLLBACK_REFUSED, f"{ROLLBACK}=requested before execution: nothing to undo")
+        refusal = phase_refusal(Action.ROLLBACK, ctx.status.phase, ctx.resource.name)
+        ctx.note(
+            Reason.ROLLBACK_REFUSED, f"{ROLLBACK}=requested refused: {refusal}; nothing to undo"
+        )
     return None
 
 

@@ -17,7 +17,8 @@ from kcr.engine.signals import (
     ROLLBACK_REQUESTED,
 )
 from kcr.model import KafkaChangeRequestStatus, Phase, StepState
-from kcr.policy.approvals import parse_approvers, same_person
+from kcr.policy.approvals import parse_approvers
+from kcr.policy.authority import Action, phase_refusal, same_person
 
 __all__ = [
     "ABORT",
@@ -30,20 +31,6 @@ __all__ = [
     "RefusedError",
     "Request",
 ]
-
-APPROVABLE = frozenset({Phase.PENDING, Phase.AWAITING_APPROVAL})
-ABORTABLE = frozenset(
-    {
-        Phase.PENDING,
-        Phase.AWAITING_APPROVAL,
-        Phase.APPROVED,
-        Phase.EXECUTING,
-        Phase.PAUSED,
-        Phase.ROLLING_BACK,
-    }
-)
-ROLLBACKABLE = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED})
-"""Failed is final: the operator no longer acts on it, so a rollback there would be ignored."""
 
 Patch = dict[str, str | None]
 
@@ -69,7 +56,7 @@ class Request:
 
 def approve(request: Request, user: str) -> Patch:
     """Append ``user`` to the approvers and bind the approval to the spec hash."""
-    _require_phase(request, APPROVABLE, "approved")
+    _require_phase(request, Action.APPROVE)
     if same_person(user, request.requester):
         raise RefusedError(f"{user} requested {request.name} and may not approve it")
     status_hash = request.status.spec_hash if request.status is not None else None
@@ -94,7 +81,7 @@ def approve(request: Request, user: str) -> Patch:
 
 def reject(request: Request, user: str) -> Patch:
     """Record ``user`` as rejecting; the operator moves the request to ``Rejected``."""
-    _require_phase(request, APPROVABLE | {Phase.APPROVED}, "rejected")
+    _require_phase(request, Action.REJECT)
     rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
     if user in rejecters:
         raise RefusedError(f"{user} has already rejected {request.name}")
@@ -104,7 +91,7 @@ def reject(request: Request, user: str) -> Patch:
 def continue_stage(request: Request, user: str) -> Patch:
     """Release the manual gate the request is paused at; like an approval, never by the
     requester (the admission policy refuses it too)."""
-    _require_phase(request, frozenset({Phase.PAUSED, Phase.EXECUTING}), "continued")
+    _require_phase(request, Action.CONTINUE)
     if same_person(user, request.requester):
         raise RefusedError(f"{user} requested {request.name} and may not continue it")
     stage = _waiting_stage(request)
@@ -115,13 +102,13 @@ def continue_stage(request: Request, user: str) -> Patch:
 
 def abort(request: Request) -> Patch:
     """Stop before the next step; what already ran stays as it is until a rollback."""
-    _require_phase(request, ABORTABLE, "aborted")
+    _require_phase(request, Action.ABORT)
     return {ABORT: "true"}
 
 
 def rollback(request: Request) -> Patch:
     """Ask the operator to run the rollback plan computed from the snapshot."""
-    _require_phase(request, ROLLBACKABLE, "rolled back")
+    _require_phase(request, Action.ROLLBACK)
     plan = request.status.rollback_plan if request.status is not None else None
     if plan is not None and not plan.steps:
         raise RefusedError(
@@ -140,9 +127,7 @@ def _waiting_stage(request: Request) -> str | None:
     return next((s.name for s in request.status.plan.stages if s.gate_state not in done), None)
 
 
-def _require_phase(request: Request, allowed: frozenset[Phase], verb: str) -> None:
-    if request.phase not in allowed:
-        names = ", ".join(sorted(p.value for p in allowed))
-        raise RefusedError(
-            f"{request.name} is {request.phase.value}: it can be {verb} only when {names}"
-        )
+def _require_phase(request: Request, action: Action) -> None:
+    refusal = phase_refusal(action, request.phase, request.name)
+    if refusal:
+        raise RefusedError(refusal)

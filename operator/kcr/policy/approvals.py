@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from kcr.model import ClusterPolicy, Risk
+from kcr.policy.authority import Action, identity_refusal
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,6 @@ class ApprovalVerdict:
                 f"({', '.join(self.accepted) or 'none yet'})"
             )
         return "; ".join(parts) or f"approved by {', '.join(self.accepted)}"
-
-
-def same_person(user: str, principal: str) -> bool:
-    """``alice`` approving a request by ``User:alice`` is the requester approving.
-
-    So is ``oidc:alice`` approving a request by ``oidc:alice``: Kubernetes user names may
-    hold colons themselves, so the whole principal counts as well as the part after one.
-    """
-    name = user.strip().lower()
-    whole = principal.strip().lower()
-    return name in {whole, whole.split(":", 1)[-1].strip()}
 
 
 def parse_approvers(annotation: str | None) -> list[str]:
@@ -66,10 +56,12 @@ def evaluate_approvals(
                 "current one and approve its hash"
             ],
         )
-    refused = [
-        f"{user} requested this change and may not approve it"
+    # Group membership is the admission policy's to check (the operator cannot see groups);
+    # every other rule on who may approve is the same one the API server applies.
+    verdicts = {
+        user: identity_refusal(Action.APPROVE, user=user, requester=requester, approver=True)
         for user in approvers
-        if same_person(user, requester)
-    ]
-    accepted = [user for user in approvers if not same_person(user, requester)]
+    }
+    refused = [reason for reason in verdicts.values() if reason]
+    accepted = [user for user, reason in verdicts.items() if not reason]
     return ApprovalVerdict(accepted=accepted, refused=refused, required=required)
