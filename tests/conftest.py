@@ -1,12 +1,15 @@
-"""Fixtures shared by every suite: a Kafka-protocol broker and collision-free names.
+"""Fixtures shared by every suite: a Kafka-protocol broker, collision-free names, SSH keys.
 
 ``kafka_bootstrap`` is a real cluster when ``KCR_KAFKA_BOOTSTRAP`` is set, otherwise the
 tansu broker started once per session on a free 127.0.0.1 port and stopped by pid.
 """
 
 import os
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +33,27 @@ def kafka_bootstrap() -> Iterator[str]:
 def unique() -> str:
     """A short prefix for topic and group names, so tests can share one cluster."""
     return f"kcr-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass(frozen=True)
+class SshKey:
+    """A real ed25519 key pair made by ssh-keygen, as an approver would have."""
+
+    private: Path
+    public: str
+    """The OpenSSH public key line (``ssh-ed25519 AAAA…``)."""
+
+
+@pytest.fixture
+def ssh_key(tmp_path: Path) -> Callable[[str], SshKey]:
+    def make(name: str) -> SshKey:
+        private = tmp_path / f"{name}-{uuid.uuid4().hex[:6]}"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(private)],
+            check=True,
+            timeout=30,
+        )
+        public = " ".join(private.with_suffix(".pub").read_text().split()[:2])
+        return SshKey(private=private, public=public)
+
+    return make

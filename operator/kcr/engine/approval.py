@@ -12,6 +12,7 @@ from kcr.engine.context import APPROVED, Context, clip
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import ABORT, ROLLBACK
+from kcr.engine.signed import signature_verdict
 from kcr.engine.validation import restart_review, spec_changed, wait_for_cluster
 from kcr.model import (
     Approval,
@@ -55,8 +56,14 @@ def await_approval(ctx: Context) -> Transition:
             "nothing was changed; draft it again if it is still needed",
         )
         return ctx.finish(Finish())
-    if signals.approvers:
-        reason = Reason.APPROVAL_REFUSED if verdict.refused else Reason.INSUFFICIENT_APPROVALS
+    if signals.approvers or signals.signed_approvals:
+        reason = (
+            Reason.APPROVAL_REFUSED
+            if verdict.refused
+            else Reason.SIGNATURE_UNVERIFIED
+            if verdict.unverified
+            else Reason.INSUFFICIENT_APPROVALS
+        )
         ctx.note(reason, verdict.message, kind=APPROVED, state=ConditionStatus.FALSE)
     return ctx.finish(Wait(deadline))
 
@@ -64,6 +71,7 @@ def await_approval(ctx: Context) -> Transition:
 def current_verdict(ctx: Context, cluster: KafkaClusterSpec) -> ApprovalVerdict:
     """What the approval annotations say right now about this spec and its risk."""
     signals = ctx.resource.signals
+    signatures = signature_verdict(ctx)
     return evaluate_approvals(
         approvers=list(signals.approvers),
         approved_spec_hash=signals.approved_spec_hash,
@@ -71,6 +79,8 @@ def current_verdict(ctx: Context, cluster: KafkaClusterSpec) -> ApprovalVerdict:
         requester=ctx.spec.requested_by.principal,
         risk=ctx.status.risk or Risk.CRITICAL,
         policy=cluster.policy,
+        signed=signatures.verified,
+        unverified=signatures.failed,
     )
 
 
@@ -120,7 +130,13 @@ def approve(ctx: Context, verdict: ApprovalVerdict) -> Transition:
         )
         return ctx.finish(Next())
     ctx.status.approvals = [
-        Approval(user=user, at=ctx.now, spec_hash=ctx.status.spec_hash or "", plan_hash=plan.hash)
+        Approval(
+            user=user,
+            at=ctx.now,
+            spec_hash=ctx.status.spec_hash or "",
+            plan_hash=plan.hash,
+            signed=user in verdict.signed,
+        )
         for user in verdict.accepted[:MAX_APPROVALS]
     ]
     ctx.status.approved_by = clip(", ".join(verdict.accepted), APPROVED_BY_LIMIT)

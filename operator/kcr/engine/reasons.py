@@ -14,6 +14,7 @@ class Reason(StrEnum):
     AWAITING_APPROVAL = "AwaitingApproval"
     APPROVAL_REFUSED = "ApprovalRefused"
     INSUFFICIENT_APPROVALS = "InsufficientApprovals"
+    SIGNATURE_UNVERIFIED = "SignatureUnverified"
     APPROVED = "Approved"
     APPROVAL_WITHDRAWN = "ApprovalWithdrawn"
     REJECTED = "Rejected"

@@ -5,10 +5,12 @@ Every function returns the ``metadata.annotations`` part of a JSON merge patch (
 refusal is explained before the API server's admission policy has to say no.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kcr.engine.signals import (
     ABORT,
+    APPROVAL_SIGNATURES,
     APPROVED_BY,
     APPROVED_SPEC_HASH,
     CONTINUE,
@@ -19,9 +21,16 @@ from kcr.engine.signals import (
 from kcr.model import KafkaChangeRequestStatus, Phase, StepState
 from kcr.policy.approvals import parse_approvers
 from kcr.policy.authority import Action, phase_refusal, same_person
+from kcr.policy.signatures import (
+    SignatureFormatError,
+    SignedApproval,
+    dump_signed_approvals,
+    parse_signed_approvals,
+)
 
 __all__ = [
     "ABORT",
+    "APPROVAL_SIGNATURES",
     "APPROVED_BY",
     "APPROVED_SPEC_HASH",
     "CONTINUE",
@@ -77,6 +86,26 @@ def approve(request: Request, user: str) -> Patch:
             "again before another can be added"
         )
     return {APPROVED_BY: ",".join([*approvers, user]), APPROVED_SPEC_HASH: request.spec_hash}
+
+
+def sign_approval(request: Request, user: str, sign: Callable[[str], str]) -> Patch:
+    """Append ``user``'s SSH signature over the spec hash (an approval carried in git).
+
+    Every refusal is decided before ``sign`` is called, so nobody types a passphrase or
+    touches a hardware key for an approval that would not count.
+    """
+    _require_phase(request, Action.APPROVE)
+    if same_person(user, request.requester):
+        raise RefusedError(f"{user} requested {request.name} and may not approve it")
+    current = request.annotations.get(APPROVAL_SIGNATURES)
+    try:
+        signed = parse_signed_approvals(current) if current else []
+    except SignatureFormatError as error:
+        raise RefusedError(f"{request.name}: {error}; fix or remove it first") from None
+    if any(approval.approver == user for approval in signed):
+        raise RefusedError(f"{user} has already signed an approval of {request.name}")
+    approval = SignedApproval(approver=user, signature=sign(request.spec_hash))
+    return {APPROVAL_SIGNATURES: dump_signed_approvals([*signed, approval])}
 
 
 def reject(request: Request, user: str) -> Patch:

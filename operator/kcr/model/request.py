@@ -231,6 +231,10 @@ class Approval(KubeModel):
     at: datetime
     spec_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
     plan_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
+    signed: bool = Field(
+        default=False,
+        description="Proven by the approver's SSH signature over the spec hash, carried in git",
+    )
 
 
 class HistoryEntry(KubeModel):
