@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from engine_world import World, request
+from engine_world import World, cluster_spec, request
 from kcr_builders import delete_topic
 
+from kcr.engine import Blocker
 from kcr.kubectl.signing import sign_spec_hash
 from kcr.model import Channel, KafkaChangeRequestSpec, Phase, RequestedBy
 from kcr.policy.signatures import (
@@ -127,3 +128,26 @@ def test_without_an_allowed_signers_list_no_signature_counts(keys: dict[str, Any
     assert "the operator has no allowed-signers list" in world.status.message
     condition = next(c for c in world.status.conditions if c.type == "Approved")
     assert condition.reason == "SignatureUnverified"
+
+
+def test_signatures_given_under_an_earlier_cluster_policy_stay_void(
+    keys: dict[str, Any],
+) -> None:
+    """A sync that writes the old signatures back does not revive them."""
+    world = reviewed_from_git(keys)
+    sign(world, keys, "bob", "bob")
+    sign(world, keys, "carol", "carol")
+    signed = world.resource.annotations[SIGNATURES_ANNOTATION]
+    world.blockers = (Blocker("team-a/other", Phase.EXECUTING, ("team-a/prod/topic/orders",)),)
+    assert world.run() is Phase.APPROVED
+    world.cluster = cluster_spec(protected_topics=["payments"])
+    world.decide()
+    assert world.phase is Phase.AWAITING_APPROVAL
+    assert SIGNATURES_ANNOTATION not in world.resource.annotations
+    world.annotate({SIGNATURES_ANNOTATION: signed})  # Argo CD syncs the file again
+    world.blockers = ()
+    assert world.run() is Phase.AWAITING_APPROVAL
+    assert world.runs == []
+    assert "the signature of bob was given under an earlier KafkaCluster policy" in (
+        world.status.message
+    )

@@ -8,6 +8,7 @@ later write to it.
 
 from datetime import datetime, timedelta
 
+from kcr.engine.cluster_policy import policy_changes, review_again
 from kcr.engine.context import APPROVED, Context, clip
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
@@ -41,6 +42,9 @@ def await_approval(ctx: Context) -> Transition:
     cluster = ctx.observed.cluster
     if cluster is None:
         return wait_for_cluster(ctx)
+    changed = policy_changes(ctx, cluster)
+    if changed:
+        return review_again(ctx, changed)
     signals = ctx.resource.signals
     verdict = current_verdict(ctx, cluster)
     if verdict.satisfied:
@@ -136,6 +140,7 @@ def approve(ctx: Context, verdict: ApprovalVerdict) -> Transition:
             spec_hash=ctx.status.spec_hash or "",
             plan_hash=plan.hash,
             signed=user in verdict.signed,
+            cluster_policy_hash=ctx.status.cluster_policy.hash if ctx.status.cluster_policy else "",
         )
         for user in verdict.accepted[:MAX_APPROVALS]
     ]

@@ -15,6 +15,7 @@ class Reason(StrEnum):
     APPROVAL_REFUSED = "ApprovalRefused"
     INSUFFICIENT_APPROVALS = "InsufficientApprovals"
     SIGNATURE_UNVERIFIED = "SignatureUnverified"
+    CLUSTER_POLICY_CHANGED = "ClusterPolicyChanged"
     APPROVED = "Approved"
     APPROVAL_WITHDRAWN = "ApprovalWithdrawn"
     REJECTED = "Rejected"

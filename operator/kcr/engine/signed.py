@@ -12,6 +12,7 @@ from kcr.policy.signatures import (
     SignatureFormatError,
     SignatureVerdict,
     parse_signed_approvals,
+    signature_digest,
     verify_signed_approvals,
 )
 
@@ -40,4 +41,13 @@ def signature_verdict(ctx: Context) -> SignatureVerdict:
             verified=[],
             failed=[f"no signature in {SIGNATURES_ANNOTATION} can be verified: {problem}"],
         )
-    return verify_signed_approvals(approvals, ctx.status.spec_hash or "", signers)
+    voided = set(ctx.status.voided_signatures)
+    current = [a for a in approvals if signature_digest(a) not in voided]
+    verdict = verify_signed_approvals(current, ctx.status.spec_hash or "", signers)
+    stale = [
+        f"the signature of {a.approver} was given under an earlier KafkaCluster policy and no "
+        "longer counts; approve in the cluster"
+        for a in approvals
+        if a not in current
+    ]
+    return SignatureVerdict(verified=verdict.verified, failed=[*stale, *verdict.failed])

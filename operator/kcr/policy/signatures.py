@@ -8,6 +8,7 @@ platform admins can change. Verification uses the ``sshsig`` library (a reimplem
 of ``ssh-keygen -Y verify`` on top of ``cryptography``); nothing here is hand-rolled.
 """
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -62,6 +63,11 @@ def parse_signed_approvals(text: str) -> list[SignedApproval]:
         ) from None
     except ValidationError as error:
         raise SignatureFormatError("; ".join(explain(error, root=SIGNATURES_ANNOTATION))) from None
+
+
+def signature_digest(approval: SignedApproval) -> str:
+    """What ``status.voidedSignatures`` remembers of a signature that no longer counts."""
+    return hashlib.sha256(approval.signature.encode()).hexdigest()
 
 
 def dump_signed_approvals(approvals: list[SignedApproval]) -> str:
