@@ -1,4 +1,4 @@
-"""Fixtures shared by every suite: Kafka-protocol brokers and collision-free names.
+"""Fixtures shared by every suite: Kafka-protocol brokers, collision-free names, SSH keys.
 
 ``kafka_bootstrap`` is a real cluster when ``KCR_KAFKA_BOOTSTRAP`` is set, otherwise the
 tansu broker started once per session on a free 127.0.0.1 port and stopped by pid.
@@ -7,8 +7,11 @@ three), started once per session the same way.
 """
 
 import os
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +71,27 @@ def apache_kafka() -> Iterator[KraftCluster]:
 def apache_kafka_trio() -> Iterator[KraftCluster]:
     """Three brokers (replication factor 3, min.insync.replicas 2) for ISR and failover."""
     yield from _apache_kafka(3)
+
+
+@dataclass(frozen=True)
+class SshKey:
+    """A real ed25519 key pair made by ssh-keygen, as an approver would have."""
+
+    private: Path
+    public: str
+    """The OpenSSH public key line (``ssh-ed25519 AAAA…``)."""
+
+
+@pytest.fixture
+def ssh_key(tmp_path: Path) -> Callable[[str], SshKey]:
+    def make(name: str) -> SshKey:
+        private = tmp_path / f"{name}-{uuid.uuid4().hex[:6]}"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(private)],
+            check=True,
+            timeout=30,
+        )
+        public = " ".join(private.with_suffix(".pub").read_text().split()[:2])
+        return SshKey(private=private, public=public)
+
+    return make

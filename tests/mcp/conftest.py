@@ -63,6 +63,7 @@ def access_file(tmp_path_factory: pytest.TempPathFactory, incident: Incident) ->
             {
                 "tokenSha256": token_digest(TOKENS["alice"]),
                 "principal": "alice",
+                "kubernetesUser": "oidc:alice",
                 "roles": ["viewer", "drafter"],
                 "tenant": "team-a",
                 "topicPrefixes": [prefix],

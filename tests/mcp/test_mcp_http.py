@@ -1,9 +1,13 @@
 """``kcr mcp --transport http`` as a subprocess: bearer tokens, roles, scopes, rate limits,
 drafts into the Kubernetes emulator, the audit log file and the metrics endpoint."""
 
+import importlib.util
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +27,9 @@ from mcp_servers import (
 )
 from mcp_support import NAMESPACE, Incident, error_text, structured
 
+from kcr.engine import Observations, Resource, decide
 from kcr.mcp.kube_client import open_kube
+from kcr.model import KafkaClusterSpec, Phase
 
 INITIALIZE = {
     "protocolVersion": "2025-06-18",
@@ -114,7 +120,7 @@ async def test_roles_scopes_and_drafts_into_kubernetes(
         await kube.close()
     assert stored is not None
     spec = stored["spec"]
-    assert spec["requestedBy"]["principal"] == "alice"
+    assert spec["requestedBy"]["principal"] == "oidc:alice"  # who alice is to Kubernetes
     assert spec["requestedBy"]["tenant"] == "team-a"
     assert spec["requestedBy"]["channel"] == "mcp"
     assert spec["change"]["createTopic"] == {
@@ -192,3 +198,75 @@ async def test_token_review_maps_the_kubernetes_user(review_server: HttpServer) 
         (REVIEWED_USER, "oncall", "denied"),
     ]
     assert any(r["reason"].endswith("the bearer token was not accepted") for r in records)
+
+
+def _admission_policy() -> Any:
+    """The CEL harness the admission policy's own tests use (tests/unit/admission_policy.py)."""
+    path = Path(__file__).resolve().parents[1] / "unit" / "admission_policy.py"
+    spec = importlib.util.spec_from_file_location("kcr_admission_policy", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _engine_verdict(body: dict[str, Any], approver: str) -> str:
+    """Review the stored request with the engine, then approve it as ``approver``."""
+    resource = Resource.from_body(body)
+    cluster = KafkaClusterSpec(bootstrap_servers="kafka:9092")
+    observations = Observations(cluster=cluster)
+    for _ in range(10):
+        transition = decide(resource, observations, datetime.now(UTC))
+        resource = resource.with_status(transition.status)
+        if resource.status.phase is Phase.AWAITING_APPROVAL:
+            break
+    assert resource.status.phase is Phase.AWAITING_APPROVAL, resource.status.message
+    approval = {
+        "kcr.dev/approved-by": approver,
+        "kcr.dev/approved-spec-hash": resource.status.spec_hash or "",
+    }
+    resource = replace(resource, annotations=approval)
+    transition = decide(resource, observations, datetime.now(UTC))
+    assert transition.status.phase is Phase.AWAITING_APPROVAL
+    return transition.status.message
+
+
+async def test_a_token_caller_cannot_approve_their_own_draft_as_their_kubernetes_user(
+    http_server: HttpServer, incident: Incident, emulator: Emulated
+) -> None:
+    """alice's token maps to oidc:alice: the draft names oidc:alice, whom both the API
+    server's admission policy and the operator refuse as its approver."""
+    async with session(http_server, TOKENS["alice"]) as alice:
+        draft = structured(
+            await alice.call_tool(
+                "draft_create_topic",
+                {
+                    "topic": incident.orders.rsplit(".", 1)[0] + ".chargebacks",
+                    "partitions": 3,
+                    "replication_factor": 1,
+                    "reason": "chargebacks get their own stream",
+                },
+            )
+        )
+    kube = open_kube(str(emulator.kubeconfig), namespace=NAMESPACE)
+    try:
+        stored = await kube.get_change_request(draft["name"])
+    finally:
+        await kube.close()
+    assert stored is not None
+    assert stored["spec"]["requestedBy"]["principal"] == "oidc:alice"
+    policy = _admission_policy()
+    approvers = [policy.PARAMS["data"]["approversGroup"]]
+    approval = {"kcr.dev/approved-by": "oidc:alice", "kcr.dev/approved-spec-hash": "a" * 64}
+    denied = policy.denials(
+        operation="UPDATE",
+        user="oidc:alice",
+        groups=approvers,
+        obj={**stored, "metadata": {**stored["metadata"], "annotations": approval}},
+        old=stored,
+    )
+    assert "oidc:alice requested this change and may not approve it" in denied.values()
+    assert "oidc:alice requested this change and may not approve it" in _engine_verdict(
+        stored, "oidc:alice"
+    )

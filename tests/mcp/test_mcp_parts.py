@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from kcr.cli.main import cli as kcr_cli
 from kcr.kafka import GroupDescription, GroupMember
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file, token_digest
 from kcr.mcp.auth import TokenReviewVerifier, caller_of
@@ -105,6 +107,7 @@ ACCESS = {
         {
             "tokenSha256": token_digest("s3cret-token-for-alice"),
             "principal": "alice",
+            "kubernetesUser": "oidc:alice",
             "roles": ["viewer", "drafter"],
             "tenant": "team-a",
             "topicPrefixes": ["team-a."],
@@ -136,6 +139,7 @@ def test_access_file_maps_tokens_and_subjects() -> None:
         "team-a",
         [Role.VIEWER, Role.DRAFTER],
     )
+    assert alice.requester == "oidc:alice", "drafts name who alice is to Kubernetes"
     assert alice.scope.allows_topic("team-a.orders")
     assert not alice.scope.allows_topic("team-b.x")
     assert access.caller_for_token("s3cret-token-for-alicE") is None
@@ -145,6 +149,7 @@ def test_access_file_maps_tokens_and_subjects() -> None:
     assert assistant is not None
     assert assistant.roles == [Role.DRAFTER, Role.VIEWER]
     assert assistant.scope.topic_prefixes == ["a.", "*"], "grants add up over user and groups"
+    assert assistant.requester == "system:serviceaccount:ai:kafka-assistant"
     assert access.caller_for_subject("mallory", ["developers"]) is None
 
 
@@ -157,6 +162,25 @@ def test_access_file_errors_name_the_field(tmp_path: Path) -> None:
     assert "tokens[0].roles[0]: must be one of 'viewer' or 'drafter', got 'admin'" in str(
         error.value
     )
+
+
+def test_a_drafter_token_must_name_its_kubernetes_user(tmp_path: Path) -> None:
+    path = tmp_path / "access.yaml"
+    path.write_text(
+        "tokens:\n  - principal: alice\n    roles: [drafter]\n    token: 0123456789abcdef-alice\n"
+    )
+    with pytest.raises(AccessFileError) as error:
+        load_access_file(path)
+    assert "tokens[0]: the drafter alice needs kubernetesUser" in str(error.value)
+    assert "for example oidc:alice" in str(error.value)
+
+
+def test_a_stdio_drafter_must_name_its_kubernetes_user() -> None:
+    result = CliRunner().invoke(
+        kcr_cli, ["mcp", "--principal", "alice", "--role", "drafter", "--cluster", "prod"]
+    )
+    assert result.exit_code != 0
+    assert "--role drafter needs --kubernetes-user" in result.output
 
 
 def test_scope_with_no_prefixes_sees_nothing() -> None:

@@ -53,6 +53,7 @@ async def test_stdio_reads_and_drafts_as_the_configured_principal(
         kafka_bootstrap,
         audit_log,
         "--principal=dave",
+        "--kubernetes-user=oidc:dave",
         "--role=viewer",
         "--role=drafter",
         "--tenant=team-d",
@@ -82,7 +83,7 @@ async def test_stdio_reads_and_drafts_as_the_configured_principal(
         "annotations": {},
         "labels": {"app.kubernetes.io/managed-by": "kcr-mcp", "kcr.dev/channel": "gitops"},
     }
-    assert document["spec"]["requestedBy"]["principal"] == "dave"
+    assert document["spec"]["requestedBy"]["principal"] == "oidc:dave"
     assert document["spec"]["requestedBy"]["channel"] == "gitops"  # applied from git
     assert document["spec"]["requestedBy"]["tenant"] == "team-d"
     observed = document["spec"]["observed"]["topics"][0]
@@ -157,6 +158,7 @@ async def test_kafka_policy_and_owners_come_from_the_kafkacluster(
             "--cluster=incident-cluster",
             "--drafts=yaml",
             "--role=drafter",
+            "--kubernetes-user=oidc:erin",
             "--sample-interval=0",
             f"--audit-log={tmp_path / 'audit.jsonl'}",
         ],

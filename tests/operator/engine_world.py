@@ -44,6 +44,7 @@ from kcr.model import (
     Phase,
     Rollout,
 )
+from kcr.policy.signatures import AllowedSigners
 
 StepScript = Callable[[RunStep], StepOutcome | None]
 
@@ -85,6 +86,7 @@ class World:
     """When set, answers each gate check instead of ``gate_passes``."""
     settings: EngineSettings = field(default_factory=EngineSettings)
     blockers: tuple[Blocker, ...] = ()
+    allowed_signers: AllowedSigners | None = None
     writes: list[tuple[str, bool]] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     runs: list[RunStep] = field(default_factory=list)
@@ -113,7 +115,11 @@ class World:
 
     def decide(self, **one_shot: Any) -> Transition:
         observations = Observations(
-            cluster=self.cluster, settings=self.settings, blockers=self.blockers, **one_shot
+            cluster=self.cluster,
+            settings=self.settings,
+            blockers=self.blockers,
+            allowed_signers=self.allowed_signers,
+            **one_shot,
         )
         transition = decide(self.resource, observations, self.now)
         self.transitions.append(transition)

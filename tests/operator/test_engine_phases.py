@@ -102,6 +102,19 @@ def _stale(world: World) -> None:
     world.run()
 
 
+def _gates_loosened_after_approval(world: World) -> None:
+    approved(world)
+    world.cluster = cluster_spec(default_gates=HealthGates(no_offline_partitions=False)).model_copy(
+        update={"prometheus_url": "http://elsewhere:9090"}
+    )
+
+
+def _protected_while_awaiting(world: World) -> None:
+    reviewed(world)
+    world.approve("bob")
+    world.cluster = cluster_spec(protected_topics=["orders"])
+
+
 def _spec_changed(world: World) -> None:
     reviewed(world)
     changed = increase_partitions().model_copy(update={"reason": "edited after review"})
@@ -383,6 +396,26 @@ CASES = [
         "rolling back 1 step(s)",
     ),
     Case(
+        "cluster-policy-edited-after-approval",
+        increase_partitions,
+        _gates_loosened_after_approval,
+        Phase.AWAITING_APPROVAL,
+        "ClusterPolicyChanged",
+        Next,
+        "KafkaCluster prod changed after review (spec.policy.defaultGates, spec.prometheusUrl)",
+        condition="Approved",
+    ),
+    Case(
+        "cluster-policy-edited-before-approval",
+        increase_partitions,
+        _protected_while_awaiting,
+        Phase.AWAITING_APPROVAL,
+        "ClusterPolicyChanged",
+        Next,
+        "(spec.policy.protectedTopics); earlier approvals no longer count",
+        condition="Approved",
+    ),
+    Case(
         "pause-policy-pauses",
         alter_config,
         _pause_policy,
@@ -404,3 +437,20 @@ def test_transition(case: Case) -> None:
     assert isinstance(transition.effect, case.effect), transition.effect
     assert case.says in transition.status.message
     assert condition.observed_generation == 1
+
+
+def test_a_cluster_policy_edit_after_approval_needs_approval_again() -> None:
+    """A topic made protected after approval: CRITICAL now, and the approvals are void."""
+    world = World(request(increase_partitions()))
+    approved(world)
+    assert world.status.approvals[0].cluster_policy_hash == world.status.cluster_policy.hash  # type: ignore[union-attr]
+    world.cluster = cluster_spec(protected_topics=["orders"])
+    world.decide()
+    assert world.phase is Phase.AWAITING_APPROVAL
+    assert str(world.status.risk) == "CRITICAL"
+    assert world.status.approvals == []
+    assert "kcr.dev/approved-by" not in world.resource.annotations
+    assert world.run() is Phase.AWAITING_APPROVAL, "nothing runs on the old approvals"
+    assert world.runs == []
+    world.approve("bob", "carol")
+    assert world.run() is Phase.SUCCEEDED

@@ -84,7 +84,11 @@ def denials(
         "object": celpy.json_to_cel(obj),
         "oldObject": celpy.json_to_cel(old),
         "request": celpy.json_to_cel(
-            {"operation": operation, "userInfo": {"username": user, "groups": groups}}
+            {
+                "operation": operation,
+                "namespace": obj["metadata"].get("namespace", ""),
+                "userInfo": {"username": user, "groups": groups},
+            }
         ),
         "params": celpy.json_to_cel(params),
     }

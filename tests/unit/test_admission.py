@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcr.policy.approvals import same_person
+from kcr.policy.authority import Action, identity_refusal, same_person
 
 from . import admission_policy
 from .admission_policy import PARAMS, POLICY, VALIDATIONS
@@ -24,6 +24,7 @@ OPERATOR = "system:serviceaccount:kcr-system:kcr-operator"
 APPROVERS = [PARAMS["data"]["approversGroup"], "system:authenticated"]
 PEOPLE = ["system:authenticated"]
 HASH = "a" * 64
+SIGNED = {"kcr.dev/approval-signatures": '[{"approver": "bob", "signature": "x"}]'}
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,12 @@ class Admission:
     old_annotations: dict[str, str] | None = None
     principal: str = "alice"
     channel: str = "kubectl"
+    namespace: str = "kafka-ops"
 
     def request_object(self, annotations: dict[str, str] | None) -> dict[str, Any] | None:
         if annotations is None:
             return None
-        metadata: dict[str, Any] = {"name": "orders-retention", "namespace": "kafka-ops"}
+        metadata: dict[str, Any] = {"name": "orders-retention", "namespace": self.namespace}
         if annotations:
             metadata["annotations"] = annotations
         return {
@@ -76,8 +78,11 @@ ALLOWED = {
     "MCP server creates for its caller": Admission(
         "CREATE", MCP, [], principal="carol", channel="mcp"
     ),
-    "GitOps applier carries approvals from git": Admission(
-        "CREATE", GITOPS, [], approved("bob,carol"), principal="dave", channel="gitops"
+    "GitOps applier carries the approvers' signatures from git": Admission(
+        "CREATE", GITOPS, [], SIGNED, principal="dave", channel="gitops"
+    ),
+    "anyone carries signatures (the operator verifies them)": Admission(
+        "CREATE", "alice", PEOPLE, SIGNED, channel="gitops"
     ),
     "GitOps applier creates for the author in git": Admission(
         "CREATE", GITOPS, [], principal="dave", channel="gitops"
@@ -135,7 +140,20 @@ DENIED = {
     "MCP server may not carry approvals": (
         Admission("CREATE", MCP, [], approved("bob"), principal="carol", channel="mcp"),
         {0, 2, 3},
-        "only the GitOps applier may carry approvals",
+        "each approver adds their own approval",
+    ),
+    "GitOps applier declares approvals from git": (
+        Admission(
+            "CREATE", GITOPS, [], approved("mallory,someone"), principal="ghost", channel="gitops"
+        ),
+        {0, 2, 3},
+        "approvals reviewed in git travel as the approvers' SSH signatures",
+    ),
+    "GitOps applier creates in a namespace not listed": (
+        Admission("CREATE", GITOPS, [], principal="dave", channel="gitops", namespace="team-b"),
+        {1},
+        "the GitOps applier one from git with channel gitops in a namespace listed in "
+        "gitopsNamespaces",
     ),
     "create on behalf of someone else": (
         Admission("CREATE", "mallory", PEOPLE, principal="alice"),
@@ -182,8 +200,8 @@ DENIED = {
     ),
     "GitOps applier carries the requester's approval": (
         Admission("CREATE", GITOPS, [], approved("dave"), principal="dave", channel="gitops"),
-        {4},
-        "dave requested this change",
+        {0, 2, 3, 4},
+        "each approver adds their own approval",
     ),
     "spec hash changed without approving": (
         Admission("UPDATE", "mallory", PEOPLE, approved("bob", "b" * 64), approved("bob")),
@@ -203,7 +221,7 @@ DENIED = {
     "GitOps applier carries approvals on a request not from git": (
         Admission("CREATE", GITOPS, [], approved("bob"), principal="dave"),
         {0, 1, 2, 3},
-        "on a request whose spec.requestedBy.channel is gitops",
+        "each approver adds their own approval",
     ),
     "GitOps applier creates for someone outside git": (
         Admission("CREATE", GITOPS, [], principal="dave"),
@@ -240,7 +258,7 @@ DENIED = {
     "GitOps applier claims the MCP channel": (
         Admission("CREATE", GITOPS, [], approved("bob"), principal="dave", channel="mcp"),
         {0, 1, 2, 3, 7},
-        "only the GitOps applier may carry approvals",
+        "each approver adds their own approval",
     ),
     "requester releases their own manual gate": (
         Admission("UPDATE", "alice", APPROVERS, {"kcr.dev/continue": "canary"}, {}),
@@ -340,3 +358,48 @@ def test_requester_rule_agrees_with_the_operator(
     principal = f"User:{name}" if prefixed else name
     admission = Admission("UPDATE", approver, APPROVERS, approved(approver), {}, principal)
     assert (4 in denials(admission)) == same_person(approver, principal)
+
+
+def _annotation_for(action: Action, user: str) -> dict[str, str]:
+    return {
+        Action.APPROVE: approved(user),
+        Action.REJECT: {"kcr.dev/rejected-by": user},
+        Action.CONTINUE: {"kcr.dev/continue": "canary"},
+        Action.ABORT: {"kcr.dev/abort": "true"},
+        Action.ROLLBACK: {"kcr.dev/rollback": "requested"},
+    }[action]
+
+
+# (user, in the approvers group, requester)
+WHO = {
+    "approver, not the requester": ("bob", True, "alice"),
+    "outsider, not the requester": ("erin", False, "alice"),
+    "requester in the group": ("alice", True, "alice"),
+    "requester outside the group": ("alice", False, "alice"),
+    "requester as a Kafka principal": ("alice", True, "User:alice"),
+    "requester with an OIDC prefix": ("oidc:alice", True, "oidc:alice"),
+    "requester in another case": ("Alice", True, "alice"),
+    "same name under another prefix": ("oidc:alice", True, "alice"),
+}
+AGREEMENT = {
+    f"{action.value}: {label}": (action, *who) for action in Action for label, who in WHO.items()
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "user", "in_group", "requester"), AGREEMENT.values(), ids=AGREEMENT.keys()
+)
+def test_admission_policy_agrees_with_the_rules_the_operator_uses(
+    action: Action, user: str, in_group: bool, requester: str
+) -> None:
+    """Same person, same action, same verdict: the CEL and kcr.policy.authority."""
+    admission = Admission(
+        "UPDATE",
+        user,
+        APPROVERS if in_group else PEOPLE,
+        _annotation_for(action, user),
+        {},
+        principal=requester,
+    )
+    refusal = identity_refusal(action, user=user, requester=requester, approver=in_group)
+    assert (denials(admission) != {}) == (refusal != ""), (denials(admission), refusal)

@@ -4,7 +4,7 @@ authentication, optimistic concurrency and the kcr-approvals admission policy)."
 import asyncio
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,11 @@ from kcr.model import (
     StepState,
 )
 from kcr.plan import review_spec, spec_hash
+from kcr.policy.signatures import (
+    parse_allowed_signers,
+    parse_signed_approvals,
+    verify_signed_approvals,
+)
 
 from .admission_policy import PARAMS
 from .kube_api import RunningApi, User, running_api
@@ -334,37 +339,59 @@ def test_abort_reaches_a_rollback_in_progress(api: RunningApi) -> None:
     assert annotations(api) == {"kcr.dev/abort": "true"}
 
 
-def test_approvals_in_git_only_for_a_gitops_request(tmp_path: Path) -> None:
+def test_approvals_in_git_only_for_a_gitops_request(
+    tmp_path: Path, ssh_key: Callable[[str], Any]
+) -> None:
     path = tmp_path / "change.yaml"
     original = (ROOT / "manifests/examples/create-topic.yaml").read_text()
     path.write_text(original)
-    refused = CliRunner().invoke(cli, ["approve", "--file", str(path), "--username", "bob"])
+    key = str(ssh_key("bob").private)
+    refused = CliRunner().invoke(
+        cli, ["approve", "--file", str(path), "--username", "bob", "--key", key]
+    )
     assert refused.exit_code == 1
     assert "spec.requestedBy.channel is kubectl" in refused.output
     assert path.read_text() == original
 
 
-def test_approve_a_file_for_a_pull_request(tmp_path: Path) -> None:
+def test_approve_a_file_for_a_pull_request_with_signatures(
+    tmp_path: Path, ssh_key: Callable[[str], Any]
+) -> None:
+    """Each approver signs the spec hash; the operator's verifier accepts both signatures."""
     path = tmp_path / "change.yaml"
     path.write_text((ROOT / "manifests/examples/alter-topic-config.yaml").read_text())
     runner = CliRunner()
-    approved = runner.invoke(cli, ["approve", "--file", str(path), "--username", "bob"])
-    assert approved.exit_code == 0, approved.output
-    again = runner.invoke(cli, ["approve", "--file", str(path), "--username", "erin"])
-    assert again.exit_code == 0, again.output
-    document = yaml.safe_load(path.read_text())
-    assert document["metadata"]["annotations"] == {
-        "kcr.dev/approved-by": "bob,erin",
-        "kcr.dev/approved-spec-hash": HASH,
-    }
+    bob, erin = ssh_key("bob"), ssh_key("erin")
+    for user, key in (("bob", bob), ("erin", erin)):
+        approved = runner.invoke(
+            cli, ["approve", "--file", str(path), "--username", user, "--key", str(key.private)]
+        )
+        assert approved.exit_code == 0, approved.output
+    assert "signed by: bob, erin" in approved.output
+    annotations = yaml.safe_load(path.read_text())["metadata"]["annotations"]
+    assert set(annotations) == {"kcr.dev/approval-signatures"}
+    signed = parse_signed_approvals(annotations["kcr.dev/approval-signatures"])
+    signers = parse_allowed_signers(f"bob {bob.public}\nerin {erin.public}\n")
+    verdict = verify_signed_approvals(signed, HASH, signers)
+    assert (verdict.verified, verdict.failed) == (["bob", "erin"], [])
     reviewed = runner.invoke(kcr_cli, ["validate", str(path), "--json"])
     assert json.loads(reviewed.output)["specHash"] == HASH
-    requester = runner.invoke(cli, ["approve", "--file", str(path), "--username", "carol"])
+    again = runner.invoke(
+        cli, ["approve", "--file", str(path), "--username", "bob", "--key", str(bob.private)]
+    )
+    assert again.exit_code == 1
+    assert "bob has already signed an approval" in again.output
+    requester = runner.invoke(
+        cli, ["approve", "--file", str(path), "--username", "carol", "--key", str(bob.private)]
+    )
     assert requester.exit_code == 1
     assert "carol requested" in requester.output
-    nameless = runner.invoke(cli, ["approve", "--file", str(path)])
+    nameless = runner.invoke(cli, ["approve", "--file", str(path), "--key", str(bob.private)])
     assert nameless.exit_code == 2
     assert "--file needs --username" in nameless.output
+    keyless = runner.invoke(cli, ["approve", "--file", str(path), "--username", "bob"])
+    assert keyless.exit_code == 2
+    assert "--file needs --key" in keyless.output
 
 
 def test_describe_shows_rollback_progress_once_it_runs(api: RunningApi) -> None:

@@ -165,3 +165,33 @@ def test_approvers_group_may_annotate_but_viewers_may_not() -> None:
     assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in viewer["rules"])
     requester = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-requester")
     assert {verb for rule in requester["rules"] for verb in rule["verbs"]} == {"create"}
+
+
+def test_no_kcr_subject_may_change_the_lists_that_decide_approvals() -> None:
+    """The allowed-signers list and the admission parameters are for platform admins only."""
+    subjects = {
+        Subject(s["kind"], s["name"], s.get("namespace", ""))
+        for d in DOCUMENTS
+        if d["kind"] in {"ClusterRoleBinding", "RoleBinding"}
+        for s in d["subjects"]
+    }
+    assert service_account(*OPERATOR) in subjects
+    for subject in subjects:
+        for verb in ("create", "update", "patch", "delete", "deletecollection"):
+            assert not can(subject, verb, "configmaps", "", "kcr-system"), (subject, verb)
+
+
+def test_the_operator_mounts_the_allowed_signers_it_is_told_to_read() -> None:
+    deployment = next(
+        d
+        for d in DOCUMENTS
+        if d["kind"] == "Deployment" and d["metadata"]["name"] == "kcr-operator"
+    )
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "allowed-signers")
+    volume = next(v for v in pod["volumes"] if v["name"] == "allowed-signers")
+    assert volume["configMap"]["name"] == "kcr-allowed-signers"
+    signers = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-allowed-signers")
+    (key,) = signers["data"]
+    assert f"--allowed-signers={mount['mountPath']}/{key}" in container["args"]

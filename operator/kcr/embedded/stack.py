@@ -197,6 +197,7 @@ class Stack:
                 {
                     "tokenSha256": token_digest(self.assistant_token),
                     "principal": self.options.assistant,
+                    "kubernetesUser": self.options.assistant,
                     "roles": ["viewer", "drafter"],
                     "tenant": self.options.assistant_tenant,
                     "topicPrefixes": list(self.options.topic_prefixes),

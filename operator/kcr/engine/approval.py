@@ -8,10 +8,12 @@ later write to it.
 
 from datetime import datetime, timedelta
 
+from kcr.engine.cluster_policy import policy_changes, review_again
 from kcr.engine.context import APPROVED, Context, clip
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import ABORT, ROLLBACK
+from kcr.engine.signed import signature_verdict
 from kcr.engine.validation import restart_review, spec_changed, wait_for_cluster
 from kcr.model import (
     Approval,
@@ -26,6 +28,7 @@ from kcr.model.request import MAX_APPROVALS
 from kcr.plan import build_plan, plan_hash, spec_hash
 from kcr.policy import evaluate_approvals
 from kcr.policy.approvals import ApprovalVerdict
+from kcr.policy.authority import Action, phase_refusal
 
 APPROVED_BY_LIMIT = 1024
 
@@ -39,6 +42,9 @@ def await_approval(ctx: Context) -> Transition:
     cluster = ctx.observed.cluster
     if cluster is None:
         return wait_for_cluster(ctx)
+    changed = policy_changes(ctx, cluster)
+    if changed:
+        return review_again(ctx, changed)
     signals = ctx.resource.signals
     verdict = current_verdict(ctx, cluster)
     if verdict.satisfied:
@@ -54,8 +60,14 @@ def await_approval(ctx: Context) -> Transition:
             "nothing was changed; draft it again if it is still needed",
         )
         return ctx.finish(Finish())
-    if signals.approvers:
-        reason = Reason.APPROVAL_REFUSED if verdict.refused else Reason.INSUFFICIENT_APPROVALS
+    if signals.approvers or signals.signed_approvals:
+        reason = (
+            Reason.APPROVAL_REFUSED
+            if verdict.refused
+            else Reason.SIGNATURE_UNVERIFIED
+            if verdict.unverified
+            else Reason.INSUFFICIENT_APPROVALS
+        )
         ctx.note(reason, verdict.message, kind=APPROVED, state=ConditionStatus.FALSE)
     return ctx.finish(Wait(deadline))
 
@@ -63,6 +75,7 @@ def await_approval(ctx: Context) -> Transition:
 def current_verdict(ctx: Context, cluster: KafkaClusterSpec) -> ApprovalVerdict:
     """What the approval annotations say right now about this spec and its risk."""
     signals = ctx.resource.signals
+    signatures = signature_verdict(ctx)
     return evaluate_approvals(
         approvers=list(signals.approvers),
         approved_spec_hash=signals.approved_spec_hash,
@@ -70,6 +83,8 @@ def current_verdict(ctx: Context, cluster: KafkaClusterSpec) -> ApprovalVerdict:
         requester=ctx.spec.requested_by.principal,
         risk=ctx.status.risk or Risk.CRITICAL,
         policy=cluster.policy,
+        signed=signatures.verified,
+        unverified=signatures.failed,
     )
 
 
@@ -101,7 +116,10 @@ def stop_before_execution(ctx: Context) -> Transition | None:
         return ctx.finish(Finish())
     if signals.rollback_requested:
         ctx.consume(ROLLBACK)
-        ctx.note(Reason.ROLLBACK_REFUSED, f"{ROLLBACK}=requested before execution: nothing to undo")
+        refusal = phase_refusal(Action.ROLLBACK, ctx.status.phase, ctx.resource.name)
+        ctx.note(
+            Reason.ROLLBACK_REFUSED, f"{ROLLBACK}=requested refused: {refusal}; nothing to undo"
+        )
     return None
 
 
@@ -116,7 +134,14 @@ def approve(ctx: Context, verdict: ApprovalVerdict) -> Transition:
         )
         return ctx.finish(Next())
     ctx.status.approvals = [
-        Approval(user=user, at=ctx.now, spec_hash=ctx.status.spec_hash or "", plan_hash=plan.hash)
+        Approval(
+            user=user,
+            at=ctx.now,
+            spec_hash=ctx.status.spec_hash or "",
+            plan_hash=plan.hash,
+            signed=user in verdict.signed,
+            cluster_policy_hash=ctx.status.cluster_policy.hash if ctx.status.cluster_policy else "",
+        )
         for user in verdict.accepted[:MAX_APPROVALS]
     ]
     ctx.status.approved_by = clip(", ".join(verdict.accepted), APPROVED_BY_LIMIT)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from kcr.model import HealthBaseline, KafkaClusterSpec, ObservedState, Phase
+from kcr.policy.signatures import AllowedSigners
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ class Observations:
     cluster: KafkaClusterSpec | None = None
     cluster_problem: str = ""
     """Why ``cluster`` is missing: not found, or not a valid KafkaCluster."""
+    allowed_signers: AllowedSigners | None = None
+    """Whose SSH signatures prove an approval carried in git; None when there is no list."""
+    allowed_signers_problem: str = ""
+    """Why ``allowed_signers`` is missing: not configured, unreadable or invalid."""
     blockers: tuple[Blocker, ...] = ()
     settings: EngineSettings = field(default_factory=EngineSettings)
     snapshot: Snapshot | None = None

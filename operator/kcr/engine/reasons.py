@@ -14,6 +14,8 @@ class Reason(StrEnum):
     AWAITING_APPROVAL = "AwaitingApproval"
     APPROVAL_REFUSED = "ApprovalRefused"
     INSUFFICIENT_APPROVALS = "InsufficientApprovals"
+    SIGNATURE_UNVERIFIED = "SignatureUnverified"
+    CLUSTER_POLICY_CHANGED = "ClusterPolicyChanged"
     APPROVED = "Approved"
     APPROVAL_WITHDRAWN = "ApprovalWithdrawn"
     REJECTED = "Rejected"

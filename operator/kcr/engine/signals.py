@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kcr.policy.approvals import parse_approvers
+from kcr.policy.signatures import SIGNATURES_ANNOTATION
 
 PREFIX = "kcr.dev/"
 APPROVED_BY = f"{PREFIX}approved-by"
@@ -18,6 +19,7 @@ CONTINUE = f"{PREFIX}continue"
 ABORT = f"{PREFIX}abort"
 ROLLBACK = f"{PREFIX}rollback"
 ROLLBACK_REQUESTED = "requested"
+APPROVAL_SIGNATURES = SIGNATURES_ANNOTATION
 
 _FALSE = {"", "false", "no", "0"}
 
@@ -26,6 +28,8 @@ _FALSE = {"", "false", "no", "0"}
 class Signals:
     approvers: tuple[str, ...] = ()
     approved_spec_hash: str | None = None
+    signed_approvals: str = ""
+    """The raw ``approval-signatures`` annotation: parsed and verified by the engine."""
     rejected_by: str = ""
     continue_stage: str = ""
     """The stage whose gate (or failed step) the person releases; empty when none."""
@@ -37,6 +41,7 @@ def read_signals(annotations: Mapping[str, str]) -> Signals:
     return Signals(
         approvers=tuple(parse_approvers(annotations.get(APPROVED_BY))),
         approved_spec_hash=(annotations.get(APPROVED_SPEC_HASH) or "").strip() or None,
+        signed_approvals=(annotations.get(APPROVAL_SIGNATURES) or "").strip(),
         rejected_by=(annotations.get(REJECTED_BY) or "").strip(),
         continue_stage=(annotations.get(CONTINUE) or "").strip(),
         abort=(annotations.get(ABORT) or "").strip().lower() not in _FALSE,

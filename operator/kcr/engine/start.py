@@ -1,6 +1,7 @@
 """Approved → Executing | Stale: the last checks before the first write.
 
-Approvals withdrawn before the first write send the request back to AwaitingApproval.
+Approvals withdrawn before the first write send the request back to AwaitingApproval, and
+so does a KafkaCluster whose governing policy changed since review (reviewed again).
 The change window must be open and no other request may be changing the same topic,
 group or principal. Then the live state is read; if it differs from ``spec.observed`` in
 a way that changes the plan, the request stops as Stale and nothing is written. The
@@ -9,6 +10,7 @@ rollback plan is recomputed from this snapshot, because that is what a rollback 
 
 from kcr.engine.approval import approved_plan_problem, stop_before_execution, withdrawn
 from kcr.engine.claims import blocked_message
+from kcr.engine.cluster_policy import policy_changes, review_again
 from kcr.engine.context import Context
 from kcr.engine.effects import Finish, TakeSnapshot, Transition, Wait
 from kcr.engine.execution import execute
@@ -29,6 +31,9 @@ def start(ctx: Context) -> Transition:
     cluster = ctx.observed.cluster
     if cluster is None:
         return wait_for_cluster(ctx)
+    changed = policy_changes(ctx, cluster)
+    if changed:
+        return review_again(ctx, changed)
     taken_back = withdrawn(ctx, cluster)
     if taken_back is not None:
         return taken_back

@@ -8,11 +8,13 @@ from kcr.engine.context import APPROVED, VALIDATED, Context
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import APPROVED_BY, APPROVED_SPEC_HASH
-from kcr.model import ConditionStatus, KafkaClusterSpec, Phase
+from kcr.model import ClusterPolicyRecord, ConditionStatus, KafkaClusterSpec, Phase
 from kcr.plan import Review, review_spec, spec_hash
+from kcr.policy.cluster_policy import policy_digests, policy_hash
 
 
-def validate(ctx: Context) -> Transition:
+def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> Transition:
+    """Review the spec under the cluster's policy; ``why`` says what sent it back here."""
     if ctx.resource.spec is None:
         return invalid(ctx, list(ctx.resource.spec_errors))
     cluster = ctx.observed.cluster
@@ -22,12 +24,13 @@ def validate(ctx: Context) -> Transition:
     problems = [*review.violations, *gate_problems(ctx, cluster)]
     if problems:
         return invalid(ctx, problems)
-    record_review(ctx, review)
+    record_review(ctx, review, cluster)
     passed = "spec and cluster policy checks passed"
     ctx.condition(VALIDATED, ConditionStatus.TRUE, Reason.VALIDATED, passed)
     how = approval_instructions(ctx, review)
-    ctx.condition(APPROVED, ConditionStatus.FALSE, Reason.AWAITING_APPROVAL, how)
-    ctx.move(Phase.AWAITING_APPROVAL, Reason.VALIDATED, f"{summary(review)}. {how}")
+    waiting = Reason.AWAITING_APPROVAL if reason is Reason.VALIDATED else reason
+    ctx.condition(APPROVED, ConditionStatus.FALSE, waiting, f"{why}{how}")
+    ctx.move(Phase.AWAITING_APPROVAL, reason, f"{why}{summary(review)}. {how}")
     return ctx.finish(Next())
 
 
@@ -48,8 +51,10 @@ def gate_problems(ctx: Context, cluster: KafkaClusterSpec) -> list[str]:
     return []
 
 
-def record_review(ctx: Context, review: Review) -> None:
+def record_review(ctx: Context, review: Review, cluster: KafkaClusterSpec) -> None:
     status = ctx.status
+    digests = policy_digests(cluster)
+    status.cluster_policy = ClusterPolicyRecord(hash=policy_hash(digests), fields=digests)
     status.risk = review.risk
     status.irreversible = bool(review.irreversible)
     status.blast_radius = review.blast_radius

@@ -5,10 +5,12 @@ Every function returns the ``metadata.annotations`` part of a JSON merge patch (
 refusal is explained before the API server's admission policy has to say no.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kcr.engine.signals import (
     ABORT,
+    APPROVAL_SIGNATURES,
     APPROVED_BY,
     APPROVED_SPEC_HASH,
     CONTINUE,
@@ -17,10 +19,18 @@ from kcr.engine.signals import (
     ROLLBACK_REQUESTED,
 )
 from kcr.model import KafkaChangeRequestStatus, Phase, StepState
-from kcr.policy.approvals import parse_approvers, same_person
+from kcr.policy.approvals import parse_approvers
+from kcr.policy.authority import Action, phase_refusal, same_person
+from kcr.policy.signatures import (
+    SignatureFormatError,
+    SignedApproval,
+    dump_signed_approvals,
+    parse_signed_approvals,
+)
 
 __all__ = [
     "ABORT",
+    "APPROVAL_SIGNATURES",
     "APPROVED_BY",
     "APPROVED_SPEC_HASH",
     "CONTINUE",
@@ -30,20 +40,6 @@ __all__ = [
     "RefusedError",
     "Request",
 ]
-
-APPROVABLE = frozenset({Phase.PENDING, Phase.AWAITING_APPROVAL})
-ABORTABLE = frozenset(
-    {
-        Phase.PENDING,
-        Phase.AWAITING_APPROVAL,
-        Phase.APPROVED,
-        Phase.EXECUTING,
-        Phase.PAUSED,
-        Phase.ROLLING_BACK,
-    }
-)
-ROLLBACKABLE = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED})
-"""Failed is final: the operator no longer acts on it, so a rollback there would be ignored."""
 
 Patch = dict[str, str | None]
 
@@ -69,7 +65,7 @@ class Request:
 
 def approve(request: Request, user: str) -> Patch:
     """Append ``user`` to the approvers and bind the approval to the spec hash."""
-    _require_phase(request, APPROVABLE, "approved")
+    _require_phase(request, Action.APPROVE)
     if same_person(user, request.requester):
         raise RefusedError(f"{user} requested {request.name} and may not approve it")
     status_hash = request.status.spec_hash if request.status is not None else None
@@ -92,9 +88,29 @@ def approve(request: Request, user: str) -> Patch:
     return {APPROVED_BY: ",".join([*approvers, user]), APPROVED_SPEC_HASH: request.spec_hash}
 
 
+def sign_approval(request: Request, user: str, sign: Callable[[str], str]) -> Patch:
+    """Append ``user``'s SSH signature over the spec hash (an approval carried in git).
+
+    Every refusal is decided before ``sign`` is called, so nobody types a passphrase or
+    touches a hardware key for an approval that would not count.
+    """
+    _require_phase(request, Action.APPROVE)
+    if same_person(user, request.requester):
+        raise RefusedError(f"{user} requested {request.name} and may not approve it")
+    current = request.annotations.get(APPROVAL_SIGNATURES)
+    try:
+        signed = parse_signed_approvals(current) if current else []
+    except SignatureFormatError as error:
+        raise RefusedError(f"{request.name}: {error}; fix or remove it first") from None
+    if any(approval.approver == user for approval in signed):
+        raise RefusedError(f"{user} has already signed an approval of {request.name}")
+    approval = SignedApproval(approver=user, signature=sign(request.spec_hash))
+    return {APPROVAL_SIGNATURES: dump_signed_approvals([*signed, approval])}
+
+
 def reject(request: Request, user: str) -> Patch:
     """Record ``user`` as rejecting; the operator moves the request to ``Rejected``."""
-    _require_phase(request, APPROVABLE | {Phase.APPROVED}, "rejected")
+    _require_phase(request, Action.REJECT)
     rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
     if user in rejecters:
         raise RefusedError(f"{user} has already rejected {request.name}")
@@ -104,7 +120,7 @@ def reject(request: Request, user: str) -> Patch:
 def continue_stage(request: Request, user: str) -> Patch:
     """Release the manual gate the request is paused at; like an approval, never by the
     requester (the admission policy refuses it too)."""
-    _require_phase(request, frozenset({Phase.PAUSED, Phase.EXECUTING}), "continued")
+    _require_phase(request, Action.CONTINUE)
     if same_person(user, request.requester):
         raise RefusedError(f"{user} requested {request.name} and may not continue it")
     stage = _waiting_stage(request)
@@ -115,13 +131,13 @@ def continue_stage(request: Request, user: str) -> Patch:
 
 def abort(request: Request) -> Patch:
     """Stop before the next step; what already ran stays as it is until a rollback."""
-    _require_phase(request, ABORTABLE, "aborted")
+    _require_phase(request, Action.ABORT)
     return {ABORT: "true"}
 
 
 def rollback(request: Request) -> Patch:
     """Ask the operator to run the rollback plan computed from the snapshot."""
-    _require_phase(request, ROLLBACKABLE, "rolled back")
+    _require_phase(request, Action.ROLLBACK)
     plan = request.status.rollback_plan if request.status is not None else None
     if plan is not None and not plan.steps:
         raise RefusedError(
@@ -140,9 +156,7 @@ def _waiting_stage(request: Request) -> str | None:
     return next((s.name for s in request.status.plan.stages if s.gate_state not in done), None)
 
 
-def _require_phase(request: Request, allowed: frozenset[Phase], verb: str) -> None:
-    if request.phase not in allowed:
-        names = ", ".join(sorted(p.value for p in allowed))
-        raise RefusedError(
-            f"{request.name} is {request.phase.value}: it can be {verb} only when {names}"
-        )
+def _require_phase(request: Request, action: Action) -> None:
+    refusal = phase_refusal(action, request.phase, request.name)
+    if refusal:
+        raise RefusedError(refusal)

@@ -19,10 +19,12 @@ from rich.console import Console
 from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.kubectl import annotations as notes
 from kcr.kubectl.client import KubeClient, Target
+from kcr.kubectl.signing import SigningError, sign_spec_hash
 from kcr.kubectl.views import Parsed, describe, list_table, now_utc, parse
 from kcr.model import Channel, Phase
 from kcr.plan import parse_request, spec_hash
 from kcr.policy.approvals import parse_approvers
+from kcr.policy.signatures import parse_signed_approvals
 
 PATCH_ATTEMPTS = 3
 PIPE_WIDTH = 160
@@ -157,14 +159,27 @@ def describe_request(session: Session, name: str) -> None:
     "path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Approve the request in this YAML file (a GitOps pull request) instead of the "
-    "cluster; needs --username.",
+    "cluster, with your SSH signature over its spec hash; needs --username and --key.",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="KCR_SIGNING_KEY",
+    help="With --file: the SSH key to sign with, as for git commit signing (a private key, "
+    "or the public key of one held by ssh-agent) [env KCR_SIGNING_KEY].",
 )
 @namespace_option
 @pass_session
-def approve(session: Session, name: str | None, username: str | None, path: Path | None) -> None:
-    """Approve NAME as yourself, bound to the hash of the spec you reviewed."""
+def approve(
+    session: Session, name: str | None, username: str | None, path: Path | None, key: Path | None
+) -> None:
+    """Approve NAME as yourself, bound to the hash of the spec you reviewed.
+
+    With --file, sign the approval into a GitOps pull request instead: the operator counts
+    it only if your signature verifies against its allowed-signers list under --username.
+    """
     if path is not None:
-        _approve_file(path, username)
+        _approve_file(path, username, key)
         return
     if name is None:
         raise click.UsageError("give the NAME of a request, or --file")
@@ -260,10 +275,18 @@ def diff(session: Session, name: str, exit_code: bool, kafka_bootstrap: str | No
         sys.exit(1)
 
 
-def _approve_file(path: Path, username: str | None) -> None:
-    """Write the approval into the file; git review vouches for the name, not the cluster."""
+def _approve_file(path: Path, username: str | None, key: Path | None) -> None:
+    """Sign the approval into the file: git carries it, the operator verifies it."""
     if not username:
-        raise click.UsageError("--file needs --username: the name to record as approver")
+        raise click.UsageError(
+            "--file needs --username: your Kubernetes user name, as the allowed-signers list "
+            "names you"
+        )
+    if key is None:
+        raise click.UsageError(
+            "--file needs --key: your SSH key, as for git commit signing (a private key, or "
+            "the public key of one held by ssh-agent)"
+        )
     try:
         document = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
@@ -277,9 +300,8 @@ def _approve_file(path: Path, username: str | None) -> None:
     if request.spec.requested_by.channel is not Channel.GITOPS:
         raise click.ClickException(
             f"{path}: spec.requestedBy.channel is {request.spec.requested_by.channel.value}; "
-            "approvals carried in git count only on a request whose channel is gitops (the "
-            "admission policy refuses others from the GitOps applier): draft it with "
-            "kcr mcp --drafts yaml, or approve the request in the cluster"
+            "approvals carried in git count only on a request whose channel is gitops: "
+            "draft it with kcr mcp --drafts yaml, or approve the request in the cluster"
         )
     metadata = document.setdefault("metadata", {})
     current = notes.Request(
@@ -290,14 +312,15 @@ def _approve_file(path: Path, username: str | None) -> None:
         status=None,
     )
     try:
-        patch = notes.approve(current, username)
-    except notes.RefusedError as refused:
+        patch = notes.sign_approval(current, username, lambda digest: sign_spec_hash(digest, key))
+    except (notes.RefusedError, SigningError) as refused:
         raise click.ClickException(str(refused)) from refused
     metadata["annotations"] = {**(metadata.get("annotations") or {}), **patch}
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    signers = [a.approver for a in parse_signed_approvals(patch[notes.APPROVAL_SIGNATURES] or "")]
     click.echo(
-        f"approved {request.metadata.name} in {path} as {username} "
-        f"(spec sha256 {current.spec_hash[:12]}); approvers now: {patch[notes.APPROVED_BY]}"
+        f"signed the approval of {request.metadata.name} in {path} as {username} "
+        f"(spec sha256 {current.spec_hash[:12]}); signed by: {', '.join(signers)}"
     )
 
 

@@ -4,6 +4,7 @@
 tokens:                      # for --token-file: a token names one caller
   - tokenSha256: 9f86d08...  # sha256 of the token (or `token:` in plain text, for development)
     principal: alice
+    kubernetesUser: oidc:alice   # who alice is to the API server; required for drafters
     roles: [viewer, drafter]
     tenant: team-a
     topicPrefixes: [team-a.]
@@ -21,7 +22,9 @@ subjects:                    # for --token-review: who a Kubernetes user or grou
 ```
 
 Tokens are compared by their sha256 digest in constant time, so the file never needs to
-hold a usable token.
+hold a usable token. A drafter's token names the Kubernetes user it is: drafts record that
+name as the requester, the one the admission policy and the operator refuse as an approver.
+A subject is its Kubernetes user already.
 """
 
 import hashlib
@@ -33,7 +36,7 @@ from typing import Annotated, Self
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from kcr.mcp.identity import Caller, Prefix, Role, Scope
+from kcr.mcp.identity import Caller, KubernetesUser, Prefix, Role, Scope
 from kcr.model import explain
 from kcr.model.base import KubeModel
 
@@ -58,12 +61,32 @@ class TokenEntry(Grant):
     )
     token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     principal: Annotated[str, Field(min_length=1, max_length=256)]
+    kubernetes_user: KubernetesUser | None = None
 
     @model_validator(mode="after")
     def _one_token(self) -> Self:
         if (self.token is None) == (self.token_sha256 is None):
             raise ValueError("give exactly one of token or tokenSha256")
         return self
+
+    @model_validator(mode="after")
+    def _drafter_is_someone(self) -> Self:
+        if Role.DRAFTER in self.roles and self.kubernetes_user is None:
+            raise ValueError(
+                f"the drafter {self.principal} needs kubernetesUser: the Kubernetes user name "
+                f"{self.principal} is (for example oidc:{self.principal}); drafts record it as "
+                "the requester, who may not approve them"
+            )
+        return self
+
+    def caller(self) -> Caller:
+        return Caller(
+            principal=self.principal,
+            roles=self.roles,
+            tenant=self.tenant,
+            scope=self.scope(),
+            kubernetes_user=self.kubernetes_user,
+        )
 
     def digest(self) -> str:
         if self.token_sha256 is not None:
@@ -102,11 +125,7 @@ class AccessFile(KubeModel):
         for entry in self.tokens:
             if hmac.compare_digest(entry.digest(), presented):
                 found = entry
-        if found is None:
-            return None
-        return Caller(
-            principal=found.principal, roles=found.roles, tenant=found.tenant, scope=found.scope()
-        )
+        return None if found is None else found.caller()
 
     def caller_for_subject(self, user: str, groups: list[str]) -> Caller | None:
         """Grants add up over the user entry and every group entry that names the subject."""
@@ -130,12 +149,7 @@ class AccessFile(KubeModel):
         """The grant of a principal named in tokens or subjects (a configured stdio identity)."""
         for entry in self.tokens:
             if entry.principal == principal:
-                return Caller(
-                    principal=principal,
-                    roles=entry.roles,
-                    tenant=entry.tenant,
-                    scope=entry.scope(),
-                )
+                return entry.caller()
         return self.caller_for_subject(principal, [])
 
 

@@ -86,6 +86,11 @@ ROLES = ("viewer", "drafter")
     help="stdio identity instead of the local user; looked up in --token-file when given.",
 )
 @click.option(
+    "--kubernetes-user",
+    help="stdio: the Kubernetes user name you are (for example oidc:alice), recorded as the "
+    "requester of your drafts so that you cannot approve them; required with --role drafter.",
+)
+@click.option(
     "--role",
     "roles",
     type=click.Choice(ROLES),
@@ -182,6 +187,7 @@ def command(**options: Any) -> None:
         token_review=options["token_review"],
         token_audience=options["token_audience"],
         principal=options["principal"],
+        kubernetes_user=options["kubernetes_user"],
         roles=tuple(Role(r) for r in options["roles"]),
         tenant=options["tenant"],
         topic_prefixes=tuple(options["topic_prefixes"]),

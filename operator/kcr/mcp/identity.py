@@ -23,6 +23,17 @@ Prefix = Annotated[
 ]
 
 
+KubernetesUser = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=512,
+        pattern=r"^\S(.*\S)?$",
+        description="A Kubernetes user name as the API server reports it (e.g. oidc:alice)",
+    ),
+]
+
+
 class Role(StrEnum):
     VIEWER = "viewer"
     DRAFTER = "drafter"
@@ -82,6 +93,15 @@ class Caller(KubeModel):
     roles: Annotated[list[Role], Field(max_length=len(Role))] = Field(default_factory=list)
     tenant: Annotated[str, Field(max_length=128)] = ""
     scope: Scope = Field(default_factory=Scope)
+    kubernetes_user: KubernetesUser | None = None
+    """The Kubernetes user name this caller is, when it differs from ``principal``."""
+
+    @property
+    def requester(self) -> str:
+        """The one canonical identity a draft records in ``spec.requestedBy.principal``:
+        the Kubernetes user name, which the admission policy and the operator compare with
+        whoever approves, so that nobody approves their own draft under another name."""
+        return self.kubernetes_user or self.principal
 
     def has(self, role: Role) -> bool:
         """A drafter may also read: drafting needs the same evidence."""

@@ -64,6 +64,7 @@ class McpSettings:
     token_review: bool = False
     token_audience: str = DEFAULT_AUDIENCE
     principal: str | None = None
+    kubernetes_user: str | None = None
     roles: tuple[Role, ...] = (Role.VIEWER,)
     tenant: str = ""
     topic_prefixes: tuple[str, ...] = ("*",)
@@ -106,6 +107,7 @@ def check_exposure(settings: McpSettings) -> None:
 async def assemble(settings: McpSettings) -> Assembled:
     check_exposure(settings)
     access = _access(settings)
+    local_caller = _local_caller(settings, access) if settings.transport == "stdio" else None
     kube = _kube(settings)
     closers: list[Callable[[], Awaitable[None]]] = []
     if kube is not None:
@@ -135,7 +137,7 @@ async def assemble(settings: McpSettings) -> Assembled:
         metrics.serve(settings.host, settings.metrics_port)
     options = ServerOptions(
         audit=audit,
-        local_caller=_local_caller(settings, access) if settings.transport == "stdio" else None,
+        local_caller=local_caller,
         rate_limits=RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
         token_verifier=_verifier(settings, access, kube),
         public_url=f"http://{settings.host}:{settings.port}",
@@ -275,6 +277,12 @@ def _local_caller(settings: McpSettings, access: AccessFile | None) -> Caller:
         if caller is None:
             raise SetupError(f"principal {settings.principal} is not in the access file")
         return caller
+    if Role.DRAFTER in settings.roles and not settings.kubernetes_user:
+        raise SetupError(
+            f"--role drafter needs --kubernetes-user: the Kubernetes user name {principal} is "
+            f"(for example oidc:{principal}); drafts record it as the requester, who may not "
+            "approve them"
+        )
     try:
         return Caller(
             principal=principal,
@@ -284,6 +292,7 @@ def _local_caller(settings: McpSettings, access: AccessFile | None) -> Caller:
                 topic_prefixes=list(settings.topic_prefixes),
                 group_prefixes=list(settings.group_prefixes),
             ),
+            kubernetes_user=settings.kubernetes_user,
         )
     except ValidationError as error:
         raise SetupError("invalid identity: " + "; ".join(explain(error))) from None

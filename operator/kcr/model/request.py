@@ -231,6 +231,26 @@ class Approval(KubeModel):
     at: datetime
     spec_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
     plan_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
+    signed: bool = Field(
+        default=False,
+        description="Proven by the approver's SSH signature over the spec hash, carried in git",
+    )
+    cluster_policy_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)] = Field(
+        default="", description="status.clusterPolicy.hash when the approval counted"
+    )
+
+
+class ClusterPolicyRecord(KubeModel):
+    """The KafkaCluster policy a review, and the approvals given on it, were made under."""
+
+    hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)]
+    fields: Annotated[
+        dict[
+            Annotated[str, Field(max_length=128)],
+            Annotated[str, Field(max_length=HASH_MAX_LENGTH)],
+        ],
+        Field(max_length=64, description="Governing field path → digest of its value"),
+    ] = Field(default_factory=dict)
 
 
 class HistoryEntry(KubeModel):
@@ -260,6 +280,14 @@ class KafkaChangeRequestStatus(MutableKubeModel):
     approved_by: Annotated[str, Field(max_length=1024)] = Field(
         default="", description="Comma list of accepted approvers, for the printer column"
     )
+    cluster_policy: ClusterPolicyRecord | None = None
+    voided_signatures: Annotated[
+        list[Annotated[str, Field(max_length=HASH_MAX_LENGTH)]],
+        Field(
+            max_length=MAX_APPROVALS,
+            description="sha256 of signed approvals given under an earlier cluster policy",
+        ),
+    ] = Field(default_factory=list)
     history: Annotated[list[HistoryEntry], Field(max_length=HISTORY_LIMIT)] = Field(
         default_factory=list
     )

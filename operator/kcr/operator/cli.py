@@ -84,6 +84,14 @@ PRIORITY_RANGE = 10_000
     "not allow listing them; the namespaces given are then assumed to exist.",
 )
 @click.option(
+    "--allowed-signers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="git allowed_signers file (principal = Kubernetes user name, then the SSH public "
+    "key) whose signatures prove approvals carried in git; mount it from a ConfigMap only "
+    "platform admins may change. Without it, signed approvals count as none.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(LOG_LEVELS, case_sensitive=False),
     default="INFO",
@@ -110,6 +118,7 @@ def command(  # noqa: PLR0917 (click passes each option by keyword)
     standalone: bool,
     priority: int | None,
     no_cluster_scan: bool,
+    allowed_signers: Path | None,
     log_level: str,
     log_format: str,
 ) -> None:
@@ -141,6 +150,7 @@ def command(  # noqa: PLR0917 (click passes each option by keyword)
         log_level=log_level.upper(),
         log_format=LogFormat(log_format),
         scan_cluster=not no_cluster_scan,
+        allowed_signers=allowed_signers,
     )
     configure_logging(config.log_level, config.log_format)
     asyncio.run(run_operator(build_runtime(config)))

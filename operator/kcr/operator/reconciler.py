@@ -39,6 +39,7 @@ from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.kube import KubernetesError
 from kcr.operator.logs import request_logger
 from kcr.operator.runtime import Runtime
+from kcr.operator.signers import SignersRead, read_allowed_signers
 
 MAX_IDLE_DECISIONS = 20
 
@@ -75,6 +76,7 @@ class Reconciler:
         self.holds_claim_lock = False
         self.cluster: Any = None
         self.cluster_read: ClusterRead | None = None
+        self.signers_read = SignersRead(None)
         self.log = request_logger(
             self.resource.namespace, self.resource.name, self.resource.correlation_id
         )
@@ -144,6 +146,7 @@ class Reconciler:
             self.cluster_read = await read_cluster(
                 self.runtime.kube, self.resource.namespace, spec.cluster
             )
+            self.signers_read = read_allowed_signers(self.runtime.config.allowed_signers)
         read = self.cluster_read
         self.cluster = read.spec
         blockers: tuple[Blocker, ...] = ()
@@ -156,6 +159,8 @@ class Reconciler:
         return Observations(
             cluster=read.spec,
             cluster_problem=read.problem,
+            allowed_signers=self.signers_read.signers,
+            allowed_signers_problem=self.signers_read.problem,
             blockers=blockers,
             settings=settings,
             **one_shot,

@@ -40,6 +40,8 @@ class OperatorConfig:
     engine: EngineSettings = field(default_factory=EngineSettings)
     scan_cluster: bool = True
     """Watch CRDs and namespaces for changes (off for API servers that cannot list them)."""
+    allowed_signers: Path | None = None
+    """git allowed_signers file: whose SSH signatures prove approvals carried in git."""
     error_backoff_seconds: float = 15.0
     """Wait before restarting a request's loop after an unexpected error."""
     cancellation_seconds: float = 60.0

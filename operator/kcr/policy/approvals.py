@@ -1,8 +1,10 @@
 """Who may approve, and whether enough of them have, for the exact spec that was reviewed."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kcr.model import ClusterPolicy, Risk
+from kcr.policy.authority import Action, identity_refusal
 
 
 @dataclass(frozen=True)
@@ -11,6 +13,10 @@ class ApprovalVerdict:
     refused: list[str] = field(default_factory=list)
     """One plain-words reason per refused approval."""
     required: int = 1
+    signed: list[str] = field(default_factory=list)
+    """The accepted approvers proven by their SSH signature (GitOps) rather than in-cluster."""
+    unverified: list[str] = field(default_factory=list)
+    """One reason per signature that proves nothing: it counts as no approval at all."""
 
     @property
     def satisfied(self) -> bool:
@@ -18,24 +24,13 @@ class ApprovalVerdict:
 
     @property
     def message(self) -> str:
-        parts = list(self.refused)
+        parts = [*self.refused, *self.unverified]
         if len(self.accepted) < self.required:
             parts.append(
                 f"{len(self.accepted)} of {self.required} required approvals "
                 f"({', '.join(self.accepted) or 'none yet'})"
             )
         return "; ".join(parts) or f"approved by {', '.join(self.accepted)}"
-
-
-def same_person(user: str, principal: str) -> bool:
-    """``alice`` approving a request by ``User:alice`` is the requester approving.
-
-    So is ``oidc:alice`` approving a request by ``oidc:alice``: Kubernetes user names may
-    hold colons themselves, so the whole principal counts as well as the part after one.
-    """
-    name = user.strip().lower()
-    whole = principal.strip().lower()
-    return name in {whole, whole.split(":", 1)[-1].strip()}
 
 
 def parse_approvers(annotation: str | None) -> list[str]:
@@ -52,11 +47,13 @@ def evaluate_approvals(
     requester: str,
     risk: Risk,
     policy: ClusterPolicy,
+    signed: Sequence[str] = (),
+    unverified: Sequence[str] = (),
 ) -> ApprovalVerdict:
+    """``approvers`` come from the annotation, bound by ``approved_spec_hash``; ``signed`` are
+    approvers whose signature over ``spec_hash`` verified, ``unverified`` why others did not."""
     required = policy.approvals_for(risk)
-    if not approvers:
-        return ApprovalVerdict(required=required)
-    if approved_spec_hash != spec_hash:
+    if approvers and approved_spec_hash != spec_hash:
         return ApprovalVerdict(
             required=required,
             refused=[
@@ -65,11 +62,21 @@ def evaluate_approvals(
                 f"{spec_hash[:12]}: the approval was given for a different spec; review the "
                 "current one and approve its hash"
             ],
+            unverified=list(unverified),
         )
-    refused = [
-        f"{user} requested this change and may not approve it"
-        for user in approvers
-        if same_person(user, requester)
-    ]
-    accepted = [user for user in approvers if not same_person(user, requester)]
-    return ApprovalVerdict(accepted=accepted, refused=refused, required=required)
+    names = list(dict.fromkeys([*approvers, *signed]))
+    # Group membership is the admission policy's to check (the operator cannot see groups);
+    # every other rule on who may approve is the same one the API server applies.
+    verdicts = {
+        user: identity_refusal(Action.APPROVE, user=user, requester=requester, approver=True)
+        for user in names
+    }
+    refused = [reason for reason in verdicts.values() if reason]
+    accepted = [user for user, reason in verdicts.items() if not reason]
+    return ApprovalVerdict(
+        accepted=accepted,
+        refused=refused,
+        required=required,
+        signed=[user for user in accepted if user in signed and user not in approvers],
+        unverified=list(unverified),
+    )

@@ -130,7 +130,7 @@ async def review_change(
         cluster=cluster,
         change=change,
         requested_by=RequestedBy(
-            principal=env.caller.principal,
+            principal=env.caller.requester,
             tenant=env.caller.tenant,
             channel=channel_of(env),
             correlation_id=env.call.correlation_id,
