@@ -100,14 +100,14 @@ class ConfluentBackend(AdminCalls):
             return await read()
 
     async def _describe_cluster(self) -> Any:
-        return await self._after_broker_loss(self._describe_cluster_once)
-
-    async def _describe_cluster_once(self) -> Any:
         with self._sending("describe the cluster"):
             request = self.admin.describe_cluster(**self._timeout_kwargs)
         return await self._await(request, "describe the cluster")
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
+        return await self._after_broker_loss(lambda: self._metadata(topics))
+
+    async def _metadata(self, topics: list[str] | None) -> ClusterMetadata:
         if topics is None:
             # Listing first refreshes the broker librdkafka sends DescribeCluster to.
             listed = await self._list_metadata()
