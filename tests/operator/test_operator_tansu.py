@@ -71,7 +71,9 @@ async def test_create_alter_and_roll_back_on_a_broker(
     (configs,) = await broker.topic_configs([topic])
     assert configs.configs["retention.ms"].value == "7200000"
 
-    await harness.kubectl.annotate("create", **{"kcr.dev/rollback": "requested"})
+    review = await harness.kubectl.ask_rollback("create", "dave")
+    assert review["phase"] == "AwaitingRollbackApproval", review["message"]
+    await harness.kubectl.approve_rollback("create", "bob", "carol")
     rolled = await harness.kubectl.wait_phase("create", "RolledBack", "RollbackFailed")
     assert rolled["phase"] == "RolledBack", rolled["message"]
     assert topic not in {t.name for t in await broker.list_topics()}
