@@ -70,6 +70,18 @@ def approved(by: str, spec_hash: str = HASH) -> dict[str, str]:
     return {"kcr.dev/approved-by": by, "kcr.dev/approved-spec-hash": spec_hash}
 
 
+def rollback(
+    asker: str | None = None, by: str | None = None, spec_hash: str = HASH, asked: bool = False
+) -> dict[str, str]:
+    """The rollback annotations: asked for (``asked``), who asked, and who approved it."""
+    found = {"kcr.dev/rollback": "requested"} if asked else {}
+    if asker is not None:
+        found["kcr.dev/rollback-requested-by"] = asker
+    if by is not None:
+        found |= {"kcr.dev/rollback-approved-by": by, "kcr.dev/rollback-approved-hash": spec_hash}
+    return found
+
+
 ALLOWED = {
     "requester creates with kubectl": Admission("CREATE", "alice", PEOPLE),
     "requester as a Kafka principal": Admission("CREATE", "alice", PEOPLE, principal="User:alice"),
@@ -117,6 +129,24 @@ ALLOWED = {
     ),
     "continue removed by the operator": Admission(
         "UPDATE", OPERATOR, [], {}, {"kcr.dev/continue": "canary"}
+    ),
+    "approver asks for a rollback as themselves": Admission(
+        "UPDATE", "bob", APPROVERS, rollback("bob", asked=True), {}
+    ),
+    "requester asks for a rollback of their change": Admission(
+        "UPDATE", "alice", PEOPLE, rollback("alice", asked=True), {}
+    ),
+    "operator removes the rollback request and keeps its asker": Admission(
+        "UPDATE", OPERATOR, [], rollback("dave"), rollback("dave", asked=True)
+    ),
+    "operator removes every rollback annotation": Admission(
+        "UPDATE", OPERATOR, [], {}, rollback("dave", "bob,carol", asked=True)
+    ),
+    "someone else approves a rollback": Admission(
+        "UPDATE", "bob", APPROVERS, rollback("dave", "bob"), rollback("dave")
+    ),
+    "the change's requester approves a rollback someone else asked for": Admission(
+        "UPDATE", "alice", APPROVERS, rollback("dave", "bob, alice"), rollback("dave", "bob")
     ),
 }
 
@@ -269,6 +299,60 @@ DENIED = {
         Admission("CREATE", "alice", PEOPLE, {"kcr.dev/continue": "canary"}),
         {8},
         "alice is not in the approvers group",
+    ),
+    "rollback asked for without naming the asker": (
+        Admission("UPDATE", "bob", APPROVERS, {"kcr.dev/rollback": "requested"}, {}),
+        {9},
+        "kcr.dev/rollback is asked for together with kcr.dev/rollback-requested-by set to the "
+        "asking user bob (it says '')",
+    ),
+    "rollback asked for in someone else's name": (
+        Admission("UPDATE", "bob", APPROVERS, rollback("carol", asked=True), {}),
+        {9},
+        "the asking user bob (it says 'carol')",
+    ),
+    "rollback asked for outside the group": (
+        Admission("UPDATE", "erin", PEOPLE, rollback("erin", asked=True), {}),
+        {9},
+        "who must be in the approvers group or the requester",
+    ),
+    "rollback's asker renamed after asking": (
+        Admission("UPDATE", "bob", APPROVERS, rollback("bob"), rollback("dave")),
+        {9},
+        "the asking user bob",
+    ),
+    "rollback approved in someone else's name": (
+        Admission("UPDATE", "bob", APPROVERS, rollback("dave", "carol"), rollback("dave")),
+        {10},
+        "kcr.dev/rollback-approved-by may only gain the requesting user bob",
+    ),
+    "rollback approved outside the group": (
+        Admission("UPDATE", "erin", PEOPLE, rollback("dave", "erin"), rollback("dave")),
+        {10},
+        "who must be in the approvers group (added: erin)",
+    ),
+    "asker approves their own rollback": (
+        Admission("UPDATE", "dave", APPROVERS, rollback("dave", "dave"), rollback("dave")),
+        {11},
+        "dave asked for this rollback and may not approve it",
+    ),
+    "asker approves their own rollback in another spelling": (
+        Admission(
+            "UPDATE", "Dave", APPROVERS, rollback("oidc:dave", "Dave"), rollback("oidc:dave")
+        ),
+        {11},
+        "oidc:dave asked for this rollback",
+    ),
+    "rollback hash changed without approving": (
+        Admission(
+            "UPDATE",
+            "mallory",
+            PEOPLE,
+            rollback("dave", "bob", "b" * 64),
+            rollback("dave", "bob"),
+        ),
+        {12},
+        "changes only together with the requesting user's own",
     ),
 }
 
