@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from engine_world import World, approved, cluster_spec, request
+from engine_world import World, approved, cluster_spec, gated, request
 from kcr_builders import alter_config, create_topic, state, topic
 
 from kcr.model import KafkaChangeRequestSpec, ObservedTopic, Phase, Risk
@@ -284,3 +284,15 @@ def test_the_state_a_change_left_is_recorded_when_it_succeeds() -> None:
     left = world.status.post_change
     assert left is not None
     assert left.topic("orders").configs["retention.ms"].value == "172800000"  # type: ignore[union-attr]
+
+
+def test_a_rollback_asked_for_while_paused_is_part_of_the_approved_change() -> None:
+    world = World(request(gated(alter_config("orders", "invoices"))))
+    approved(world)
+    assert world.run() is Phase.PAUSED
+    world.ask_rollback("bob")
+    assert world.run() is Phase.ROLLED_BACK
+    entered = [h for h in world.status.history if h.phase is Phase.ROLLING_BACK]
+    assert entered[0].reason == "RollbackRequested"
+    assert entered[0].message.startswith("rollback requested while paused by bob")
+    assert not any(k.startswith("kcr.dev/rollback") for k in world.resource.annotations)

@@ -15,7 +15,7 @@ from kcr.engine.effects import Finish, Next, RunStep, SampleLag, TakeSnapshot, T
 from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
-from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK
+from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK, ROLLBACK_REQUESTED_BY
 from kcr.engine.validation import wait_for_cluster
 from kcr.model import Phase, Stage, Step, StepState
 from kcr.plan import all_steps
@@ -26,8 +26,7 @@ DONE = (StepState.SUCCEEDED, StepState.SKIPPED)
 def execute(ctx: Context) -> Transition:
     if ctx.resource.signals.rollback_requested:
         settle_running_step(ctx)
-        ctx.consume(ROLLBACK)
-        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested")
+        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, requested(ctx, "rollback requested"))
     problem = approved_plan_problem(ctx.status, ctx.spec)
     if problem:
         ctx.move(Phase.FAILED, Reason.PLAN_MISMATCH, f"{problem}; execution stopped")
@@ -76,6 +75,15 @@ def succeed(ctx: Context) -> Transition:
         "someone else",
     )
     return ctx.finish(Finish())
+
+
+def requested(ctx: Context, words: str) -> str:
+    """A rollback asked for while the change runs is part of the approved change: it starts
+    at once, and the request and its asker are consumed together."""
+    asker = ctx.resource.signals.rollback_requested_by
+    ctx.consume(ROLLBACK)
+    ctx.consume(ROLLBACK_REQUESTED_BY)
+    return f"{words} by {asker}" if asker else words
 
 
 def drive_step(ctx: Context, step: Step) -> Transition:
@@ -214,8 +222,9 @@ def resume(ctx: Context) -> Transition:
     """Paused: wait for kcr.dev/continue=<stage>, kcr.dev/rollback=requested or abort."""
     signals = ctx.resource.signals
     if signals.rollback_requested:
-        ctx.consume(ROLLBACK)
-        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested while paused")
+        return begin_rollback(
+            ctx, Reason.ROLLBACK_REQUESTED, requested(ctx, "rollback requested while paused")
+        )
     if signals.abort:
         return abort_execution(ctx)
     stage, step = paused_at(ctx)
