@@ -424,3 +424,15 @@ def test_requester_rule_agrees_with_the_operator(
     principal = f"User:{name}" if prefixed else name
     admission = Admission("UPDATE", approver, APPROVERS, approved(approver), {}, principal)
     assert (4 in denials(admission)) == same_person(approver, principal)
+
+
+@settings(max_examples=80, deadline=None)
+@given(approver=names, other=names, same=st.booleans(), upper=st.booleans())
+def test_rollback_asker_rule_agrees_with_the_operator(
+    approver: str, other: str, same: bool, upper: bool
+) -> None:
+    """Who asked for a rollback is compared the same way by the API server and the operator."""
+    approver = approver.strip()
+    asker = (approver.upper() if upper else approver) if same else other
+    admission = Admission("UPDATE", approver, APPROVERS, rollback(asker, approver), rollback(asker))
+    assert (11 in denials(admission)) == same_person(approver, asker)
