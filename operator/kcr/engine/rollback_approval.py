@@ -82,7 +82,7 @@ def review_rollback(
         requested_at=requested_at,
         steps=[s.id for s in steps],
         risk=assessment.risk,
-        risk_reasons=assessment.reasons[:MAX_ROLLBACK_STEPS],
+        risk_reasons=[*assessment.reasons, *assessment.irreversible][:MAX_ROLLBACK_STEPS],
         required_approvals=policy.approvals_for(assessment.risk),
         hash=rollback_hash(steps, assessment.risk, requested_by, requested_at),
     )

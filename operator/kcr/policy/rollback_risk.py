@@ -33,7 +33,7 @@ def assess_rollback(steps: list[Step], live: ObservedState, policy: ClusterPolic
         irreversible += found.irreversible
         if isinstance(member, DeleteTopic):
             reasons.append(f"{step.id}: {_holds(member.topic, live)}")
-    return Assessment(risk=risk, reasons=[*reasons, *irreversible], irreversible=irreversible)
+    return Assessment(risk=risk, reasons=reasons, irreversible=irreversible)
 
 
 def _holds(topic: str, live: ObservedState) -> str:
