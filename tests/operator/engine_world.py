@@ -80,6 +80,9 @@ class World:
     now: datetime = T0
     live: ObservedState | None = None
     """What a snapshot reads; ``spec.observed`` when unset."""
+    left: ObservedState | None = None
+    """What a snapshot reads once a forward write was made (the state the change left);
+    ``live`` when unset."""
     step_script: StepScript | None = None
     gate_passes: Callable[[CheckGate], bool] = lambda _: True
     gate_answer: Callable[[CheckGate], CheckResult] | None = None
@@ -110,6 +113,18 @@ class World:
             {
                 "kcr.dev/approved-by": ",".join(users),
                 "kcr.dev/approved-spec-hash": spec_hash or self.status.spec_hash or "",
+            }
+        )
+
+    def ask_rollback(self, by: str = "dave") -> None:
+        self.annotate({"kcr.dev/rollback": "requested", "kcr.dev/rollback-requested-by": by})
+
+    def approve_rollback(self, *users: str, rollback_hash: str | None = None) -> None:
+        review = self.status.rollback_review
+        self.annotate(
+            {
+                "kcr.dev/rollback-approved-by": ",".join(users),
+                "kcr.dev/rollback-approved-hash": rollback_hash or (review.hash if review else ""),
             }
         )
 
@@ -144,6 +159,8 @@ class World:
                 self.now = max(self.now, effect.until)
             elif isinstance(effect, TakeSnapshot):
                 state = self.live or self.resource.spec.observed  # type: ignore[union-attr]
+                if self.left is not None and any(not rollback for _, rollback in self.writes):
+                    state = self.left
                 assert state is not None
                 baseline = HealthBaseline(captured_at=self.now, under_replicated_partitions=0)
                 one_shot["snapshot"] = Snapshot(state=state, baseline=baseline)
@@ -180,6 +197,14 @@ def approved(world: World) -> None:
     world.approve("bob", "carol")
     world.decide()
     assert world.phase is Phase.APPROVED
+
+
+def rollback_approved(world: World, asker: str = "dave", *approvers: str) -> Phase:
+    """After Succeeded: ``asker`` asks for the rollback, others approve it, it runs."""
+    world.ask_rollback(asker)
+    assert world.run() is Phase.AWAITING_ROLLBACK_APPROVAL, world.status.message
+    world.approve_rollback(*(approvers or ("bob", "carol")))
+    return world.run()
 
 
 def failing(outcome: str) -> Callable[[RunStep], StepOutcome]:

@@ -103,6 +103,30 @@ class Kubectl:
             **{"kcr.dev/approved-by": ",".join(users), "kcr.dev/approved-spec-hash": spec_hash},
         )
 
+    async def ask_rollback(self, name: str, asker: str) -> dict[str, Any]:
+        """Ask for a rollback after Succeeded and wait for its review."""
+        await self.annotate(
+            name, **{"kcr.dev/rollback": "requested", "kcr.dev/rollback-requested-by": asker}
+        )
+        return await self.wait_for(
+            name,
+            lambda s: (
+                s.get("phase") in ("AwaitingRollbackApproval", "Stale")
+                or any(c["reason"] == "RollbackRefused" for c in s.get("conditions", []))
+            ),
+            "the rollback's review, refusal or staleness",
+        )
+
+    async def approve_rollback(self, name: str, *users: str) -> None:
+        review = (await self.status(name))["rollbackReview"]
+        await self.annotate(
+            name,
+            **{
+                "kcr.dev/rollback-approved-by": ",".join(users),
+                "kcr.dev/rollback-approved-hash": review["hash"],
+            },
+        )
+
     async def wait_for(
         self,
         name: str,

@@ -3,7 +3,16 @@
 from dataclasses import replace
 from datetime import timedelta
 
-from engine_world import World, approved, failing, gated, replace_topic, request, reviewed
+from engine_world import (
+    World,
+    approved,
+    failing,
+    gated,
+    replace_topic,
+    request,
+    reviewed,
+    rollback_approved,
+)
 from kcr_builders import (
     T0,
     alter_config,
@@ -143,10 +152,8 @@ def test_rollback_abort_lists_what_is_left() -> None:
     world = World(request(alter_config("orders", "invoices")))
     approved(world)
     world.run()
-    world.annotate({"kcr.dev/rollback": "requested"})
     world.step_script = lambda _effect: None
-    world.run()
-    assert world.phase is Phase.ROLLING_BACK
+    assert rollback_approved(world) is Phase.ROLLING_BACK
     world.annotate({"kcr.dev/abort": "true"})
     world.step_script = None
     assert world.run() is Phase.ROLLBACK_FAILED
@@ -160,8 +167,7 @@ def test_reset_rollback_restores_the_offsets_of_the_snapshot() -> None:
     world = World(request(reset_offsets()))
     approved(world)
     world.run()
-    world.annotate({"kcr.dev/rollback": "requested"})
-    assert world.run() is Phase.ROLLED_BACK
+    assert rollback_approved(world) is Phase.ROLLED_BACK
     undo = world.runs[-1].step.operation.reset_consumer_group_offsets
     assert undo is not None
     assert undo.to.offsets is not None
@@ -280,7 +286,7 @@ def test_rollback_after_success_waits_for_a_change_running_on_the_same_topic() -
     world = World(request(alter_config("orders")))
     approved(world)
     assert world.run() is Phase.SUCCEEDED
-    world.annotate({"kcr.dev/rollback": "requested"})
+    world.ask_rollback()
     world.blockers = (BLOCKER,)
     world.run(limit=5)
     assert world.phase is Phase.SUCCEEDED
@@ -290,6 +296,8 @@ def test_rollback_after_success_waits_for_a_change_running_on_the_same_topic() -
         "one change per resource"
     )
     world.blockers = ()
+    assert world.run() is Phase.AWAITING_ROLLBACK_APPROVAL
+    world.approve_rollback("bob", "carol")
     assert world.run() is Phase.ROLLED_BACK
 
 

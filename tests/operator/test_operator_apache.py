@@ -102,7 +102,9 @@ async def test_create_topic_then_rollback_leaves_no_topic(
     (info,) = await broker.describe_topics([topic])
     assert info.partition_count == 3
 
-    await on_apache.kubectl.annotate("create", **{"kcr.dev/rollback": "requested"})
+    review = await on_apache.kubectl.ask_rollback("create", "dave")
+    assert review["rollbackReview"]["risk"] == "CRITICAL"
+    await on_apache.kubectl.approve_rollback("create", "bob", "carol")
     rolled = await on_apache.kubectl.wait_phase(
         "create", "RolledBack", "RollbackFailed", timeout=WAIT
     )
@@ -182,7 +184,8 @@ async def test_offset_reset_stops_the_consumers_and_rollback_restores_the_live_o
     assert await committed(broker, group, topic) == 0
     assert await on_apache.kubectl.deployment_replicas(NAMESPACE, "clicks-reader") == 1
 
-    await on_apache.kubectl.annotate("reset", **{"kcr.dev/rollback": "requested"})
+    await on_apache.kubectl.ask_rollback("reset", "dave")
+    await on_apache.kubectl.approve_rollback("reset", "bob", "carol")
     rolled = await on_apache.kubectl.wait_phase(
         "reset", "RolledBack", "RollbackFailed", timeout=WAIT
     )

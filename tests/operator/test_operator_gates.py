@@ -103,23 +103,41 @@ async def test_failed_step_rolls_back_and_says_what_is_left(
     assert retention(fake_cluster, "orders") == "172800000"
 
 
-async def test_manual_rollback_after_success(harness: Harness, fake_cluster: FakeCluster) -> None:
+async def test_rollback_after_success_is_approved_by_someone_else(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
     member = await prepare("AlterAcls", fake_cluster)
     await harness.start()
     await approved(harness, "change", await draft(harness.kafka, member))
     await harness.kubectl.wait_phase("change", "Succeeded")
     assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Read"]
 
-    await harness.kubectl.annotate("change", **{"kcr.dev/rollback": "requested"})
-    status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed")
+    review = await harness.kubectl.ask_rollback("change", "dave")
+    assert review["phase"] == "AwaitingRollbackApproval", review["message"]
+    assert review["rollbackReview"]["requestedBy"] == "dave"
+    assert review["rollbackReview"]["risk"] == "HIGH"
+    assert "it needs 2 approval(s) from people other than dave" in review["message"]
+    assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Read"]
 
-    assert status["phase"] == "RolledBack"
-    assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Write"]
-    assert "kcr.dev/rollback" not in (await harness.kubectl.get("change"))["metadata"].get(
-        "annotations", {}
+    await harness.kubectl.approve_rollback("change", "dave", "bob")
+    refused = await harness.kubectl.wait_for(
+        "change",
+        lambda s: "dave asked for this rollback and may not approve it" in s["message"],
+        "the refusal of the asker's own approval",
     )
+    assert refused["phase"] == "AwaitingRollbackApproval"
+    assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Read"]
+
+    await harness.kubectl.approve_rollback("change", "bob", "carol")
+    status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed", "Stale")
+
+    assert status["phase"] == "RolledBack", status["message"]
+    assert sorted(str(b.operation) for b in fake_cluster.acls) == ["Write"]
+    annotations = (await harness.kubectl.get("change"))["metadata"].get("annotations", {})
+    assert not any(key.startswith("kcr.dev/rollback") for key in annotations)
     entered = [h for h in status["history"] if h["phase"] == "RollingBack"]
-    assert entered[0]["reason"] == "RollbackRequested"
+    assert entered[0]["reason"] == "RollbackApproved"
+    assert [a["user"] for a in status["rollbackReview"]["approvals"]] == ["bob", "carol"]
 
 
 async def test_irreversible_change_is_never_silently_rolled_back(
@@ -130,7 +148,9 @@ async def test_irreversible_change_is_never_silently_rolled_back(
     await approved(harness, "change", await draft(harness.kafka, member))
     await harness.kubectl.wait_phase("change", "Succeeded")
 
-    await harness.kubectl.annotate("change", **{"kcr.dev/rollback": "requested"})
+    await harness.kubectl.annotate(
+        "change", **{"kcr.dev/rollback": "requested", "kcr.dev/rollback-requested-by": "dave"}
+    )
     status = await harness.kubectl.wait_for(
         "change",
         lambda s: any(c["reason"] == "RollbackRefused" for c in s["conditions"]),

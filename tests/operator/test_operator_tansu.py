@@ -1,10 +1,12 @@
 """The operator against a real Kafka-protocol broker (tansu, or KCR_KAFKA_BOOTSTRAP) through
 the confluent-kafka adapter, for the changes the broker supports."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from confluent_kafka import Producer
 from operator_harness import Harness
 
 from kcr.kafka import KafkaPort
@@ -42,6 +44,15 @@ async def drafted(broker: KafkaPort, member: ChangeMember) -> KafkaChangeRequest
     )
 
 
+def produce(bootstrap: str, topic: str, count: int) -> None:
+    """One record per batch: tansu advances its high watermark once per batch."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "batch.num.messages": 1})
+    for index in range(count):
+        producer.produce(topic, f"record-{index}".encode(), partition=0)
+        producer.flush(10)
+    assert producer.flush(10) == 0
+
+
 async def run(harness: Harness, name: str, spec: KafkaChangeRequestSpec) -> dict:  # type: ignore[type-arg]
     await harness.kubectl.create(name, spec)
     await harness.kubectl.wait_phase(name, "AwaitingApproval")
@@ -71,7 +82,12 @@ async def test_create_alter_and_roll_back_on_a_broker(
     (configs,) = await broker.topic_configs([topic])
     assert configs.configs["retention.ms"].value == "7200000"
 
-    await harness.kubectl.annotate("create", **{"kcr.dev/rollback": "requested"})
+    await asyncio.to_thread(produce, kafka_bootstrap, topic, 3)
+    review = await harness.kubectl.ask_rollback("create", "dave")
+    assert review["phase"] == "AwaitingRollbackApproval", review["message"]
+    assert review["rollbackReview"]["risk"] == "CRITICAL"
+    assert f"topic {topic} holds 3 records that the deletion destroys" in review["message"]
+    await harness.kubectl.approve_rollback("create", "bob", "carol")
     rolled = await harness.kubectl.wait_phase("create", "RolledBack", "RollbackFailed")
     assert rolled["phase"] == "RolledBack", rolled["message"]
     assert topic not in {t.name for t in await broker.list_topics()}

@@ -72,6 +72,18 @@ def approved(by: str, spec_hash: str = HASH) -> dict[str, str]:
     return {"kcr.dev/approved-by": by, "kcr.dev/approved-spec-hash": spec_hash}
 
 
+def rollback(
+    asker: str | None = None, by: str | None = None, spec_hash: str = HASH, asked: bool = False
+) -> dict[str, str]:
+    """The rollback annotations: asked for (``asked``), who asked, and who approved it."""
+    found = {"kcr.dev/rollback": "requested"} if asked else {}
+    if asker is not None:
+        found["kcr.dev/rollback-requested-by"] = asker
+    if by is not None:
+        found |= {"kcr.dev/rollback-approved-by": by, "kcr.dev/rollback-approved-hash": spec_hash}
+    return found
+
+
 ALLOWED = {
     "requester creates with kubectl": Admission("CREATE", "alice", PEOPLE),
     "requester as a Kafka principal": Admission("CREATE", "alice", PEOPLE, principal="User:alice"),
@@ -122,6 +134,24 @@ ALLOWED = {
     ),
     "continue removed by the operator": Admission(
         "UPDATE", OPERATOR, [], {}, {"kcr.dev/continue": "canary"}
+    ),
+    "approver asks for a rollback as themselves": Admission(
+        "UPDATE", "bob", APPROVERS, rollback("bob", asked=True), {}
+    ),
+    "requester asks for a rollback of their change": Admission(
+        "UPDATE", "alice", PEOPLE, rollback("alice", asked=True), {}
+    ),
+    "operator removes the rollback request and keeps its asker": Admission(
+        "UPDATE", OPERATOR, [], rollback("dave"), rollback("dave", asked=True)
+    ),
+    "operator removes every rollback annotation": Admission(
+        "UPDATE", OPERATOR, [], {}, rollback("dave", "bob,carol", asked=True)
+    ),
+    "someone else approves a rollback": Admission(
+        "UPDATE", "bob", APPROVERS, rollback("dave", "bob"), rollback("dave")
+    ),
+    "the change's requester approves a rollback someone else asked for": Admission(
+        "UPDATE", "alice", APPROVERS, rollback("dave", "bob, alice"), rollback("dave", "bob")
     ),
 }
 
@@ -288,6 +318,60 @@ DENIED = {
         {8},
         "alice is not in the approvers group",
     ),
+    "rollback asked for without naming the asker": (
+        Admission("UPDATE", "bob", APPROVERS, {"kcr.dev/rollback": "requested"}, {}),
+        {9},
+        "kcr.dev/rollback is asked for together with kcr.dev/rollback-requested-by set to the "
+        "asking user bob (it says '')",
+    ),
+    "rollback asked for in someone else's name": (
+        Admission("UPDATE", "bob", APPROVERS, rollback("carol", asked=True), {}),
+        {9},
+        "the asking user bob (it says 'carol')",
+    ),
+    "rollback asked for outside the group": (
+        Admission("UPDATE", "erin", PEOPLE, rollback("erin", asked=True), {}),
+        {9},
+        "who must be in the approvers group or the requester",
+    ),
+    "rollback's asker renamed after asking": (
+        Admission("UPDATE", "bob", APPROVERS, rollback("bob"), rollback("dave")),
+        {9},
+        "the asking user bob",
+    ),
+    "rollback approved in someone else's name": (
+        Admission("UPDATE", "bob", APPROVERS, rollback("dave", "carol"), rollback("dave")),
+        {10},
+        "kcr.dev/rollback-approved-by may only gain the requesting user bob",
+    ),
+    "rollback approved outside the group": (
+        Admission("UPDATE", "erin", PEOPLE, rollback("dave", "erin"), rollback("dave")),
+        {10},
+        "who must be in the approvers group (added: erin)",
+    ),
+    "asker approves their own rollback": (
+        Admission("UPDATE", "dave", APPROVERS, rollback("dave", "dave"), rollback("dave")),
+        {11},
+        "dave asked for this rollback and may not approve it",
+    ),
+    "asker approves their own rollback in another spelling": (
+        Admission(
+            "UPDATE", "Dave", APPROVERS, rollback("oidc:dave", "Dave"), rollback("oidc:dave")
+        ),
+        {11},
+        "oidc:dave asked for this rollback",
+    ),
+    "rollback hash changed without approving": (
+        Admission(
+            "UPDATE",
+            "mallory",
+            PEOPLE,
+            rollback("dave", "bob", "b" * 64),
+            rollback("dave", "bob"),
+        ),
+        {12},
+        "changes only together with the requesting user's own",
+    ),
 }
 
 
@@ -366,7 +450,7 @@ def _annotation_for(action: Action, user: str) -> dict[str, str]:
         Action.REJECT: {"kcr.dev/rejected-by": user},
         Action.CONTINUE: {"kcr.dev/continue": "canary"},
         Action.ABORT: {"kcr.dev/abort": "true"},
-        Action.ROLLBACK: {"kcr.dev/rollback": "requested"},
+        Action.ROLLBACK: {"kcr.dev/rollback": "requested", "kcr.dev/rollback-requested-by": user},
     }[action]
 
 
@@ -403,3 +487,15 @@ def test_admission_policy_agrees_with_the_rules_the_operator_uses(
     )
     refusal = identity_refusal(action, user=user, requester=requester, approver=in_group)
     assert (denials(admission) != {}) == (refusal != ""), (denials(admission), refusal)
+
+
+@settings(max_examples=80, deadline=None)
+@given(approver=names, other=names, same=st.booleans(), upper=st.booleans())
+def test_rollback_asker_rule_agrees_with_the_operator(
+    approver: str, other: str, same: bool, upper: bool
+) -> None:
+    """Who asked for a rollback is compared the same way by the API server and the operator."""
+    approver = approver.strip()
+    asker = (approver.upper() if upper else approver) if same else other
+    admission = Admission("UPDATE", approver, APPROVERS, rollback(asker, approver), rollback(asker))
+    assert (11 in denials(admission)) == same_person(approver, asker)

@@ -26,9 +26,11 @@ from kcr.model import (
     KafkaChangeRequestStatus,
     ObservedState,
     Phase,
+    Risk,
+    RollbackReview,
     StepState,
 )
-from kcr.plan import review_spec, spec_hash
+from kcr.plan import review_spec, rollback_hash, spec_hash
 from kcr.policy.signatures import (
     parse_allowed_signers,
     parse_signed_approvals,
@@ -58,13 +60,13 @@ def request_with(phase: Phase, **annotations: str) -> dict[str, Any]:
     request = KafkaChangeRequest.model_validate(document)
     review = review_spec(request.spec, ClusterPolicy(), NOW)
     plan = review.plan.model_copy(deep=True)
-    if phase in (Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED):
+    if phase in (Phase.EXECUTING, Phase.PAUSED, Phase.SUCCEEDED, Phase.AWAITING_ROLLBACK_APPROVAL):
         canary = plan.stages[0]
         for step in canary.steps:
             step.state = StepState.SUCCEEDED
             step.result = "applied"
         canary.gate_state = (
-            StepState.RUNNING if phase is not Phase.SUCCEEDED else StepState.SUCCEEDED
+            StepState.RUNNING if phase in (Phase.EXECUTING, Phase.PAUSED) else StepState.SUCCEEDED
         )
         canary.gate_result = "offline partitions: ok (0)"
     status = KafkaChangeRequestStatus(
@@ -82,10 +84,29 @@ def request_with(phase: Phase, **annotations: str) -> dict[str, Any]:
         ],
         message=f"now {phase.value}",
     )
+    if phase is Phase.AWAITING_ROLLBACK_APPROVAL:
+        status.rollback_review = rollback_review(status, asker="erin")
     document["status"] = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     if annotations:
         document["metadata"]["annotations"] = dict(annotations)
     return document
+
+
+def rollback_review(status: KafkaChangeRequestStatus, asker: str) -> RollbackReview:
+    """The review the operator writes when ``asker`` asks for a rollback after Succeeded."""
+    assert status.rollback_plan is not None
+    assert status.plan is not None
+    done = {s.id for s in status.plan.stages[0].steps}
+    steps = [s for s in status.rollback_plan.steps if s.undoes in done]
+    return RollbackReview(
+        requested_by=asker,
+        requested_at=NOW,
+        steps=[s.id for s in steps],
+        risk=Risk.HIGH,
+        risk_reasons=["restores a shorter retention"],
+        required_approvals=2,
+        hash=rollback_hash(steps, Risk.HIGH, asker, NOW),
+    )
 
 
 @pytest.fixture
@@ -290,7 +311,6 @@ def test_a_username_that_is_not_you_is_refused(api: RunningApi) -> None:
         (Phase.AWAITING_APPROVAL, "reject", "kcr.dev/rejected-by", "bob"),
         (Phase.EXECUTING, "abort", "kcr.dev/abort", "true"),
         (Phase.PAUSED, "continue", "kcr.dev/continue", "canary"),
-        (Phase.SUCCEEDED, "rollback", "kcr.dev/rollback", "requested"),
     ],
 )
 def test_decisions_become_annotations(
@@ -322,6 +342,67 @@ def test_decisions_out_of_place_are_refused(
     assert result.exit_code == 1
     assert f"{NAME} is {phase.value}: {words}" in result.output
     assert annotations(api) == {}
+
+
+@pytest.mark.parametrize("phase", [Phase.SUCCEEDED, Phase.PAUSED], ids=str)
+def test_a_rollback_is_asked_for_in_the_askers_name(api: RunningApi, phase: Phase) -> None:
+    api.put(request_with(phase))
+    result = kubectl_kcr(api, BOB, "rollback", NAME)
+    assert result.exit_code == 0, result.output
+    assert annotations(api) == {
+        "kcr.dev/rollback": "requested",
+        "kcr.dev/rollback-requested-by": "bob",
+    }
+    review = "someone else approves it with approve-rollback" in result.output
+    assert review == (phase is Phase.SUCCEEDED)
+
+
+def test_a_rollback_is_approved_by_someone_other_than_its_asker(api: RunningApi) -> None:
+    document = request_with(
+        Phase.AWAITING_ROLLBACK_APPROVAL, **{"kcr.dev/rollback-requested-by": "erin"}
+    )
+    api.put(document)
+    asker = kubectl_kcr(api, ERIN, "approve-rollback", NAME)
+    assert asker.exit_code == 1
+    assert f"erin asked for the rollback of {NAME} and may not approve it" in asker.output
+    given = kubectl_kcr(api, BOB, "approve-rollback", NAME)
+    assert given.exit_code == 0, given.output
+    review_hash = document["status"]["rollbackReview"]["hash"]
+    assert annotations(api) == {
+        "kcr.dev/rollback-requested-by": "erin",
+        "kcr.dev/rollback-approved-by": "bob",
+        "kcr.dev/rollback-approved-hash": review_hash,
+    }
+    # carol requested the change itself: approving someone else's rollback of it is allowed
+    second = kubectl_kcr(api, CAROL, "approve-rollback", NAME)
+    assert second.exit_code == 0, second.output
+    assert annotations(api)["kcr.dev/rollback-approved-by"] == "bob,carol"
+
+
+def test_a_rollback_review_edited_in_status_is_not_approved(api: RunningApi) -> None:
+    document = request_with(Phase.AWAITING_ROLLBACK_APPROVAL)
+    document["status"]["rollbackReview"]["risk"] = "LOW"
+    api.put(document)
+    result = kubectl_kcr(api, BOB, "approve-rollback", NAME)
+    assert result.exit_code == 1
+    assert "is not the hash of the steps it lists" in result.output
+    assert annotations(api) == {}
+
+
+def test_describe_shows_the_rollback_review(api: RunningApi) -> None:
+    api.put(
+        request_with(
+            Phase.AWAITING_ROLLBACK_APPROVAL,
+            **{"kcr.dev/rollback-requested-by": "erin", "kcr.dev/rollback-approved-by": "bob"},
+        )
+    )
+    result = kubectl_kcr(api, BOB, "describe", NAME)
+    assert result.exit_code == 0, result.output
+    assert "Rollback review" in result.output
+    assert "erin" in result.output
+    assert "may not approve it" in result.output
+    assert "bob (annotated); 2 required" in result.output
+    assert "restores a shorter retention" in result.output
 
 
 def test_the_requester_may_not_continue_past_a_gate(api: RunningApi) -> None:

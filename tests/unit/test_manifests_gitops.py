@@ -78,6 +78,7 @@ EXPECTED_HEALTH = {
     Phase.APPROVED: "Progressing",
     Phase.EXECUTING: "Progressing",
     Phase.PAUSED: "Suspended",
+    Phase.AWAITING_ROLLBACK_APPROVAL: "Suspended",
     Phase.SUCCEEDED: "Healthy",
     Phase.INVALID: "Degraded",
     Phase.REJECTED: "Degraded",

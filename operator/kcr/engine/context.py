@@ -43,6 +43,7 @@ WARNINGS = frozenset(
         Reason.STEP_FAILED,
         Reason.GATE_FAILED,
         Reason.ROLLBACK_REFUSED,
+        Reason.ROLLBACK_STALE,
         Reason.ROLLBACK_FAILED,
         Reason.ROLLBACK_ABORTED,
         Reason.FAILED,

@@ -14,7 +14,8 @@ from kcr.engine.execution import execute, resume
 from kcr.engine.observations import Observations
 from kcr.engine.reasons import Reason
 from kcr.engine.resource import Resource
-from kcr.engine.rollback import after_success, roll_back
+from kcr.engine.rollback import roll_back
+from kcr.engine.rollback_review import after_success, await_rollback_approval
 from kcr.engine.start import start
 from kcr.engine.validation import validate
 from kcr.model import Phase
@@ -27,6 +28,7 @@ PHASES: dict[Phase, Callable[[Context], Transition]] = {
     Phase.PAUSED: resume,
     Phase.ROLLING_BACK: roll_back,
     Phase.SUCCEEDED: after_success,
+    Phase.AWAITING_ROLLBACK_APPROVAL: await_rollback_approval,
 }
 
 

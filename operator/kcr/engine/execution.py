@@ -11,11 +11,11 @@ from datetime import timedelta
 from kcr.engine import gates
 from kcr.engine.approval import approved_plan_problem
 from kcr.engine.context import RESULT_LIMIT, Context, clip
-from kcr.engine.effects import Finish, Next, RunStep, SampleLag, Transition, Wait
+from kcr.engine.effects import Finish, Next, RunStep, SampleLag, TakeSnapshot, Transition, Wait
 from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
-from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK
+from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK, ROLLBACK_REQUESTED_BY
 from kcr.engine.validation import wait_for_cluster
 from kcr.model import Phase, Stage, Step, StepState
 from kcr.plan import all_steps
@@ -26,8 +26,7 @@ DONE = (StepState.SUCCEEDED, StepState.SKIPPED)
 def execute(ctx: Context) -> Transition:
     if ctx.resource.signals.rollback_requested:
         settle_running_step(ctx)
-        ctx.consume(ROLLBACK)
-        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested")
+        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, requested(ctx, "rollback requested"))
     problem = approved_plan_problem(ctx.status, ctx.spec)
     if problem:
         ctx.move(Phase.FAILED, Reason.PLAN_MISMATCH, f"{problem}; execution stopped")
@@ -42,14 +41,49 @@ def execute(ctx: Context) -> Transition:
             return drive_step(ctx, step)
         if stage.gate_state not in DONE:
             return drive_gate(ctx, stage, last=index == len(plan.stages) - 1)
+    return succeed(ctx)
+
+
+def succeed(ctx: Context) -> Transition:
+    """Every step and gate is done: read what the change left, then say Succeeded.
+
+    A rollback asked for later compares the live state with this record and refuses to
+    overwrite whatever moved since. A state that cannot be read by the step timeout is left
+    unrecorded (and such a rollback is refused) rather than holding a finished change open.
+    """
+    plan = ctx.status.plan
+    assert plan is not None
+    snapshot = ctx.observed.snapshot
+    finished = max((s.finished_at for s in all_steps(plan) if s.finished_at), default=ctx.now)
+    unread = ""
+    if snapshot is None:
+        problem = ctx.observed.snapshot_problem
+        if not problem:
+            return ctx.finish(TakeSnapshot(ctx.spec.change))
+        if ctx.now - finished < ctx.observed.settings.step_timeout:
+            ctx.note(Reason.CLUSTER_UNAVAILABLE, f"all steps done; recording the result: {problem}")
+            return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+        unread = f"; the state it left could not be read ({problem}), so it cannot be rolled back"
+    ctx.status.post_change = snapshot.state if snapshot else None
+    ctx.status.succeeded_at = ctx.now
     total = sum(len(s.steps) for s in plan.stages)
     ctx.move(
         Phase.SUCCEEDED,
         Reason.SUCCEEDED,
-        f"all {total} step(s) done and every health gate passed; roll back with "
-        f"kubectl annotate kcr {ctx.resource.name} {ROLLBACK}=requested",
+        f"all {total} step(s) done and every health gate passed{unread}; a rollback is "
+        f"reviewed like a change: kubectl kcr rollback {ctx.resource.name}, then approval by "
+        "someone else",
     )
     return ctx.finish(Finish())
+
+
+def requested(ctx: Context, words: str) -> str:
+    """A rollback asked for while the change runs is part of the approved change: it starts
+    at once, and the request and its asker are consumed together."""
+    asker = ctx.resource.signals.rollback_requested_by
+    ctx.consume(ROLLBACK)
+    ctx.consume(ROLLBACK_REQUESTED_BY)
+    return f"{words} by {asker}" if asker else words
 
 
 def drive_step(ctx: Context, step: Step) -> Transition:
@@ -188,8 +222,9 @@ def resume(ctx: Context) -> Transition:
     """Paused: wait for kcr.dev/continue=<stage>, kcr.dev/rollback=requested or abort."""
     signals = ctx.resource.signals
     if signals.rollback_requested:
-        ctx.consume(ROLLBACK)
-        return begin_rollback(ctx, Reason.ROLLBACK_REQUESTED, "rollback requested while paused")
+        return begin_rollback(
+            ctx, Reason.ROLLBACK_REQUESTED, requested(ctx, "rollback requested while paused")
+        )
     if signals.abort:
         return abort_execution(ctx)
     stage, step = paused_at(ctx)

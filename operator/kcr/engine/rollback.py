@@ -3,10 +3,10 @@
 The rollback plan was computed from the snapshot read before the first write. Only the
 inverses of steps that completed run, newest first, one at a time like forward steps.
 Irreversible steps are never reported as rolled back: status says what stays changed,
-and a failed rollback lists every step left to do by hand.
+and a failed rollback lists every step left to do by hand. A rollback asked for after
+Succeeded is reviewed first (see ``rollback_review``).
 """
 
-from kcr.engine.claims import blocked_message
 from kcr.engine.context import RESULT_LIMIT, Context, clip
 from kcr.engine.effects import Finish, Next, RunStep, Transition, Wait
 from kcr.engine.reasons import Reason
@@ -101,9 +101,6 @@ def begin_rollback(ctx: Context, reason: Reason, message: str) -> Transition:
             step.state = StepState.SKIPPED
     stays = cannot_undo(ctx)
     if not undo:
-        if ctx.status.phase is Phase.SUCCEEDED:
-            ctx.note(Reason.ROLLBACK_REFUSED, "nothing can be rolled back: " + "; ".join(stays))
-            return ctx.finish(Finish())
         tail = "; ".join(stays) if stays else progress(ctx)
         ctx.move(Phase.FAILED, reason, f"{message}; nothing to roll back: {tail}")
         return ctx.finish(Finish())
@@ -186,17 +183,3 @@ def rollback_failed(ctx: Context, reason: Reason, message: str) -> Transition:
         text += f"; cannot be undone at all: {'; '.join(stays)}"
     ctx.move(Phase.ROLLBACK_FAILED, reason, text)
     return ctx.finish(Finish())
-
-
-def after_success(ctx: Context) -> Transition:
-    """Succeeded: only kcr.dev/rollback=requested moves it, the same way as a failure."""
-    if not ctx.resource.signals.rollback_requested:
-        return ctx.finish(Finish())
-    if ctx.observed.blockers:
-        # Undoing now would overwrite what a later change is writing to the same resource.
-        ctx.note(Reason.BLOCKED, "rollback " + blocked_message(ctx.observed.blockers))
-        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-    ctx.consume(ROLLBACK)
-    return begin_rollback(
-        ctx, Reason.ROLLBACK_REQUESTED, f"rollback requested with {ROLLBACK}=requested"
-    )

@@ -2,7 +2,9 @@
 
 Annotations are the only way a person steers a request after it is created: ``spec`` is
 immutable and ``status`` belongs to the operator. The operator removes ``continue``,
-``abort`` and ``rollback`` once it has acted on them, so one annotation is one decision.
+``abort`` and ``rollback`` once it has acted on them, so one annotation is one decision;
+the rollback's asker and approvals go when the rollback starts or is refused, so an
+approval given for one rollback request never counts for another.
 """
 
 from collections.abc import Mapping
@@ -20,6 +22,10 @@ ABORT = f"{PREFIX}abort"
 ROLLBACK = f"{PREFIX}rollback"
 ROLLBACK_REQUESTED = "requested"
 APPROVAL_SIGNATURES = SIGNATURES_ANNOTATION
+ROLLBACK_REQUESTED_BY = f"{PREFIX}rollback-requested-by"
+ROLLBACK_APPROVED_BY = f"{PREFIX}rollback-approved-by"
+ROLLBACK_APPROVED_HASH = f"{PREFIX}rollback-approved-hash"
+ROLLBACK_REVIEW = (ROLLBACK, ROLLBACK_REQUESTED_BY, ROLLBACK_APPROVED_BY, ROLLBACK_APPROVED_HASH)
 
 _FALSE = {"", "false", "no", "0"}
 
@@ -35,6 +41,10 @@ class Signals:
     """The stage whose gate (or failed step) the person releases; empty when none."""
     abort: bool = False
     rollback_requested: bool = False
+    rollback_requested_by: str = ""
+    """Who asked for the rollback; the admission policy holds it to the asking user."""
+    rollback_approvers: tuple[str, ...] = ()
+    rollback_approved_hash: str | None = None
 
 
 def read_signals(annotations: Mapping[str, str]) -> Signals:
@@ -46,4 +56,7 @@ def read_signals(annotations: Mapping[str, str]) -> Signals:
         continue_stage=(annotations.get(CONTINUE) or "").strip(),
         abort=(annotations.get(ABORT) or "").strip().lower() not in _FALSE,
         rollback_requested=(annotations.get(ROLLBACK) or "").strip().lower() == ROLLBACK_REQUESTED,
+        rollback_requested_by=(annotations.get(ROLLBACK_REQUESTED_BY) or "").strip(),
+        rollback_approvers=tuple(parse_approvers(annotations.get(ROLLBACK_APPROVED_BY))),
+        rollback_approved_hash=(annotations.get(ROLLBACK_APPROVED_HASH) or "").strip() or None,
     )

@@ -98,3 +98,29 @@ def stale_differences(
                 found.append(f"{key} was {before} in spec.observed and is {after} now")
     found += [f"{line} (in the live state)" for line in limit_violations(spec.change, live, policy)]
     return found
+
+
+def left_facts(spec: KafkaChangeRequestSpec, state: ObservedState) -> Facts:
+    """What a change left that its rollback depends on: the plan's facts, without the broker
+    count (brokers come and go without touching a topic), and a created topic's size."""
+    facts = {k: v for k, v in plan_facts(spec, state).items() if k != "brokers in the cluster"}
+    member = spec.change.member
+    if isinstance(member, CreateTopic):
+        seen = state.topic(member.topic)
+        if seen is not None and seen.exists:
+            facts[f"topic {seen.name}: partitions"] = str(seen.partitions)
+    return facts
+
+
+def moved_since_success(
+    spec: KafkaChangeRequestSpec, left: ObservedState, live: ObservedState
+) -> list[str]:
+    """Plain-words differences between what the change left and the live state; a rollback
+    over any of them would overwrite a change made since, so it writes nothing."""
+    before = left_facts(spec, left)
+    now = left_facts(spec, live)
+    return [
+        f"{key} was {value} when the change succeeded and is {now.get(key, 'not observed')} now"
+        for key, value in before.items()
+        if now.get(key, "not observed") != value
+    ]

@@ -39,11 +39,14 @@ async def take_snapshot(
     metadata = await backend.metadata([])
     state: dict[str, object] = {"captured_at": now, "brokers": len(metadata.brokers)}
     if isinstance(member, CreateTopic):
-        topic = await _topic(backend, member.topic, [*member.configs, *CONTEXT_KEYS])
+        keys = [*member.configs, *CONTEXT_KEYS]
+        topic = await _topic(backend, member.topic, keys, count_records=True)
         state["topics"] = [topic, *await _colliding(backend, member.topic)]
     elif isinstance(member, IncreasePartitions | DeleteTopic):
-        everything = isinstance(member, DeleteTopic)
-        state["topics"] = [await _topic(backend, member.topic, CONTEXT_KEYS, everything)]
+        deletes = isinstance(member, DeleteTopic)
+        state["topics"] = [
+            await _topic(backend, member.topic, CONTEXT_KEYS, deletes, count_records=deletes)
+        ]
         state["consumers_of_topics"] = await consumers_of(backend, [member.topic])
     elif isinstance(member, AlterTopicConfig):
         keys = [*member.set, *member.delete, *CONTEXT_KEYS]
@@ -75,14 +78,30 @@ async def _colliding(backend: Backend, name: str) -> list[ObservedTopic]:
 
 
 async def _topic(
-    backend: Backend, name: str, keys: tuple[str, ...] | list[str], every_override: bool = False
+    backend: Backend,
+    name: str,
+    keys: tuple[str, ...] | list[str],
+    every_override: bool = False,
+    *,
+    count_records: bool = False,
 ) -> ObservedTopic:
+    """``count_records`` where deleting the topic is on the table (a DeleteTopic, or the
+    rollback of a CreateTopic): whether it holds data decides what the deletion destroys."""
     found = await find_topic(backend, name)
     if found is None:
         return ObservedTopic(name=name, exists=False)
     (configs,) = await backend.topic_configs([name])
     wanted = set(keys) | (set(configs.overrides()) if every_override else set())
-    return _observed_topic(found, configs, wanted)
+    observed = _observed_topic(found, configs, wanted)
+    if not count_records:
+        return observed
+    return observed.model_copy(update={"records": await _records(backend, found)})
+
+
+async def _records(backend: Backend, topic: TopicInfo) -> int:
+    partitions = [TopicPartition(topic=topic.name, partition=p.partition) for p in topic.partitions]
+    offsets = await backend.log_offsets(partitions[:MAX_OBSERVED_PARTITIONS])
+    return sum(max(0, o.latest - o.earliest) for o in offsets)
 
 
 def _observed_topic(topic: TopicInfo, configs: TopicConfigs, keys: set[str]) -> ObservedTopic:

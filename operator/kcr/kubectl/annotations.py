@@ -16,9 +16,13 @@ from kcr.engine.signals import (
     CONTINUE,
     REJECTED_BY,
     ROLLBACK,
+    ROLLBACK_APPROVED_BY,
+    ROLLBACK_APPROVED_HASH,
     ROLLBACK_REQUESTED,
+    ROLLBACK_REQUESTED_BY,
 )
-from kcr.model import KafkaChangeRequestStatus, Phase, StepState
+from kcr.model import KafkaChangeRequestStatus, Phase, RollbackReview, StepState
+from kcr.plan import rollback_hash
 from kcr.policy.approvals import parse_approvers
 from kcr.policy.authority import Action, phase_refusal, same_person
 from kcr.policy.signatures import (
@@ -36,6 +40,8 @@ __all__ = [
     "CONTINUE",
     "REJECTED_BY",
     "ROLLBACK",
+    "ROLLBACK_APPROVED_BY",
+    "ROLLBACK_APPROVED_HASH",
     "Patch",
     "RefusedError",
     "Request",
@@ -135,8 +141,9 @@ def abort(request: Request) -> Patch:
     return {ABORT: "true"}
 
 
-def rollback(request: Request) -> Patch:
-    """Ask the operator to run the rollback plan computed from the snapshot."""
+def rollback(request: Request, user: str) -> Patch:
+    """Ask for the rollback plan to run, as ``user``. After Succeeded the operator shows it
+    for review, and someone other than ``user`` approves it (see :func:`approve_rollback`)."""
     _require_phase(request, Action.ROLLBACK)
     plan = request.status.rollback_plan if request.status is not None else None
     if plan is not None and not plan.steps:
@@ -144,7 +151,46 @@ def rollback(request: Request) -> Patch:
             f"{request.name} has no rollback steps: "
             + "; ".join(plan.irreversible_reasons or ["none planned"])
         )
-    return {ROLLBACK: ROLLBACK_REQUESTED}
+    return {ROLLBACK: ROLLBACK_REQUESTED, ROLLBACK_REQUESTED_BY: user}
+
+
+def approve_rollback(request: Request, user: str) -> Patch:
+    """Append ``user`` to the rollback's approvers, bound to the hash of its review."""
+    if request.phase is not Phase.AWAITING_ROLLBACK_APPROVAL:
+        raise RefusedError(
+            f"{request.name} is {request.phase.value}: its rollback can be approved only when "
+            f"{Phase.AWAITING_ROLLBACK_APPROVAL.value}"
+        )
+    assert request.status is not None  # a phase was read from it
+    review = request.status.rollback_review
+    if review is None:
+        raise RefusedError(f"{request.name} shows no rollback review in status.rollbackReview")
+    if same_person(user, review.requested_by):
+        raise RefusedError(
+            f"{user} asked for the rollback of {request.name} and may not approve it"
+        )
+    if _review_hash(request.status, review) != review.hash:
+        raise RefusedError(
+            f"status.rollbackReview.hash of {request.name} is not the hash of the steps it "
+            "lists: it was not written by this version of kcr; nothing was approved"
+        )
+    approvers = parse_approvers(request.annotations.get(ROLLBACK_APPROVED_BY))
+    if user in approvers:
+        raise RefusedError(f"{user} has already approved the rollback of {request.name}")
+    approved_hash = request.annotations.get(ROLLBACK_APPROVED_HASH)
+    if approvers and approved_hash and approved_hash != review.hash:
+        raise RefusedError(
+            f"{', '.join(approvers)} approved rollback hash {approved_hash[:12]}, but the "
+            f"review shows {review.hash[:12]}: those approvals must be removed and given "
+            "again before another can be added"
+        )
+    return {ROLLBACK_APPROVED_BY: ",".join([*approvers, user]), ROLLBACK_APPROVED_HASH: review.hash}
+
+
+def _review_hash(status: KafkaChangeRequestStatus, review: RollbackReview) -> str:
+    plan = status.rollback_plan
+    steps = [s for s in (plan.steps if plan else []) if s.id in review.steps]
+    return rollback_hash(steps, review.risk, review.requested_by, review.requested_at)
 
 
 def _waiting_stage(request: Request) -> str | None:

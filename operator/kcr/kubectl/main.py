@@ -231,12 +231,42 @@ def abort(session: Session, name: str) -> None:
 
 @cli.command()
 @click.argument("name")
+@click.option("--username", help="Ask as this user when the API server cannot say.")
 @namespace_option
 @pass_session
-def rollback(session: Session, name: str) -> None:
-    """Ask the operator to run NAME's rollback plan."""
-    _annotate(session, name, notes.rollback)
-    click.echo(f"rollback requested for {session.kube.namespace}/{name}")
+def rollback(session: Session, name: str, username: str | None) -> None:
+    """Ask for NAME's rollback plan to run, as yourself.
+
+    After Succeeded the rollback is a change of its own: the operator shows its plan and
+    risk, and someone other than you approves it with approve-rollback.
+    """
+    user = _current_user(session, username)
+    patched = _annotate(session, name, lambda request: notes.rollback(request, user))
+    phase = parse(patched).phase
+    after = (
+        " for review: someone else approves it with approve-rollback"
+        if (phase is Phase.SUCCEEDED)
+        else ""
+    )
+    click.echo(f"rollback of {session.kube.namespace}/{name} requested as {user}{after}")
+
+
+@cli.command("approve-rollback")
+@click.argument("name")
+@click.option("--username", help="Approve as this user when the API server cannot say.")
+@namespace_option
+@pass_session
+def approve_rollback(session: Session, name: str, username: str | None) -> None:
+    """Approve the rollback of NAME that someone else asked for, bound to its review's hash."""
+    user = _current_user(session, username)
+    patched = _annotate(session, name, lambda request: notes.approve_rollback(request, user))
+    given = patched["metadata"].get("annotations", {})
+    approvers = parse_approvers(given.get(notes.ROLLBACK_APPROVED_BY))
+    click.echo(
+        f"approved the rollback of {session.kube.namespace}/{name} as {user} (rollback sha256 "
+        f"{given.get(notes.ROLLBACK_APPROVED_HASH, '?')[:12]}); approvers now: "
+        f"{', '.join(approvers)}"
+    )
 
 
 @cli.command()

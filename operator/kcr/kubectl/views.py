@@ -10,12 +10,18 @@ from rich.table import Table
 from rich.text import Text
 
 from kcr.cli.review_view import plan_table, rollback_table
-from kcr.kubectl.annotations import APPROVED_BY, APPROVED_SPEC_HASH, REJECTED_BY
+from kcr.kubectl.annotations import (
+    APPROVED_BY,
+    APPROVED_SPEC_HASH,
+    REJECTED_BY,
+    ROLLBACK_APPROVED_BY,
+)
 from kcr.model import (
     KafkaChangeRequestSpec,
     KafkaChangeRequestStatus,
     Phase,
     Plan,
+    RollbackReview,
     StepState,
     explain,
 )
@@ -29,6 +35,7 @@ PHASE_STYLE = {
     Phase.ROLLING_BACK: "yellow",
     Phase.AWAITING_APPROVAL: "magenta",
     Phase.PAUSED: "magenta",
+    Phase.AWAITING_ROLLBACK_APPROVAL: "magenta",
     Phase.FAILED: "bold red",
     Phase.ROLLBACK_FAILED: "bold red",
     Phase.INVALID: "red",
@@ -134,6 +141,8 @@ def describe(request: Parsed, now: datetime) -> Group:
             parts.append(_rollback_states(status))
         for reason in status.rollback_plan.irreversible_reasons:
             parts.append(Text(f"cannot be undone: {reason}", style="bold red"))
+    if status is not None and status.rollback_review is not None:
+        parts.append(_rollback_review(status.rollback_review, request, now))
     if request.spec is not None:
         parts.append(_evidence(request.spec, now))
     if status is not None:
@@ -195,6 +204,30 @@ def _approvals(request: Parsed, now: datetime) -> str:
     if named:
         return f"{', '.join(named)} (annotated, not yet accepted by the operator)"
     return "none yet"
+
+
+def _rollback_review(review: RollbackReview, request: Parsed, now: datetime) -> Table:
+    """A rollback after Succeeded is a change of its own: what it runs, its risk, who
+    asked, and the approvals it has against the ones it needs."""
+    grid = Table.grid(padding=(0, 2))
+    grid.title = "Rollback review"
+    grid.title_justify = "left"
+    grid.add_column(style="bold")
+    grid.add_column()
+    asked = age(review.requested_at.isoformat(), now)
+    grid.add_row("Asked for by", f"{review.requested_by} ({asked} ago; may not approve it)")
+    grid.add_row("Steps", ", ".join(review.steps) or "-")
+    grid.add_row("Risk", _risk_text(review.risk.value))
+    for reason in review.risk_reasons:
+        grid.add_row("", reason)
+    if review.approvals:
+        given = "; ".join(f"{a.user} ({age(a.at.isoformat(), now)} ago)" for a in review.approvals)
+    else:
+        named = parse_approvers(request.annotations.get(ROLLBACK_APPROVED_BY))
+        given = f"{', '.join(named)} (annotated)" if named else "none yet"
+    grid.add_row("Approvals", f"{given}; {review.required_approvals} required")
+    grid.add_row("Rollback hash", review.hash)
+    return grid
 
 
 def _hash_line(request: Parsed, spec: KafkaChangeRequestSpec) -> Text:

@@ -141,6 +141,11 @@ class ClusterPolicy(KubeModel):
     limits: Limits = Field(default_factory=Limits)
     default_gates: HealthGates = Field(default_factory=HealthGates)
     allow_unknown_config_keys: bool = False
+    rollback_window_seconds: Annotated[int, Field(ge=60, le=365 * 86_400)] | None = Field(
+        default=None,
+        description="How long after Succeeded a rollback may be asked for and started; "
+        "unset means at any time",
+    )
 
     def approvals_for(self, risk: Risk) -> int:
         return self.required_approvals.get(risk, _default_approvals()[risk])

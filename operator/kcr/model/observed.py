@@ -44,6 +44,11 @@ class ObservedTopic(KubeModel):
         default_factory=dict,
         description="Effective values of the keys the change touches (and retention)",
     )
+    records: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="Records it holds: high watermark minus log start, summed over its "
+        "partitions; null when not read",
+    )
 
 
 class GroupState(StrEnum):

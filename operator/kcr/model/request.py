@@ -112,6 +112,7 @@ class Phase(StrEnum):
     EXPIRED = "Expired"
     STALE = "Stale"
     FAILED = "Failed"
+    AWAITING_ROLLBACK_APPROVAL = "AwaitingRollbackApproval"
     ROLLING_BACK = "RollingBack"
     ROLLED_BACK = "RolledBack"
     ROLLBACK_FAILED = "RollbackFailed"
@@ -253,6 +254,33 @@ class ClusterPolicyRecord(KubeModel):
     ] = Field(default_factory=dict)
 
 
+class RollbackReview(MutableKubeModel):
+    """A rollback asked for after Succeeded: a Kafka write of its own, reviewed like a change.
+
+    Its risk comes from its own steps against the live state read when it was asked for,
+    and approvals count only for ``hash``, from people other than ``requestedBy``.
+    """
+
+    requested_by: Annotated[str, Field(min_length=1, max_length=256)] = Field(
+        description="Who asked for the rollback (kcr.dev/rollback-requested-by)"
+    )
+    requested_at: datetime
+    steps: Annotated[
+        list[Annotated[str, Field(max_length=128)]], Field(max_length=MAX_ROLLBACK_STEPS)
+    ] = Field(default_factory=list, description="Ids of the status.rollbackPlan steps it runs")
+    risk: Risk
+    risk_reasons: Annotated[
+        list[Annotated[str, Field(max_length=1024)]], Field(max_length=MAX_ROLLBACK_STEPS)
+    ] = Field(default_factory=list)
+    required_approvals: Annotated[int, Field(ge=1, le=5)]
+    hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)] = Field(
+        description="sha256 of the steps, the risk and the request; kcr.dev/rollback-approved-hash"
+    )
+    approvals: Annotated[list[Approval], Field(max_length=MAX_APPROVALS)] = Field(
+        default_factory=list
+    )
+
+
 class HistoryEntry(KubeModel):
     at: datetime
     phase: Phase
@@ -274,6 +302,16 @@ class KafkaChangeRequestStatus(MutableKubeModel):
     snapshot: ObservedState | None = None
     baseline: HealthBaseline | None = None
     rollback_plan: RollbackPlan | None = None
+    succeeded_at: datetime | None = Field(
+        default=None,
+        description="When every step and gate was done; a rollback window runs from it",
+    )
+    post_change: ObservedState | None = Field(
+        default=None,
+        description="The live state the change left, read when it succeeded; a later rollback "
+        "is Stale when the live state no longer equals it",
+    )
+    rollback_review: RollbackReview | None = None
     approvals: Annotated[list[Approval], Field(max_length=MAX_APPROVALS)] = Field(
         default_factory=list
     )

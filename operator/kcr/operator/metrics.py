@@ -147,7 +147,7 @@ class Metrics:
                 self.approval_wait.labels(risk).observe((now - since).total_seconds())
         if new.phase in (Phase.ROLLED_BACK, Phase.ROLLBACK_FAILED):
             start = next((h for h in reversed(new.history) if h.phase is Phase.ROLLING_BACK), None)
-            manual = start is not None and start.reason == "RollbackRequested"
+            manual = start is not None and start.reason in ("RollbackRequested", "RollbackApproved")
             self.rollbacks.labels(new.phase.value, "manual" if manual else "automatic").inc()
 
     def _steps(self, old: KafkaChangeRequestStatus, new: KafkaChangeRequestStatus) -> None:

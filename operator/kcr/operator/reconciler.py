@@ -152,7 +152,9 @@ class Reconciler:
         blockers: tuple[Blocker, ...] = ()
         if self.phase is Phase.APPROVED:
             blockers = self._blockers()
-        elif self.phase is Phase.SUCCEEDED and self.resource.signals.rollback_requested:
+        elif (
+            self.phase is Phase.SUCCEEDED and self.resource.signals.rollback_requested
+        ) or self.phase is Phase.AWAITING_ROLLBACK_APPROVAL:
             # Checked and acted upon under the lock, like a start: see _snapshot.
             await self._acquire_claim_lock()
             blockers = self._blockers()

@@ -1,6 +1,6 @@
 """Pure planning: staged steps, their rollback, and the hashes approvals bind to."""
 
-from kcr.plan.hashing import canonical_json, plan_hash, spec_hash
+from kcr.plan.hashing import canonical_json, plan_hash, rollback_hash, spec_hash
 from kcr.plan.review import Parsed, Review, parse_request, review_spec
 from kcr.plan.rollback import build_rollback
 from kcr.plan.stages import all_steps, build_plan
@@ -15,5 +15,6 @@ __all__ = [
     "parse_request",
     "plan_hash",
     "review_spec",
+    "rollback_hash",
     "spec_hash",
 ]

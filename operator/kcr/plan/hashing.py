@@ -2,9 +2,10 @@
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
-from kcr.model import KafkaChangeRequestSpec, Operation, Plan
+from kcr.model import KafkaChangeRequestSpec, Operation, Plan, Risk, Step
 
 
 def canonical_json(value: Any) -> str:
@@ -41,4 +42,16 @@ def plan_hash(plan: Plan) -> str:
         }
         for stage in plan.stages
     ]
+    return _sha256(shape)
+
+
+def rollback_hash(steps: list[Step], risk: Risk, requested_by: str, requested_at: datetime) -> str:
+    """Binds a rollback's approval to its steps, the risk they were shown with, and the one
+    request for it: an approval given for an earlier request never counts for a later one."""
+    shape = {
+        "steps": [[s.id, s.idempotence_key, operation_hash(s.operation)] for s in steps],
+        "risk": str(risk),
+        "requestedBy": requested_by,
+        "requestedAt": requested_at.isoformat(),
+    }
     return _sha256(shape)

@@ -33,6 +33,7 @@ PHASES: dict[Action, frozenset[Phase]] = {
             Phase.APPROVED,
             Phase.EXECUTING,
             Phase.PAUSED,
+            Phase.AWAITING_ROLLBACK_APPROVAL,
             Phase.ROLLING_BACK,
         }
     ),
@@ -65,8 +66,9 @@ def identity_refusal(action: Action, *, user: str, requester: str, approver: boo
 
     ``approver`` says whether the user is in the approvers group. Approving and releasing a
     manual gate take a member of the group who did not ask for the change; rejecting takes
-    a member or the requester (who may withdraw); abort and rollback are for anyone allowed
-    to update the request (RBAC decides).
+    a member or the requester (who may withdraw); asking for a rollback takes a member or
+    the requester too (someone else approves it); abort is for anyone allowed to update the
+    request (RBAC decides).
     """
     requested = same_person(user, requester)
     if action in (Action.APPROVE, Action.CONTINUE):
@@ -74,8 +76,11 @@ def identity_refusal(action: Action, *, user: str, requester: str, approver: boo
             return f"{user} requested this change and may not {action.value} it"
         if not approver:
             return f"{user} is not in the approvers group and may not {action.value} it"
-    if action is Action.REJECT and not (approver or requested):
-        return f"{user} is neither in the approvers group nor the requester and may not reject it"
+    if action in (Action.REJECT, Action.ROLLBACK) and not (approver or requested):
+        return (
+            f"{user} is neither in the approvers group nor the requester and may not "
+            f"{'reject it' if action is Action.REJECT else 'ask for its rollback'}"
+        )
     return ""
 
 
