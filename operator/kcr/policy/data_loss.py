@@ -1,52 +1,316 @@
-"""Which topic configuration changes delete data that no rollback brings back."""
+"""Which topic configuration changes destroy data that no rollback brings back.
 
-from kcr.model import AlterTopicConfig, ObservedState
-from kcr.model.topic_configs import RETENTION_KEYS
+Restoring a configuration value is easy; restoring the records a broker deleted while the
+new value held is impossible. So each change below is classified as data loss, raises the
+risk and is named in the rollback plan as what cannot come back.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from kcr.model import AlterTopicConfig, ObservedState, ObservedTopic, Risk
 
 
-def _as_limit(value: str | None) -> float | None:
-    """Retention as a number where -1 (and -2, 'follow the parent') mean unlimited."""
-    if value is None:
-        return None
-    number = int(value)
-    return float("inf") if number < 0 else float(number)
+class Loss(Enum):
+    """Which move of a key's value can destroy records."""
+
+    NEVER = "never"
+    LOWER = "a lower value"
+    LOWER_IF_COMPACTED = "a lower value on a compacted topic"
+    HIGHER = "a higher value"
+    OWN_RULE = "its own rule"
+
+
+@dataclass(frozen=True)
+class ConfigEffect:
+    effect: str
+    """What the key governs, in plain words."""
+    loss: Loss = Loss.NEVER
+    risk: Risk = Risk.HIGH
+    unlimited_below_zero: bool = False
+    """-1 (and -2, 'follow retention.*') mean no limit."""
+
+
+_RETENTION = "records past the limit are deleted at the next cleanup"
+_ROLL = (
+    "segments roll sooner, so retention deletes and compaction purges records sooner; a record "
+    "kept only because its segment was still active is gone"
+)
+
+# Kafka's whole topic-configuration catalogue (org.apache.kafka.common.config.TopicConfig,
+# Kafka 4.x) and what each does to data already written.
+CONFIG_EFFECTS: Mapping[str, ConfigEffect] = {
+    "cleanup.policy": ConfigEffect(
+        "delete removes old segments by retention; compact keeps the latest record per key",
+        Loss.OWN_RULE,
+        Risk.CRITICAL,
+    ),
+    "retention.ms": ConfigEffect(
+        f"how long records are kept; {_RETENTION}", Loss.LOWER, unlimited_below_zero=True
+    ),
+    "retention.bytes": ConfigEffect(
+        f"how much a partition keeps; {_RETENTION}", Loss.LOWER, unlimited_below_zero=True
+    ),
+    "local.retention.ms": ConfigEffect(
+        "how long segments stay on broker disks under tiered storage; what was not yet "
+        "copied to remote storage is deleted",
+        Loss.LOWER,
+        unlimited_below_zero=True,
+    ),
+    "local.retention.bytes": ConfigEffect(
+        "how much of a partition stays on broker disks under tiered storage; what was not yet "
+        "copied to remote storage is deleted",
+        Loss.LOWER,
+        unlimited_below_zero=True,
+    ),
+    "remote.storage.enable": ConfigEffect(
+        "tiered storage for the topic; turning it off with remote.log.delete.on.disable=true "
+        "deletes every remote segment",
+        Loss.OWN_RULE,
+        Risk.CRITICAL,
+    ),
+    "remote.log.delete.on.disable": ConfigEffect(
+        "whether turning tiered storage off deletes the remote segments",
+        Loss.OWN_RULE,
+        Risk.CRITICAL,
+    ),
+    "remote.log.copy.disable": ConfigEffect(
+        "stops uploads to remote storage; expiry then follows retention.*, not local.retention.*"
+    ),
+    "remote.copy.lag.ms": ConfigEffect("how old a segment is before it may be uploaded"),
+    "remote.copy.lag.bytes": ConfigEffect("how much newer data follows a segment before upload"),
+    "unclean.leader.election.enable": ConfigEffect(
+        "lets a replica outside the ISR become leader, dropping acknowledged records it missed",
+        Loss.OWN_RULE,
+    ),
+    "min.insync.replicas": ConfigEffect(
+        "replicas that must hold a record before acks=all succeeds; fewer means an "
+        "acknowledged record can die with its leader",
+        Loss.LOWER,
+    ),
+    "min.compaction.lag.ms": ConfigEffect(
+        "how long a record stays uncompacted; lower lets compaction purge superseded values "
+        "before consumers read them",
+        Loss.LOWER_IF_COMPACTED,
+    ),
+    "max.compaction.lag.ms": ConfigEffect(
+        "how long a record may stay uncompacted; lower purges superseded values sooner",
+        Loss.LOWER_IF_COMPACTED,
+    ),
+    "min.cleanable.dirty.ratio": ConfigEffect(
+        "how dirty a log gets before compaction; lower purges superseded values sooner",
+        Loss.LOWER_IF_COMPACTED,
+    ),
+    "delete.retention.ms": ConfigEffect(
+        "how long delete tombstones stay; lower lets a consumer reading from the start miss "
+        "deletions",
+        Loss.LOWER_IF_COMPACTED,
+    ),
+    "segment.ms": ConfigEffect(f"time after which a segment rolls; {_ROLL}", Loss.LOWER),
+    "segment.bytes": ConfigEffect(f"size at which a segment rolls; {_ROLL}", Loss.LOWER),
+    "segment.index.bytes": ConfigEffect(
+        f"offset index size; a full index rolls the segment, so {_ROLL}", Loss.LOWER
+    ),
+    "segment.jitter.ms": ConfigEffect(
+        f"random time taken off each scheduled roll; {_ROLL}", Loss.HIGHER
+    ),
+    "file.delete.delay.ms": ConfigEffect(
+        "wait before a segment already deleted from the log leaves the disk"
+    ),
+    "flush.messages": ConfigEffect("fsync interval in messages; durability relies on replicas"),
+    "flush.ms": ConfigEffect("fsync interval in time; durability relies on replicas"),
+    "index.interval.bytes": ConfigEffect("how densely the offset index is written"),
+    "preallocate": ConfigEffect("whether segment files are preallocated on disk"),
+    "max.message.bytes": ConfigEffect("largest record batch accepted; larger ones are refused"),
+    "max.decompressed.message.bytes": ConfigEffect(
+        "largest batch after decompression; larger ones are refused"
+    ),
+    "message.timestamp.type": ConfigEffect("whether records carry CreateTime or LogAppendTime"),
+    "message.timestamp.before.max.ms": ConfigEffect(
+        "how far in the past a CreateTime timestamp may be before the record is refused"
+    ),
+    "message.timestamp.after.max.ms": ConfigEffect(
+        "how far in the future a CreateTime timestamp may be before the record is refused"
+    ),
+    "message.downconversion.enable": ConfigEffect("whether old clients get converted batches"),
+    "compression.type": ConfigEffect("codec for newly written batches; old ones stay as they are"),
+    "compression.gzip.level": ConfigEffect("gzip level for newly written batches"),
+    "compression.lz4.level": ConfigEffect("lz4 level for newly written batches"),
+    "compression.zstd.level": ConfigEffect("zstd level for newly written batches"),
+    "leader.replication.throttled.replicas": ConfigEffect(
+        "replicas whose leader side is throttled"
+    ),
+    "follower.replication.throttled.replicas": ConfigEffect(
+        "replicas whose follower side is throttled"
+    ),
+    "errors.deadletterqueue.group.enable": ConfigEffect(
+        "whether share groups may write undeliverable records here"
+    ),
+}
+
+_LOST = "restoring the old value does not bring them back"
+
+
+@dataclass(frozen=True)
+class DataLoss:
+    risk: Risk
+    note: str
+    """What is destroyed and that it cannot come back, in plain words."""
+
+
+class _Topic:
+    """One topic's values before the change and after it (None: the cluster default)."""
+
+    def __init__(self, member: AlterTopicConfig, seen: ObservedTopic | None) -> None:
+        self.member = member
+        self.configs = seen.configs if seen else {}
+
+    def before(self, key: str) -> str | None:
+        config = self.configs.get(key)
+        return config.value if config else None
+
+    def after(self, key: str) -> str | None:
+        if key in self.member.set:
+            return self.member.set[key]
+        return None if key in self.member.delete else self.before(key)
+
+    def touched(self, key: str) -> bool:
+        return key in self.member.set or key in self.member.delete
+
+
+def config_data_losses(
+    member: AlterTopicConfig, topic: str, observed: ObservedState | None
+) -> list[DataLoss]:
+    values = _Topic(member, observed.topic(topic) if observed else None)
+    losses = [*_cleanup_policy(values, topic), *_tiered_storage(values, topic)]
+    losses += _unclean_election(values, topic)
+    for key, effect in CONFIG_EFFECTS.items():
+        if effect.loss in {Loss.NEVER, Loss.OWN_RULE} or not values.touched(key):
+            continue
+        if effect.loss is Loss.LOWER_IF_COMPACTED and not _maybe_compacted(values):
+            continue
+        note = _limit_note(values, topic, key, effect)
+        if note is not None:
+            losses.append(DataLoss(effect.risk, note))
+    return losses
 
 
 def config_data_risks(
     member: AlterTopicConfig, topic: str, observed: ObservedState | None
 ) -> list[str]:
-    seen = observed.topic(topic) if observed else None
-    current = seen.configs if seen else {}
-    risks = []
-    for key in RETENTION_KEYS:
-        if key in member.set:
-            before = current.get(key)
-            old = _as_limit(before.value if before else None)
-            new = _as_limit(member.set[key])
-            if old is None:
-                risks.append(
-                    f"{key} on {topic} becomes {member.set[key]} but its current value was not "
-                    "observed: if that is lower than before, the broker deletes older records "
-                    "and restoring the value does not bring them back"
-                )
-            elif new is not None and new < old:
-                risks.append(
-                    f"lowering {key} on {topic} from {before.value if before else '?'} to "
-                    f"{member.set[key]} lets the broker delete records older or larger than "
-                    "the new limit at its next cleanup; restoring the old value does not "
-                    "bring them back"
-                )
-        if key in member.delete:
-            risks.append(
-                f"removing the {key} override on {topic} falls back to the cluster default; if "
-                "that is lower, the broker deletes records that no rollback restores"
-            )
-    policy = member.set.get("cleanup.policy")
-    if policy is not None and "compact" in policy:
-        before = current.get("cleanup.policy")
-        if before is None or "compact" not in (before.value or ""):
-            risks.append(
+    return [loss.note for loss in config_data_losses(member, topic, observed)]
+
+
+def _limit_note(values: _Topic, topic: str, key: str, effect: ConfigEffect) -> str | None:
+    why = effect.effect
+    if key in values.member.delete:
+        return (
+            f"removing the {key} override on {topic} falls back to the cluster default; if that "
+            f"is {'higher' if effect.loss is Loss.HIGHER else 'lower'}, {why}; no rollback "
+            "restores those records"
+        )
+    new = values.member.set[key]
+    before = values.before(key)
+    old = _number(before, effect)
+    if old is None:
+        return (
+            f"{key} on {topic} becomes {new} but its current value was not observed: if that "
+            f"moves it the wrong way, {why}; {_LOST}"
+        )
+    changed = _number(new, effect)
+    worse = changed is not None and (changed > old if effect.loss is Loss.HIGHER else changed < old)
+    if not worse:
+        return None
+    verb = "raising" if effect.loss is Loss.HIGHER else "lowering"
+    return f"{verb} {key} on {topic} from {before} to {new}: {why}; {_LOST}"
+
+
+def _number(value: str | None, effect: ConfigEffect) -> float | None:
+    """A value as a number; None when it is missing or not a number Kafka would accept."""
+    if value is None:
+        return None
+    try:
+        number = float(value) if "." in value else float(int(value))
+    except ValueError:
+        return None
+    return float("inf") if effect.unlimited_below_zero and number < 0 else number
+
+
+def _policies(value: str | None) -> set[str]:
+    return {part.strip() for part in (value or "").split(",") if part.strip()}
+
+
+def _maybe_compacted(values: _Topic) -> bool:
+    after = values.after("cleanup.policy")
+    return after is None or "compact" in _policies(after)
+
+
+def _cleanup_policy(values: _Topic, topic: str) -> list[DataLoss]:
+    if not values.touched("cleanup.policy"):
+        return []
+    before, after = values.before("cleanup.policy"), values.after("cleanup.policy")
+    old, new = _policies(before), _policies(after)
+    losses = []
+    if "compact" in new and ("compact" not in old or before is None):
+        losses.append(
+            DataLoss(
+                Risk.HIGH,
                 f"turning on compaction for {topic} removes older records that share a key; "
-                "they cannot be restored"
+                "they cannot be restored",
             )
-    return risks
+        )
+    deletes_after = "delete" in new or after is None
+    if deletes_after and (before is None or ("compact" in old and "delete" not in old)):
+        how = (
+            "removing the compact override falls back to the cluster default (delete unless "
+            "log.cleanup.policy says otherwise)"
+            if after is None
+            else f"cleanup.policy goes from {before or 'an unobserved value'} to {after}"
+        )
+        losses.append(
+            DataLoss(
+                Risk.CRITICAL,
+                f"{how} on {topic}: the broker then deletes every segment past retention.ms or "
+                "retention.bytes, including the latest value of each key that compaction kept; "
+                f"{_LOST}",
+            )
+        )
+    return losses
+
+
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"
+
+
+def _tiered_storage(values: _Topic, topic: str) -> list[DataLoss]:
+    key = "remote.storage.enable"
+    if not values.touched(key) or _is_true(values.after(key)):
+        return []
+    before = values.before(key)
+    if before is not None and not _is_true(before):
+        return []
+    if not _is_true(values.after("remote.log.delete.on.disable")):
+        return []
+    return [
+        DataLoss(
+            Risk.CRITICAL,
+            f"turning tiered storage off on {topic} with remote.log.delete.on.disable=true "
+            "deletes every segment held in remote storage, usually most of the topic's "
+            "history; turning it back on does not bring them back",
+        )
+    ]
+
+
+def _unclean_election(values: _Topic, topic: str) -> list[DataLoss]:
+    key = "unclean.leader.election.enable"
+    if not _is_true(values.member.set.get(key)) or _is_true(values.before(key)):
+        return []
+    return [
+        DataLoss(
+            CONFIG_EFFECTS[key].risk,
+            f"with unclean.leader.election.enable=true on {topic}, when every in-sync replica "
+            "of a partition is down a lagging replica becomes leader and the acknowledged "
+            "records it missed are dropped; turning it off again does not bring them back",
+        )
+    ]
