@@ -131,7 +131,8 @@ def test_operator_scales_deployments_only_where_a_namespace_allows_it() -> None:
         assert not can(operator, "patch", "deployments", "apps", namespace)
     grant = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-scale-deployments")
     assert [(r["resources"], r["verbs"]) for r in grant["rules"]] == [
-        (["deployments/scale"], ["get", "patch"])
+        (["deployments/scale"], ["get", "patch"]),
+        (["deployments"], ["get"]),
     ]
 
 

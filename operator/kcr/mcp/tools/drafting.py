@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError
 from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.withholding import (
@@ -123,6 +124,8 @@ async def review_change(
     if problem is not None:
         raise ToolDeniedError(problem)
     services = env.services
+    if isinstance(change.member, ResetConsumerGroupOffsets):
+        await require_scalable(services.kube, change.member, services.cluster.ownership)
     cluster = services.cluster.name
     observed = await services.kafka.snapshot(change)
     shown = services.ledger.relevant(env.caller.principal, _subjects(change), env.now())
