@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from kcr.model import AlterTopicConfig, ObservedState, ObservedTopic, Risk
+from kcr.model.topic_configs import TOPIC_CONFIGS, value_problem
 
 
 class Loss(Enum):
@@ -194,6 +195,29 @@ def config_data_losses(
         if note is not None:
             losses.append(DataLoss(effect.risk, note))
     return losses
+
+
+def observed_value_problems(member: AlterTopicConfig, observed: ObservedState | None) -> list[str]:
+    """Observed values this module compares must be numbers as a broker reports them: a
+    value it cannot read would hide a data loss, so the request is refused, not guessed at."""
+    if observed is None:
+        return []
+    found = []
+    for index, seen in enumerate(observed.topics):
+        if seen.name not in member.topics:
+            continue
+        for key, config in seen.configs.items():
+            effect = CONFIG_EFFECTS.get(key)
+            numeric = effect is not None and effect.loss not in {Loss.NEVER, Loss.OWN_RULE}
+            if not numeric or key not in TOPIC_CONFIGS or config.value is None:
+                continue
+            problem = value_problem(key, config.value)
+            if problem is not None:
+                found.append(
+                    f"spec.observed.topics[{index}].configs['{key}'].value: {problem}, which is "
+                    "not how a broker reports it; draft again from the live value"
+                )
+    return found
 
 
 def config_data_risks(
