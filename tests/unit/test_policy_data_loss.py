@@ -10,7 +10,7 @@ from kcr.model import AlterTopicConfig, Change, ClusterPolicy, ConfigSource, Ris
 from kcr.model.topic_configs import TOPIC_CONFIGS
 from kcr.plan import build_plan, build_rollback
 from kcr.policy import assess
-from kcr.policy.data_loss import CONFIG_EFFECTS
+from kcr.policy.config_effects import CONFIG_EFFECTS, Loss
 
 from .examples import observed, spec_of, topic
 
@@ -100,7 +100,7 @@ LOSSES = [
             )
         ),
         Risk.HIGH,
-        "purges superseded values sooner",
+        "removes superseded values of a key sooner",
         id="max-compaction-lag-lower",
     ),
     pytest.param(
@@ -130,7 +130,7 @@ LOSSES = [
         alter({"min.insync.replicas": "1"}),
         observed(topic("orders", min_insync_replicas=("2", OVERRIDE))),
         Risk.HIGH,
-        "an acknowledged record can die with its leader",
+        "an acknowledged record can be lost with its leader",
         id="min-insync-lower",
     ),
     pytest.param(
@@ -215,6 +215,8 @@ def test_changes_that_keep_every_record_stay_medium_and_reversible(member, seen)
 def test_every_key_kcr_validates_has_its_effect_on_data_noted() -> None:
     assert set(TOPIC_CONFIGS) <= set(CONFIG_EFFECTS)
     assert all(effect.effect for effect in CONFIG_EFFECTS.values())
+    numeric = [e for e in CONFIG_EFFECTS.values() if e.loss not in {Loss.NEVER, Loss.OWN_RULE}]
+    assert all(effect.lost for effect in numeric), "each losing direction says what is lost"
 
 
 def _kafka_topic_config_keys() -> set[str]:

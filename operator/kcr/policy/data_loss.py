@@ -5,150 +5,11 @@ new value held is impossible. So each change below is classified as data loss, r
 risk and is named in the rollback plan as what cannot come back.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 from kcr.model import AlterTopicConfig, ObservedState, ObservedTopic, Risk
 from kcr.model.topic_configs import TOPIC_CONFIGS, value_problem
-
-
-class Loss(Enum):
-    """Which move of a key's value can destroy records."""
-
-    NEVER = "never"
-    LOWER = "a lower value"
-    LOWER_IF_COMPACTED = "a lower value on a compacted topic"
-    HIGHER = "a higher value"
-    OWN_RULE = "its own rule"
-
-
-@dataclass(frozen=True)
-class ConfigEffect:
-    effect: str
-    """What the key governs, in plain words."""
-    loss: Loss = Loss.NEVER
-    risk: Risk = Risk.HIGH
-    unlimited_below_zero: bool = False
-    """-1 (and -2, 'follow retention.*') mean no limit."""
-
-
-_RETENTION = "records past the limit are deleted at the next cleanup"
-_ROLL = (
-    "segments roll sooner, so retention deletes and compaction purges records sooner; a record "
-    "kept only because its segment was still active is gone"
-)
-
-# Kafka's whole topic-configuration catalogue (org.apache.kafka.common.config.TopicConfig,
-# Kafka 4.x) and what each does to data already written.
-CONFIG_EFFECTS: Mapping[str, ConfigEffect] = {
-    "cleanup.policy": ConfigEffect(
-        "delete removes old segments by retention; compact keeps the latest record per key",
-        Loss.OWN_RULE,
-        Risk.CRITICAL,
-    ),
-    "retention.ms": ConfigEffect(
-        f"how long records are kept; {_RETENTION}", Loss.LOWER, unlimited_below_zero=True
-    ),
-    "retention.bytes": ConfigEffect(
-        f"how much a partition keeps; {_RETENTION}", Loss.LOWER, unlimited_below_zero=True
-    ),
-    "local.retention.ms": ConfigEffect(
-        "how long segments stay on broker disks under tiered storage; what was not yet "
-        "copied to remote storage is deleted",
-        Loss.LOWER,
-        unlimited_below_zero=True,
-    ),
-    "local.retention.bytes": ConfigEffect(
-        "how much of a partition stays on broker disks under tiered storage; what was not yet "
-        "copied to remote storage is deleted",
-        Loss.LOWER,
-        unlimited_below_zero=True,
-    ),
-    "remote.storage.enable": ConfigEffect(
-        "tiered storage for the topic; turning it off with remote.log.delete.on.disable=true "
-        "deletes every remote segment",
-        Loss.OWN_RULE,
-        Risk.CRITICAL,
-    ),
-    "remote.log.delete.on.disable": ConfigEffect(
-        "whether turning tiered storage off deletes the remote segments",
-        Loss.OWN_RULE,
-        Risk.CRITICAL,
-    ),
-    "remote.log.copy.disable": ConfigEffect(
-        "stops uploads to remote storage; expiry then follows retention.*, not local.retention.*"
-    ),
-    "remote.copy.lag.ms": ConfigEffect("how old a segment is before it may be uploaded"),
-    "remote.copy.lag.bytes": ConfigEffect("how much newer data follows a segment before upload"),
-    "unclean.leader.election.enable": ConfigEffect(
-        "lets a replica outside the ISR become leader, dropping acknowledged records it missed",
-        Loss.OWN_RULE,
-    ),
-    "min.insync.replicas": ConfigEffect(
-        "replicas that must hold a record before acks=all succeeds; fewer means an "
-        "acknowledged record can die with its leader",
-        Loss.LOWER,
-    ),
-    "min.compaction.lag.ms": ConfigEffect(
-        "how long a record stays uncompacted; lower lets compaction purge superseded values "
-        "before consumers read them",
-        Loss.LOWER_IF_COMPACTED,
-    ),
-    "max.compaction.lag.ms": ConfigEffect(
-        "how long a record may stay uncompacted; lower purges superseded values sooner",
-        Loss.LOWER_IF_COMPACTED,
-    ),
-    "min.cleanable.dirty.ratio": ConfigEffect(
-        "how dirty a log gets before compaction; lower purges superseded values sooner",
-        Loss.LOWER_IF_COMPACTED,
-    ),
-    "delete.retention.ms": ConfigEffect(
-        "how long delete tombstones stay; lower lets a consumer reading from the start miss "
-        "deletions",
-        Loss.LOWER_IF_COMPACTED,
-    ),
-    "segment.ms": ConfigEffect(f"time after which a segment rolls; {_ROLL}", Loss.LOWER),
-    "segment.bytes": ConfigEffect(f"size at which a segment rolls; {_ROLL}", Loss.LOWER),
-    "segment.index.bytes": ConfigEffect(
-        f"offset index size; a full index rolls the segment, so {_ROLL}", Loss.LOWER
-    ),
-    "segment.jitter.ms": ConfigEffect(
-        f"random time taken off each scheduled roll; {_ROLL}", Loss.HIGHER
-    ),
-    "file.delete.delay.ms": ConfigEffect(
-        "wait before a segment already deleted from the log leaves the disk"
-    ),
-    "flush.messages": ConfigEffect("fsync interval in messages; durability relies on replicas"),
-    "flush.ms": ConfigEffect("fsync interval in time; durability relies on replicas"),
-    "index.interval.bytes": ConfigEffect("how densely the offset index is written"),
-    "preallocate": ConfigEffect("whether segment files are preallocated on disk"),
-    "max.message.bytes": ConfigEffect("largest record batch accepted; larger ones are refused"),
-    "max.decompressed.message.bytes": ConfigEffect(
-        "largest batch after decompression; larger ones are refused"
-    ),
-    "message.timestamp.type": ConfigEffect("whether records carry CreateTime or LogAppendTime"),
-    "message.timestamp.before.max.ms": ConfigEffect(
-        "how far in the past a CreateTime timestamp may be before the record is refused"
-    ),
-    "message.timestamp.after.max.ms": ConfigEffect(
-        "how far in the future a CreateTime timestamp may be before the record is refused"
-    ),
-    "message.downconversion.enable": ConfigEffect("whether old clients get converted batches"),
-    "compression.type": ConfigEffect("codec for newly written batches; old ones stay as they are"),
-    "compression.gzip.level": ConfigEffect("gzip level for newly written batches"),
-    "compression.lz4.level": ConfigEffect("lz4 level for newly written batches"),
-    "compression.zstd.level": ConfigEffect("zstd level for newly written batches"),
-    "leader.replication.throttled.replicas": ConfigEffect(
-        "replicas whose leader side is throttled"
-    ),
-    "follower.replication.throttled.replicas": ConfigEffect(
-        "replicas whose follower side is throttled"
-    ),
-    "errors.deadletterqueue.group.enable": ConfigEffect(
-        "whether share groups may write undeliverable records here"
-    ),
-}
+from kcr.policy.config_effects import CONFIG_EFFECTS, ConfigEffect, Loss
 
 _LOST = "restoring the old value does not bring them back"
 
@@ -227,27 +88,26 @@ def config_data_risks(
 
 
 def _limit_note(values: _Topic, topic: str, key: str, effect: ConfigEffect) -> str | None:
-    why = effect.effect
+    lowering = effect.loss is not Loss.HIGHER
     if key in values.member.delete:
         return (
             f"removing the {key} override on {topic} falls back to the cluster default; if that "
-            f"is {'higher' if effect.loss is Loss.HIGHER else 'lower'}, {why}; no rollback "
-            "restores those records"
+            f"is {'lower' if lowering else 'higher'}, {effect.lost}; no rollback restores them"
         )
     new = values.member.set[key]
     before = values.before(key)
     old = _number(before, effect)
     if old is None:
         return (
-            f"{key} on {topic} becomes {new} but its current value was not observed: if that "
-            f"moves it the wrong way, {why}; {_LOST}"
+            f"{key} on {topic} becomes {new} but its current value was not observed: if it was "
+            f"{'higher' if lowering else 'lower'}, {effect.lost}; {_LOST}"
         )
     changed = _number(new, effect)
-    worse = changed is not None and (changed > old if effect.loss is Loss.HIGHER else changed < old)
+    worse = changed is not None and (changed < old if lowering else changed > old)
     if not worse:
         return None
-    verb = "raising" if effect.loss is Loss.HIGHER else "lowering"
-    return f"{verb} {key} on {topic} from {before} to {new}: {why}; {_LOST}"
+    verb = "lowering" if lowering else "raising"
+    return f"{verb} {key} on {topic} from {before} to {new}: {effect.lost}; {_LOST}"
 
 
 def _number(value: str | None, effect: ConfigEffect) -> float | None:
