@@ -28,7 +28,7 @@ LOSSES = [
         alter({"cleanup.policy": "delete"}),
         observed(topic("orders", cleanup_policy=COMPACTED)),
         Risk.CRITICAL,
-        "cleanup.policy goes from compact to delete on orders",
+        "cleanup.policy on orders goes from compact to delete, the broker then deletes",
         id="compact-to-delete",
     ),
     pytest.param(
@@ -42,7 +42,7 @@ LOSSES = [
         alter(delete=["cleanup.policy"]),
         observed(topic("orders", cleanup_policy=COMPACTED)),
         Risk.CRITICAL,
-        "removing the compact override falls back to the cluster default",
+        "removing the compact override on orders falls back to the cluster default",
         id="compact-override-removed",
     ),
     pytest.param(

@@ -146,16 +146,22 @@ def _cleanup_policy(values: _Topic, topic: str) -> list[DataLoss]:
         )
     deletes_after = "delete" in new or after is None
     if deletes_after and (before is None or ("compact" in old and "delete" not in old)):
-        how = (
-            "removing the compact override falls back to the cluster default (delete unless "
-            "log.cleanup.policy says otherwise)"
-            if after is None
-            else f"cleanup.policy goes from {before or 'an unobserved value'} to {after}"
-        )
+        if before is None:
+            how = (
+                f"cleanup.policy on {topic} becomes {after or 'the cluster default'} but its "
+                "current value was not observed: if the topic was compacted"
+            )
+        elif after is None:
+            how = (
+                f"removing the compact override on {topic} falls back to the cluster default "
+                "(delete unless log.cleanup.policy says otherwise)"
+            )
+        else:
+            how = f"cleanup.policy on {topic} goes from {before} to {after}"
         losses.append(
             DataLoss(
                 Risk.CRITICAL,
-                f"{how} on {topic}: the broker then deletes every segment past retention.ms or "
+                f"{how}, the broker then deletes every segment past retention.ms or "
                 "retention.bytes, including the latest value of each key that compaction kept; "
                 f"{_LOST}",
             )
