@@ -108,7 +108,8 @@ class AuditRefusals:
             return
         else:
             return
-        self.refusals.acquire(request.address)
+        if not self._is_trusted(request.digest):
+            self.refusals.acquire(request.address)
 
     def _is_trusted(self, digest: str) -> bool:
         until = self._trusted.get(digest) if digest else None
