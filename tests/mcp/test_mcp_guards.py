@@ -1,5 +1,7 @@
 """Argument guards: pasted logs and shell text are refused, ordinary arguments pass."""
 
+import time
+
 import pytest
 
 from kcr.mcp.guards import ArgumentRejectedError, GuardLimits, check_arguments
@@ -102,3 +104,36 @@ def test_injected_or_oversized_arguments_are_refused(
         check_arguments(arguments, LIMITS)
     assert (refused.value.field, refused.value.rule) == (field, rule)
     assert str(refused.value).startswith(f"argument {field}: ")
+
+
+STAMP = "2024-01-01T00:00"
+# Each shape defeats a backtracking engine on one pattern: a timestamp whose fraction runs
+# on (log-line), a dotted name with no call (stack-trace), a separator before endless blanks.
+ADVERSARIAL = [
+    pytest.param(lambda n: STAMP + "." + "1" * n, id="timestamp-fraction"),
+    pytest.param(lambda n: STAMP * (n // len(STAMP)), id="timestamps"),
+    pytest.param(lambda n: "at " + "a." * (n // 2), id="dotted-name"),
+    pytest.param(lambda n: ";" + " " * n, id="separator-blanks"),
+]
+
+
+def _cpu_seconds(arguments: dict[str, object]) -> float:
+    """Best of several CPU-time measurements of 20 checks, to see through a busy machine."""
+    limits = GuardLimits()
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(20):
+            check_arguments(arguments, limits)
+        best = min(best, time.process_time() - started)
+    return best
+
+
+@pytest.mark.parametrize("shape", ADVERSARIAL)
+def test_guard_time_grows_linearly_with_the_argument(shape) -> None:  # type: ignore[no-untyped-def]
+    """Sixteen times the input may cost about sixteen times the CPU, not 256 times."""
+    small = {f"a{i}": shape(250) for i in range(3)}
+    large = {f"a{i}": shape(4000) for i in range(3)}
+    check_arguments(large, GuardLimits())  # accepted: ordinary characters, no rule fits
+    growth = _cpu_seconds(large) / max(_cpu_seconds(small), 1e-6)
+    assert growth < 64, f"16x the input cost {growth:.0f}x the CPU"

@@ -220,6 +220,29 @@ async def test_token_review_maps_the_user_and_caches_the_answer() -> None:
     assert await verifier.verify_token("forged") is None
 
 
+@pytest.mark.asyncio
+async def test_refused_tokens_are_reviewed_once_and_never_evict_accepted_ones() -> None:
+    now = [0.0]
+    reviewer = Reviewer()
+    verifier = TokenReviewVerifier(
+        reviewer, AccessFile.model_validate(ACCESS), clock=lambda: now[0]
+    )
+    assert await verifier.verify_token("k8s") is not None
+    for attempt in range(3):
+        assert await verifier.verify_token("guessed") is None, attempt
+    assert reviewer.calls == 2, "a refused token is asked about once while it is cached"
+    for number in range(5000):
+        assert await verifier.verify_token(f"made-up-{number}") is None
+    assert reviewer.calls == 5002
+    assert await verifier.verify_token("k8s") is not None
+    assert reviewer.calls == 5002, "5000 made-up tokens did not push the accepted one out"
+    now[0] = 11.0
+    assert await verifier.verify_token("guessed") is None
+    assert reviewer.calls == 5003, "a refusal is remembered briefly: the token may become valid"
+    assert await verifier.verify_token("k8s") is not None
+    assert reviewer.calls == 5003
+
+
 def test_runbooks_parse_sections_and_search_ranks_headings() -> None:
     book = parse_runbook(
         "lag", "# Lag\n\nintro\n\n## Hot partitions\nskewed keys\n## Fix\nscale", "x"

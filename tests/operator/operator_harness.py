@@ -166,11 +166,13 @@ class Kubectl:
             await asyncio.sleep(0.05)
         raise AssertionError(f"{name}: Events {reasons} not all posted; got {events}")
 
-    async def create_deployment(self, namespace: str, name: str, replicas: int) -> None:
+    async def create_deployment(
+        self, namespace: str, name: str, replicas: int, labels: dict[str, str] | None = None
+    ) -> None:
         body = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace},
+            "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
             "spec": {"replicas": replicas},
         }
         response = await self.client.post(DEPLOYMENTS.format(namespace=namespace), json=body)

@@ -454,3 +454,35 @@ def test_a_cluster_policy_edit_after_approval_needs_approval_again() -> None:
     assert world.runs == []
     world.approve("bob", "carol")
     assert world.run() is Phase.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        pytest.param(
+            "retention.ms", "1e9", "must be a whole number of milliseconds", id="exponent"
+        ),
+        pytest.param("retention.bytes", "10GB", "must be a whole number of bytes", id="unit"),
+        pytest.param("segment.ms", " 60000", "must be a whole number", id="whitespace"),
+    ],
+)
+def test_an_observed_value_no_broker_reports_makes_the_request_invalid(
+    key: str, value: str, rule: str
+) -> None:
+    """Not a crash retried for ever: the review names the field and the rule, once."""
+    spec = alter_config()
+    assert spec.observed is not None
+    seen = spec.observed.topics[0]
+    configs = {
+        **seen.configs,
+        key: seen.configs["retention.ms"].model_copy(update={"value": value}),
+    }
+    observed = spec.observed.model_copy(
+        update={"topics": [seen.model_copy(update={"configs": configs})]}
+    )
+    world = World(request(spec.model_copy(update={"observed": observed})))
+    transition = world.decide()
+    assert isinstance(transition.effect, Finish)
+    assert world.phase is Phase.INVALID
+    assert f"spec.observed.topics[0].configs['{key}'].value: {rule}" in world.status.message
+    assert repr(value) in world.status.message

@@ -34,7 +34,9 @@ async def test_reset_scales_the_consumers_down_and_back(
 ) -> None:
     await topic(fake_cluster, "orders")
     await consumed(fake_cluster, "billing", "orders")
-    await harness.kubectl.create_deployment("apps", "billing", replicas=2)
+    await harness.kubectl.create_deployment(
+        "apps", "billing", replicas=2, labels={"kcr.dev/consumer-group": "billing"}
+    )
     seen: list[int] = []
     pods = asyncio.create_task(consumers_follow_replicas(harness, fake_cluster, seen))
     try:
@@ -67,3 +69,37 @@ async def test_reset_scales_the_consumers_down_and_back(
         "reset offsets of group billing on orders to explicit offsets for 3 partitions",
         "scale deployment apps/billing to the replicas it had before",
     ]
+
+
+@pytest.mark.parametrize(
+    ("labels", "problem"),
+    [
+        pytest.param(
+            {"kcr.dev/consumer-group": "audit"},
+            "Deployment apps/billing consumes group audit, not billing",
+            id="another-groups-consumer",
+        ),
+        pytest.param(
+            {},
+            "Deployment apps/billing is not labelled as a consumer of group billing",
+            id="unlabelled",
+        ),
+        pytest.param(None, "Deployment apps/billing was not found", id="missing"),
+    ],
+)
+async def test_a_reset_that_would_scale_another_workload_is_invalid(
+    harness: Harness, fake_cluster: FakeCluster, labels: dict[str, str] | None, problem: str
+) -> None:
+    await topic(fake_cluster, "orders")
+    await consumed(fake_cluster, "billing", "orders")
+    if labels is not None:
+        await harness.kubectl.create_deployment("apps", "billing", replicas=2, labels=labels)
+    spec = await draft(harness.kafka, scaled_reset("apps", "billing"))
+    await harness.start()
+    await harness.kubectl.create("reset", spec)
+    status = await harness.kubectl.wait_phase("reset", "Invalid", "AwaitingApproval")
+    assert status["phase"] == "Invalid"
+    assert "spec.change.resetConsumerGroupOffsets.scaleDeployment: " + problem in status["message"]
+    assert (
+        "may only scale a Deployment labelled kcr.dev/consumer-group=billing" in status["message"]
+    )

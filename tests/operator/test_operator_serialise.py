@@ -16,7 +16,7 @@ async def test_two_requests_on_one_topic_run_one_after_the_other(
     await topic(fake_cluster, "orders", retention_ms="86400000")
     await topic(fake_cluster, "invoices", retention_ms="86400000")
     first = AlterTopicConfig(topics=["orders", "invoices"], set={"retention.ms": "172800000"})
-    second = AlterTopicConfig(topics=["orders"], set={"segment.ms": "3600000"})
+    second = AlterTopicConfig(topics=["orders"], set={"flush.ms": "3600000"})
     kubectl = harness.kubectl
     await harness.start()
 
@@ -36,7 +36,7 @@ async def test_two_requests_on_one_topic_run_one_after_the_other(
     assert waiting["phase"] == "Approved"
     assert "team-a/first (Paused) which changes topic orders" in waiting["message"]
     assert any(c["reason"] == "BlockedByActiveChange" for c in waiting["conditions"])
-    assert "segment.ms" not in fake_cluster.topics["orders"].overrides
+    assert "flush.ms" not in fake_cluster.topics["orders"].overrides
 
     await kubectl.annotate("first", **{"kcr.dev/continue": "canary"})
     await kubectl.wait_phase("first", "Succeeded")
@@ -47,7 +47,7 @@ async def test_two_requests_on_one_topic_run_one_after_the_other(
     assert second_started >= first_done
     assert fake_cluster.topics["orders"].overrides == {
         "retention.ms": "172800000",
-        "segment.ms": "3600000",
+        "flush.ms": "3600000",
     }
 
 
@@ -59,7 +59,7 @@ async def test_requests_on_different_topics_run_together(
     kubectl = harness.kubectl
     await harness.start()
     for name, target in (("one", "orders"), ("two", "invoices")):
-        member = AlterTopicConfig(topics=[target], set={"segment.ms": "3600000"})
+        member = AlterTopicConfig(topics=[target], set={"flush.ms": "3600000"})
         await kubectl.create(name, await draft(harness.kafka, member))
         await kubectl.wait_phase(name, "AwaitingApproval")
         await kubectl.approve(name, "bob")

@@ -38,6 +38,8 @@ EXPECTED = {
     ("Deployment", "kcr-mcp"),
     ("Service", "kcr-mcp"),
     ("Service", "kcr-operator-metrics"),
+    ("NetworkPolicy", "kcr-mcp"),
+    ("NetworkPolicy", "kcr-operator"),
     ("ValidatingAdmissionPolicy", "kcr-approvals"),
     ("ValidatingAdmissionPolicyBinding", "kcr-approvals"),
     ("ConfigMap", "kcr-admission"),

@@ -56,9 +56,21 @@ def _bound_rules(subject: Subject, namespace: str) -> list[Document]:
     return rules
 
 
-def can(subject: Subject, verb: str, resource: str, group: str, namespace: str = "") -> bool:
+def can(
+    subject: Subject,
+    verb: str,
+    resource: str,
+    group: str,
+    namespace: str = "",
+    name: str | None = None,
+) -> bool:
+    """As the API server decides: a rule with resourceNames covers only the objects it
+    names, so it never allows a request for any object (``name`` None)."""
     return any(
-        verb in rule["verbs"] and resource in rule["resources"] and group in rule["apiGroups"]
+        verb in rule["verbs"]
+        and resource in rule["resources"]
+        and group in rule["apiGroups"]
+        and ("resourceNames" not in rule or name in rule["resourceNames"])
         for rule in _bound_rules(subject, namespace)
     )
 
@@ -114,14 +126,39 @@ def test_operator_reads_everywhere_and_never_drafts() -> None:
     assert not can(operator, "delete", *REQUESTS, "kcr-system")
 
 
+KAFKA_SECRET = "kcr-mcp-kafka"
+
+
 @pytest.mark.parametrize("account", [OPERATOR, MCP], ids=["operator", "mcp"])
 def test_secrets_are_read_only_where_kafka_credentials_live(account: tuple[str, str]) -> None:
     subject = service_account(*account)
-    assert can(subject, "get", "secrets", "", "kcr-system")
-    assert not can(subject, "get", "secrets", "", "team-a")
-    assert not can(subject, "get", "secrets", "")
+    assert can(subject, "get", "secrets", "", "kcr-system", KAFKA_SECRET)
+    assert not can(subject, "get", "secrets", "", "team-a", KAFKA_SECRET)
+    assert not can(subject, "get", "secrets", "", "", KAFKA_SECRET)
     for verb in ("list", "watch", "create", "patch", "update", "delete"):
-        assert not can(subject, verb, "secrets", "", "kcr-system"), verb
+        assert not can(subject, verb, "secrets", "", "kcr-system", KAFKA_SECRET), verb
+
+
+@pytest.mark.parametrize(
+    ("name", "readable"),
+    [
+        pytest.param("kcr-kafka-ca", True, id="ca-bundle"),
+        pytest.param(KAFKA_SECRET, True, id="client-credentials"),
+        pytest.param("kcr-operator-kafka", False, id="the-operators-credentials"),
+        pytest.param("some-other-secret", False, id="any-other"),
+        pytest.param(None, False, id="unnamed"),
+    ],
+)
+def test_mcp_server_reads_only_the_secrets_it_names(name: str | None, readable: bool) -> None:
+    assert can(service_account(*MCP), "get", "secrets", "", "kcr-system", name) is readable
+
+
+def test_namespace_viewers_do_not_read_change_requests() -> None:
+    """A request names other tenants' consumer groups: reading it is granted on purpose."""
+    viewer = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-viewer")
+    labels = viewer["metadata"].get("labels", {})
+    assert "rbac.authorization.k8s.io/aggregate-to-view" not in labels
+    assert labels.get("rbac.authorization.k8s.io/aggregate-to-edit") == "true"
 
 
 def test_operator_scales_deployments_only_where_a_namespace_allows_it() -> None:
@@ -131,7 +168,8 @@ def test_operator_scales_deployments_only_where_a_namespace_allows_it() -> None:
         assert not can(operator, "patch", "deployments", "apps", namespace)
     grant = next(d for d in DOCUMENTS if d["metadata"]["name"] == "kcr-scale-deployments")
     assert [(r["resources"], r["verbs"]) for r in grant["rules"]] == [
-        (["deployments/scale"], ["get", "patch"])
+        (["deployments/scale"], ["get", "patch"]),
+        (["deployments"], ["get"]),
     ]
 
 

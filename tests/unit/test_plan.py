@@ -128,24 +128,24 @@ RESET_SEEN = observed(
         ),
         (DeleteTopic(topic="t"), None, False, [], "topic t and its records cannot be brought back"),
         (
-            AlterTopicConfig(topics=["t"], set={"segment.ms": "60000", "max.message.bytes": "1"}),
+            AlterTopicConfig(topics=["t"], set={"flush.ms": "60000", "max.message.bytes": "1"}),
             observed(
-                topic("t", segment_ms=("3600000", OVERRIDE), max_message_bytes=("1048588", DEFAULT))
+                topic("t", flush_ms=("3600000", OVERRIDE), max_message_bytes=("1048588", DEFAULT))
             ),
             True,
             [
                 (
                     "undo-alter-config-t",
-                    "on t: segment.ms=3600000; remove max.message.bytes override",
+                    "on t: flush.ms=3600000; remove max.message.bytes override",
                 )
             ],
             None,
         ),
         (
-            AlterTopicConfig(topics=["t"], delete=["segment.ms"]),
-            observed(topic("t", segment_ms=("3600000", OVERRIDE))),
+            AlterTopicConfig(topics=["t"], delete=["flush.ms"]),
+            observed(topic("t", flush_ms=("3600000", OVERRIDE))),
             True,
-            [("undo-alter-config-t", "on t: segment.ms=3600000")],
+            [("undo-alter-config-t", "on t: flush.ms=3600000")],
             None,
         ),
         (

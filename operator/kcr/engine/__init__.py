@@ -18,6 +18,7 @@ from kcr.engine.effects import (
 from kcr.engine.observations import (
     Blocker,
     CheckResult,
+    DeploymentLabels,
     EngineSettings,
     GateCheck,
     GateReport,
@@ -36,6 +37,7 @@ __all__ = [
     "Blocker",
     "CheckGate",
     "CheckResult",
+    "DeploymentLabels",
     "Effect",
     "EngineSettings",
     "Event",

@@ -4,6 +4,7 @@ Each one-shot field (``snapshot``, ``lag_sample``, ``gate``, ``outcome``) answer
 the engine asked for in its previous transition, and is handed in exactly once.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -90,6 +91,15 @@ class StepOutcome:
 
 
 @dataclass(frozen=True)
+class DeploymentLabels:
+    """The labels of the Deployment an offset reset scales, read for its review: they say
+    which consumer group it runs."""
+
+    labels: Mapping[str, str] | None
+    """None when no such Deployment exists."""
+
+
+@dataclass(frozen=True)
 class Observations:
     cluster: KafkaClusterSpec | None = None
     cluster_problem: str = ""
@@ -100,6 +110,9 @@ class Observations:
     """Why ``allowed_signers`` is missing: not configured, unreadable or invalid."""
     blockers: tuple[Blocker, ...] = ()
     settings: EngineSettings = field(default_factory=EngineSettings)
+    scaled_deployment: DeploymentLabels | None = None
+    scaled_deployment_problem: str = ""
+    """Why the scaled Deployment could not be read; the review waits and asks again."""
     snapshot: Snapshot | None = None
     snapshot_problem: str = ""
     """Why the snapshot asked for could not be taken; the request waits and asks again."""

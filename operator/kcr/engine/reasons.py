@@ -10,6 +10,7 @@ class Reason(StrEnum):
     VALIDATED = "Validated"
     VALIDATION_FAILED = "ValidationFailed"
     CLUSTER_UNAVAILABLE = "ClusterUnavailable"
+    DEPLOYMENT_UNAVAILABLE = "DeploymentUnavailable"
     SPEC_CHANGED = "SpecChanged"
     AWAITING_APPROVAL = "AwaitingApproval"
     APPROVAL_REFUSED = "ApprovalRefused"

@@ -8,9 +8,16 @@ from kcr.engine.context import APPROVED, VALIDATED, Context
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import APPROVED_BY, APPROVED_SPEC_HASH
-from kcr.model import ClusterPolicyRecord, ConditionStatus, KafkaClusterSpec, Phase
+from kcr.model import (
+    ClusterPolicyRecord,
+    ConditionStatus,
+    KafkaClusterSpec,
+    Phase,
+    ResetConsumerGroupOffsets,
+)
 from kcr.plan import Review, review_spec, spec_hash
 from kcr.policy.cluster_policy import policy_digests, policy_hash
+from kcr.policy.scaling import scale_target_problem
 
 
 def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> Transition:
@@ -20,8 +27,16 @@ def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> 
     cluster = ctx.observed.cluster
     if cluster is None:
         return wait_for_cluster(ctx)
+    member = ctx.spec.change.member
+    scaled = ctx.observed.scaled_deployment
+    scales = isinstance(member, ResetConsumerGroupOffsets) and member.scale_deployment is not None
+    if scales and scaled is None:
+        return wait_for_deployment(ctx)
     review = review_spec(ctx.spec, cluster.policy, ctx.now)
     problems = [*review.violations, *gate_problems(ctx, cluster)]
+    if isinstance(member, ResetConsumerGroupOffsets) and scaled is not None:
+        scope = scale_target_problem(member, scaled.labels, cluster.ownership)
+        problems += [scope] if scope else []
     if problems:
         return invalid(ctx, problems)
     record_review(ctx, review, cluster)
@@ -90,6 +105,16 @@ def approval_instructions(ctx: Context, review: Review) -> str:
 def wait_for_cluster(ctx: Context) -> Transition:
     problem = ctx.observed.cluster_problem or f"KafkaCluster {ctx.spec.cluster} was not found"
     ctx.note(Reason.CLUSTER_UNAVAILABLE, f"{problem}; waiting for it")
+    return ctx.finish(Wait(ctx.now + ctx.observed.settings.cluster_retry))
+
+
+def wait_for_deployment(ctx: Context) -> Transition:
+    problem = ctx.observed.scaled_deployment_problem or "it was not read yet"
+    ctx.note(
+        Reason.DEPLOYMENT_UNAVAILABLE,
+        f"the Deployment this reset scales must be checked to consume its group: {problem}; "
+        "waiting for it",
+    )
     return ctx.finish(Wait(ctx.now + ctx.observed.settings.cluster_retry))
 
 

@@ -9,7 +9,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mcp.server.auth.provider import AccessToken
 
@@ -22,6 +22,10 @@ CALLER_CLAIM = "kcr.dev/caller"
 DEFAULT_AUDIENCE = "kcr-mcp"
 REVIEW_CACHE_SECONDS = 60.0
 REVIEW_CACHE_SIZE = 1024
+REFUSED_CACHE_SECONDS = 10.0
+REFUSED_CACHE_SIZE = 4096
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,9 @@ class TokenReviewVerifier:
     """Asks the API server who a token belongs to, then the access file what they may do.
 
     Answers are cached briefly (by token digest), so a chatty client does not turn every
-    call into a TokenReview. A valid token whose user the access file does not name is
+    call into a TokenReview. Refusals are cached for less time, and apart, so a flood of
+    made-up tokens neither reviews one token twice nor pushes the accepted ones out of
+    the cache. A valid token whose user the access file does not name is
     refused: being a Kubernetes user grants nothing here, and neither does a token issued
     for another audience (the API server's own, say). When the API server cannot be
     asked, the token is refused and nothing is cached (fail closed, retry next call).
@@ -89,7 +95,8 @@ class TokenReviewVerifier:
         self._fallback = fallback
         self._ttl = ttl
         self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, Caller | None]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+        self._refused: OrderedDict[str, float] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -107,6 +114,9 @@ class TokenReviewVerifier:
             cached = self._cache.get(key)
             if cached is not None and cached[0] > now:
                 return cached[1]
+            refused_until = self._refused.get(key)
+            if refused_until is not None and refused_until > now:
+                return None
         try:
             reviewed = await self._reviewer.review_token(token, self._audience)
         except KubeError as error:
@@ -123,11 +133,20 @@ class TokenReviewVerifier:
                 extra={"user": reviewed.username},
             )
         async with self._lock:
-            self._cache[key] = (now + self._ttl, caller)
-            self._cache.move_to_end(key)
-            while len(self._cache) > REVIEW_CACHE_SIZE:
-                self._cache.popitem(last=False)
+            if caller is None:
+                _remember(self._refused, key, now + min(self._ttl, REFUSED_CACHE_SECONDS))
+                while len(self._refused) > REFUSED_CACHE_SIZE:
+                    self._refused.popitem(last=False)
+            else:
+                _remember(self._cache, key, (now + self._ttl, caller))
+                while len(self._cache) > REVIEW_CACHE_SIZE:
+                    self._cache.popitem(last=False)
         return caller
+
+
+def _remember(cache: "OrderedDict[str, T]", key: str, value: T) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
 
 
 def _short(token: str) -> str:

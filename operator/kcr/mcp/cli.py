@@ -205,6 +205,7 @@ def command(**options: Any) -> None:
 
 async def _serve(settings: Any) -> None:
     from kcr.mcp.http import http_app, uvicorn_server  # noqa: PLC0415
+    from kcr.mcp.ratelimit import RateLimits  # noqa: PLC0415
     from kcr.mcp.wiring import SetupError, assemble  # noqa: PLC0415
 
     try:
@@ -215,7 +216,8 @@ async def _serve(settings: Any) -> None:
         if settings.transport == "stdio":
             await assembled.server.mcp.run_stdio_async()
         else:
-            app = http_app(assembled.server, settings.host, settings.allowed_hosts)
+            limits = RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst)
+            app = http_app(assembled.server, settings.host, settings.allowed_hosts, limits)
             await uvicorn_server(app, settings.host, settings.port).serve()
     finally:
         await assembled.close()

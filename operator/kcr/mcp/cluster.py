@@ -1,12 +1,12 @@
 """The Kafka cluster the server speaks for: its KafkaCluster name, policy and owners."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import Field
 
 from kcr.model import ClusterPolicy, Ownership
 from kcr.model.base import KubeModel
+from kcr.policy.ownership import owner_of_group, owner_of_topic
 
 
 class OwnerInfo(KubeModel):
@@ -35,23 +35,3 @@ class ClusterContext:
 
     def owner_of_group(self, group: str) -> Ownership | None:
         return owner_of_group(self.ownership, group)
-
-
-def owner_of_topic(owners: tuple[Ownership, ...], topic: str) -> Ownership | None:
-    return _longest(owners, topic, lambda o: o.topic_prefixes)
-
-
-def owner_of_group(owners: tuple[Ownership, ...], group: str) -> Ownership | None:
-    return _longest(owners, group, lambda o: o.group_prefixes)
-
-
-def _longest(
-    owners: tuple[Ownership, ...], name: str, prefixes_of: Callable[[Ownership], list[str]]
-) -> Ownership | None:
-    """The most specific entry wins, as in routing tables."""
-    best: tuple[int, Ownership] | None = None
-    for owner in owners:
-        for prefix in prefixes_of(owner):
-            if name.startswith(prefix) and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), owner)
-    return best[1] if best else None

@@ -30,8 +30,19 @@ class RateLimiter:
 
     def acquire(self, principal: str) -> float | None:
         """Take one call; None when allowed, else the seconds until the next one would be."""
+        bucket = self._refilled(principal)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return None
+        return self._wait(bucket)
+
+    def waiting(self, principal: str) -> float | None:
+        """Like :meth:`acquire`, but takes nothing: whether a call now would be refused."""
+        bucket = self._refilled(principal)
+        return None if bucket.tokens >= 1.0 else self._wait(bucket)
+
+    def _refilled(self, principal: str) -> _Bucket:
         now = self._clock()
-        rate = self._limits.per_minute / 60.0
         bucket = self._buckets.get(principal)
         if bucket is None:
             bucket = _Bucket(tokens=float(self._limits.burst), updated=now)
@@ -40,10 +51,14 @@ class RateLimiter:
                 self._buckets.popitem(last=False)
         self._buckets.move_to_end(principal)
         bucket.tokens = min(
-            float(self._limits.burst), bucket.tokens + (now - bucket.updated) * rate
+            float(self._limits.burst), bucket.tokens + (now - bucket.updated) * self._rate
         )
         bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return None
-        return math.inf if rate <= 0 else (1.0 - bucket.tokens) / rate
+        return bucket
+
+    @property
+    def _rate(self) -> float:
+        return self._limits.per_minute / 60.0
+
+    def _wait(self, bucket: _Bucket) -> float:
+        return math.inf if self._rate <= 0 else (1.0 - bucket.tokens) / self._rate

@@ -37,9 +37,28 @@ def withheld_note(count: int) -> str | None:
     )
 
 
+FOREIGN_TOPIC = "an existing topic outside your scope"
+
+
+def foreign_topics(observed: ObservedState | None, scope: Scope) -> frozenset[str]:
+    """Topics a snapshot names beyond the change's own: those a new name collides with."""
+    return frozenset(
+        t.name for t in (observed.topics if observed else []) if not scope.allows_topic(t.name)
+    )
+
+
+def shown_text(text: str, topics: Iterable[str]) -> str:
+    """``text`` with each of ``topics`` replaced by words that do not name it."""
+    for name in sorted(topics, key=len, reverse=True):
+        pattern = rf"(?<![A-Za-z0-9._-])(?:existing topic )?{re.escape(name)}(?![A-Za-z0-9._-])"
+        text = re.sub(pattern, FOREIGN_TOPIC, text)
+    return text
+
+
 def shown_observed(observed: ObservedState, scope: Scope) -> ObservedState:
     return observed.model_copy(
         update={
+            "topics": [t for t in observed.topics if scope.allows_topic(t.name)],
             "consumers_of_topics": [
                 g for g in observed.consumers_of_topics if scope.allows_group(g)
             ],

@@ -15,9 +15,7 @@ from pydantic import Field
 
 from kcr.model.base import KubeModel
 
-GROUP_LABEL = "kcr.dev/consumer-group"
 TOPICS_LABEL = "kcr.dev/topics"
-TEAM_LABEL = "kcr.dev/team"
 REVISION = "deployment.kubernetes.io/revision"
 MAX_ROLLOUTS = 10
 

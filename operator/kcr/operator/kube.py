@@ -42,6 +42,8 @@ class KubernetesPort(Protocol):
 
     async def deployment_replicas(self, namespace: str, name: str) -> int | None: ...
 
+    async def deployment_labels(self, namespace: str, name: str) -> dict[str, str] | None: ...
+
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
 
     async def aclose(self) -> None: ...
@@ -145,6 +147,15 @@ class HttpKubernetes:
         if scale is None:
             return None
         return int((scale.get("spec") or {}).get("replicas", 0))
+
+    async def deployment_labels(self, namespace: str, name: str) -> dict[str, str] | None:
+        """The labels that say which consumer group a Deployment runs; None when it is gone."""
+        path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
+        body = await self._json("GET", path)
+        if body is None:
+            return None
+        labels = (body.get("metadata") or {}).get("labels") or {}
+        return {str(key): str(value) for key, value in labels.items()}
 
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None:
         patch = {"spec": {"replicas": replicas}}

@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from kcr.engine import (
     Blocker,
     CheckGate,
+    DeploymentLabels,
     Finish,
     Next,
     Observations,
@@ -33,7 +34,7 @@ from kcr.engine import (
     decide,
 )
 from kcr.kafka import KafkaPort, KafkaPortError
-from kcr.model import KafkaChangeRequestStatus, Phase, explain
+from kcr.model import KafkaChangeRequestStatus, Phase, ResetConsumerGroupOffsets, explain
 from kcr.operator import actions
 from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.kube import KubernetesError
@@ -158,6 +159,9 @@ class Reconciler:
             # Checked and acted upon under the lock, like a start: see _snapshot.
             await self._acquire_claim_lock()
             blockers = self._blockers()
+        scaled, scaled_problem = None, ""
+        if self.phase is Phase.PENDING:
+            scaled, scaled_problem = await self._scaled_deployment()
         return Observations(
             cluster=read.spec,
             cluster_problem=read.problem,
@@ -165,8 +169,23 @@ class Reconciler:
             allowed_signers_problem=self.signers_read.problem,
             blockers=blockers,
             settings=settings,
+            scaled_deployment=scaled,
+            scaled_deployment_problem=scaled_problem,
             **one_shot,
         )
+
+    async def _scaled_deployment(self) -> tuple[DeploymentLabels | None, str]:
+        """For the review: which group the Deployment an offset reset scales consumes."""
+        spec = self.resource.spec
+        member = spec.change.member if spec else None
+        if not isinstance(member, ResetConsumerGroupOffsets) or member.scale_deployment is None:
+            return None, ""
+        ref = member.scale_deployment
+        try:
+            labels = await self.runtime.kube.deployment_labels(ref.namespace, ref.name)
+        except KubernetesError as error:
+            return None, f"Deployment {ref.namespace}/{ref.name} could not be read: {error}"
+        return DeploymentLabels(labels), ""
 
     async def _apply(self, transition: Transition) -> None:
         old = self.resource.status

@@ -14,6 +14,7 @@ from kcr.model import (
     ResetConsumerGroupOffsets,
 )
 from kcr.model.names import collides
+from kcr.policy.data_loss import observed_value_problems
 
 _ROOT = "spec.change"
 
@@ -119,6 +120,7 @@ def _alter_config(
     found = _too_many(len(member.topics), f"{field}.topics", policy)
     found += _missing_topics(member.topics, f"{field}.topics", observed)
     found += _retention_floor(member.set, f"{field}.set", policy)
+    found += observed_value_problems(member, observed)
     min_isr = member.set.get("min.insync.replicas")
     if min_isr is not None and observed is not None:
         for topic in member.topics:

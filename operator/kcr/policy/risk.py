@@ -21,7 +21,7 @@ from kcr.model import (
 )
 from kcr.policy.acl_breadth import acl_breadth
 from kcr.policy.blast_radius import affected_topics
-from kcr.policy.data_loss import config_data_risks
+from kcr.policy.data_loss import config_data_losses
 from kcr.policy.protected import protected_matches
 
 
@@ -99,11 +99,12 @@ def _increase_partitions(
 def _alter_config(
     member: AlterTopicConfig, observed: ObservedState | None
 ) -> tuple[Risk, list[str], list[str]]:
-    irreversible = [
-        text for topic in member.topics for text in config_data_risks(member, topic, observed)
+    losses = [
+        loss for topic in member.topics for loss in config_data_losses(member, topic, observed)
     ]
-    if irreversible:
-        return Risk.HIGH, ["the new configuration can delete data"], irreversible
+    if losses:
+        risk = max((loss.risk for loss in losses), key=lambda r: r.rank)
+        return risk, ["the new configuration can destroy data"], [loss.note for loss in losses]
     keys = ", ".join([*member.set, *member.delete])
     return Risk.MEDIUM, [f"changes {keys} on topics that carry live traffic"], []
 

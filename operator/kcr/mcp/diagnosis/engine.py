@@ -1,6 +1,6 @@
 """Ranking: every detector's findings, most urgent first, each with its runbook."""
 
-from kcr.mcp.cluster import OwnerInfo, owner_of_group, owner_of_topic
+from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.diagnosis.consumers import (
     idle_stuck_or_slow,
     lag_after_rollout,
@@ -9,6 +9,7 @@ from kcr.mcp.diagnosis.consumers import (
 from kcr.mcp.diagnosis.findings import Facts, Finding
 from kcr.mcp.diagnosis.lag import hot_partitions, lag_beyond_retention
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
+from kcr.policy.ownership import owner_of_group, owner_of_topic
 
 
 def diagnose(facts: Facts) -> list[Finding]:

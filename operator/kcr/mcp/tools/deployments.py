@@ -10,8 +10,6 @@ from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.kube import KubePort
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.workloads import (
-    GROUP_LABEL,
-    TEAM_LABEL,
     TOPICS_LABEL,
     Workload,
     label_value,
@@ -21,6 +19,7 @@ from kcr.mcp.workloads import (
 from kcr.model import Evidence, EvidenceKind
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
+from kcr.policy.scaling import GROUP_LABEL, TEAM_LABEL
 
 MAX_WORKLOADS = 50
 

@@ -6,7 +6,7 @@ the cluster's policy is refused here rather than drafted to fail later.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from pydantic import Field, ValidationError
@@ -14,12 +14,15 @@ from pydantic import Field, ValidationError
 from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.withholding import (
     foreign_groups,
+    foreign_topics,
     shown_blast_radius,
     shown_observed,
+    shown_text,
     withheld_note,
 )
 from kcr.model import (
@@ -102,6 +105,12 @@ class Reviewed:
     review: Review
     shown: KafkaChangeRequestSpec
     withheld: int
+    hidden_topics: frozenset[str] = frozenset()
+    """Existing topics outside the caller's scope that the snapshot names (a new topic's
+    name collides with them): the review weighs them, the caller is not told their names."""
+
+    def shown_violations(self) -> list[str]:
+        return [shown_text(v, self.hidden_topics) for v in self.review.violations]
 
 
 def drafts_yaml(env: ToolEnv) -> bool:
@@ -123,6 +132,8 @@ async def review_change(
     if problem is not None:
         raise ToolDeniedError(problem)
     services = env.services
+    if isinstance(change.member, ResetConsumerGroupOffsets):
+        await require_scalable(services.kube, change.member, services.cluster.ownership)
     cluster = services.cluster.name
     observed = await services.kafka.snapshot(change)
     shown = services.ledger.relevant(env.caller.principal, _subjects(change), env.now())
@@ -148,12 +159,18 @@ async def review_change(
             "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
         }
     )
-    sent = shown_spec if drafts_yaml(env) else spec
+    full = review_spec(spec, services.cluster.policy, env.now())
+    sent, review = spec, full
+    if drafts_yaml(env):
+        sent = shown_spec
+        shown_review = review_spec(shown_spec, services.cluster.policy, env.now())
+        review = replace(shown_review, violations=full.violations)
     return Reviewed(
         spec=sent,
-        review=review_spec(sent, services.cluster.policy, env.now()),
+        review=review,
         shown=shown_spec,
         withheld=withheld,
+        hidden_topics=foreign_topics(observed, env.scope),
     )
 
 
@@ -174,7 +191,7 @@ class ReviewSummary(KubeModel):
         review = reviewed.review
         return cls(
             valid=review.valid,
-            violations=review.violations,
+            violations=reviewed.shown_violations(),
             warnings=review.warnings,
             risk=review.risk,
             risk_reasons=review.risk_reasons,
@@ -250,7 +267,7 @@ async def submit_draft(
     if not review.valid:
         raise ToolInvalidError(
             "the change breaks the cluster policy and was not drafted: "
-            + "; ".join(review.violations)
+            + "; ".join(reviewed.shown_violations())
         )
     cluster = env.services.cluster
     sink = env.services.drafts

@@ -118,15 +118,17 @@ async def get_change_request(env: ToolEnv, name: KubeName) -> ChangeRequestDetai
     """One KafkaChangeRequest: spec, status (phase, risk, plan, approvals, history)."""
     kube = env.kube()
     item = await kube.get_change_request(name)
+    unseen = (
+        f"no KafkaChangeRequest {name} that you may read in namespace {kube.namespace}: it does "
+        "not exist, or it touches topics or groups outside your scope"
+    )
     if item is None:
-        raise ToolInvalidError(f"no KafkaChangeRequest {name} in namespace {kube.namespace}")
+        raise ToolInvalidError(unseen)
     spec = _parse_spec(item)
-    if spec is None:
-        raise ToolInvalidError(f"KafkaChangeRequest {name} has a spec kcr cannot read")
-    if not in_scope(spec, env.scope):
-        raise ToolDeniedError(
-            f"KafkaChangeRequest {name} touches topics or groups outside your scope"
-        )
+    if spec is None or not in_scope(spec, env.scope):
+        # The same answer as for a missing request, so a name cannot be probed for existence;
+        # the audit record still says it was a denial.
+        raise ToolDeniedError(unseen)
     status, problems = None, []
     if item.get("status"):
         try:

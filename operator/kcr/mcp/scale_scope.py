@@ -1,0 +1,51 @@
+"""A drafted offset reset may scale only a Deployment that consumes its group.
+
+The caller's scope already covers the group; the Deployment must be one of the group's
+consumers by its labels (see :mod:`kcr.policy.scaling`, the rule the operator applies too),
+so a tenant cannot scale another team's workload to zero through its own reset.
+"""
+
+from typing import Any
+
+from kcr.mcp.calls import ToolDeniedError
+from kcr.mcp.kube import KubePort
+from kcr.mcp.workloads import label_value
+from kcr.model import Ownership, ResetConsumerGroupOffsets
+from kcr.policy.ownership import owner_of_group
+from kcr.policy.scaling import GROUP_LABEL, TEAM_LABEL, scale_target_problem
+
+
+async def require_scalable(
+    kube: KubePort | None, member: ResetConsumerGroupOffsets, owners: tuple[Ownership, ...]
+) -> None:
+    ref = member.scale_deployment
+    if ref is None:
+        return
+    if kube is None:
+        raise ToolDeniedError(
+            f"scaleDeployment {ref.namespace}/{ref.name}: this server has no Kubernetes API "
+            "to check that the Deployment consumes the group; draft the reset without it"
+        )
+    labels = None
+    for selector in _selectors(member.group, owners):
+        key, _, wanted = selector.partition("=")
+        for deployment in await kube.list_deployments(selector):
+            meta: dict[str, Any] = deployment.get("metadata") or {}
+            found = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+            named = (meta.get("namespace"), meta.get("name")) == (ref.namespace, ref.name)
+            if named and found.get(key) == wanted:
+                labels = found
+    problem = scale_target_problem(member, labels, owners)
+    if problem is not None:
+        raise ToolDeniedError(problem)
+
+
+def _selectors(group: str, owners: tuple[Ownership, ...]) -> list[str]:
+    """Label selectors that find every Deployment the rule could accept."""
+    selectors = []
+    if (value := label_value(group)) is not None:
+        selectors.append(f"{GROUP_LABEL}={value}")
+    owner = owner_of_group(owners, group)
+    if owner is not None and (team := label_value(owner.team)) is not None:
+        selectors.append(f"{TEAM_LABEL}={team}")
+    return selectors

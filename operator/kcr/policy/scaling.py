@@ -1,0 +1,53 @@
+"""Which Deployment an offset reset may scale to zero: only one that consumes the group.
+
+Scaling is a write to a workload, so it needs the same scope as the reset itself. A
+Deployment says which group it consumes with the label ``kcr.dev/consumer-group``; one
+without that label counts when it carries ``kcr.dev/team`` of the team the KafkaCluster's
+ownership map names for the group. Any other Deployment is refused, whoever drafts it.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from kcr.model import Ownership, ResetConsumerGroupOffsets
+from kcr.policy.ownership import owner_of_group
+
+GROUP_LABEL = "kcr.dev/consumer-group"
+TEAM_LABEL = "kcr.dev/team"
+FIELD = "spec.change.resetConsumerGroupOffsets.scaleDeployment"
+
+
+def scale_target_problem(
+    member: ResetConsumerGroupOffsets,
+    labels: Mapping[str, str] | None,
+    owners: Iterable[Ownership],
+) -> str | None:
+    """Why the reset may not scale its Deployment, naming it and the rule; None when it may.
+
+    ``labels`` are the Deployment's labels, None when no such Deployment was found.
+    """
+    ref = member.scale_deployment
+    if ref is None:
+        return None
+    where = f"{FIELD}: Deployment {ref.namespace}/{ref.name}"
+    owner = owner_of_group(owners, member.group)
+    rule = (
+        f"an offset reset of group {member.group} may only scale a Deployment labelled "
+        f"{GROUP_LABEL}={member.group}"
+        + (
+            f", or one labelled {TEAM_LABEL}={owner.team} without a {GROUP_LABEL} label"
+            if owner
+            else ""
+        )
+    )
+    if labels is None:
+        return (
+            f"{where} was not found among the Deployments that consume group {member.group}: {rule}"
+        )
+    consumed = labels.get(GROUP_LABEL)
+    if consumed == member.group:
+        return None
+    if consumed is not None:
+        return f"{where} consumes group {consumed}, not {member.group}: {rule}"
+    if owner is not None and labels.get(TEAM_LABEL) == owner.team:
+        return None
+    return f"{where} is not labelled as a consumer of group {member.group}: {rule}"
