@@ -154,7 +154,9 @@ async def test_offset_reset_stops_the_consumers_and_rollback_restores_the_live_o
     topic, group = f"{unique}.clicks", f"{unique}-clicks-reader"
     await create_topic(broker, topic)
     produce(apache_kafka, topic, 10)
-    await on_apache.kubectl.create_deployment(NAMESPACE, "clicks-reader", 1)
+    await on_apache.kubectl.create_deployment(
+        NAMESPACE, "clicks-reader", 1, labels={"kcr.dev/consumer-group": group}
+    )
     commit(apache_kafka, group, {(topic, 0): 4})
     reset = ResetConsumerGroupOffsets(
         group=group,
