@@ -112,6 +112,13 @@ class Cluster:
         self.sessions.append(session)
         return session
 
+    def impersonating(self, user: str, groups: list[str]) -> Kube:
+        """The administrator acting as ``user`` in ``groups``, as ``kubectl --as`` does."""
+        headers = [("Impersonate-User", user), *(("Impersonate-Group", g) for g in groups)]
+        session = Kube(self.server.client(ADMIN.token, headers))
+        self.sessions.append(session)
+        return session
+
     def as_person(self, person: Person) -> Kube:
         return self.as_token(person.token)
 

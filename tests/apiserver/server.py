@@ -51,12 +51,12 @@ class ApiServer:
     """The self-signed serving certificate and its CA, as the API server wrote them."""
     directory: Path
 
-    def client(self, token: str) -> httpx.Client:
+    def client(self, token: str, headers: list[tuple[str, str]] | None = None) -> httpx.Client:
         """Requests as whoever ``token`` names, over TLS checked against the server's CA."""
         return httpx.Client(
             base_url=self.url,
             verify=ssl.create_default_context(cafile=self.ca_file),
-            headers={"Authorization": f"Bearer {token}"},
+            headers=[("Authorization", f"Bearer {token}"), *(headers or [])],
             timeout=30.0,
         )
 
