@@ -104,20 +104,22 @@ def change_request(
 @dataclass
 class Cluster:
     server: ApiServer
-    sessions: list[Kube] = field(default_factory=list)
-    tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
+    sessions: dict[tuple[str, ...], Kube] = field(default_factory=dict, repr=False)
+    tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict, repr=False)
+
+    def _session(self, token: str, headers: list[tuple[str, str]]) -> Kube:
+        key = (token, *(f"{name}={value}" for name, value in headers))
+        if key not in self.sessions:
+            self.sessions[key] = Kube(self.server.client(token, headers))
+        return self.sessions[key]
 
     def as_token(self, token: str) -> Kube:
-        session = Kube(self.server.client(token))
-        self.sessions.append(session)
-        return session
+        return self._session(token, [])
 
     def impersonating(self, user: str, groups: list[str]) -> Kube:
         """The administrator acting as ``user`` in ``groups``, as ``kubectl --as`` does."""
         headers = [("Impersonate-User", user), *(("Impersonate-Group", g) for g in groups)]
-        session = Kube(self.server.client(ADMIN.token, headers))
-        self.sessions.append(session)
-        return session
+        return self._session(ADMIN.token, headers)
 
     def as_person(self, person: Person) -> Kube:
         return self.as_token(person.token)
@@ -165,7 +167,7 @@ class Cluster:
         return path
 
     def close(self) -> None:
-        for session in self.sessions:
+        for session in self.sessions.values():
             session.http.close()
         self.sessions.clear()
 

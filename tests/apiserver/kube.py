@@ -63,7 +63,8 @@ class Kube:
     http: httpx.Client
 
     def create(self, document: dict[str, Any], *, dry_run: bool = False) -> httpx.Response:
-        params = {"dryRun": "All"} if dry_run else {}
+        """``kubectl create``, which asks for strict field validation: unknown fields fail."""
+        params = {"fieldValidation": "Strict", **({"dryRun": "All"} if dry_run else {})}
         return self.http.post(collection_path(document), json=document, params=params)
 
     def apply_all(self, docs: Iterable[dict[str, Any]]) -> None:
