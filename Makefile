@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup kafka lint format test test-fast demo bench crds e2e clean
+.PHONY: setup kafka apiserver lint format test test-fast demo bench crds e2e clean
 
 setup: $(VENV)/.synced
 
@@ -38,8 +38,12 @@ format: setup
 	$(BIN)/ruff format operator tests
 	$(BIN)/ruff check --fix operator tests
 
-test: lint kafka
+test: lint kafka apiserver
 	$(BIN)/pytest
+
+# etcd and kube-apiserver for tests/apiserver, built once from the Go module proxy.
+apiserver:
+	bash tests/apiserver/build.sh
 
 test-fast: setup
 	$(BIN)/pytest tests/unit -q
