@@ -23,10 +23,16 @@ from .cluster import APPROVERS_GROUP, POLICY, Cluster, change_request
 from .kube import MERGE_PATCH, Kube, refusal, wait_until
 
 NAMESPACE = "kafka-ops"
+OTHER_NAMESPACE = "team-b"
+"""A namespace the admission parameters do not list for the GitOps applier."""
 SETUP_APPROVER = "kcr-case-setup"
 APPROVED_BY = "kcr.dev/approved-by"
 APPROVED_SPEC_HASH = "kcr.dev/approved-spec-hash"
 NAMED = (APPROVED_BY, "kcr.dev/rejected-by")
+ROLLBACK = "kcr.dev/rollback"
+ROLLBACK_ASKER = "kcr.dev/rollback-requested-by"
+ROLLBACK_APPROVED_BY = "kcr.dev/rollback-approved-by"
+ROLLBACK_APPROVED_HASH = "kcr.dev/rollback-approved-hash"
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +41,22 @@ def open_namespace(cluster: Cluster) -> None:
     rbac = "rbac.authorization.k8s.io"
     cluster.admin.apply_all(
         [
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+            *(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+                for namespace in (NAMESPACE, OTHER_NAMESPACE)
+            ),
             *(
                 {
                     "apiVersion": f"{rbac}/v1",
                     "kind": "RoleBinding",
-                    "metadata": {"name": role, "namespace": NAMESPACE},
+                    "metadata": {"name": role, "namespace": namespace},
                     "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": role},
                     "subjects": [
                         {"apiGroup": rbac, "kind": "Group", "name": "system:authenticated"}
                     ],
                 }
                 for role in ("kcr-requester", "kcr-approver")
+                for namespace in (NAMESPACE, OTHER_NAMESPACE)
             ),
         ]
     )
@@ -74,7 +84,7 @@ def document(name: str, admission: Admission, annotations: dict[str, str]) -> di
         name,
         admission.principal,
         channel=admission.channel,
-        namespace=NAMESPACE,
+        namespace=admission.namespace or NAMESPACE,
         annotations=annotations,
     )
 
@@ -102,8 +112,27 @@ def prepare(cluster: Cluster, name: str, admission: Admission) -> None:
                 step[APPROVED_SPEC_HASH] = spec_hash
             answer = patch(cluster.impersonating(person, [APPROVERS_GROUP]), name, step)
             assert answer.status_code == 200, answer.text[:500]
+    _prepare_rollback(cluster, name, old)
     if old:
         answer = patch(cluster.impersonating(SETUP_APPROVER, [APPROVERS_GROUP]), name, old)
+        assert answer.status_code == 200, answer.text[:500]
+
+
+def _prepare_rollback(cluster: Cluster, name: str, old: dict[str, str]) -> None:
+    """A rollback asked for by its asker, then approved by each approver in turn."""
+    asker = old.pop(ROLLBACK_ASKER, None)
+    if asker is None:
+        return
+    asked = {ROLLBACK_ASKER: asker} | ({ROLLBACK: old.pop(ROLLBACK)} if ROLLBACK in old else {})
+    answer = patch(cluster.impersonating(asker, [APPROVERS_GROUP]), name, asked)
+    assert answer.status_code == 200, answer.text[:500]
+    approvers = [n.strip() for n in old.pop(ROLLBACK_APPROVED_BY, "").split(",") if n.strip()]
+    rollback_hash = old.pop(ROLLBACK_APPROVED_HASH, None)
+    for count, person in enumerate(approvers, start=1):
+        step = {ROLLBACK_APPROVED_BY: ",".join(approvers[:count])}
+        if rollback_hash is not None:
+            step[ROLLBACK_APPROVED_HASH] = rollback_hash
+        answer = patch(cluster.impersonating(person, [APPROVERS_GROUP]), name, step)
         assert answer.status_code == 200, answer.text[:500]
 
 
