@@ -4,12 +4,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from kafka_setup import draft, prepare
+from kafka_setup import consumed, draft, prepare, topic
 from operator_harness import Harness
 
 from kcr.kafka.errors import InvalidRequestError
 from kcr.kafka.fake import FakeCluster
-from kcr.model import FailurePolicy, HealthGates
+from kcr.model import FailurePolicy, HealthGates, OffsetTarget, ResetConsumerGroupOffsets
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
@@ -73,6 +73,40 @@ async def test_gate_failure_rolls_back_completed_steps(
     )
     reasons = [e["reason"] for e in events]
     assert reasons[-3:] == ["GateFailed", "RollbackStepSucceeded", "RolledBack"]
+
+
+async def test_rollback_restores_the_offsets_live_at_execution_not_the_drafted_ones(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    await topic(fake_cluster, "orders")
+    await topic(fake_cluster, "audit")
+    await consumed(fake_cluster, "billing", "orders")
+    reset = ResetConsumerGroupOffsets(
+        group="billing", topics=["orders"], to=OffsetTarget(earliest=True)
+    )
+    spec = await draft(harness.kafka, reset, bake_seconds=1)
+    # The consumers keep committing after the draft: offsets move on, the plan stays valid.
+    fake_cluster.commit("billing", {("orders", p): 7 for p in range(3)})
+    original: Primitive = fake_cluster.commit_offsets
+
+    async def commit_then_break(group: str, offsets: list[object]) -> None:
+        await original(group, offsets)
+        fake_cluster.take_offline("audit", 0)
+
+    fake_cluster.commit_offsets = commit_then_break  # type: ignore[method-assign]
+    await harness.start()
+    await approved(harness, "change", spec)
+
+    status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed", "Succeeded")
+
+    assert status["phase"] == "RolledBack", status["message"]
+    assert "OfflinePartitions: FAILED" in stage(status, "apply")["gateResult"]
+    assert fake_cluster.groups["billing"].committed == {("orders", p): 7 for p in range(3)}
+    assert [p["committed"] for p in status["snapshot"]["consumerGroups"][0]["partitions"]] == [
+        7,
+        7,
+        7,
+    ]
 
 
 async def test_failed_step_rolls_back_and_says_what_is_left(
