@@ -1,11 +1,11 @@
 """Health gates, the manual gate, abort, failure policies and rollback, end to end."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
 from kafka_setup import consumed, draft, prepare, topic
-from operator_harness import Harness
+from operator_harness import CountingClock, Harness
+from waiting import eventually
 
 from kcr.kafka.errors import InvalidRequestError
 from kcr.kafka.fake import FakeCluster
@@ -14,6 +14,8 @@ from kcr.model import FailurePolicy, HealthGates, OffsetTarget, ResetConsumerGro
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 Primitive = Callable[..., Awaitable[None]]
+DECISIONS = 3
+"""Decisions to wait for where nothing should happen; each reads the clock at least twice."""
 
 
 def after_write_to(cluster: FakeCluster, topic: str, then: Callable[[], None]) -> None:
@@ -180,16 +182,20 @@ async def test_irreversible_change_is_never_silently_rolled_back(
 async def test_manual_gate_waits_for_continue(harness: Harness, fake_cluster: FakeCluster) -> None:
     member = await prepare("AlterTopicConfig", fake_cluster)
     spec = await draft(harness.kafka, member, gates=HealthGates(manual=True))
-    await harness.start()
+    clock = CountingClock()
+    await harness.start(clock=clock)
     await approved(harness, "change", spec)
 
     status = await harness.kubectl.wait_phase("change", "Paused")
     assert "kcr.dev/continue=canary" in status["message"]
     assert retention(fake_cluster, "invoices") == "86400000"
     await harness.kubectl.annotate("change", **{"kcr.dev/continue": "batch-1"})
-    # The wrong stage releases nothing: after several decisions (polls of 0.5 s, and the
-    # watch event of the annotation itself) the request still waits at the canary's gate.
-    await asyncio.sleep(2)
+    # The wrong stage releases nothing: after several decisions (the one the annotation's
+    # watch event wakes, then polls of 0.5 s) the request still waits at the canary's gate.
+    before = clock.readings
+    await eventually(
+        lambda: clock.readings >= before + 2 * DECISIONS, "the operator deciding again"
+    )
     status = await harness.kubectl.status("change")
     assert status["phase"] == "Paused"
     assert "kcr.dev/continue=canary" in status["message"]

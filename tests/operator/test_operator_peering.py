@@ -1,16 +1,44 @@
 """Two replicas with kopf peering: only the one with the highest priority acts."""
 
-import asyncio
+import logging
+from collections.abc import Iterator
 
 import pytest
 from kafka_setup import draft, prepare
 from operator_harness import NAMESPACE, Harness, fast_config
+from waiting import eventually
 
 from kcr.kafka.fake import FakeCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 PEERINGS = f"/apis/kopf.dev/v1/namespaces/{NAMESPACE}/kopfpeerings"
+PEERING_LOGGER = "kopf._core.engines.peering"
+
+
+class Remembered(logging.Handler):
+    """The messages of one logger, from every thread: kopf says when a replica pauses."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def peering_log() -> Iterator[Remembered]:
+    handler = Remembered()
+    logger = logging.getLogger(PEERING_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def transitions(operator: object) -> float:
@@ -24,18 +52,17 @@ def transitions(operator: object) -> float:
     )
 
 
-async def test_only_the_leader_acts(harness: Harness, fake_cluster: FakeCluster) -> None:
+async def test_only_the_leader_acts(
+    harness: Harness, fake_cluster: FakeCluster, peering_log: Remembered
+) -> None:
     peering = {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "kcr"}}
     (await harness.kubectl.client.post(PEERINGS, json=peering)).raise_for_status()
     leader = await harness.start(fast_config(peering="kcr", priority=20))
     standby = await harness.start(fast_config(peering="kcr", priority=10))
-    # Both have announced themselves, so each has seen the other: the standby is frozen.
-    for _ in range(250):
-        status = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json().get("status") or {}
-        if len(status) == 2:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)  # the peering event reaches the standby's watch stream
+    await eventually(
+        lambda: any("Pausing operations in favour of" in m for m in peering_log.messages),
+        "the standby pausing in favour of the leader",
+    )
 
     member = await prepare("CreateTopic", fake_cluster)
     await harness.kubectl.create("change", await draft(harness.kafka, member))
@@ -45,9 +72,7 @@ async def test_only_the_leader_acts(harness: Harness, fake_cluster: FakeCluster)
 
     peers = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json()["status"]
     assert sorted(p["priority"] for p in peers.values()) == [10, 20]
-    for _ in range(100):  # counted right after the status write, in the leader's thread
-        if transitions(leader) >= 4:
-            break
-        await asyncio.sleep(0.02)
+    # Counted right after the status write, in the leader's thread.
+    await eventually(lambda: transitions(leader) >= 4, "the leader counting its transitions")
     assert (transitions(leader), transitions(standby)) == (4, 0)
     assert fake_cluster.calls["create_topic"] == 1
