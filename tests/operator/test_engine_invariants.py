@@ -64,11 +64,12 @@ events happen while a stage bakes, or bakes too, so that changes run to their en
 EXAMPLES = 200
 SETTINGS = EngineSettings(step_timeout=timedelta(seconds=30))
 """Six retries of a busy step before it fails, not sixty."""
-MODES = ["ok", "fail", "fail-after-one", "retry", "crash"]
+MODES = ["ok", "fail", "fail-after-one", "fail-undo", "retry", "crash"]
 ANSWERS = [
     *[("ok", True)] * 3,
     *[("ok", False)] * 3,
     *[(mode, True) for mode in MODES[1:]],
+    ("fail-undo", False),
 ]
 """How Kafka and the gates first answer (later rules change them): about as many runs
 that should succeed as runs that should fail or roll back."""
@@ -110,9 +111,9 @@ class Kafka:
         return StepOutcome(effect.step.id, effect.rollback, True, "Applied", T0)
 
     def refuses(self, key: tuple[str, bool]) -> bool:
-        if self.mode == "fail":
-            return True
         rollback = key[1]
+        if self.mode == "fail" or (self.mode == "fail-undo" and rollback):
+            return True
         wrote_one = any(not undo for _, undo in self.applied)
         return (
             self.mode == "fail-after-one" and not rollback and wrote_one and key not in self.applied
@@ -273,19 +274,27 @@ class ChangeRequestMachine(RuleBasedStateMachine):
 
     @invariant()
     def a_rollback_undoes_exactly_what_ran_newest_first(self) -> None:
-        if self.world.phase is not Phase.ROLLED_BACK:
-            return
-        undo = self.world.status.rollback_plan.steps  # type: ignore[union-attr]
+        spec = self.world.resource.spec
+        assert spec is not None
+        undo = self.world.status.rollback_plan.steps if self.world.status.rollback_plan else []
         undoes = {step.id: step.undoes for step in undo}
         started = first_runs(self.world.runs, rollback=False)
         undone = [undoes[step_id] for step_id in first_runs(self.world.runs, rollback=True)]
-        # Only steps asked to run are undone, each once, newest first.
-        assert set(undone) <= set(started), (undone, started)
-        assert undone == [s for s in reversed(started) if s in undone], (undone, started)
-        # Every reversible write that reached Kafka is undone, in flight or not.
+        finished = self.world.phase is Phase.ROLLED_BACK or (
+            self.world.phase is Phase.FAILED and spec.rollout.on_failure is FailurePolicy.ROLLBACK
+        )
+        if not finished:
+            return
+        # Every reversible write that reached Kafka is undone, in flight or not: a request
+        # that fails under the rollback policy had nothing left to undo.
         for forward_id, rollback in self.kafka.applied:
             if not rollback and forward_id in undoes.values():
                 assert forward_id in undone, f"{forward_id} left applied"
+        if self.world.phase is Phase.FAILED:
+            return
+        # Only steps asked to run are undone, each once, newest first.
+        assert set(undone) <= set(started), (undone, started)
+        assert undone == [s for s in reversed(started) if s in undone], (undone, started)
         forward = all_steps(self.world.status.plan)  # type: ignore[arg-type]
         rolled_back = {s.id for s in forward if s.state is StepState.ROLLED_BACK}
         assert rolled_back == set(undone)
