@@ -1,8 +1,5 @@
 """Two replicas with kopf peering: only the one with the highest priority acts."""
 
-import logging
-from collections.abc import Iterator
-
 import pytest
 from kafka_setup import draft, prepare
 from operator_harness import NAMESPACE, Harness, fast_config
@@ -13,32 +10,16 @@ from kcr.kafka.fake import FakeCluster
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 PEERINGS = f"/apis/kopf.dev/v1/namespaces/{NAMESPACE}/kopfpeerings"
-PEERING_LOGGER = "kopf._core.engines.peering"
 
 
-class Remembered(logging.Handler):
-    """The messages of one logger, from every thread: kopf says when a replica pauses."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+async def announced(harness: Harness) -> list[int]:
+    """The priorities of the replicas that have announced themselves on the peering object."""
+    body = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json()
+    return sorted(peer["priority"] for peer in (body.get("status") or {}).values())
 
 
-@pytest.fixture
-def peering_log() -> Iterator[Remembered]:
-    handler = Remembered()
-    logger = logging.getLogger(PEERING_LOGGER)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+async def announced_are(harness: Harness, priorities: list[int]) -> bool:
+    return await announced(harness) == priorities
 
 
 def transitions(operator: object) -> float:
@@ -52,17 +33,15 @@ def transitions(operator: object) -> float:
     )
 
 
-async def test_only_the_leader_acts(
-    harness: Harness, fake_cluster: FakeCluster, peering_log: Remembered
-) -> None:
+async def test_only_the_leader_acts(harness: Harness, fake_cluster: FakeCluster) -> None:
     peering = {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "kcr"}}
     (await harness.kubectl.client.post(PEERINGS, json=peering)).raise_for_status()
+    # A replica starts paused and resumes only when the peering object names no replica of
+    # a higher priority: once the leader has announced itself, the standby never resumes.
     leader = await harness.start(fast_config(peering="kcr", priority=20))
+    await eventually(lambda: announced_are(harness, [20]), "the leader announcing itself")
     standby = await harness.start(fast_config(peering="kcr", priority=10))
-    await eventually(
-        lambda: any("Pausing operations in favour of" in m for m in peering_log.messages),
-        "the standby pausing in favour of the leader",
-    )
+    await eventually(lambda: announced_are(harness, [10, 20]), "the standby announcing itself")
 
     member = await prepare("CreateTopic", fake_cluster)
     await harness.kubectl.create("change", await draft(harness.kafka, member))
@@ -70,8 +49,7 @@ async def test_only_the_leader_acts(
     await harness.kubectl.approve("change", "bob")
     await harness.kubectl.wait_phase("change", "Succeeded")
 
-    peers = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json()["status"]
-    assert sorted(p["priority"] for p in peers.values()) == [10, 20]
+    assert await announced(harness) == [10, 20]
     # Counted right after the status write, in the leader's thread.
     await eventually(lambda: transitions(leader) >= 4, "the leader counting its transitions")
     assert (transitions(leader), transitions(standby)) == (4, 0)
