@@ -274,3 +274,15 @@ class ShiftedClock:
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+
+class CountingClock:
+    """The operator's clock, counting its readings: every decision the operator makes reads
+    it, so a test can wait for the operator to have decided again instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def __call__(self) -> datetime:
+        self.readings += 1
+        return datetime.now(UTC)

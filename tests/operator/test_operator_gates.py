@@ -1,19 +1,21 @@
 """Health gates, the manual gate, abort, failure policies and rollback, end to end."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from kafka_setup import draft, prepare
-from operator_harness import Harness
+from kafka_setup import consumed, draft, prepare, topic
+from operator_harness import CountingClock, Harness
+from waiting import eventually
 
 from kcr.kafka.errors import InvalidRequestError
 from kcr.kafka.fake import FakeCluster
-from kcr.model import FailurePolicy, HealthGates
+from kcr.model import FailurePolicy, HealthGates, OffsetTarget, ResetConsumerGroupOffsets
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 Primitive = Callable[..., Awaitable[None]]
+DECISIONS = 3
+"""Decisions to wait for where nothing should happen; each reads the clock at least twice."""
 
 
 def after_write_to(cluster: FakeCluster, topic: str, then: Callable[[], None]) -> None:
@@ -73,6 +75,40 @@ async def test_gate_failure_rolls_back_completed_steps(
     )
     reasons = [e["reason"] for e in events]
     assert reasons[-3:] == ["GateFailed", "RollbackStepSucceeded", "RolledBack"]
+
+
+async def test_rollback_restores_the_offsets_live_at_execution_not_the_drafted_ones(
+    harness: Harness, fake_cluster: FakeCluster
+) -> None:
+    await topic(fake_cluster, "orders")
+    await topic(fake_cluster, "audit")
+    await consumed(fake_cluster, "billing", "orders")
+    reset = ResetConsumerGroupOffsets(
+        group="billing", topics=["orders"], to=OffsetTarget(earliest=True)
+    )
+    spec = await draft(harness.kafka, reset, bake_seconds=1)
+    # The consumers keep committing after the draft: offsets move on, the plan stays valid.
+    fake_cluster.commit("billing", {("orders", p): 7 for p in range(3)})
+    original: Primitive = fake_cluster.commit_offsets
+
+    async def commit_then_break(group: str, offsets: list[object]) -> None:
+        await original(group, offsets)
+        fake_cluster.take_offline("audit", 0)
+
+    fake_cluster.commit_offsets = commit_then_break  # type: ignore[method-assign]
+    await harness.start()
+    await approved(harness, "change", spec)
+
+    status = await harness.kubectl.wait_phase("change", "RolledBack", "RollbackFailed", "Succeeded")
+
+    assert status["phase"] == "RolledBack", status["message"]
+    assert "OfflinePartitions: FAILED" in stage(status, "apply")["gateResult"]
+    assert fake_cluster.groups["billing"].committed == {("orders", p): 7 for p in range(3)}
+    assert [p["committed"] for p in status["snapshot"]["consumerGroups"][0]["partitions"]] == [
+        7,
+        7,
+        7,
+    ]
 
 
 async def test_failed_step_rolls_back_and_says_what_is_left(
@@ -166,16 +202,20 @@ async def test_irreversible_change_is_never_silently_rolled_back(
 async def test_manual_gate_waits_for_continue(harness: Harness, fake_cluster: FakeCluster) -> None:
     member = await prepare("AlterTopicConfig", fake_cluster)
     spec = await draft(harness.kafka, member, gates=HealthGates(manual=True))
-    await harness.start()
+    clock = CountingClock()
+    await harness.start(clock=clock)
     await approved(harness, "change", spec)
 
     status = await harness.kubectl.wait_phase("change", "Paused")
     assert "kcr.dev/continue=canary" in status["message"]
     assert retention(fake_cluster, "invoices") == "86400000"
     await harness.kubectl.annotate("change", **{"kcr.dev/continue": "batch-1"})
-    # The wrong stage releases nothing: after several decisions (polls of 0.5 s, and the
-    # watch event of the annotation itself) the request still waits at the canary's gate.
-    await asyncio.sleep(2)
+    # The wrong stage releases nothing: after several decisions (the one the annotation's
+    # watch event wakes, then polls of 0.5 s) the request still waits at the canary's gate.
+    before = clock.readings
+    await eventually(
+        lambda: clock.readings >= before + 2 * DECISIONS, "the operator deciding again"
+    )
     status = await harness.kubectl.status("change")
     assert status["phase"] == "Paused"
     assert "kcr.dev/continue=canary" in status["message"]

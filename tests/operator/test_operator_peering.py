@@ -1,16 +1,25 @@
 """Two replicas with kopf peering: only the one with the highest priority acts."""
 
-import asyncio
-
 import pytest
 from kafka_setup import draft, prepare
 from operator_harness import NAMESPACE, Harness, fast_config
+from waiting import eventually
 
 from kcr.kafka.fake import FakeCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 PEERINGS = f"/apis/kopf.dev/v1/namespaces/{NAMESPACE}/kopfpeerings"
+
+
+async def announced(harness: Harness) -> list[int]:
+    """The priorities of the replicas that have announced themselves on the peering object."""
+    body = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json()
+    return sorted(peer["priority"] for peer in (body.get("status") or {}).values())
+
+
+async def announced_are(harness: Harness, priorities: list[int]) -> bool:
+    return await announced(harness) == priorities
 
 
 def transitions(operator: object) -> float:
@@ -27,15 +36,12 @@ def transitions(operator: object) -> float:
 async def test_only_the_leader_acts(harness: Harness, fake_cluster: FakeCluster) -> None:
     peering = {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "kcr"}}
     (await harness.kubectl.client.post(PEERINGS, json=peering)).raise_for_status()
+    # A replica starts paused and resumes only when the peering object names no replica of
+    # a higher priority: once the leader has announced itself, the standby never resumes.
     leader = await harness.start(fast_config(peering="kcr", priority=20))
+    await eventually(lambda: announced_are(harness, [20]), "the leader announcing itself")
     standby = await harness.start(fast_config(peering="kcr", priority=10))
-    # Both have announced themselves, so each has seen the other: the standby is frozen.
-    for _ in range(250):
-        status = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json().get("status") or {}
-        if len(status) == 2:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)  # the peering event reaches the standby's watch stream
+    await eventually(lambda: announced_are(harness, [10, 20]), "the standby announcing itself")
 
     member = await prepare("CreateTopic", fake_cluster)
     await harness.kubectl.create("change", await draft(harness.kafka, member))
@@ -43,11 +49,8 @@ async def test_only_the_leader_acts(harness: Harness, fake_cluster: FakeCluster)
     await harness.kubectl.approve("change", "bob")
     await harness.kubectl.wait_phase("change", "Succeeded")
 
-    peers = (await harness.kubectl.client.get(f"{PEERINGS}/kcr")).json()["status"]
-    assert sorted(p["priority"] for p in peers.values()) == [10, 20]
-    for _ in range(100):  # counted right after the status write, in the leader's thread
-        if transitions(leader) >= 4:
-            break
-        await asyncio.sleep(0.02)
+    assert await announced(harness) == [10, 20]
+    # Counted right after the status write, in the leader's thread.
+    await eventually(lambda: transitions(leader) >= 4, "the leader counting its transitions")
     assert (transitions(leader), transitions(standby)) == (4, 0)
     assert fake_cluster.calls["create_topic"] == 1

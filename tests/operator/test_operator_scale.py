@@ -7,6 +7,7 @@ import contextlib
 import pytest
 from kafka_setup import consumed, draft, scaled_reset, topic
 from operator_harness import Harness
+from waiting import eventually
 
 from kcr.kafka.fake import FakeCluster
 
@@ -40,8 +41,9 @@ async def test_reset_scales_the_consumers_down_and_back(
     seen: list[int] = []
     pods = asyncio.create_task(consumers_follow_replicas(harness, fake_cluster, seen))
     try:
-        await asyncio.sleep(0.1)
-        assert len(fake_cluster.groups["billing"].members) == 2
+        await eventually(
+            lambda: len(fake_cluster.groups["billing"].members) == 2, "both consumers joined"
+        )
         spec = await draft(harness.kafka, scaled_reset("apps", "billing"), bake_seconds=1)
         await harness.start()
         await harness.kubectl.create("reset", spec)
