@@ -26,6 +26,7 @@ from kcr.kafka.confluent.calls import AdminCalls
 from kcr.kafka.errors import (
     ConflictError,
     GroupNotEmptyError,
+    KafkaPortError,
     KafkaTimeoutError,
     NotFoundError,
     UnavailableError,
@@ -95,8 +96,11 @@ class ConfluentBackend(AdminCalls):
         """
         try:
             return await read()
-        except (KafkaTimeoutError, UnavailableError):
-            await self._list_metadata()
+        except (KafkaTimeoutError, UnavailableError) as lost:
+            try:
+                await self._list_metadata()
+            except KafkaPortError:
+                raise lost from None
             return await read()
 
     async def _describe_cluster(self) -> Any:
