@@ -44,6 +44,13 @@ ROLES = ("viewer", "drafter")
     "and credentials apply. Default: the only KafkaCluster in the namespace.",
 )
 @click.option(
+    "--cluster-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A KafkaCluster manifest (YAML) to use instead of the resource: bootstrap servers, "
+    "Prometheus URL, ownership map and policy, with no Kubernetes API needed (TLS or SASL "
+    "Secrets still need one). --kafka-bootstrap overrides its bootstrap servers.",
+)
+@click.option(
     "--namespace",
     help="Namespace of KafkaClusters and drafted KafkaChangeRequests. Default: the "
     "kubeconfig context's namespace.",
@@ -59,8 +66,9 @@ ROLES = ("viewer", "drafter")
     "--drafts",
     type=click.Choice(["kube", "yaml"]),
     default="kube",
-    help="kube: create KafkaChangeRequests through the Kubernetes API; yaml: return the "
-    "YAML for a GitOps pull request and create nothing.",
+    help="kube: create KafkaChangeRequests through the Kubernetes API (without one, drafts "
+    "fall back to YAML and say so on stderr); yaml: return the YAML for a GitOps pull "
+    "request and create nothing.",
 )
 @click.option(
     "--token-file",
@@ -164,6 +172,10 @@ ROLES = ("viewer", "drafter")
 def command(**options: Any) -> None:
     """Serve kcr's MCP tools: read Kafka, explain what is wrong, draft change requests.
 
+    A read-only assistant needs only Kafka: `kcr mcp --kafka-bootstrap host:9092` starts as
+    a viewer with no kubeconfig; the tools that read Kubernetes (recent_deployments,
+    list_change_requests, get_change_request) are then not offered.
+
     Nothing this server does changes Kafka: drafts become KafkaChangeRequests that people
     approve and the operator executes.
     """
@@ -183,6 +195,7 @@ def command(**options: Any) -> None:
         kubeconfig=options["kubeconfig"],
         context=options["kube_context"],
         drafts=options["drafts"],
+        cluster_file=options["cluster_file"],
         token_file=options["token_file"],
         token_review=options["token_review"],
         token_audience=options["token_audience"],

@@ -20,7 +20,12 @@ from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.middleware import Gate, GateMiddleware
 from kcr.mcp.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.services import Services
-from kcr.mcp.tools.registry import register_tools, tool_arguments, tool_names
+from kcr.mcp.tools.registry import (
+    register_tools,
+    tool_arguments,
+    tool_names,
+    unavailable_tools,
+)
 
 INSTRUCTIONS = """\
 kcr reads one Kafka cluster through typed, read-only tools and drafts changes as
@@ -52,9 +57,11 @@ class KcrServer:
 
 def build_server(services: Services, options: ServerOptions) -> KcrServer:
     read, draft = tool_names()
+    unavailable = unavailable_tools(services)
     gate = Gate(
-        read_tools=read,
-        draft_tools=draft,
+        read_tools=read - unavailable.keys(),
+        draft_tools=draft - unavailable.keys(),
+        unavailable=unavailable,
         arguments=tool_arguments(),
         local_caller=options.local_caller,
         limits=options.guard_limits,

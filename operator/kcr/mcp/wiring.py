@@ -1,7 +1,12 @@
 """From command-line settings to a running server's parts: Kafka, Kubernetes, identity.
 
-Kafka comes from ``--kafka-bootstrap`` or from a KafkaCluster resource (which also gives
-the cluster's policy, its ownership map and the Secrets holding its credentials).
+Kafka comes from ``--kafka-bootstrap``, from a KafkaCluster manifest (``--cluster-file``)
+or from a KafkaCluster resource; the last two also give the cluster's policy, its
+ownership map and the Secrets holding its credentials.
+
+A read-only assistant needs only Kafka: without a Kubernetes API the tools that read it
+(change requests, deployments) are not offered, and drafts come back as YAML for a pull
+request, with a notice on stderr, instead of failing.
 """
 
 import getpass
@@ -11,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from mcp.server.auth.provider import TokenVerifier
 from pydantic import ValidationError
 
@@ -60,6 +66,7 @@ class McpSettings:
     kubeconfig: str | None = None
     context: str | None = None
     drafts: str = "kube"
+    cluster_file: Path | None = None
     token_file: Path | None = None
     token_review: bool = False
     token_audience: str = DEFAULT_AUDIENCE
@@ -112,7 +119,11 @@ async def assemble(settings: McpSettings) -> Assembled:
     closers: list[Callable[[], Awaitable[None]]] = []
     if kube is not None:
         closers.append(kube.close)
-    cluster_name, cluster = await _cluster(settings, kube)
+    cluster_name, cluster = (
+        _cluster_from_file(settings.cluster_file)
+        if settings.cluster_file is not None
+        else await _cluster(settings, kube)
+    )
     kafka = await _kafka(settings, cluster, kube)
     closers.append(kafka.close)
     namespace = settings.namespace or (kube.namespace if kube else "default")
@@ -164,16 +175,14 @@ def _access(settings: McpSettings) -> AccessFile | None:
 
 
 def _kube(settings: McpSettings) -> KubePort | None:
-    """Required for Kubernetes drafts, TokenReview, or Kafka from a KafkaCluster."""
+    """Required for TokenReview, or Kafka from a KafkaCluster resource; optional otherwise."""
     from kcr.mcp.kube_client import open_kube  # noqa: PLC0415 (the client is slow to import)
 
     needed = []
-    if settings.drafts == "kube":
-        needed.append("--drafts kube")
     if settings.token_review:
         needed.append("--token-review")
-    if settings.kafka_bootstrap is None:
-        needed.append("a KafkaCluster resource (no --kafka-bootstrap)")
+    if settings.kafka_bootstrap is None and settings.cluster_file is None:
+        needed.append("a KafkaCluster resource (no --kafka-bootstrap or --cluster-file)")
     try:
         return open_kube(settings.kubeconfig, settings.context, settings.namespace)
     except KubeError as error:
@@ -215,12 +224,26 @@ async def _cluster(
     return _parse_cluster(documents[0])
 
 
-def _parse_cluster(document: dict[str, Any]) -> tuple[str, KafkaClusterSpec]:
+def _cluster_from_file(path: Path) -> tuple[str, KafkaClusterSpec]:
+    """A KafkaCluster manifest on disk: the same settings, without asking the API server."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise SetupError(f"cannot read --cluster-file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise SetupError(f"--cluster-file {path} is not valid YAML: {error}") from None
+    if not isinstance(document, dict) or document.get("kind") != "KafkaCluster":
+        raise SetupError(f"--cluster-file {path} must hold one KafkaCluster (kind: KafkaCluster)")
+    return _parse_cluster(document, str(path))
+
+
+def _parse_cluster(document: dict[str, Any], where: str = "") -> tuple[str, KafkaClusterSpec]:
     body = {k: v for k, v in document.items() if k != "status"}
     try:
         cluster = KafkaCluster.model_validate(body)
     except ValidationError as error:
-        raise SetupError("invalid KafkaCluster: " + "; ".join(explain(error))) from None
+        prefix = f"{where}: " if where else ""
+        raise SetupError(f"{prefix}invalid KafkaCluster: " + "; ".join(explain(error))) from None
     return cluster.metadata.name, cluster.spec
 
 
@@ -234,6 +257,11 @@ async def _kafka(
     if settings.kafka_bootstrap is not None:
         spec = spec.model_copy(update={"bootstrap_servers": settings.kafka_bootstrap})
     credentials = Credentials()
+    if kube is None and _names_secrets(spec):
+        raise SetupError(
+            "the KafkaCluster names Secrets for TLS or SASL, and reading them needs the "
+            "Kubernetes API: give a kubeconfig, or a cluster without Secret references"
+        )
     if kube is not None and (spec.tls is not None or spec.sasl is not None):
 
         async def read(ref: SecretKeyRef) -> str:
@@ -246,10 +274,22 @@ async def _kafka(
     return open_kafka(spec, credentials, client)
 
 
+def _names_secrets(spec: KafkaClusterSpec) -> bool:
+    tls = spec.tls
+    return spec.sasl is not None or (
+        tls is not None and any(r is not None for r in (tls.ca, tls.certificate, tls.key))
+    )
+
+
 def _drafts(settings: McpSettings, kube: KubePort | None) -> DraftSink:
     if settings.drafts == "yaml":
         return YamlDraftSink()
-    assert kube is not None
+    if kube is None:
+        log.warning(
+            "no Kubernetes API: drafts come back as YAML for a pull request (as with "
+            "--drafts yaml); give a kubeconfig to create KafkaChangeRequests"
+        )
+        return YamlDraftSink()
     return KubeDraftSink(kube)
 
 
