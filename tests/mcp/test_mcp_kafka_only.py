@@ -4,6 +4,7 @@ The server runs as a subprocess driven by the SDK's stdio client, with an empty 
 directory and no ``KUBECONFIG``, so no Kubernetes API can be found.
 """
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_servers import KCR
-from mcp_support import Incident, structured
+from mcp_support import Incident, error_text, structured
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
@@ -114,3 +115,16 @@ async def test_owners_and_policy_come_from_a_cluster_file(
     assert group["owner"]["team"] == "payments-team"
     assert too_big.is_error
     assert "policy.limits.maxPartitions" in too_big.content[0].text
+
+
+async def test_an_unreachable_kafka_is_one_line_naming_the_broker(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        bootstrap = f"127.0.0.1:{probe.getsockname()[1]}"
+    params = kafka_only(tmp_path / "home", "--kafka-bootstrap", bootstrap, "--kafka-timeout=2")
+    async with Client(params) as client:
+        failed = await client.call_tool("cluster_overview", {})
+    text = error_text(failed)
+    assert "\n" not in text
+    assert "Kafka: list topics: no broker is reachable" in text
+    assert f"Connect to ipv4#{bootstrap} failed" in text

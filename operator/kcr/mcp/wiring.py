@@ -186,6 +186,8 @@ def _kube(settings: McpSettings) -> KubePort | None:
     try:
         return open_kube(settings.kubeconfig, settings.context, settings.namespace)
     except KubeError as error:
+        if settings.kubeconfig is not None:  # named on purpose: never silently ignored
+            raise SetupError(str(error)) from None
         if needed:
             raise SetupError(
                 f"the Kubernetes API is needed for {', '.join(needed)}: {error}"
