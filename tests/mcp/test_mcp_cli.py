@@ -21,6 +21,11 @@ FLAGS = [
     "--token-file",
     "--token-review",
     "--token-audience",
+    "--oidc-issuer",
+    "--oidc-username-claim",
+    "--oidc-username-prefix",
+    "--oidc-groups-claim",
+    "--public-url",
     "--principal",
     "--role",
     "--topic-prefix",
@@ -56,7 +61,8 @@ def test_help_documents_every_flag() -> None:
     [
         pytest.param(
             ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--drafts=yaml"],
-            "--transport http needs --token-file or --token-review: no token, no call",
+            "--transport http needs --token-file, --oidc-issuer or --token-review: no token, "
+            "no call",
             id="http-without-tokens",
         ),
         pytest.param(

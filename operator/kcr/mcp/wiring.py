@@ -27,12 +27,18 @@ from kcr.kafka.settings import ClientSettings
 from kcr.kube.errors import KubeError
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file
 from kcr.mcp.audit import AuditSink, JsonLinesSink, LogSink
-from kcr.mcp.auth import DEFAULT_AUDIENCE, TokenFileVerifier, TokenReviewVerifier
+from kcr.mcp.auth import (
+    DEFAULT_AUDIENCE,
+    FirstAccepting,
+    TokenFileVerifier,
+    TokenReviewVerifier,
+)
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
+from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
@@ -70,6 +76,13 @@ class McpSettings:
     token_file: Path | None = None
     token_review: bool = False
     token_audience: str = DEFAULT_AUDIENCE
+    oidc_issuer: str | None = None
+    oidc_username_claim: str = "sub"
+    oidc_username_prefix: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_groups_prefix: str = ""
+    oidc_jwks_url: str | None = None
+    public_url: str | None = None
     principal: str | None = None
     kubernetes_user: str | None = None
     roles: tuple[Role, ...] = (Role.VIEWER,)
@@ -151,7 +164,8 @@ async def assemble(settings: McpSettings) -> Assembled:
         local_caller=local_caller,
         rate_limits=RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
         token_verifier=_verifier(settings, access, kube),
-        public_url=f"http://{settings.host}:{settings.port}",
+        public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        authorization_server=settings.oidc_issuer,
         background_sampling=settings.sample_interval > 0,
         metrics=metrics,
     )
@@ -343,16 +357,48 @@ def _local_caller(settings: McpSettings, access: AccessFile | None) -> Caller:
 def _verifier(
     settings: McpSettings, access: AccessFile | None, kube: KubePort | None
 ) -> TokenVerifier | None:
+    """Every way in that is configured, side by side; none configured refuses to start."""
     if settings.transport != "http":
         return None
     listed = TokenFileVerifier(access) if access is not None and access.tokens else None
+    verifiers: list[TokenVerifier] = []
+    if (settings.token_review or settings.oidc_issuer) and not settings.token_audience.strip():
+        raise SetupError("--token-audience must name the audience clients' tokens carry")
+    if listed is not None and not settings.token_review:
+        verifiers.append(listed)
+    if settings.oidc_issuer:
+        verifiers.append(_oidc(settings, access))
     if settings.token_review:
         assert kube is not None
-        if not settings.token_audience.strip():
-            raise SetupError("--token-audience must name the audience clients' tokens carry")
-        return TokenReviewVerifier(
-            kube, access or AccessFile(), audience=settings.token_audience, fallback=listed
+        verifiers.append(
+            TokenReviewVerifier(
+                kube, access or AccessFile(), audience=settings.token_audience, fallback=listed
+            )
         )
-    if access is None:
-        raise SetupError("--transport http needs --token-file or --token-review: no token, no call")
-    return TokenFileVerifier(access)
+    if not verifiers:
+        if access is None:
+            raise SetupError(
+                "--transport http needs --token-file, --oidc-issuer or --token-review: "
+                "no token, no call"
+            )
+        return TokenFileVerifier(access)
+    return verifiers[0] if len(verifiers) == 1 else FirstAccepting(verifiers)
+
+
+def _oidc(settings: McpSettings, access: AccessFile | None) -> OidcVerifier:
+    assert settings.oidc_issuer is not None
+    if access is None or not access.subjects:
+        raise SetupError(
+            "--oidc-issuer needs --token-file with subjects: the access file grants roles and "
+            "scope to the Kubernetes user or groups a token names"
+        )
+    oidc = OidcSettings(
+        issuer=settings.oidc_issuer,
+        audience=settings.token_audience,
+        username_claim=settings.oidc_username_claim,
+        username_prefix=settings.oidc_username_prefix,
+        groups_claim=settings.oidc_groups_claim,
+        groups_prefix=settings.oidc_groups_prefix,
+        jwks_url=settings.oidc_jwks_url,
+    )
+    return OidcVerifier(oidc, access, JwksCache(oidc))
