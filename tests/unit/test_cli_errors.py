@@ -186,3 +186,13 @@ def test_kcr_mcp_names_a_missing_kafkacluster(api: RunningApi, tmp_path: Path) -
         "Error: no KafkaCluster named prod in namespace kafka-ops; create one or pass "
         "--kafka-bootstrap"
     )
+
+
+@pytest.mark.parametrize("case", ["not-yaml", "not-a-kubeconfig"])
+def test_kcr_operator_names_a_bad_kubeconfig_before_starting(tmp_path: Path, case: str) -> None:
+    text, expected = BAD_KUBECONFIGS[case]
+    path = tmp_path / f"{case}.kubeconfig"
+    path.write_text(str(text))
+    status, lines = run(tmp_path, "kcr", "operator", "--kubeconfig", str(path), "-n", "kafka")
+    line = one_error_line(status, lines)
+    assert line.startswith(f"Error: cannot log in to Kubernetes from kubeconfig {path}: {expected}")

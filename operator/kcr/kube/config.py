@@ -38,7 +38,7 @@ class KubeconfigError(KubeError):
 
 # What the official loader raises for a file it cannot use: its own ConfigException, the
 # YAML parser's errors, and Python errors when the YAML is not a mapping of the right shape.
-_LOADER_ERRORS = (
+LOADER_ERRORS = (
     ConfigException,
     OSError,
     yaml.YAMLError,
@@ -58,9 +58,9 @@ def from_kubeconfig(
             config_file=kubeconfig, context=context, persist_config=False
         )
         return Connection(api, namespace or _context_namespace(kubeconfig, context))
-    except _LOADER_ERRORS as error:
+    except LOADER_ERRORS as error:
         raise KubeconfigError(
-            f"cannot load the kubeconfig {kubeconfig_path(kubeconfig)}: {_loader_reason(error)}"
+            f"cannot load the kubeconfig {kubeconfig_path(kubeconfig)}: {loader_reason(error)}"
         ) from error
 
 
@@ -68,7 +68,7 @@ def kubeconfig_path(kubeconfig: str | None) -> str:
     return kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
 
 
-def _loader_reason(error: Exception) -> str:
+def loader_reason(error: Exception) -> str:
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         mark = error.problem_mark
         return f"not valid YAML ({error.problem} at line {mark.line + 1}, column {mark.column + 1})"

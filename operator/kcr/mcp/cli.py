@@ -47,8 +47,8 @@ ROLES = ("viewer", "drafter")
     "--cluster-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A KafkaCluster manifest (YAML) to use instead of the resource: bootstrap servers, "
-    "Prometheus URL, ownership map and policy, with no Kubernetes API needed (TLS or SASL "
-    "Secrets still need one). --kafka-bootstrap overrides its bootstrap servers.",
+    "ownership map and policy, with no Kubernetes API needed (TLS or SASL Secrets still "
+    "need one). --kafka-bootstrap overrides its bootstrap servers.",
 )
 @click.option(
     "--namespace",
