@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup kafka apiserver lint format test test-fast demo bench crds e2e clean
+.PHONY: setup kafka apiserver inspector lint format test test-fast demo bench crds e2e clean dist krew image
 
 setup: $(VENV)/.synced
 
@@ -28,6 +28,18 @@ kafka: setup
 		echo "make kafka: no java or mvn on PATH: the Apache Kafka suites will be skipped"; \
 	fi
 
+# The MCP Inspector (an MCP client kcr did not write), pinned by tests/inspector's lockfile.
+# Without npm the tests say so in one line and skip it (CI requires it).
+INSPECTOR := tests/inspector/node_modules/.installed
+inspector: $(INSPECTOR)
+
+$(INSPECTOR): tests/inspector/package.json tests/inspector/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/inspector && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "make inspector: no npm on PATH: the MCP Inspector check will be skipped"; \
+	fi
+
 lint: setup
 	$(BIN)/ruff check operator tests
 	$(BIN)/ruff format --check operator tests
@@ -38,7 +50,7 @@ format: setup
 	$(BIN)/ruff format operator tests
 	$(BIN)/ruff check --fix operator tests
 
-test: lint kafka apiserver
+test: lint kafka apiserver inspector
 	$(BIN)/pytest
 
 # etcd and kube-apiserver for tests/apiserver, built once from the Go module proxy.
@@ -60,5 +72,21 @@ crds: setup
 e2e: setup
 	bash tests/e2e/run.sh
 
+# The wheel and sdist (for pip, uvx and the MCP registry's PyPI package) and krew's archive.
+dist: | $(UV)
+	$(UV) build --out-dir dist
+
+krew: dist
+	$(PYTHON) manifests/install/krew_archive.py dist
+
+# The one image for the operator and the MCP server, with podman or docker where either
+# can build; without one it says so in one line.
+IMAGE ?= localhost/kcr:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+image:
+	@if command -v podman >/dev/null && podman info >/dev/null 2>&1; then engine=podman; \
+	elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker; \
+	else echo "make image: no container engine (podman, or docker with a running daemon): $(IMAGE) not built" >&2; exit 1; fi; \
+	$$engine build -f manifests/image/Containerfile -t $(IMAGE) . && echo "built $(IMAGE) with $$engine"
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache dist tests/inspector/node_modules

@@ -29,6 +29,7 @@ from mcp_servers import (
     HttpServer,
 )
 from mcp_support import NAMESPACE, Incident, make_incident, wait_until
+from oidc_issuer import Issuer, running_issuer
 
 from kcr.embedded.kube_emulator import EmulatorThread
 from kcr.mcp.access_file import token_digest
@@ -184,6 +185,67 @@ def review_server(
     )
     yield from serve_http(
         workdir, kafka_bootstrap, emulator, "--token-review", f"--token-file={access}"
+    )
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[Issuer]:
+    with running_issuer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def oidc_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    kafka_bootstrap: str,
+    emulator: Emulated,
+    incident: Incident,
+    issuer: Issuer,
+) -> Iterator[HttpServer]:
+    """JWTs from the issuer, beside a static token and TokenReview, all in one server.
+
+    Names follow the API server's rules with the prefix ``oidc:``: alice drafts within the
+    incident's prefix, the group kafka-oncall views everything.
+    """
+    emulator.kube.emulator["post /apis/authentication.k8s.io/v1/tokenreviews"] << token_review(
+        emulator
+    )
+    prefix = incident.orders.rsplit(".", 1)[0] + "."
+    workdir = tmp_path_factory.mktemp("oidc")
+    access = workdir / "access.yaml"
+    everything = {"topicPrefixes": ["*"], "groupPrefixes": ["*"]}
+    access.write_text(
+        yaml.safe_dump(
+            {
+                "tokens": [
+                    {"token": TOKENS["victor"], "principal": "victor", "roles": ["viewer"]}
+                    | everything
+                ],
+                "subjects": [
+                    {
+                        "user": "oidc:alice",
+                        "roles": ["viewer", "drafter"],
+                        "tenant": "team-a",
+                        "topicPrefixes": [prefix],
+                        "groupPrefixes": [prefix],
+                    },
+                    {"group": "oidc:kafka-oncall", "roles": ["viewer"], "tenant": "oncall"}
+                    | everything,
+                    {"group": "kafka-oncall", "roles": ["viewer"]} | everything,
+                ],
+            }
+        )
+    )
+    yield from serve_http(
+        workdir,
+        kafka_bootstrap,
+        emulator,
+        f"--token-file={access}",
+        f"--oidc-issuer={issuer.url}",
+        "--oidc-username-claim=preferred_username",
+        "--oidc-username-prefix=oidc:",
+        "--oidc-groups-prefix=oidc:",
+        "--token-review",
     )
 
 

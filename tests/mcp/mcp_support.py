@@ -7,7 +7,7 @@ so the numbers the tools report are checked against what independent clients did
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from kcr.engine import Observations, Resource, decide
 from kcr.kafka import KafkaPort
 from kcr.mcp.audit import MemorySink
 from kcr.mcp.cluster import ClusterContext
@@ -26,7 +27,7 @@ from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
-from kcr.model import ClusterPolicy, Ownership
+from kcr.model import ClusterPolicy, KafkaClusterSpec, Ownership, Phase
 
 CLUSTER = "prod"
 NAMESPACE = "kafka"
@@ -230,3 +231,24 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
+
+
+def engine_verdict(body: dict[str, Any], approver: str) -> str:
+    """Review the stored request with the engine, then approve it as ``approver``."""
+    resource = Resource.from_body(body)
+    cluster = KafkaClusterSpec(bootstrap_servers="kafka:9092")
+    observations = Observations(cluster=cluster)
+    for _ in range(10):
+        transition = decide(resource, observations, datetime.now(UTC))
+        resource = resource.with_status(transition.status)
+        if resource.status.phase is Phase.AWAITING_APPROVAL:
+            break
+    assert resource.status.phase is Phase.AWAITING_APPROVAL, resource.status.message
+    approval = {
+        "kcr.dev/approved-by": approver,
+        "kcr.dev/approved-spec-hash": resource.status.spec_hash or "",
+    }
+    resource = replace(resource, annotations=approval)
+    transition = decide(resource, observations, datetime.now(UTC))
+    assert transition.status.phase is Phase.AWAITING_APPROVAL
+    return transition.status.message

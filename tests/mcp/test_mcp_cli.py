@@ -14,12 +14,18 @@ FLAGS = [
     "--kafka-bootstrap",
     "KCR_KAFKA_BOOTSTRAP",
     "--cluster",
+    "--cluster-file",
     "--namespace",
     "--kubeconfig",
     "--drafts",
     "--token-file",
     "--token-review",
     "--token-audience",
+    "--oidc-issuer",
+    "--oidc-username-claim",
+    "--oidc-username-prefix",
+    "--oidc-groups-claim",
+    "--public-url",
     "--principal",
     "--role",
     "--topic-prefix",
@@ -55,7 +61,8 @@ def test_help_documents_every_flag() -> None:
     [
         pytest.param(
             ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--drafts=yaml"],
-            "--transport http needs --token-file or --token-review: no token, no call",
+            "--transport http needs --token-file, --oidc-issuer or --token-review: no token, "
+            "no call",
             id="http-without-tokens",
         ),
         pytest.param(
@@ -64,13 +71,13 @@ def test_help_documents_every_flag() -> None:
             id="exposed-without-allowed-hosts",
         ),
         pytest.param(
-            ["--kafka-bootstrap=127.0.0.1:9"],
-            "the Kubernetes API is needed for --drafts kube",
-            id="kube-drafts-without-kubernetes",
+            ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--token-review"],
+            "the Kubernetes API is needed for --token-review",
+            id="token-review-without-kubernetes",
         ),
         pytest.param(
             ["--drafts=yaml"],
-            "a KafkaCluster resource (no --kafka-bootstrap)",
+            "a KafkaCluster resource (no --kafka-bootstrap or --cluster-file)",
             id="no-kafka-at-all",
         ),
     ],

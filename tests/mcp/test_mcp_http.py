@@ -5,8 +5,6 @@ import importlib.util
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +23,9 @@ from mcp_servers import (
     Emulated,
     HttpServer,
 )
-from mcp_support import NAMESPACE, Incident, error_text, structured
+from mcp_support import NAMESPACE, Incident, engine_verdict, error_text, structured
 
-from kcr.engine import Observations, Resource, decide
 from kcr.mcp.kube_client import open_kube
-from kcr.model import KafkaClusterSpec, Phase
 
 INITIALIZE = {
     "protocolVersion": "2025-06-18",
@@ -211,27 +207,6 @@ def _admission_policy() -> Any:
     return module
 
 
-def _engine_verdict(body: dict[str, Any], approver: str) -> str:
-    """Review the stored request with the engine, then approve it as ``approver``."""
-    resource = Resource.from_body(body)
-    cluster = KafkaClusterSpec(bootstrap_servers="kafka:9092")
-    observations = Observations(cluster=cluster)
-    for _ in range(10):
-        transition = decide(resource, observations, datetime.now(UTC))
-        resource = resource.with_status(transition.status)
-        if resource.status.phase is Phase.AWAITING_APPROVAL:
-            break
-    assert resource.status.phase is Phase.AWAITING_APPROVAL, resource.status.message
-    approval = {
-        "kcr.dev/approved-by": approver,
-        "kcr.dev/approved-spec-hash": resource.status.spec_hash or "",
-    }
-    resource = replace(resource, annotations=approval)
-    transition = decide(resource, observations, datetime.now(UTC))
-    assert transition.status.phase is Phase.AWAITING_APPROVAL
-    return transition.status.message
-
-
 async def test_a_token_caller_cannot_approve_their_own_draft_as_their_kubernetes_user(
     http_server: HttpServer, incident: Incident, emulator: Emulated
 ) -> None:
@@ -267,6 +242,6 @@ async def test_a_token_caller_cannot_approve_their_own_draft_as_their_kubernetes
         old=stored,
     )
     assert "oidc:alice requested this change and may not approve it" in denied.values()
-    assert "oidc:alice requested this change and may not approve it" in _engine_verdict(
+    assert "oidc:alice requested this change and may not approve it" in engine_verdict(
         stored, "oidc:alice"
     )

@@ -89,9 +89,14 @@ async def test_tools_names_annotations_and_schemas_come_from_the_model() -> None
     built = build(await fake_kafka())
     async with Client(built.mcp) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == EXPECTED_TOOLS
+    # Without a Kubernetes API the tools that read it are not offered.
+    kube_tools = {spec.name for spec in READ_TOOLS if spec.needs_kube}
+    assert kube_tools == {"recent_deployments", "list_change_requests", "get_change_request"}
+    assert set(tools) == EXPECTED_TOOLS - kube_tools
     assert not any("execute" in name or "apply" in name for name in tools)
     for spec in READ_TOOLS:
+        if spec.needs_kube:
+            continue
         annotations = tools[spec.name].annotations
         assert annotations is not None, spec.name
         assert annotations.read_only_hint is True, spec.name
@@ -112,7 +117,7 @@ async def test_viewers_are_shown_only_read_tools() -> None:
     built = build(await fake_kafka(), who=caller("bob", roles=(Role.VIEWER,)))
     async with Client(built.mcp) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-    assert names == {spec.name for spec in READ_TOOLS}
+    assert names == {spec.name for spec in READ_TOOLS if not spec.needs_kube}
 
 
 async def test_lag_numbers_hot_partition_and_pages() -> None:
@@ -436,12 +441,18 @@ async def test_preview_takes_the_change_union_and_shows_the_plan() -> None:
     assert preview["observed"]["topics"][0]["partitions"] == 2
 
 
-async def test_kubernetes_tools_say_when_there_is_no_kubernetes() -> None:
+async def test_kubernetes_tools_are_hidden_and_say_what_they_need_without_kubernetes() -> None:
     built = build(await fake_kafka())
     async with Client(built.mcp) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
         refused = await client.call_tool("list_change_requests", {})
         unknown = await client.call_tool("drop_everything", {})
-    assert "no Kubernetes API configured" in error_text(refused)
+    assert "list_change_requests" not in names
+    assert "explain_current_state" in names
+    assert error_text(refused).startswith(
+        "list_change_requests reads the Kubernetes API, and this server was started without "
+        "one: give kcr mcp a kubeconfig (--kubeconfig) to use it"
+    )
     assert "unknown tool 'drop_everything'" in error_text(unknown)
 
 

@@ -1,14 +1,20 @@
 """Where the official client connects: a kubeconfig context, or the pod's service account.
 
 The namespace is chosen as kubectl chooses it (the flag, else the context's, else
-``default``), so the plugin and the MCP server act where the person expects. Loading
-errors are left to the caller, which knows whether falling back to the cluster makes sense.
+``default``), so the plugin and the MCP server act where the person expects. A kubeconfig
+that cannot be used raises :class:`KubeconfigError` naming the file and what is wrong with
+it; the caller knows whether falling back to the cluster makes sense.
 """
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from kcr.kube.errors import KubeError
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 """A bound for each call of a long-running server, so none waits for ever."""
@@ -26,17 +32,56 @@ class Connection:
     namespace: str
 
 
+class KubeconfigError(KubeError):
+    """The kubeconfig is missing, not YAML, or not a kubeconfig; the message names it."""
+
+
+# What the official loader raises for a file it cannot use: its own ConfigException, the
+# YAML parser's errors, and Python errors when the YAML is not a mapping of the right shape.
+LOADER_ERRORS = (
+    ConfigException,
+    OSError,
+    yaml.YAMLError,
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+)
+
+
 def from_kubeconfig(
     kubeconfig: str | None, context: str | None, namespace: str | None
 ) -> Connection:
-    """The context of ``kubeconfig`` (``KUBECONFIG`` or ~/.kube/config when None).
+    """The context of ``kubeconfig`` (``KUBECONFIG`` or ~/.kube/config when None)."""
+    try:
+        api = _config.new_client_from_config(
+            config_file=kubeconfig, context=context, persist_config=False
+        )
+        return Connection(api, namespace or _context_namespace(kubeconfig, context))
+    except LOADER_ERRORS as error:
+        raise KubeconfigError(
+            f"cannot load the kubeconfig {kubeconfig_path(kubeconfig)}: {loader_reason(error)}"
+        ) from error
 
-    Raises the loader's ``ConfigException``, ``FileNotFoundError`` or ``TypeError``.
-    """
-    api = _config.new_client_from_config(
-        config_file=kubeconfig, context=context, persist_config=False
-    )
-    return Connection(api, namespace or _context_namespace(kubeconfig, context))
+
+def kubeconfig_path(kubeconfig: str | None) -> str:
+    return kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+
+
+def loader_reason(error: Exception) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"not valid YAML ({error.problem} at line {mark.line + 1}, column {mark.column + 1})"
+    if isinstance(error, yaml.YAMLError):
+        return "not valid YAML"
+    if isinstance(error, TypeError | KeyError | AttributeError):
+        return "not a kubeconfig (expected clusters, contexts and users)"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = " ".join(str(error).split())
+    if "No configuration found" in text:
+        return "no such file, or it holds no configuration"
+    return text
 
 
 def in_cluster(namespace: str | None) -> Connection:

@@ -24,6 +24,30 @@ class KubeConflictError(KubeError):
     """The object already exists (create) or changed since it was read (update)."""
 
 
+class KubeUnreachableError(KubeError):
+    """No answer from the API server at all: refused, timed out, TLS or DNS failed."""
+
+
+def unreachable(error: Exception, server: str, doing: str) -> KubeUnreachableError:
+    """One line naming the server and the network's own reason, never urllib3's chain."""
+    return KubeUnreachableError(
+        f"{doing}: cannot reach the Kubernetes API server {server or '(unknown)'}: "
+        f"{network_reason(error)}"
+    )
+
+
+def network_reason(error: BaseException) -> str:
+    """The innermost reason (``Connection refused``), without the pool and retry wrappers."""
+    reason: BaseException = getattr(error, "reason", None) or error
+    for _ in range(5):  # bounded: the chain is a few wrappers deep
+        inner = reason.__cause__ or reason.__context__
+        if inner is None:
+            break
+        reason = inner
+    text = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
+    return text.rsplit(": ", 1)[-1] if len(text) > 200 else text
+
+
 def explain(error: "ApiException", doing: str) -> KubeError:
     """``doing``, the server's message and the HTTP status, as the matching error."""
     message = error.reason or "error"

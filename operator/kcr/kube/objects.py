@@ -11,18 +11,22 @@ from typing import Any, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
-from kcr.kube.errors import explain
+from kcr.kube.errors import explain, unreachable
 from kcr.kube.resources import GROUP, VERSION, KubeObject, Resource
 
 
 @contextmanager
-def explained(doing: str) -> Iterator[None]:
-    """Turn an API error inside the block into a ``KubeError`` that says ``doing``."""
+def explained(doing: str, server: str = "") -> Iterator[None]:
+    """Turn an API error inside the block into a ``KubeError`` that says ``doing``; a
+    server that does not answer at all is named, with the network's reason."""
     try:
         yield
     except ApiException as error:
         raise explain(error, doing) from error
+    except (HTTPError, OSError) as error:
+        raise unreachable(error, server, doing) from error
 
 
 class CustomObjects:

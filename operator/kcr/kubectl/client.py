@@ -11,10 +11,10 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
+from urllib3.exceptions import HTTPError
 
 from kcr.kube.config import from_kubeconfig
-from kcr.kube.errors import KubeError, explain
+from kcr.kube.errors import KubeError, explain, unreachable
 from kcr.kube.objects import CustomObjects, explained
 from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
 
@@ -30,12 +30,10 @@ class Target:
 
 class KubeClient:
     def __init__(self, target: Target) -> None:
-        try:
-            connection = from_kubeconfig(target.kubeconfig, target.context, target.namespace)
-        except (ConfigException, FileNotFoundError) as error:
-            raise KubeError(f"cannot load the kubeconfig: {error}") from error
+        connection = from_kubeconfig(target.kubeconfig, target.context, target.namespace)
         self.api = connection.api
         self.namespace = connection.namespace
+        self.server = str(self.api.configuration.host)
         self.objects = CustomObjects(self.api)
 
     def close(self) -> None:
@@ -43,6 +41,7 @@ class KubeClient:
 
     def whoami(self) -> str | None:
         """The user name the API server authenticates us as (SelfSubjectReview, 1.28+)."""
+        doing = "asking who you are"
         try:
             review = client.AuthenticationV1Api(self.api).create_self_subject_review(
                 client.V1SelfSubjectReview()
@@ -51,13 +50,15 @@ class KubeClient:
             if error.status in {404, 405}:
                 log.debug("SelfSubjectReview is not served: %s", error.reason)
                 return None
-            raise explain(error, "asking who you are") from error
+            raise explain(error, doing) from error
+        except (HTTPError, OSError) as error:
+            raise unreachable(error, self.server, doing) from error
         user = review.status.user_info if review is not None and review.status else None
         return user.username if user is not None and user.username else None
 
     def list_requests(self, namespace: str | None) -> list[KubeObject]:
         """Requests in ``namespace``, or in every namespace when it is None."""
-        with explained(f"listing {CHANGE_REQUESTS.kinds}"):
+        with explained(f"listing {CHANGE_REQUESTS.kinds}", self.server):
             items = self.objects.list(CHANGE_REQUESTS, namespace)
         return sorted(
             items,
@@ -71,7 +72,7 @@ class KubeClient:
         return self._get(KAFKA_CLUSTERS, name)
 
     def _get(self, resource: Resource, name: str) -> KubeObject:
-        with explained(f"reading {resource.kind} {self.namespace}/{name}"):
+        with explained(f"reading {resource.kind} {self.namespace}/{name}", self.server):
             return self.objects.get(resource, self.namespace, name)
 
     def patch_annotations(
@@ -81,11 +82,11 @@ class KubeClient:
         body: dict[str, Any] = {
             "metadata": {"annotations": annotations, "resourceVersion": resource_version}
         }
-        with explained(f"annotating KafkaChangeRequest {self.namespace}/{name}"):
+        with explained(f"annotating KafkaChangeRequest {self.namespace}/{name}", self.server):
             return self.objects.patch(CHANGE_REQUESTS, self.namespace, name, body)
 
     def read_secret(self, name: str, key: str) -> str:
-        with explained(f"reading Secret {self.namespace}/{name}"):
+        with explained(f"reading Secret {self.namespace}/{name}", self.server):
             secret = client.CoreV1Api(self.api).read_namespaced_secret(name, self.namespace)
         data = secret.data or {}
         if key not in data:

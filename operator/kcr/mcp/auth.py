@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.provider import AccessToken, TokenVerifier
 
 from kcr.kube.errors import KubeError
 from kcr.mcp.access_file import AccessFile, token_digest
@@ -151,3 +151,18 @@ def _remember(cache: "OrderedDict[str, T]", key: str, value: T) -> None:
 
 def _short(token: str) -> str:
     return token_digest(token)[:12]
+
+
+class FirstAccepting:
+    """Several ways in side by side (the access file, JWTs, TokenReview): the first
+    verifier that accepts a token decides who the caller is."""
+
+    def __init__(self, verifiers: list[TokenVerifier]) -> None:
+        self._verifiers = verifiers
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        for verifier in self._verifiers:
+            accepted = await verifier.verify_token(token)
+            if accepted is not None:
+                return accepted
+        return None

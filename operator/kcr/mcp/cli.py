@@ -44,6 +44,13 @@ ROLES = ("viewer", "drafter")
     "and credentials apply. Default: the only KafkaCluster in the namespace.",
 )
 @click.option(
+    "--cluster-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A KafkaCluster manifest (YAML) to use instead of the resource: bootstrap servers, "
+    "ownership map and policy, with no Kubernetes API needed (TLS or SASL Secrets still "
+    "need one). --kafka-bootstrap overrides its bootstrap servers.",
+)
+@click.option(
     "--namespace",
     help="Namespace of KafkaClusters and drafted KafkaChangeRequests. Default: the "
     "kubeconfig context's namespace.",
@@ -59,8 +66,9 @@ ROLES = ("viewer", "drafter")
     "--drafts",
     type=click.Choice(["kube", "yaml"]),
     default="kube",
-    help="kube: create KafkaChangeRequests through the Kubernetes API; yaml: return the "
-    "YAML for a GitOps pull request and create nothing.",
+    help="kube: create KafkaChangeRequests through the Kubernetes API (without one, drafts "
+    "fall back to YAML and say so on stderr); yaml: return the YAML for a GitOps pull "
+    "request and create nothing.",
 )
 @click.option(
     "--token-file",
@@ -77,9 +85,45 @@ ROLES = ("viewer", "drafter")
 @click.option(
     "--token-audience",
     default="kcr-mcp",
-    help="With --token-review: the audience tokens must be issued for (spec.audiences of the "
-    "TokenReview, and required back in status.audiences). Give clients a projected "
-    "service account token with this audience; tokens for the API server are refused.",
+    help="The audience tokens must be issued for: with --token-review, spec.audiences of the "
+    "TokenReview (and required back in status.audiences): give clients a projected "
+    "service account token with this audience; tokens for the API server are refused. "
+    "With --oidc-issuer, the aud claim JWTs must carry.",
+)
+@click.option(
+    "--oidc-issuer",
+    metavar="URL",
+    help="Accept JWT access tokens from this OIDC issuer: signature checked against the keys "
+    "of its discovery document's jwks_uri, and iss, aud (--token-audience) and exp checked. "
+    "The caller's name and groups follow the API server's --oidc-* rules below; the access "
+    "file's subjects grant roles and scope, narrowed to the token's scopes kcr:read and "
+    "kcr:draft. Serves the protected resource metadata (/.well-known/oauth-protected-resource).",
+)
+@click.option(
+    "--oidc-username-claim",
+    default="sub",
+    help="The claim holding the user name (as the API server's --oidc-username-claim).",
+)
+@click.option(
+    "--oidc-username-prefix",
+    help="Prefix for the user name (as the API server's --oidc-username-prefix): unset means "
+    "'<issuer>#' unless the claim is email; '-' means none. Must match the API server's, so a "
+    "drafter's name is the one the approval rules compare.",
+)
+@click.option(
+    "--oidc-groups-claim", default="groups", help="The claim holding the caller's groups."
+)
+@click.option("--oidc-groups-prefix", default="", help="Prefix for every group name.")
+@click.option(
+    "--oidc-jwks-url",
+    metavar="URL",
+    help="Where the issuer's signing keys are, when its discovery document is not served.",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The URL clients reach this server at, without /mcp (behind an ingress); names the "
+    "resource in the protected resource metadata. Default: http://HOST:PORT.",
 )
 @click.option(
     "--principal",
@@ -164,6 +208,10 @@ ROLES = ("viewer", "drafter")
 def command(**options: Any) -> None:
     """Serve kcr's MCP tools: read Kafka, explain what is wrong, draft change requests.
 
+    A read-only assistant needs only Kafka: `kcr mcp --kafka-bootstrap host:9092` starts as
+    a viewer with no kubeconfig; the tools that read Kubernetes (recent_deployments,
+    list_change_requests, get_change_request) are then not offered.
+
     Nothing this server does changes Kafka: drafts become KafkaChangeRequests that people
     approve and the operator executes.
     """
@@ -183,9 +231,17 @@ def command(**options: Any) -> None:
         kubeconfig=options["kubeconfig"],
         context=options["kube_context"],
         drafts=options["drafts"],
+        cluster_file=options["cluster_file"],
         token_file=options["token_file"],
         token_review=options["token_review"],
         token_audience=options["token_audience"],
+        oidc_issuer=options["oidc_issuer"],
+        oidc_username_claim=options["oidc_username_claim"],
+        oidc_username_prefix=options["oidc_username_prefix"],
+        oidc_groups_claim=options["oidc_groups_claim"],
+        oidc_groups_prefix=options["oidc_groups_prefix"],
+        oidc_jwks_url=options["oidc_jwks_url"],
+        public_url=options["public_url"],
         principal=options["principal"],
         kubernetes_user=options["kubernetes_user"],
         roles=tuple(Role(r) for r in options["roles"]),

@@ -171,6 +171,7 @@ def http_app(
             allowed_origins=[f"{scheme}://{h}" for h in allowed_hosts for scheme in SCHEMES],
         )
     app = server.mcp.streamable_http_app(host=host, transport_security=security)
+    app.router.routes[0:0] = server.metadata_routes  # ahead of the SDK's own metadata route
     return AuditRefusals(app, server.gate, RateLimiter(refusal_limits or RateLimits()))
 
 

@@ -14,9 +14,13 @@ from typing import Any, TypeVar
 
 from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
-from urllib3.exceptions import HTTPError
 
-from kcr.kube.config import REQUEST_TIMEOUT_SECONDS, from_kubeconfig, in_cluster
+from kcr.kube.config import (
+    REQUEST_TIMEOUT_SECONDS,
+    KubeconfigError,
+    from_kubeconfig,
+    in_cluster,
+)
 from kcr.kube.errors import KubeError, KubeNotFoundError
 from kcr.kube.objects import CustomObjects, explained
 from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
@@ -33,9 +37,9 @@ def open_kube(
     """From the kubeconfig (``KUBECONFIG`` or ~/.kube/config), else the in-cluster account."""
     try:
         connection = from_kubeconfig(kubeconfig, context, namespace)
-    except (ConfigException, FileNotFoundError, TypeError) as error:
+    except KubeconfigError as error:
         if kubeconfig is not None:
-            raise KubeError(f"cannot load the kubeconfig {kubeconfig}: {error}") from error
+            raise
         try:
             connection = in_cluster(namespace)
         except ConfigException as inner:
@@ -58,11 +62,8 @@ class KubernetesApi:
         await asyncio.to_thread(self.api.close)
 
     async def _run(self, doing: str, call: Callable[[], T]) -> T:
-        try:
-            with explained(doing):
-                return await asyncio.to_thread(call)
-        except (HTTPError, OSError) as error:
-            raise KubeError(f"{doing}: the Kubernetes API did not answer: {error}") from error
+        with explained(doing, self.api.configuration.host):
+            return await asyncio.to_thread(call)
 
     async def create_change_request(self, body: KubeObject) -> None:
         await self._run(

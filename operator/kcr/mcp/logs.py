@@ -24,3 +24,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpx2", "mcp.server.streamable_http_manager"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # The Kubernetes client's retry warnings repeat what kcr's own error line says.
+    logging.getLogger("urllib3").setLevel(max(logging.ERROR, root.level))

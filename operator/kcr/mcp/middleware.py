@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -45,6 +45,8 @@ class Gate:
     audit: AuditSink
     metrics: ToolMetrics
     max_output_bytes: int = 1_048_576
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    """Tools this server does not offer, each with the one line that says what they need."""
 
     def allowed(self, caller: Caller) -> frozenset[str]:
         tools: frozenset[str] = frozenset()
@@ -150,6 +152,8 @@ class GateMiddleware:
                 Outcome.RATE_LIMITED,
                 f"rate limit exceeded for {caller.principal}: try again in {wait:.1f}s",
             )
+        if tool in self.gate.unavailable:
+            return _Refusal(Outcome.INVALID, self.gate.unavailable[tool])
         if tool not in self.gate.read_tools | self.gate.draft_tools:
             return _Refusal(Outcome.INVALID, f"unknown tool {tool!r}")
         if tool not in self.gate.allowed(caller):

@@ -1,7 +1,12 @@
 """From command-line settings to a running server's parts: Kafka, Kubernetes, identity.
 
-Kafka comes from ``--kafka-bootstrap`` or from a KafkaCluster resource (which also gives
-the cluster's policy, its ownership map and the Secrets holding its credentials).
+Kafka comes from ``--kafka-bootstrap``, from a KafkaCluster manifest (``--cluster-file``)
+or from a KafkaCluster resource; the last two also give the cluster's policy, its
+ownership map and the Secrets holding its credentials.
+
+A read-only assistant needs only Kafka: without a Kubernetes API the tools that read it
+(change requests, deployments) are not offered, and drafts come back as YAML for a pull
+request, with a notice on stderr, instead of failing.
 """
 
 import getpass
@@ -11,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from mcp.server.auth.provider import TokenVerifier
 from pydantic import ValidationError
 
@@ -21,12 +27,18 @@ from kcr.kafka.settings import ClientSettings
 from kcr.kube.errors import KubeError
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file
 from kcr.mcp.audit import AuditSink, JsonLinesSink, LogSink
-from kcr.mcp.auth import DEFAULT_AUDIENCE, TokenFileVerifier, TokenReviewVerifier
+from kcr.mcp.auth import (
+    DEFAULT_AUDIENCE,
+    FirstAccepting,
+    TokenFileVerifier,
+    TokenReviewVerifier,
+)
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
+from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
@@ -60,9 +72,17 @@ class McpSettings:
     kubeconfig: str | None = None
     context: str | None = None
     drafts: str = "kube"
+    cluster_file: Path | None = None
     token_file: Path | None = None
     token_review: bool = False
     token_audience: str = DEFAULT_AUDIENCE
+    oidc_issuer: str | None = None
+    oidc_username_claim: str = "sub"
+    oidc_username_prefix: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_groups_prefix: str = ""
+    oidc_jwks_url: str | None = None
+    public_url: str | None = None
     principal: str | None = None
     kubernetes_user: str | None = None
     roles: tuple[Role, ...] = (Role.VIEWER,)
@@ -112,7 +132,11 @@ async def assemble(settings: McpSettings) -> Assembled:
     closers: list[Callable[[], Awaitable[None]]] = []
     if kube is not None:
         closers.append(kube.close)
-    cluster_name, cluster = await _cluster(settings, kube)
+    cluster_name, cluster = (
+        _cluster_from_file(settings.cluster_file)
+        if settings.cluster_file is not None
+        else await _cluster(settings, kube)
+    )
     kafka = await _kafka(settings, cluster, kube)
     closers.append(kafka.close)
     namespace = settings.namespace or (kube.namespace if kube else "default")
@@ -140,7 +164,8 @@ async def assemble(settings: McpSettings) -> Assembled:
         local_caller=local_caller,
         rate_limits=RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
         token_verifier=_verifier(settings, access, kube),
-        public_url=f"http://{settings.host}:{settings.port}",
+        public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        authorization_server=settings.oidc_issuer,
         background_sampling=settings.sample_interval > 0,
         metrics=metrics,
     )
@@ -164,19 +189,19 @@ def _access(settings: McpSettings) -> AccessFile | None:
 
 
 def _kube(settings: McpSettings) -> KubePort | None:
-    """Required for Kubernetes drafts, TokenReview, or Kafka from a KafkaCluster."""
+    """Required for TokenReview, or Kafka from a KafkaCluster resource; optional otherwise."""
     from kcr.mcp.kube_client import open_kube  # noqa: PLC0415 (the client is slow to import)
 
     needed = []
-    if settings.drafts == "kube":
-        needed.append("--drafts kube")
     if settings.token_review:
         needed.append("--token-review")
-    if settings.kafka_bootstrap is None:
-        needed.append("a KafkaCluster resource (no --kafka-bootstrap)")
+    if settings.kafka_bootstrap is None and settings.cluster_file is None:
+        needed.append("a KafkaCluster resource (no --kafka-bootstrap or --cluster-file)")
     try:
         return open_kube(settings.kubeconfig, settings.context, settings.namespace)
     except KubeError as error:
+        if settings.kubeconfig is not None:  # named on purpose: never silently ignored
+            raise SetupError(str(error)) from None
         if needed:
             raise SetupError(
                 f"the Kubernetes API is needed for {', '.join(needed)}: {error}"
@@ -215,12 +240,26 @@ async def _cluster(
     return _parse_cluster(documents[0])
 
 
-def _parse_cluster(document: dict[str, Any]) -> tuple[str, KafkaClusterSpec]:
+def _cluster_from_file(path: Path) -> tuple[str, KafkaClusterSpec]:
+    """A KafkaCluster manifest on disk: the same settings, without asking the API server."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise SetupError(f"cannot read --cluster-file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise SetupError(f"--cluster-file {path} is not valid YAML: {error}") from None
+    if not isinstance(document, dict) or document.get("kind") != "KafkaCluster":
+        raise SetupError(f"--cluster-file {path} must hold one KafkaCluster (kind: KafkaCluster)")
+    return _parse_cluster(document, str(path))
+
+
+def _parse_cluster(document: dict[str, Any], where: str = "") -> tuple[str, KafkaClusterSpec]:
     body = {k: v for k, v in document.items() if k != "status"}
     try:
         cluster = KafkaCluster.model_validate(body)
     except ValidationError as error:
-        raise SetupError("invalid KafkaCluster: " + "; ".join(explain(error))) from None
+        prefix = f"{where}: " if where else ""
+        raise SetupError(f"{prefix}invalid KafkaCluster: " + "; ".join(explain(error))) from None
     return cluster.metadata.name, cluster.spec
 
 
@@ -234,6 +273,11 @@ async def _kafka(
     if settings.kafka_bootstrap is not None:
         spec = spec.model_copy(update={"bootstrap_servers": settings.kafka_bootstrap})
     credentials = Credentials()
+    if kube is None and _names_secrets(spec):
+        raise SetupError(
+            "the KafkaCluster names Secrets for TLS or SASL, and reading them needs the "
+            "Kubernetes API: give a kubeconfig, or a cluster without Secret references"
+        )
     if kube is not None and (spec.tls is not None or spec.sasl is not None):
 
         async def read(ref: SecretKeyRef) -> str:
@@ -246,10 +290,22 @@ async def _kafka(
     return open_kafka(spec, credentials, client)
 
 
+def _names_secrets(spec: KafkaClusterSpec) -> bool:
+    tls = spec.tls
+    return spec.sasl is not None or (
+        tls is not None and any(r is not None for r in (tls.ca, tls.certificate, tls.key))
+    )
+
+
 def _drafts(settings: McpSettings, kube: KubePort | None) -> DraftSink:
     if settings.drafts == "yaml":
         return YamlDraftSink()
-    assert kube is not None
+    if kube is None:
+        log.warning(
+            "no Kubernetes API: drafts come back as YAML for a pull request (as with "
+            "--drafts yaml); give a kubeconfig to create KafkaChangeRequests"
+        )
+        return YamlDraftSink()
     return KubeDraftSink(kube)
 
 
@@ -301,16 +357,48 @@ def _local_caller(settings: McpSettings, access: AccessFile | None) -> Caller:
 def _verifier(
     settings: McpSettings, access: AccessFile | None, kube: KubePort | None
 ) -> TokenVerifier | None:
+    """Every way in that is configured, side by side; none configured refuses to start."""
     if settings.transport != "http":
         return None
     listed = TokenFileVerifier(access) if access is not None and access.tokens else None
+    verifiers: list[TokenVerifier] = []
+    if (settings.token_review or settings.oidc_issuer) and not settings.token_audience.strip():
+        raise SetupError("--token-audience must name the audience clients' tokens carry")
+    if listed is not None and not settings.token_review:
+        verifiers.append(listed)
+    if settings.oidc_issuer:
+        verifiers.append(_oidc(settings, access))
     if settings.token_review:
         assert kube is not None
-        if not settings.token_audience.strip():
-            raise SetupError("--token-audience must name the audience clients' tokens carry")
-        return TokenReviewVerifier(
-            kube, access or AccessFile(), audience=settings.token_audience, fallback=listed
+        verifiers.append(
+            TokenReviewVerifier(
+                kube, access or AccessFile(), audience=settings.token_audience, fallback=listed
+            )
         )
-    if access is None:
-        raise SetupError("--transport http needs --token-file or --token-review: no token, no call")
-    return TokenFileVerifier(access)
+    if not verifiers:
+        if access is None:
+            raise SetupError(
+                "--transport http needs --token-file, --oidc-issuer or --token-review: "
+                "no token, no call"
+            )
+        return TokenFileVerifier(access)
+    return verifiers[0] if len(verifiers) == 1 else FirstAccepting(verifiers)
+
+
+def _oidc(settings: McpSettings, access: AccessFile | None) -> OidcVerifier:
+    assert settings.oidc_issuer is not None
+    if access is None or not access.subjects:
+        raise SetupError(
+            "--oidc-issuer needs --token-file with subjects: the access file grants roles and "
+            "scope to the Kubernetes user or groups a token names"
+        )
+    oidc = OidcSettings(
+        issuer=settings.oidc_issuer,
+        audience=settings.token_audience,
+        username_claim=settings.oidc_username_claim,
+        username_prefix=settings.oidc_username_prefix,
+        groups_claim=settings.oidc_groups_claim,
+        groups_prefix=settings.oidc_groups_prefix,
+        jwks_url=settings.oidc_jwks_url,
+    )
+    return OidcVerifier(oidc, access, JwksCache(oidc))

@@ -135,6 +135,7 @@ def command(  # noqa: PLR0917 (click passes each option by keyword)
     if kubeconfig and in_cluster:
         raise click.UsageError("--kubeconfig and --in-cluster exclude each other")
     from kcr.operator.app import build_runtime, run_operator  # noqa: PLC0415 (kopf is heavy)
+    from kcr.operator.login import LoginError, connection  # noqa: PLC0415
     from kcr.operator.logs import configure_logging  # noqa: PLC0415
 
     config = OperatorConfig(
@@ -153,4 +154,8 @@ def command(  # noqa: PLR0917 (click passes each option by keyword)
         allowed_signers=allowed_signers,
     )
     configure_logging(config.log_level, config.log_format)
+    try:  # once here, so that unusable credentials are one line, not a retrying login
+        connection(config.kubeconfig, config.in_cluster)
+    except LoginError as error:
+        raise click.ClickException(str(error)) from None
     asyncio.run(run_operator(build_runtime(config)))

@@ -9,6 +9,8 @@ from pathlib import Path
 import kopf
 import kubernetes
 
+from kcr.kube.config import LOADER_ERRORS, loader_reason
+
 
 class LoginError(RuntimeError):
     """No usable credentials: the message says which sources were tried."""
@@ -27,9 +29,11 @@ def connection(
             )
         else:
             _load_any(config)
-    except (kubernetes.config.ConfigException, OSError) as error:
+    except LOADER_ERRORS as error:
         where = f"kubeconfig {kubeconfig}" if kubeconfig else "in-cluster or ~/.kube/config"
-        raise LoginError(f"cannot log in to Kubernetes from {where}: {error}") from error
+        raise LoginError(
+            f"cannot log in to Kubernetes from {where}: {loader_reason(error)}"
+        ) from error
     return from_client_configuration(config)
 
 

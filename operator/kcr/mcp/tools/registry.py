@@ -46,6 +46,8 @@ class ToolSpec:
     function: ToolFunction
     title: str
     annotations: ToolAnnotations
+    needs_kube: bool = False
+    """Reads the Kubernetes API: not offered by a server started without one."""
 
     @property
     def name(self) -> str:
@@ -64,10 +66,10 @@ READ_TOOLS = (
     ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
     ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
     ToolSpec(access.check_access, "Check access (ACLs)", READ),
-    ToolSpec(deployments.recent_deployments, "Recent deployments", READ),
+    ToolSpec(deployments.recent_deployments, "Recent deployments", READ, needs_kube=True),
     ToolSpec(explain.explain_current_state, "Explain the current state", READ),
-    ToolSpec(requests.list_change_requests, "List change requests", READ),
-    ToolSpec(requests.get_change_request, "Get a change request", READ),
+    ToolSpec(requests.list_change_requests, "List change requests", READ, needs_kube=True),
+    ToolSpec(requests.get_change_request, "Get a change request", READ, needs_kube=True),
 )
 
 DRAFT_TOOLS = (
@@ -138,8 +140,24 @@ def _refused(call: Any, error: ToolDeniedError | ToolInvalidError | ToolFailedEr
     return error
 
 
+def unavailable_tools(services: Services) -> dict[str, str]:
+    """Tools that cannot work on this server, each with what it would need."""
+    if services.kube is not None:
+        return {}
+    return {
+        spec.name: f"{spec.name} reads the Kubernetes API, and this server was started "
+        "without one: give kcr mcp a kubeconfig (--kubeconfig) to use it"
+        for spec in (*READ_TOOLS, *DRAFT_TOOLS)
+        if spec.needs_kube
+    }
+
+
 def register_tools(server: MCPServer[Any], services: Services) -> None:
+    """A tool that cannot work here is not offered, so the assistant never plans with it."""
+    hidden = unavailable_tools(services)
     for spec in (*READ_TOOLS, *DRAFT_TOOLS):
+        if spec.name in hidden:
+            continue
         server.add_tool(
             as_mcp_tool(spec.function, services),
             name=spec.name,
