@@ -23,6 +23,7 @@ from kcr.kafka.apiversions import capabilities_from, fetch_api_versions
 from kcr.kafka.backend import ClusterMetadata
 from kcr.kafka.confluent import convert
 from kcr.kafka.confluent.calls import AdminCalls
+from kcr.kafka.confluent.coordinator import with_coordinator
 from kcr.kafka.errors import (
     ConflictError,
     GroupNotEmptyError,
@@ -196,6 +197,9 @@ class ConfluentBackend(AdminCalls):
     async def describe_groups(self, groups: list[str]) -> list[GroupDescription]:
         if not groups:
             return []
+        return await with_coordinator(self._settings, self._describe_groups, groups)
+
+    async def _describe_groups(self, groups: list[str]) -> list[GroupDescription]:
         with self._sending("describe consumer groups " + ", ".join(groups), "group"):
             futures = self.admin.describe_consumer_groups(groups, **self._timeout_kwargs)
         await self._settle(list(futures.values()), "describe consumer groups")
@@ -224,6 +228,11 @@ class ConfluentBackend(AdminCalls):
         """
         if partitions is not None and not partitions:
             return [GroupOffsets(group=group) for group in groups]
+        return await with_coordinator(self._settings, self._committed, groups, partitions)
+
+    async def _committed(
+        self, groups: list[str], partitions: list[TopicPartition] | None
+    ) -> list[GroupOffsets]:
         with self._sending("fetch committed offsets", "group"):
             wanted = (
                 [ConfluentPartition(p.topic, p.partition) for p in partitions]
@@ -381,6 +390,9 @@ class ConfluentBackend(AdminCalls):
         )
 
     async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
+        await with_coordinator(self._settings, self._commit_offsets, group, offsets)
+
+    async def _commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
         action = f"commit offsets for group {group}"
         with self._sending(action, "group", group):
             partitions = [ConfluentPartition(o.topic, o.partition, o.offset) for o in offsets]

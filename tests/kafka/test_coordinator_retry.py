@@ -1,0 +1,55 @@
+"""A group coordinator that is moving is asked again; other failures are reported at once."""
+
+import pytest
+
+from kcr.kafka import UnavailableError
+from kcr.kafka.confluent.coordinator import MAX_ATTEMPTS, with_coordinator
+from kcr.kafka.settings import ClientSettings
+
+pytestmark = pytest.mark.asyncio
+
+
+class Coordinator:
+    """Answers with ``failures`` errors of ``code`` before it answers the call."""
+
+    def __init__(self, code: str, failures: int) -> None:
+        self.code = code
+        self.failures = failures
+        self.asked = 0
+
+    async def describe(self, group: str) -> str:
+        self.asked += 1
+        if self.asked <= self.failures:
+            message = f"describe consumer group {group}: ({self.code})"
+            raise UnavailableError(message, code=self.code)
+        return f"{group} described"
+
+
+@pytest.mark.parametrize(
+    ("code", "failures", "answered", "asked"),
+    [
+        ("NOT_COORDINATOR", 2, True, 3),
+        ("COORDINATOR_LOAD_IN_PROGRESS", 1, True, 2),
+        ("COORDINATOR_NOT_AVAILABLE", 3, True, 4),
+        ("NOT_COORDINATOR", MAX_ATTEMPTS, False, MAX_ATTEMPTS),
+        ("LEADER_NOT_AVAILABLE", 1, False, 1),
+    ],
+    ids=[
+        "not-coordinator-settles",
+        "loading-settles",
+        "unavailable-settles",
+        "never-settles-bounded",
+        "other-errors-not-retried",
+    ],
+)
+async def test_coordinator_errors_are_retried_within_bounds(
+    code: str, failures: int, answered: bool, asked: int
+) -> None:
+    coordinator = Coordinator(code, failures)
+    settings = ClientSettings(request_timeout=30)
+    if answered:
+        assert await with_coordinator(settings, coordinator.describe, "g") == "g described"
+    else:
+        with pytest.raises(UnavailableError, match=rf"describe consumer group g: \({code}\)"):
+            await with_coordinator(settings, coordinator.describe, "g")
+    assert coordinator.asked == asked
