@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from pydantic.alias_generators import to_snake
 
 from kcr.kafka import (
     ConflictError,
@@ -14,6 +15,7 @@ from kcr.kafka import (
     UnsupportedByBrokerError,
 )
 from kcr.kafka.fake import FakeCluster, FakeKafka
+from kcr.kafka.readmodel import OPTIONAL_FEATURES as FEATURES
 from kcr.kafka.settings import ClientSettings
 from kcr.model import (
     AclBinding,
@@ -24,6 +26,7 @@ from kcr.model import (
     GroupState,
     IncreasePartitions,
     OffsetTarget,
+    Operation,
     ResetConsumerGroupOffsets,
 )
 
@@ -194,21 +197,38 @@ async def test_fault_on_an_unknown_call_is_refused() -> None:
         FakeCluster().fail("produce_everything", UnavailableError("x"))
 
 
-async def test_a_cluster_without_optional_apis() -> None:
-    fake = FakeKafka(FakeCluster(create_partitions=False, acls=False))
-    await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
-    capabilities = await fake.capabilities()
-    assert (capabilities.create_partitions, capabilities.acls) == (False, False)
-    with pytest.raises(UnsupportedByBrokerError, match="CreatePartitions"):
-        await fake.increase_partitions(IncreasePartitions(topic="orders", partitions=2))
-    binding = AclBinding(
+def _binding() -> AclBinding:
+    return AclBinding(
         resource_type=AclResourceType.TOPIC,
         resource_name="orders",
         principal="User:alice",
         operation=AclOperation.READ,
     )
-    with pytest.raises(UnsupportedByBrokerError, match="DescribeAcls"):
-        await fake.alter_acls(AlterAcls(add=[binding]))
+
+
+@pytest.mark.parametrize(
+    ("missing", "change", "refused"),
+    [
+        ("createPartitions", IncreasePartitions(topic="orders", partitions=2), "CreatePartitions"),
+        ("describeAcls", AlterAcls(add=[_binding()]), "DescribeAcls"),
+        ("createAcls", AlterAcls(add=[_binding()]), "CreateAcls"),
+        ("deleteAcls", AlterAcls(remove=[_binding()]), "DeleteAcls"),
+    ],
+    ids=["create-partitions", "describe-acls", "create-acls", "delete-acls"],
+)
+async def test_a_cluster_without_an_optional_api(
+    missing: str, change: IncreasePartitions | AlterAcls, refused: str
+) -> None:
+    """Each API on its own: the others keep working."""
+    fake = FakeKafka(FakeCluster(**{to_snake(missing): False}))
+    await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+    if isinstance(change, AlterAcls) and change.remove:
+        fake.cluster.acls.append(_binding())
+    capabilities = await fake.capabilities()
+    served = {f for f in FEATURES if capabilities.serves(f)}
+    assert served == FEATURES - {missing}
+    with pytest.raises(UnsupportedByBrokerError, match=refused):
+        await fake.apply(Operation.of(change))
 
 
 async def test_retention_moves_the_log_start() -> None:
@@ -230,7 +250,7 @@ async def test_a_closed_port_is_unavailable() -> None:
 
 async def test_the_fake_validates_like_a_broker() -> None:
     fake = FakeKafka(FakeCluster(brokers=1))
-    with pytest.raises(InvalidRequestError, match="larger than available brokers: 1"):
+    with pytest.raises(InvalidRequestError, match=r"only 1 broker\(s\) are registered"):
         await fake.create_topic(CreateTopic(topic="t", partitions=1, replication_factor=2))
     with pytest.raises(NotFoundError, match="topic nope does not exist"):
         await fake.cluster.delete_topic("nope")

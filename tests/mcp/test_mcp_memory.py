@@ -282,7 +282,7 @@ async def test_check_access_explains_the_deciding_binding() -> None:
 
 
 async def test_check_access_says_when_acls_cannot_be_read() -> None:
-    fake = FakeKafka(FakeCluster(acls=False))
+    fake = FakeKafka(FakeCluster(describe_acls=False))
     await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
     built = build(fake)
     async with Client(built.mcp) as client:

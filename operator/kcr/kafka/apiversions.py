@@ -67,23 +67,32 @@ async def fetch_api_versions(
 
 
 def capabilities_from(ranges: ApiRanges) -> Capabilities:
-    """ACL management needs all three ACL APIs; one missing means kcr sends none of them."""
-    reasons = {}
-    if CREATE_PARTITIONS not in ranges:
-        reasons["createPartitions"] = "the broker does not serve CreatePartitions (API key 37)"
-    missing = [
-        name
-        for key, name in (
-            (DESCRIBE_ACLS, "DescribeAcls (29)"),
-            (CREATE_ACLS, "CreateAcls (30)"),
-            (DELETE_ACLS, "DeleteAcls (31)"),
+    """Each optional API on its own, with one dependency: kcr creates ACLs only where it can
+    also delete them, since every binding it grants must be revocable by a rollback.
+
+    Measured on tansu 0.6: it serves DescribeAcls (an empty answer) and advertises CreateAcls
+    without DeleteAcls, and its CreateAcls answer is one librdkafka cannot parse (the client
+    aborts the process); the dependency keeps kcr from sending it.
+    """
+    reasons = {
+        feature: f"the broker does not serve {api} (API key {key})"
+        for key, feature, api in (
+            (CREATE_PARTITIONS, "createPartitions", "CreatePartitions"),
+            (DESCRIBE_ACLS, "describeAcls", "DescribeAcls"),
+            (CREATE_ACLS, "createAcls", "CreateAcls"),
+            (DELETE_ACLS, "deleteAcls", "DeleteAcls"),
         )
         if key not in ranges
-    ]
-    if missing:
-        reasons["acls"] = "the broker does not serve " + ", ".join(missing)
+    }
+    if "deleteAcls" in reasons and "createAcls" not in reasons:
+        reasons["createAcls"] = (
+            "the broker serves CreateAcls but not DeleteAcls (API key 31), so a binding kcr "
+            "granted could not be revoked by a rollback"
+        )
     return Capabilities(
         create_partitions="createPartitions" not in reasons,
-        acls="acls" not in reasons,
+        describe_acls="describeAcls" not in reasons,
+        create_acls="createAcls" not in reasons,
+        delete_acls="deleteAcls" not in reasons,
         reasons=reasons,
     )

@@ -10,7 +10,6 @@ shrink an ISR, or make the next calls fail.
 from collections.abc import Callable
 from datetime import datetime
 
-from kcr.kafka.acls import binding_matches
 from kcr.kafka.backend import ClusterMetadata
 from kcr.kafka.errors import (
     ConflictError,
@@ -18,6 +17,7 @@ from kcr.kafka.errors import (
     InvalidRequestError,
     UnavailableError,
 )
+from kcr.kafka.fake_acls import selected
 from kcr.kafka.fake_state import (
     DEFAULT_TOPIC_CONFIGS,
     ClusterState,
@@ -60,7 +60,9 @@ class FakeCluster(ClusterState):
         }
         return Capabilities(
             create_partitions=self._supports["createPartitions"],
-            acls=self._supports["acls"],
+            describe_acls=self._supports["describeAcls"],
+            create_acls=self._supports["createAcls"],
+            delete_acls=self._supports["deleteAcls"],
             reasons=reasons,
         )
 
@@ -189,8 +191,8 @@ class FakeCluster(ClusterState):
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         self._enter("describe_acls")
-        self._unsupported("acls", "DescribeAcls")
-        return [b for b in self.acls if binding_matches(acl_filter, b)]
+        self._unsupported("describeAcls", "DescribeAcls")
+        return [b for b in self.acls if selected(acl_filter, b)]
 
     async def create_topic(
         self, topic: str, partitions: int, replication_factor: int, configs: dict[str, str]
@@ -200,8 +202,10 @@ class FakeCluster(ClusterState):
             raise ConflictError(f"Topic '{topic}' already exists.", code="TOPIC_ALREADY_EXISTS")
         if replication_factor > len(self.brokers):
             raise InvalidRequestError(
-                f"Replication factor: {replication_factor} larger than available brokers: "
-                f"{len(self.brokers)}.",
+                f"create topic {topic}: Unable to replicate the partition {replication_factor} "
+                f"time(s): The target replication factor of {replication_factor} cannot be "
+                f"reached because only {len(self.brokers)} broker(s) are registered or some "
+                "brokers have all their log directories cordoned. (INVALID_REPLICATION_FACTOR)",
                 code="INVALID_REPLICATION_FACTOR",
             )
         if partitions < 1:
@@ -258,13 +262,13 @@ class FakeCluster(ClusterState):
 
     async def create_acls(self, bindings: list[AclBinding]) -> None:
         self._enter("create_acls")
-        self._unsupported("acls", "CreateAcls")
+        self._unsupported("createAcls", "CreateAcls")
         known = {b.key() for b in self.acls}
         self.acls += [b for b in bindings if b.key() not in known]
 
     async def delete_acls(self, bindings: list[AclBinding]) -> None:
         self._enter("delete_acls")
-        self._unsupported("acls", "DeleteAcls")
+        self._unsupported("deleteAcls", "DeleteAcls")
         gone = {b.key() for b in bindings}
         self.acls = [b for b in self.acls if b.key() not in gone]
 

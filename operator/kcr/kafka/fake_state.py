@@ -104,7 +104,9 @@ class ClusterState:
         brokers: int = 3,
         cluster_id: str = "fake-cluster",
         create_partitions: bool = True,
-        acls: bool = True,
+        describe_acls: bool = True,
+        create_acls: bool = True,
+        delete_acls: bool = True,
         clock: Callable[[], datetime] = utc_now,
         settings: ClientSettings | None = None,
     ) -> None:
@@ -116,7 +118,12 @@ class ClusterState:
         self.acls: list[AclBinding] = []
         self.calls: Counter[str] = Counter()
         self.closed = False
-        self._supports = {"createPartitions": create_partitions, "acls": acls}
+        self._supports = {
+            "createPartitions": create_partitions,
+            "describeAcls": describe_acls,
+            "createAcls": create_acls,
+            "deleteAcls": delete_acls,
+        }
         self._faults: dict[str, Fault] = {}
         self._clock = clock
 
@@ -229,9 +236,12 @@ class ClusterState:
         return FakePartition(leader=replicas[0], replicas=replicas, isr=list(replicas))
 
     def _unsupported(self, feature: str, api: str) -> None:
+        """Refused before sending, as the adapter refuses an API the broker does not serve."""
         if not self._supports[feature]:
             raise UnsupportedByBrokerError(
-                f"the broker does not support {api}", feature=feature, code="UNSUPPORTED_VERSION"
+                f"{api} is not available on this cluster: the fake cluster was built without "
+                f"{feature}; kcr did not send it",
+                feature=feature,
             )
 
     @staticmethod

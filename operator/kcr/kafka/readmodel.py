@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
+from pydantic.alias_generators import to_snake
 
 from kcr.model import AclOperation, AclPermission, AclResourceType, ConfigSource, GroupState
 from kcr.model.base import KubeModel
@@ -269,11 +270,29 @@ class AclFilter(KubeModel):
     permission: AclPermission | None = None
 
 
+OPTIONAL_FEATURES = frozenset({"createPartitions", "describeAcls", "createAcls", "deleteAcls"})
+
+
 class Capabilities(KubeModel):
-    """What the connected cluster can do, found by asking it, with the reason for each no."""
+    """What the connected cluster can do, found by asking it, with the reason for each no.
+
+    One flag per optional Kafka API, so a broker that serves some of the ACL APIs (reading
+    bindings but not writing them) is used for what it serves.
+    """
 
     create_partitions: bool = True
-    acls: bool = True
+    describe_acls: bool = True
+    create_acls: bool = True
+    delete_acls: bool = True
     reasons: dict[str, str] = Field(
-        default_factory=dict, description="Feature (createPartitions, acls) → why it is unavailable"
+        default_factory=dict,
+        description="Feature (createPartitions, describeAcls, createAcls, deleteAcls) → why it "
+        "is unavailable",
     )
+
+    def serves(self, feature: str) -> bool:
+        """``feature`` by its camelCase name, as in ``reasons``."""
+        return bool(getattr(self, to_snake(feature)))
+
+    def reason(self, feature: str) -> str:
+        return self.reasons.get(feature, "")

@@ -72,12 +72,13 @@ class ConfluentBackend(AdminCalls):
         return self._capabilities
 
     async def _require(self, feature: str, api: str) -> None:
+        """``feature`` by its camelCase name (``createAcls``); refused before sending."""
         found = await self.capabilities()
-        if not getattr(found, feature):
-            reason = found.reasons.get(convert_feature(feature), "")
+        if not found.serves(feature):
             raise UnsupportedByBrokerError(
-                f"{api} is not available on this cluster: {reason}; kcr did not send it",
-                feature=convert_feature(feature),
+                f"{api} is not available on this cluster: {found.reason(feature)}; "
+                "kcr did not send it",
+                feature=feature,
             )
 
     # --- metadata ---------------------------------------------------------------------------
@@ -313,7 +314,7 @@ class ConfluentBackend(AdminCalls):
     # --- ACLs -------------------------------------------------------------------------------------
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
-        await self._require("acls", "DescribeAcls")
+        await self._require("describeAcls", "DescribeAcls")
         return await self._after_broker_loss(lambda: self._describe_acls(acl_filter))
 
     async def _describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
@@ -325,7 +326,7 @@ class ConfluentBackend(AdminCalls):
         return [b for b in (convert.from_confluent_binding(x) for x in found) if b is not None]
 
     async def create_acls(self, bindings: list[AclBinding]) -> None:
-        await self._require("acls", "CreateAcls")
+        await self._require("createAcls", "CreateAcls")
         if not bindings:
             return
         with self._sending("create ACLs"):
@@ -335,7 +336,7 @@ class ConfluentBackend(AdminCalls):
         await self._await_all(futures, lambda b: f"create ACL {b}")
 
     async def delete_acls(self, bindings: list[AclBinding]) -> None:
-        await self._require("acls", "DeleteAcls")
+        await self._require("deleteAcls", "DeleteAcls")
         if not bindings:
             return
         with self._sending("delete ACLs"):
@@ -361,7 +362,7 @@ class ConfluentBackend(AdminCalls):
         )
 
     async def create_partitions(self, topic: str, total: int) -> None:
-        await self._require("create_partitions", "CreatePartitions")
+        await self._require("createPartitions", "CreatePartitions")
         with self._sending(f"increase partitions of {topic}", "topic", topic):
             futures = self.admin.create_partitions(
                 [NewPartitions(topic, total)], **self._operation_kwargs
@@ -420,10 +421,6 @@ class ConfluentBackend(AdminCalls):
         await self._await(
             futures[topic], f"delete topic {topic}", resource="topic", name=topic, operation=True
         )
-
-
-def convert_feature(feature: str) -> str:
-    return "createPartitions" if feature == "create_partitions" else feature
 
 
 async def probe_capabilities(

@@ -64,8 +64,8 @@ async def check_access(
         )
     kafka = env.services.kafka
     capabilities = await kafka.capabilities()
-    if not capabilities.acls:
-        why = capabilities.reasons.get("acls", "the broker does not serve the ACL APIs")
+    if not capabilities.describe_acls:
+        why = capabilities.reason("describeAcls") or "the broker does not serve DescribeAcls"
         raise ToolFailedError(f"ACLs cannot be read on this cluster: {why}")
     bindings = await kafka.describe_acls(
         AclFilter(resource_type=kind, resource_name=name, pattern_type=AclPatternFilter.MATCH)
