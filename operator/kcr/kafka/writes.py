@@ -11,12 +11,13 @@ from kcr.kafka.errors import (
     ConflictError,
     GroupNotEmptyError,
     InvalidRequestError,
+    KafkaTimeoutError,
     NotFoundError,
 )
 from kcr.kafka.offsets import read_and_resolve
 from kcr.kafka.readmodel import AclFilter, AclPatternFilter, GroupDescription, TopicPartition
 from kcr.kafka.results import ApplyOutcome, ApplyResult
-from kcr.kafka.topics import find_topic, require_topic, wait_for_topic
+from kcr.kafka.topics import SETTLE_POLL_SECONDS, find_topic, require_topic, wait_for_topic
 from kcr.model import (
     AclBinding,
     AlterAcls,
@@ -217,6 +218,33 @@ async def existing_bindings(backend: Backend, bindings: list[AclBinding]) -> lis
     return [b for b in bindings if b.key() in keys]
 
 
+async def _wait_for_bindings(
+    backend: Backend, added: list[AclBinding], removed: list[AclBinding]
+) -> None:
+    """Until DescribeAcls shows the change, for at most the operation timeout.
+
+    Kafka acknowledges CreateAcls and DeleteAcls once the controller has committed them; a
+    broker's authorizer applies them when the metadata reaches it, so a read right after the
+    write (the next step's snapshot, a rollback, a second apply) can still see the old set.
+    """
+    timeout = backend.settings.operation_timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        present = {b.key() for b in await existing_bindings(backend, [*added, *removed])}
+        unseen = [b.key() for b in added if b.key() not in present]
+        lingering = [b.key() for b in removed if b.key() in present]
+        if not unseen and not lingering:
+            return
+        if loop.time() >= deadline:
+            missing = [f"{k} not added" for k in unseen] + [f"{k} not removed" for k in lingering]
+            raise KafkaTimeoutError(
+                f"the broker accepted the ACL change but did not show it within {timeout:g}s: "
+                + "; ".join(missing)
+            )
+        await asyncio.sleep(SETTLE_POLL_SECONDS)
+
+
 async def alter_acls(backend: Backend, change: AlterAcls) -> ApplyResult:
     present = {b.key() for b in await existing_bindings(backend, [*change.add, *change.remove])}
     to_add = [b for b in change.add if b.key() not in present]
@@ -225,6 +253,8 @@ async def alter_acls(backend: Backend, change: AlterAcls) -> ApplyResult:
         await backend.create_acls(to_add)
     if to_remove:
         await backend.delete_acls(to_remove)
+    if to_add or to_remove:
+        await _wait_for_bindings(backend, to_add, to_remove)
     details = [f"added {b.key()}" for b in to_add] + [f"removed {b.key()}" for b in to_remove]
     if not details:
         details = ["every binding is already as requested"]
