@@ -1,15 +1,18 @@
 """Reads: the same answers from the fake and from a real broker."""
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kcr.kafka import HotPartitionRule, NotFoundError, TopicPartition
+from kcr.kafka import GroupDescription, HotPartitionRule, NotFoundError, TopicPartition
 from kcr.model import ConfigSource, CreateTopic, DeleteTopic, GroupState
 
 from .conftest import World
 
 pytestmark = pytest.mark.asyncio
+SETTLE_TIMEOUT = 30.0
 
 
 async def _topic(world: World, name: str, partitions: int, **configs: str) -> None:
@@ -170,18 +173,45 @@ async def test_unknown_group_has_no_members(world: World, unique: str) -> None:
     assert described.state in {GroupState.DEAD, GroupState.EMPTY}
 
 
-async def test_active_group_lists_its_member(world: World, unique: str) -> None:
+@pytest.mark.needs("groupMembers")
+async def test_active_group_lists_its_members_and_assignments(world: World, unique: str) -> None:
+    """Two real consumers split a topic's partitions; the broker's assignment is read back."""
+    topic, group = f"{unique}-live", f"{unique}-live-group"
+    await _topic(world, topic, 4)
+    async with world.traffic.members(group, [topic], 2) as client_ids:
+        described = await _settled(world, group, members=2)
+    assert described.state is GroupState.STABLE
+    assert described.assignor == "range"
+    assert sorted(m.client_id for m in described.members) == sorted(client_ids)
+    assigned = {m.client_id: sorted(a.partition for a in m.assignments) for m in described.members}
+    assert sorted(assigned.values()) == [[0, 1], [2, 3]]
+    assert all(a.topic == topic for m in described.members for a in m.assignments)
+
+
+async def _settled(world: World, group: str, *, members: int) -> GroupDescription:
+    """The group once it is Stable with ``members`` members, each assigned partitions."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        (described,) = await world.kafka.describe_consumer_groups([group])
+        if (
+            described.state is GroupState.STABLE
+            and len(described.members) == members
+            and all(m.assignments for m in described.members)
+        ):
+            return described
+        if time.monotonic() > deadline:
+            raise AssertionError(f"group {group} did not settle in {SETTLE_TIMEOUT}s: {described}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.lacks("groupMembers")
+async def test_an_active_group_without_listed_members_is_still_active(
+    world: World, unique: str
+) -> None:
     topic, group = f"{unique}-live", f"{unique}-live-group"
     await _topic(world, topic, 2)
-    async with world.traffic.member(group, [topic]) as client_id:
+    async with world.traffic.member(group, [topic]):
         (described,) = await world.kafka.describe_consumer_groups([group])
-        if not described.members:
-            assert described.active, "an active state stands in for the unlisted member"
-            pytest.skip(f"{world.name}: the broker lists no members of an active group")
-        assert described.state is GroupState.STABLE
-        (member,) = described.members
-        assert member.client_id == client_id
-        assert sorted((a.topic, a.partition) for a in member.assignments) == [
-            (topic, 0),
-            (topic, 1),
-        ]
+    assert described.members == []
+    assert described.state is GroupState.STABLE
+    assert described.active

@@ -136,8 +136,8 @@ async def test_topic_shape_snapshot(world: World, unique: str, kind: str) -> Non
         assert topic.configs["segment.ms"].value == "60000", "every override, to recreate it"
 
 
+@pytest.mark.needs("describeAcls", "createAcls")
 async def test_acl_snapshot_holds_only_existing_named_bindings(world: World, unique: str) -> None:
-    world.needs("acls")
     present = AclBinding(
         resource_type=AclResourceType.GROUP,
         resource_name=unique,

@@ -1,6 +1,7 @@
 """Writes: each applied twice, the second time recognised as already applied."""
 
 import asyncio
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -25,7 +26,6 @@ from kcr.model import (
     ConfigSource,
     CreateTopic,
     DeleteTopic,
-    GroupState,
     IncreasePartitions,
     OffsetTarget,
     Operation,
@@ -39,6 +39,7 @@ from .conftest import World
 pytestmark = pytest.mark.asyncio
 
 APPLIED, ALREADY = ApplyOutcome.APPLIED, ApplyOutcome.ALREADY_APPLIED
+EMPTY_TIMEOUT = 30.0
 
 
 async def test_create_topic_is_idempotent(world: World, unique: str) -> None:
@@ -62,18 +63,17 @@ async def test_create_topic_refuses_an_existing_different_topic(world: World, un
         await world.kafka.create_topic(other)
 
 
+@pytest.mark.needs("replicationCheck")
 async def test_replication_beyond_the_brokers_is_invalid(world: World, unique: str) -> None:
     change = CreateTopic(topic=unique, partitions=1, replication_factor=world.brokers + 1)
-    refused: InvalidRequestError | None = None
-    try:
+    with pytest.raises(InvalidRequestError, match=f"create topic {unique}") as refused:
         await world.kafka.create_topic(change)
-    except InvalidRequestError as error:
-        refused = error
-    if refused is None:
-        await world.kafka.delete_topic(DeleteTopic(topic=unique))
-        pytest.skip(f"{world.name}: the broker accepted replication factor {world.brokers + 1}")
-    assert refused.code == "INVALID_REPLICATION_FACTOR"
-    assert f"create topic {unique}" in refused.message or "larger than available" in refused.message
+    assert refused.value.code == "INVALID_REPLICATION_FACTOR"
+    assert (
+        f"The target replication factor of {world.brokers + 1} cannot be reached because only "
+        f"{world.brokers} broker(s) are registered"
+    ) in refused.value.message
+    assert unique not in {t.name for t in await world.kafka.list_topics()}
 
 
 async def test_alter_topic_config_sets_and_deletes_once(world: World, unique: str) -> None:
@@ -105,8 +105,8 @@ async def test_alter_config_of_a_missing_topic(world: World, unique: str) -> Non
         await world.kafka.alter_topic_config(change)
 
 
+@pytest.mark.needs("createPartitions")
 async def test_increase_partitions_is_idempotent(world: World, unique: str) -> None:
-    world.needs("create_partitions")
     await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
     change = IncreasePartitions(topic=unique, partitions=4)
     first = await world.kafka.increase_partitions(change)
@@ -119,9 +119,8 @@ async def test_increase_partitions_is_idempotent(world: World, unique: str) -> N
         await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=3))
 
 
+@pytest.mark.lacks("createPartitions")
 async def test_increase_partitions_where_unsupported(world: World, unique: str) -> None:
-    if world.capabilities.create_partitions:
-        pytest.skip(f"{world.name} supports CreatePartitions")
     await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
     with pytest.raises(UnsupportedByBrokerError, match="CreatePartitions is not available"):
         await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=4))
@@ -207,21 +206,48 @@ async def test_reset_to_a_timestamp(world: World, unique: str) -> None:
     assert await _committed(world, group, topic) == [2]
 
 
-async def test_reset_refuses_a_group_with_members(world: World, unique: str) -> None:
-    """The fake lists the member; tansu describes the group as Stable and lists none."""
+@pytest.mark.needs("groupMembers")
+async def test_reset_is_refused_with_members_and_applied_once_they_left(
+    world: World, unique: str
+) -> None:
     topic, group = await _group_on(world, unique, [2])
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
     async with world.traffic.member(group, [topic]) as client_id:
-        (described,) = await world.kafka.describe_consumer_groups([group])
         with pytest.raises(GroupNotEmptyError, match=rf"group {group} ") as refused:
             await world.kafka.reset_consumer_group_offsets(change)
-    if described.members:
-        assert refused.value.members == 1
-        assert f"has 1 active member(s) ({client_id})" in refused.value.message
-    else:
-        assert described.state is GroupState.STABLE
-        assert refused.value.members is None
-        assert f"{group} is Stable, so it has active members" in refused.value.message
+    assert refused.value.members == 1
+    assert f"has 1 active member(s) ({client_id})" in refused.value.message
+    assert "scaleDeployment" in refused.value.message
+    assert await _committed(world, group, topic) == [1]
+    await _wait_until_empty(world, group)
+    result = await world.kafka.reset_consumer_group_offsets(change)
+    assert result.outcome is APPLIED
+    assert await _committed(world, group, topic) == [2]
+
+
+async def _wait_until_empty(world: World, group: str) -> None:
+    deadline = time.monotonic() + EMPTY_TIMEOUT
+    while True:
+        (described,) = await world.kafka.describe_consumer_groups([group])
+        if not described.active:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"group {group} still {described.state} after {EMPTY_TIMEOUT}s")
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.lacks("groupMembers")
+async def test_reset_is_refused_while_a_group_without_listed_members_is_active(
+    world: World, unique: str
+) -> None:
+    """tansu describes an active group as Stable with no members: the state alone refuses."""
+    topic, group = await _group_on(world, unique, [2])
+    change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
+    async with world.traffic.member(group, [topic]):
+        with pytest.raises(GroupNotEmptyError, match=rf"group {group} ") as refused:
+            await world.kafka.reset_consumer_group_offsets(change)
+    assert refused.value.members is None
+    assert f"{group} is Stable, so it has active members" in refused.value.message
     assert "scaleDeployment" in refused.value.message
     assert await _committed(world, group, topic) == [1]
 
@@ -260,9 +286,9 @@ def _binding(principal: str, resource: str, **extra: object) -> AclBinding:
 @pytest.mark.parametrize(
     "name", ["{unique}", "CN={unique}.example.com,OU=payments,O=Example Corp"], ids=["user", "tls"]
 )
+@pytest.mark.needs("describeAcls", "createAcls", "deleteAcls")
 async def test_acls_are_added_and_removed_once(world: World, unique: str, name: str) -> None:
     """Also for a principal named by a TLS certificate, which the broker reports as is."""
-    world.needs("acls")
     principal = "User:" + name.format(unique=unique)
     literal = _binding(principal, f"{unique}-orders")
     prefixed = _binding(principal, f"{unique}-", pattern_type=AclPatternType.PREFIXED)
@@ -285,9 +311,8 @@ async def test_acls_are_added_and_removed_once(world: World, unique: str, name: 
     assert [b.key() for b in left] == [prefixed.key()]
 
 
+@pytest.mark.lacks("createAcls")
 async def test_acls_where_unsupported_are_never_sent(world: World, unique: str) -> None:
-    if world.capabilities.acls:
-        pytest.skip(f"{world.name} supports ACLs")
     change = AlterAcls(add=[_binding(f"User:{unique}", unique)])
     with pytest.raises(UnsupportedByBrokerError, match="kcr did not send it"):
         await world.kafka.alter_acls(change)

@@ -6,7 +6,7 @@ kcr, so the port is checked against what independent clients did.
 
 import asyncio
 import contextlib
-import time
+import threading
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -30,6 +30,12 @@ class Traffic(Protocol):
         """A consumer that has joined ``group``; yields its client id."""
         ...
 
+    def members(
+        self, group: str, topics: list[str], count: int
+    ) -> contextlib.AbstractAsyncContextManager[list[str]]:
+        """``count`` consumers in ``group``, each with partitions assigned; yields client ids."""
+        ...
+
 
 class FakeTraffic:
     def __init__(self, cluster: FakeCluster) -> None:
@@ -45,17 +51,31 @@ class FakeTraffic:
 
     @contextlib.asynccontextmanager
     async def member(self, group: str, topics: list[str]) -> AsyncIterator[str]:
-        client_id = f"{group}-member"
-        assigned = [
-            TopicPartition(topic=t, partition=p)
-            for t in topics
-            for p in range(len(self.cluster.topics[t].partitions))
-        ]
-        self.cluster.join(group, f"{client_id}-1", client_id=client_id, assignments=assigned)
-        try:
+        async with self.members(group, topics, 1) as (client_id,):
             yield client_id
+
+    @contextlib.asynccontextmanager
+    async def members(self, group: str, topics: list[str], count: int) -> AsyncIterator[list[str]]:
+        """Assigned as Kafka's default range assignor does: members in order of member id,
+        each topic's partitions split in consecutive runs, the first runs one longer."""
+        client_ids = [f"{group}-member-{index}" for index in range(count)]
+        assigned: list[list[TopicPartition]] = [[] for _ in client_ids]
+        for topic in topics:
+            total = len(self.cluster.topics[topic].partitions)
+            start = 0
+            for index in range(count):
+                size = total // count + (1 if index < total % count else 0)
+                assigned[index] += [
+                    TopicPartition(topic=topic, partition=p) for p in range(start, start + size)
+                ]
+                start += size
+        for client_id, partitions in zip(client_ids, assigned, strict=True):
+            self.cluster.join(group, f"{client_id}-1", client_id=client_id, assignments=partitions)
+        try:
+            yield client_ids
         finally:
-            self.cluster.leave(group, f"{client_id}-1")
+            for client_id in client_ids:
+                self.cluster.leave(group, f"{client_id}-1")
 
 
 class BrokerTraffic:
@@ -99,8 +119,8 @@ class BrokerTraffic:
     async def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         await asyncio.to_thread(self._commit, group, offsets)
 
-    def _join(self, group: str, topics: list[str], client_id: str) -> Consumer:
-        consumer = Consumer(
+    def _consumer(self, group: str, client_id: str) -> Consumer:
+        return Consumer(
             self._config(
                 **{
                     "group.id": group,
@@ -112,20 +132,51 @@ class BrokerTraffic:
                 }
             )
         )
-        consumer.subscribe(topics)
-        deadline = time.monotonic() + JOIN_TIMEOUT
-        while not consumer.assignment():
-            if time.monotonic() > deadline:
-                consumer.close()
-                raise TimeoutError(f"consumer did not join group {group} in {JOIN_TIMEOUT}s")
-            consumer.poll(0.2)
-        return consumer
 
     @contextlib.asynccontextmanager
     async def member(self, group: str, topics: list[str]) -> AsyncIterator[str]:
-        client_id = f"{group}-member"
-        consumer = await asyncio.to_thread(self._join, group, topics, client_id)
-        try:
+        async with self.members(group, topics, 1) as (client_id,):
             yield client_id
+
+    @contextlib.asynccontextmanager
+    async def members(self, group: str, topics: list[str], count: int) -> AsyncIterator[list[str]]:
+        """Each consumer polls in its own thread, so every rebalance completes."""
+        client_ids = [f"{group}-member-{index}" for index in range(count)]
+        running = [
+            PollingConsumer(self._consumer(group, client_id), topics) for client_id in client_ids
+        ]
+        try:
+            for consumer in running:
+                await asyncio.to_thread(consumer.wait_assigned, JOIN_TIMEOUT, group)
+            yield client_ids
         finally:
-            await asyncio.to_thread(consumer.close)
+            for consumer in running:
+                await asyncio.to_thread(consumer.stop)
+
+
+class PollingConsumer:
+    """A subscribed consumer polled by a thread of its own until stopped, then closed (it
+    leaves its group at once)."""
+
+    def __init__(self, consumer: Consumer, topics: list[str]) -> None:
+        self._consumer = consumer
+        self._assigned = threading.Event()
+        self._stopping = threading.Event()
+        consumer.subscribe(topics)
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stopping.is_set():
+            self._consumer.poll(0.1)
+            if self._consumer.assignment():
+                self._assigned.set()
+
+    def wait_assigned(self, timeout: float, group: str) -> None:
+        if not self._assigned.wait(timeout):
+            raise TimeoutError(f"consumer did not join group {group} in {timeout}s")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+        self._consumer.close()
