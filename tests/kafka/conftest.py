@@ -14,10 +14,10 @@ from kcr.kafka import AclFilter, Capabilities, KafkaPort
 from kcr.kafka.backend import Backend
 from kcr.kafka.connect import open_backend
 from kcr.kafka.fake import FakeCluster, FakeKafka
-from kcr.kafka.readmodel import OPTIONAL_FEATURES
+from kcr.kafka.readmodel import OPTIONAL_FEATURES, ConfigEntry
 from kcr.kafka.service import KafkaService
 from kcr.kafka.settings import ClientSettings
-from kcr.model import AlterAcls, DeleteTopic
+from kcr.model import AlterAcls, ConfigSource, DeleteTopic
 
 from .traffic import BrokerTraffic, FakeTraffic, Traffic
 
@@ -42,6 +42,13 @@ BACKENDS: dict[str, frozenset[str] | None] = {
     "apache": frozenset(),
 }
 KAFKA_MARKS = (pytest.mark.kafka, pytest.mark.slow)
+# Topic settings the embedded Apache Kafka's brokers give, as it reports them, which the fake
+# is given too: log.segment.bytes from server.properties, and min.insync.replicas, which a
+# Kafka 4 controller records as a cluster-wide dynamic default when it formats the cluster.
+BROKER_CONFIGS = {
+    "segment.bytes": ConfigEntry(value=str(16 * 1024 * 1024), source=ConfigSource.STATIC_BROKER),
+    "min.insync.replicas": ConfigEntry(value="1", source=ConfigSource.CLUSTER_DEFAULT),
+}
 
 
 @dataclass
@@ -116,7 +123,8 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
         for name in ("needs", "lacks")
     )
     if request.param == "fake":
-        fake = FakeKafka(FakeCluster(**{to_snake(f): False for f in lacks}))
+        without = {to_snake(f): False for f in lacks}
+        fake = FakeKafka(FakeCluster(**without, broker_configs=BROKER_CONFIGS))
         kafka: KafkaPort = fake
         backend: Backend = fake.cluster
         traffic: Traffic = FakeTraffic(fake.cluster)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kcr.kafka import GroupDescription, HotPartitionRule, NotFoundError, TopicPartition
-from kcr.model import ConfigSource, CreateTopic, DeleteTopic, GroupState
+from kcr.model import AlterTopicConfig, ConfigSource, CreateTopic, DeleteTopic, GroupState
 
 from .conftest import World
 
@@ -84,6 +84,26 @@ async def test_topic_configs_carry_their_source(world: World, unique: str) -> No
         for key, e in configs.configs.items()
         if key != "retention.ms"
     )
+
+
+@pytest.mark.needs("configSources")
+async def test_config_sources_are_reported_as_kafka_reports_them(world: World, unique: str) -> None:
+    """An override, a value from server.properties, a cluster-wide dynamic default and
+    Kafka's own default, each with its source; deleting an override falls back to the
+    broker's value, which is what a rollback restores."""
+    name = f"{unique}-src"
+    await _topic(world, name, 1, **{"retention.ms": "123456", "segment.bytes": "1048576"})
+    (configs,) = await world.kafka.topic_configs([name])
+    sources = {k: (e.value, e.source) for k, e in configs.configs.items()}
+    assert sources["retention.ms"] == ("123456", ConfigSource.TOPIC_OVERRIDE)
+    assert sources["segment.bytes"] == ("1048576", ConfigSource.TOPIC_OVERRIDE)
+    assert sources["min.insync.replicas"] == ("1", ConfigSource.CLUSTER_DEFAULT)
+    assert sources["cleanup.policy"] == ("delete", ConfigSource.DEFAULT)
+    assert sorted(configs.overrides()) == ["retention.ms", "segment.bytes"]
+    await world.kafka.alter_topic_config(AlterTopicConfig(topics=[name], delete=["segment.bytes"]))
+    (configs,) = await world.kafka.topic_configs([name])
+    entry = configs.configs["segment.bytes"]
+    assert (entry.value, entry.source) == (str(16 * 1024 * 1024), ConfigSource.STATIC_BROKER)
 
 
 async def test_log_offsets_and_committed_offsets(world: World, unique: str) -> None:

@@ -98,6 +98,7 @@ class FakeCluster(ClusterState):
                 key: ConfigEntry(value=value, source=ConfigSource.DEFAULT)
                 for key, value in DEFAULT_TOPIC_CONFIGS.items()
             }
+            entries |= self.broker_configs
             entries |= {
                 key: ConfigEntry(value=value, source=ConfigSource.TOPIC_OVERRIDE)
                 for key, value in overrides.items()

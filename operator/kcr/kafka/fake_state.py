@@ -12,7 +12,7 @@ from kcr.kafka.errors import (
     UnavailableError,
     UnsupportedByBrokerError,
 )
-from kcr.kafka.readmodel import Broker, GroupMember, TopicPartition
+from kcr.kafka.readmodel import Broker, ConfigEntry, GroupMember, TopicPartition
 from kcr.kafka.service import utc_now
 from kcr.kafka.settings import ClientSettings
 from kcr.model import AclBinding, GroupState
@@ -96,7 +96,8 @@ PRIMITIVES = frozenset(
 
 
 class ClusterState:
-    """What a fake cluster holds, and the knobs tests turn: traffic, faults, missing APIs."""
+    """What a fake cluster holds, and the knobs tests turn: traffic, faults, missing APIs,
+    and topic settings that come from the brokers rather than from Kafka's defaults."""
 
     def __init__(
         self,
@@ -107,6 +108,7 @@ class ClusterState:
         describe_acls: bool = True,
         create_acls: bool = True,
         delete_acls: bool = True,
+        broker_configs: dict[str, ConfigEntry] | None = None,
         clock: Callable[[], datetime] = utc_now,
         settings: ClientSettings | None = None,
     ) -> None:
@@ -124,6 +126,9 @@ class ClusterState:
             "createAcls": create_acls,
             "deleteAcls": delete_acls,
         }
+        # Topic keys whose value the brokers give (server.properties, or a cluster-wide dynamic
+        # default), as DescribeConfigs reports them for a topic without an override.
+        self.broker_configs = dict(broker_configs or {})
         self._faults: dict[str, Fault] = {}
         self._clock = clock
 
