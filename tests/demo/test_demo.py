@@ -24,9 +24,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from kcr.embedded.tansu import TansuError, tansu_binary
-
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tansu_path")]
 
 BIN = Path(sys.executable).parent
 KCR = str(BIN / "kcr")
@@ -35,14 +33,6 @@ DEMO_TIMEOUT = 240.0
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 60.0
 PID = re.compile(r"\bpid (\d+)")
-
-
-@pytest.fixture(autouse=True)
-def _needs_tansu() -> None:
-    try:
-        tansu_binary()
-    except TansuError as error:
-        pytest.skip(f"the embedded extra is not installed: {error}")
 
 
 def command_line(pid: int) -> str | None:

@@ -1,6 +1,5 @@
 """The emulator as people reach it: who they are, lists with a kind, printer-column tables."""
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -103,7 +102,7 @@ def test_discovery_gives_short_names_to_the_resource_only(kube: PeopleKube) -> N
     assert short["kafkachangerequests/status"] == []
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.usefixtures("kubectl_path")
 def test_kubectl_get_prints_the_review_columns(kube: PeopleKube, tmp_path: Path) -> None:
     kubeconfig = kube.write_kubeconfig(tmp_path / "erin", "erin")
     result = subprocess.run(

@@ -1,7 +1,6 @@
 """A real Prometheus (Debian's ``prometheus`` binary) scraping a test exporter, on free
 127.0.0.1 ports, stopped by process id."""
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,10 +12,6 @@ import httpx
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 START_SECONDS = 30.0
-
-
-def prometheus_binary() -> str | None:
-    return shutil.which("prometheus")
 
 
 @dataclass

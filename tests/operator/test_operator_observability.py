@@ -12,7 +12,7 @@ import pytest
 from kafka_setup import draft, prepare
 from operator_harness import Harness, fast_config, free_port
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_server import prometheus, prometheus_binary
+from prometheus_server import prometheus
 
 from kcr.kafka.fake import FakeCluster
 from kcr.operator.logs import configure_logging
@@ -91,11 +91,8 @@ async def test_metrics_and_health_endpoints(harness: Harness, fake_cluster: Fake
 
 
 async def test_prometheus_scrapes_the_operator(
-    harness: Harness, fake_cluster: FakeCluster, tmp_path: Path
+    harness: Harness, fake_cluster: FakeCluster, tmp_path: Path, prometheus_path: str
 ) -> None:
-    binary = prometheus_binary()
-    if binary is None:
-        pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
     metrics_port = free_port()
     member = await prepare("CreateTopic", fake_cluster)
     await harness.start(fast_config(metrics_port=metrics_port))
@@ -105,7 +102,7 @@ async def test_prometheus_scrapes_the_operator(
     await harness.kubectl.wait_phase("scraped", "Succeeded")
 
     query = 'sum(kcr_transitions_total{to_phase="Succeeded"})'
-    with prometheus(binary, metrics_port, free_port(), tmp_path, ready_query=query) as url:
+    with prometheus(prometheus_path, metrics_port, free_port(), tmp_path, ready_query=query) as url:
         samples = await HttpPrometheus(url).query(query)
         phases = await HttpPrometheus(url).query('kcr_requests{phase="Succeeded"}')
     assert [s.value for s in samples] == [1.0]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from kafka_setup import draft, prepare
 from operator_harness import Harness, free_port
-from prometheus_server import Exporter, exporter, prometheus, prometheus_binary
+from prometheus_server import Exporter, exporter, prometheus
 
 from kcr.kafka.fake import FakeCluster
 from kcr.model import HealthGates, PromQLGate
@@ -19,12 +19,14 @@ GATE = PromQLGate(name="topic-unhealthy", query='kcr_test_unhealthy{topic="order
 
 
 @pytest.fixture(scope="module")
-def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exporter, str]]:
-    binary = prometheus_binary()
-    if binary is None:
-        pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
+def scraped(
+    tmp_path_factory: pytest.TempPathFactory, prometheus_path: str
+) -> Iterator[tuple[Exporter, str]]:
     workdir = tmp_path_factory.mktemp("prometheus")
-    with exporter() as served, prometheus(binary, served.port, free_port(), Path(workdir)) as url:
+    with (
+        exporter() as served,
+        prometheus(prometheus_path, served.port, free_port(), Path(workdir)) as url,
+    ):
         yield served, url
 
 

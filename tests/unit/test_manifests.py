@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from kcr.crd import render_crds
 from kcr.mcp.access_file import AccessFile
 
 from .kube_manifests import (
-    KUBECTL_MISSING,
     MANIFESTS,
     ROOT,
     Document,
@@ -26,7 +24,7 @@ from .kube_manifests import (
     source_documents,
 )
 
-needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason=KUBECTL_MISSING)
+needs_kubectl = pytest.mark.usefixtures("kubectl_path")
 SOURCES = source_documents()
 EXPECTED = {
     ("Namespace", "kcr-system"),
@@ -61,9 +59,7 @@ def ids(documents: list[Document]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def built() -> list[Document]:
-    if shutil.which("kubectl") is None:
-        pytest.skip(KUBECTL_MISSING)
+def built(kubectl_path: str) -> list[Document]:
     return kustomize(MANIFESTS)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .kube_manifests import KUBECTL_MISSING, ROOT, kustomize, load_documents, schema_errors
+from .kube_manifests import ROOT, kustomize, load_documents, schema_errors
 
 E2E = ROOT / "tests" / "e2e"
 RUN = E2E / "run.sh"
@@ -74,10 +74,9 @@ def test_run_explains_what_is_missing_and_fails(tmp_path: Path) -> None:
     assert "make test" in message
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
-def test_run_passes_shellcheck() -> None:
+def test_run_passes_shellcheck(shellcheck_path: str) -> None:
     checked = subprocess.run(
-        ["shellcheck", str(RUN)], check=False, capture_output=True, text=True, timeout=60
+        [shellcheck_path, str(RUN)], check=False, capture_output=True, text=True, timeout=60
     )
     assert checked.returncode == 0, checked.stdout
 
@@ -86,7 +85,7 @@ def test_run_is_executable() -> None:
     assert os.access(RUN, os.X_OK)
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason=KUBECTL_MISSING)
+@pytest.mark.usefixtures("kubectl_path")
 def test_e2e_overlay_builds_and_validates() -> None:
     documents = kustomize(E2E / "overlay")
     assert [line for d in documents for line in schema_errors(d)] == []

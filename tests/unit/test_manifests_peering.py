@@ -9,7 +9,6 @@ import yaml
 from kcr.cli.main import cli as kcr_cli
 
 from .kube_manifests import (
-    KUBECTL_MISSING,
     MANIFESTS,
     ROOT,
     Document,
@@ -22,10 +21,8 @@ PEERING = MANIFESTS / "peering"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> list[Document]:
+def built(tmp_path_factory: pytest.TempPathFactory, kubectl_path: str) -> list[Document]:
     """The base with the component, as a site overlay would build it."""
-    if shutil.which("kubectl") is None:
-        pytest.skip(KUBECTL_MISSING)
     root = tmp_path_factory.mktemp("site")
     shutil.copytree(MANIFESTS, root / "manifests")
     shutil.copytree(ROOT / "crds", root / "crds")
