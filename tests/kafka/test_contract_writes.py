@@ -14,6 +14,7 @@ from kcr.kafka import (
     GroupNotEmptyError,
     InvalidRequestError,
     NotFoundError,
+    TopicPartition,
     UnsupportedByBrokerError,
 )
 from kcr.model import (
@@ -115,6 +116,9 @@ async def test_increase_partitions_is_idempotent(world: World, unique: str) -> N
     assert first.details == [f"{unique}: 2 → 4 partitions"]
     (topic,) = await world.kafka.describe_topics([unique])
     assert topic.partition_count == 4
+    await world.traffic.produce(unique, 3, 2)
+    (added,) = await world.kafka.log_offsets([TopicPartition(topic=unique, partition=3)])
+    assert (added.earliest, added.latest) == (0, 2), "a new partition takes records"
     with pytest.raises(ConflictError, match="has 4 partitions, more than the requested 3"):
         await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=3))
 
