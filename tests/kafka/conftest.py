@@ -59,11 +59,9 @@ class World:
     request gets past the port's checks.
     """
 
-    name: str
     kafka: KafkaPort
     backend: Backend
     traffic: Traffic
-    capabilities: Capabilities
     brokers: int
 
 
@@ -145,14 +143,7 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
         overview = await kafka.cluster_overview()
         capabilities = await kafka.capabilities()
         _check_capabilities(request.param, capabilities, needs, lacks)
-        yield World(
-            name=request.param,
-            kafka=kafka,
-            backend=backend,
-            traffic=traffic,
-            capabilities=capabilities,
-            brokers=len(overview.brokers),
-        )
+        yield World(kafka=kafka, backend=backend, traffic=traffic, brokers=len(overview.brokers))
         if request.param != "fake":
             await _remove_leftovers(kafka, unique)
     finally:
@@ -160,12 +151,17 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
 
 
 async def _remove_leftovers(kafka: KafkaPort, unique: str) -> None:
-    """A shared cluster (``KCR_KAFKA_BOOTSTRAP``) keeps no topics or ACLs of the test."""
+    """A shared cluster (the session's Apache Kafka, or ``KCR_KAFKA_BOOTSTRAP``) keeps no
+    topics or ACLs of the test: none named after it, none for a principal named after it."""
     for topic in await kafka.list_topics():
         if topic.name.startswith(unique):
             await kafka.delete_topic(DeleteTopic(topic=topic.name))
     capabilities = await kafka.capabilities()
     if capabilities.describe_acls and capabilities.delete_acls:
-        bindings = await kafka.describe_acls(AclFilter(principal=f"User:{unique}"))
+        bindings = [
+            b
+            for b in await kafka.describe_acls(AclFilter())
+            if unique in b.principal or b.resource_name.startswith(unique)
+        ]
         if bindings:
             await kafka.alter_acls(AlterAcls(remove=bindings))
