@@ -23,7 +23,7 @@ from kcr.kafka.apiversions import capabilities_from, fetch_api_versions
 from kcr.kafka.backend import ClusterMetadata
 from kcr.kafka.confluent import convert
 from kcr.kafka.confluent.calls import AdminCalls
-from kcr.kafka.confluent.coordinator import with_coordinator
+from kcr.kafka.confluent.moving import COORDINATOR_MOVING, LEADER_MOVING, while_moving
 from kcr.kafka.errors import (
     ConflictError,
     GroupNotEmptyError,
@@ -198,7 +198,7 @@ class ConfluentBackend(AdminCalls):
     async def describe_groups(self, groups: list[str]) -> list[GroupDescription]:
         if not groups:
             return []
-        return await with_coordinator(self._settings, self._describe_groups, groups)
+        return await while_moving(self._settings, COORDINATOR_MOVING, self._describe_groups, groups)
 
     async def _describe_groups(self, groups: list[str]) -> list[GroupDescription]:
         with self._sending("describe consumer groups " + ", ".join(groups), "group"):
@@ -229,7 +229,9 @@ class ConfluentBackend(AdminCalls):
         """
         if partitions is not None and not partitions:
             return [GroupOffsets(group=group) for group in groups]
-        return await with_coordinator(self._settings, self._committed, groups, partitions)
+        return await while_moving(
+            self._settings, COORDINATOR_MOVING, self._committed, groups, partitions
+        )
 
     async def _committed(
         self, groups: list[str], partitions: list[TopicPartition] | None
@@ -274,6 +276,13 @@ class ConfluentBackend(AdminCalls):
     ) -> dict[tuple[str, int], int]:
         if not partitions:
             return {}
+        return await while_moving(
+            self._settings, LEADER_MOVING, self._ask_offsets, partitions, spec, what
+        )
+
+    async def _ask_offsets(
+        self, partitions: list[TopicPartition], spec: Any, what: str
+    ) -> dict[tuple[str, int], int]:
         with self._sending(f"list {what} offsets", "partition"):
             request = {ConfluentPartition(p.topic, p.partition): spec for p in partitions}
             futures = self.admin.list_offsets(request, **self._timeout_kwargs)
@@ -391,7 +400,7 @@ class ConfluentBackend(AdminCalls):
         )
 
     async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
-        await with_coordinator(self._settings, self._commit_offsets, group, offsets)
+        await while_moving(self._settings, COORDINATOR_MOVING, self._commit_offsets, group, offsets)
 
     async def _commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
         action = f"commit offsets for group {group}"

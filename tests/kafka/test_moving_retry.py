@@ -1,9 +1,14 @@
-"""A group coordinator that is moving is asked again; other failures are reported at once."""
+"""A coordinator or leader that is moving is asked again; other failures are reported at once."""
 
 import pytest
 
 from kcr.kafka import UnavailableError
-from kcr.kafka.confluent.coordinator import MAX_ATTEMPTS, with_coordinator
+from kcr.kafka.confluent.moving import (
+    COORDINATOR_MOVING,
+    LEADER_MOVING,
+    MAX_ATTEMPTS,
+    while_moving,
+)
 from kcr.kafka.settings import ClientSettings
 
 pytestmark = pytest.mark.asyncio
@@ -26,13 +31,15 @@ class Coordinator:
 
 
 @pytest.mark.parametrize(
-    ("code", "failures", "answered", "asked"),
+    ("codes", "code", "failures", "answered", "asked"),
     [
-        ("NOT_COORDINATOR", 2, True, 3),
-        ("COORDINATOR_LOAD_IN_PROGRESS", 1, True, 2),
-        ("COORDINATOR_NOT_AVAILABLE", 3, True, 4),
-        ("NOT_COORDINATOR", MAX_ATTEMPTS, False, MAX_ATTEMPTS),
-        ("LEADER_NOT_AVAILABLE", 1, False, 1),
+        (COORDINATOR_MOVING, "NOT_COORDINATOR", 2, True, 3),
+        (COORDINATOR_MOVING, "COORDINATOR_LOAD_IN_PROGRESS", 1, True, 2),
+        (COORDINATOR_MOVING, "COORDINATOR_NOT_AVAILABLE", 3, True, 4),
+        (COORDINATOR_MOVING, "NOT_COORDINATOR", MAX_ATTEMPTS, False, MAX_ATTEMPTS),
+        (COORDINATOR_MOVING, "LEADER_NOT_AVAILABLE", 1, False, 1),
+        (LEADER_MOVING, "NOT_LEADER_FOR_PARTITION", 2, True, 3),
+        (LEADER_MOVING, "NOT_COORDINATOR", 1, False, 1),
     ],
     ids=[
         "not-coordinator-settles",
@@ -40,16 +47,18 @@ class Coordinator:
         "unavailable-settles",
         "never-settles-bounded",
         "other-errors-not-retried",
+        "new-leader-settles",
+        "only-the-named-codes",
     ],
 )
-async def test_coordinator_errors_are_retried_within_bounds(
-    code: str, failures: int, answered: bool, asked: int
+async def test_moving_coordinators_and_leaders_are_asked_again_within_bounds(
+    codes: frozenset[str], code: str, failures: int, answered: bool, asked: int
 ) -> None:
     coordinator = Coordinator(code, failures)
     settings = ClientSettings(request_timeout=30)
     if answered:
-        assert await with_coordinator(settings, coordinator.describe, "g") == "g described"
+        assert await while_moving(settings, codes, coordinator.describe, "g") == "g described"
     else:
         with pytest.raises(UnavailableError, match=rf"describe consumer group g: \({code}\)"):
-            await with_coordinator(settings, coordinator.describe, "g")
+            await while_moving(settings, codes, coordinator.describe, "g")
     assert coordinator.asked == asked
