@@ -297,6 +297,8 @@ def test_findings_are_ranked(facts: Facts, expected: list[tuple[str, str]]) -> N
     assert [f.rank for f in findings] == list(range(1, len(findings) + 1))
     assert all(f.evidence for f in findings), "every finding cites evidence"
     assert all(e.captured_at <= NOW for f in findings for e in f.evidence)
+    windows = [e.time_window for f in findings for e in f.evidence]
+    assert all(w.start <= w.end <= NOW for w in windows), "every claim says when it holds"
 
 
 def test_hot_partition_cites_the_partition_and_its_numbers() -> None:
@@ -342,6 +344,12 @@ def test_retention_finding_says_how_old_the_lag_is(retention_ms: str, wording: s
     )
     finding = next(f for f in diagnose(facts) if f.kind is FindingKind.LAG_BEYOND_RETENTION)
     assert wording in finding.summary
+    rate = next(e for e in finding.evidence if e.observed_value.startswith("production rate"))
+    assert rate.observed_value == "production rate 0.05 records/s over 2 samples"
+    assert (rate.time_window.start, rate.time_window.end) == (
+        NOW - timedelta(minutes=10),
+        NOW,
+    ), "a rate holds over the samples it was computed from"
 
 
 def test_lag_after_rollout_cites_the_deployment_and_the_earlier_sample() -> None:
@@ -355,6 +363,9 @@ def test_lag_after_rollout_cites_the_deployment_and_the_earlier_sample() -> None
     assert "grew from 3 to 30 after shop/orders-app rolled out revision 7" in finding.summary
     kinds = [e.kind for e in finding.evidence]
     assert kinds == [EvidenceKind.DEPLOYMENT, EvidenceKind.CONSUMER_GROUP]
+    deployment, before = finding.evidence
+    assert deployment.time_window.start == NOW - timedelta(minutes=120)
+    assert before.time_window.start == before.time_window.end == NOW - timedelta(minutes=25)
     assert "shop/orders:1.7" in finding.evidence[0].observed_value
 
 

@@ -90,6 +90,10 @@ async def test_explain_ranks_the_hot_partition_first_and_cites_it(
         evidence["query"] == f"consumer_lag group={incident.orders_group} topic={incident.orders}"
     )
     assert evidence["capturedAt"] <= diagnosis["observedAt"]
+    assert evidence["timeWindow"] == {
+        "start": evidence["capturedAt"],
+        "end": evidence["capturedAt"],
+    }
     assert first["runbook"]["section"] == "hot-partitions"
     assert diagnosis["groupsConsidered"] == [incident.orders_group]
 

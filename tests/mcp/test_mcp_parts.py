@@ -44,6 +44,7 @@ from kcr.model import (
     Plan,
     RequestedBy,
     Stage,
+    TimeWindow,
 )
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -378,6 +379,7 @@ def test_a_withheld_group_named_like_a_topic_leaves_the_topic_alone() -> None:
             source="kafka/prod: snapshot",
             query=query,
             observed_value=value,
+            time_window=TimeWindow.at(T0),
             captured_at=T0,
         )
         for kind, query, value in [

@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kcr.model import Evidence, EvidenceKind, ObservedState
+from kcr.model import Evidence, EvidenceKind, ObservedState, TimeWindow
 from kcr.model.request import MAX_EVIDENCE
 
 PER_CALLER = 200
@@ -111,6 +111,7 @@ def _evidence(
         source=source,
         query=query,
         observed_value=value[:4096],
+        time_window=TimeWindow.at(observed.captured_at),
         captured_at=observed.captured_at,
     )
 

@@ -66,6 +66,7 @@ from kcr.model.request import (
     Stage,
     Step,
     StepState,
+    TimeWindow,
 )
 from kcr.model.risk import Risk
 
@@ -131,5 +132,6 @@ __all__ = [
     "Stage",
     "Step",
     "StepState",
+    "TimeWindow",
     "explain",
 ]

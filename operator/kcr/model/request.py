@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from kcr.model.base import KubeModel, MutableKubeModel
 from kcr.model.change import Change
@@ -57,15 +57,29 @@ class EvidenceKind(StrEnum):
 
 
 class TimeWindow(KubeModel):
+    """The span a claim rests on: a rate over samples, a metric range, or one moment
+    (``start == end``) for a value read once. Without it a reviewer cannot tell whether
+    two claims can be compared."""
+
     start: datetime
     end: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TimeWindow":
+        if self.end < self.start:
+            raise ValueError("timeWindow.end is before timeWindow.start")
+        return self
+
+    @classmethod
+    def at(cls, moment: datetime) -> "TimeWindow":
+        return cls(start=moment, end=moment)
 
 
 class Evidence(KubeModel):
     kind: EvidenceKind
     source: Annotated[str, Field(min_length=1, max_length=256, description="Where it was read")]
     query: Annotated[str, Field(max_length=2048)] = ""
-    time_window: TimeWindow | None = None
+    time_window: TimeWindow = Field(description="When the observation holds, a moment or a span")
     observed_value: Annotated[str, Field(max_length=4096)]
     captured_at: datetime
 

@@ -13,16 +13,18 @@ from kcr.mcp.diagnosis.findings import (
     lag_evidence,
 )
 from kcr.mcp.sampler import GroupSample
-from kcr.model import Evidence, EvidenceKind
+from kcr.model import Evidence, EvidenceKind, TimeWindow
 
 
-def _sampled(facts: Facts, group: str, what: str, value: str, at: datetime) -> Evidence:
+def _sampled(group: str, what: str, value: str, start: datetime, end: datetime) -> Evidence:
+    """A claim from the sampler's history: it holds over the samples from ``start`` to ``end``."""
     return Evidence(
         kind=EvidenceKind.CONSUMER_GROUP,
         source="kcr-mcp group sampler",
         query=f"{what} {group}",
         observed_value=value[:4096],
-        captured_at=at,
+        time_window=TimeWindow(start=start, end=end),
+        captured_at=end,
     )
 
 
@@ -72,7 +74,7 @@ def _stuck_or_slow(
         f"{len(samples)} samples over {span:.0f}s: committed {first.committed_total} → "
         f"{last.committed_total}, lag {first.total_lag} → {last.total_lag}"
     )
-    history = _sampled(facts, row.group, "recent samples of", trend, last.at)
+    history = _sampled(row.group, "recent samples of", trend, first.at, last.at)
     if (
         last.committed_total == first.committed_total
         and span >= facts.thresholds.stuck_after_seconds
@@ -127,7 +129,7 @@ def rebalance_storms(facts: Facts) -> list[Finding]:
                     f"group {group} rebalanced {len(recent)} times in the last "
                     f"{facts.thresholds.storm_window_minutes} minutes: it hardly consumes"
                 ),
-                evidence=[_sampled(facts, group, "rebalances of", listed, recent[-1].at)],
+                evidence=[_sampled(group, "rebalances of", listed, facts.now - window, facts.now)],
             )
         )
     return findings
@@ -168,16 +170,17 @@ def lag_after_rollout(facts: Facts) -> list[Finding]:
                         f"revision {rollout.revision} at {rollout.at.isoformat()}, images "
                         f"{rollout.images}, previously {rollout.previous_images}"
                     )[:4096],
+                    time_window=TimeWindow(start=facts.now - window, end=facts.now),
                     captured_at=facts.now,
                 )
             ]
             if grew:
                 evidence.append(
                     _sampled(
-                        facts,
                         row.group,
                         "lag before the rollout of",
                         f"lag {before[-1].total_lag} at {before[-1].at.isoformat()}",
+                        before[-1].at,
                         before[-1].at,
                     )
                 )

@@ -15,7 +15,7 @@ from kcr.kafka import GroupLag, LagReport, TopicConfigs, TopicInfo
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Workload
-from kcr.model import Evidence, EvidenceKind, Ownership
+from kcr.model import Evidence, EvidenceKind, Ownership, TimeWindow
 from kcr.model.base import KubeModel
 
 
@@ -127,6 +127,7 @@ def metadata_evidence(facts: Facts, query: str, value: str) -> Evidence:
         source=source(facts, "Metadata"),
         query=query,
         observed_value=value[:4096],
+        time_window=TimeWindow.at(facts.topics_observed_at),
         captured_at=facts.topics_observed_at,
     )
 
@@ -137,6 +138,7 @@ def lag_evidence(facts: Facts, report: LagReport, query: str, value: str) -> Evi
         source=source(facts, "OffsetFetch + ListOffsets"),
         query=query,
         observed_value=value[:4096],
+        time_window=TimeWindow.at(report.observed_at),
         captured_at=report.observed_at,
     )
 

@@ -14,7 +14,7 @@ from kcr.mcp.diagnosis.findings import (
     source,
 )
 from kcr.mcp.sampler import GroupSample
-from kcr.model import Evidence, EvidenceKind
+from kcr.model import Evidence, EvidenceKind, TimeWindow
 
 
 def lag_beyond_retention(facts: Facts) -> list[Finding]:
@@ -116,6 +116,7 @@ def _retention_risk(facts: Facts, row: GroupLag) -> Finding | None:
                 observed_value=(
                     f"production rate {produced:.2f} records/s over {len(samples)} samples"
                 ),
+                time_window=TimeWindow(start=samples[0].at, end=samples[-1].at),
                 captured_at=samples[-1].at,
             ),
             Evidence(
@@ -123,6 +124,7 @@ def _retention_risk(facts: Facts, row: GroupLag) -> Finding | None:
                 source=source(facts, "DescribeConfigs"),
                 query=f"describe_topic {topic}",
                 observed_value=f"retention.ms={retention_ms} ({config_source})",
+                time_window=TimeWindow.at(facts.topics_observed_at),
                 captured_at=facts.topics_observed_at,
             ),
         ],

@@ -10,7 +10,14 @@ from kcr.mcp.access import Decision, decide
 from kcr.mcp.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.tools.env import ToolEnv
-from kcr.model import AclBinding, AclOperation, AclResourceType, Evidence, EvidenceKind
+from kcr.model import (
+    AclBinding,
+    AclOperation,
+    AclResourceType,
+    Evidence,
+    EvidenceKind,
+    TimeWindow,
+)
 from kcr.model.acl import SUPPORTED_OPERATIONS
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, Principal, TopicName
@@ -94,6 +101,7 @@ async def check_access(
                 query=f"check_access {principal} {operation} {kind}:{name} from {host}",
                 observed_value=f"{verdict.decision}: {verdict.reason}; "
                 + "; ".join(b.key() for b in verdict.deciding)[:3000],
+                time_window=TimeWindow.at(result.observed_at),
                 captured_at=result.observed_at,
             )
         ],

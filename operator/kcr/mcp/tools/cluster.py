@@ -19,7 +19,7 @@ from kcr.mcp.evidence import topic_subject
 from kcr.mcp.masking import mask_value
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.tools.env import ToolEnv
-from kcr.model import ConfigSource, Evidence, EvidenceKind
+from kcr.model import ConfigSource, Evidence, EvidenceKind, TimeWindow
 from kcr.model.base import KubeModel
 from kcr.model.names import TopicName
 
@@ -228,6 +228,7 @@ def _topic_evidence(env: ToolEnv, topic: TopicDetail) -> Evidence:
         source=topic.source[:256],
         query=f"describe_topic {topic.name}",
         observed_value=value,
+        time_window=TimeWindow.at(topic.observed_at),
         captured_at=topic.observed_at,
     )
 

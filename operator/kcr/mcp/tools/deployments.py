@@ -16,7 +16,7 @@ from kcr.mcp.workloads import (
     touches_topic,
     workload_of,
 )
-from kcr.model import Evidence, EvidenceKind
+from kcr.model import Evidence, EvidenceKind, TimeWindow
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
 from kcr.policy.scaling import GROUP_LABEL, TEAM_LABEL
@@ -61,7 +61,7 @@ async def recent_deployments(
     )
     env.remember(
         {topic_subject(topic) if topic else group_subject(group or "")},
-        [_evidence(w, subject, result.observed_at) for w in windowed if w.rollouts],
+        [_evidence(w, subject, since, result.observed_at) for w in windowed if w.rollouts],
     )
     return result
 
@@ -72,7 +72,7 @@ def _window(workload: Workload, since: datetime) -> Workload:
     return workload.model_copy(update={"rollouts": recent or workload.rollouts[:1]})
 
 
-def _evidence(workload: Workload, subject: str, at: datetime) -> Evidence:
+def _evidence(workload: Workload, subject: str, since: datetime, at: datetime) -> Evidence:
     rollouts = "; ".join(
         f"revision {r.revision} at {r.at.isoformat() if r.at else 'unknown'}: {', '.join(r.images)}"
         for r in workload.rollouts
@@ -82,6 +82,7 @@ def _evidence(workload: Workload, subject: str, at: datetime) -> Evidence:
         source=f"kubernetes: deployments/{workload.namespace}/{workload.name}"[:256],
         query=f"recent_deployments {subject}",
         observed_value=rollouts[:4096],
+        time_window=TimeWindow(start=since, end=at),
         captured_at=at,
     )
 

@@ -13,7 +13,7 @@ from kcr.mcp.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.sampler import RebalanceEvent
 from kcr.mcp.tools.env import ToolEnv
-from kcr.model import Evidence, EvidenceKind, GroupState
+from kcr.model import Evidence, EvidenceKind, GroupState, TimeWindow
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
 
@@ -165,6 +165,7 @@ def lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
         source=f"kafka/{env.services.cluster.name}: OffsetFetch + ListOffsets",
         query=f"consumer_lag group={row.group}",
         observed_value=value[:4096],
+        time_window=TimeWindow.at(report.observed_at),
         captured_at=report.observed_at,
     )
 
@@ -227,6 +228,7 @@ async def describe_consumer_group(env: ToolEnv, group: GroupId) -> GroupDetail:
                     f"group {group}: {result.state}, {len(result.members)} member(s), "
                     f"total lag {lag.total_lag if lag else 0}"
                 ),
+                time_window=TimeWindow.at(result.observed_at),
                 captured_at=result.observed_at,
             )
         ],
