@@ -6,6 +6,7 @@ the GitOps path, and every call is in the audit log file.
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -111,11 +112,21 @@ async def test_stdio_viewer_may_not_draft(kafka_bootstrap: str, tmp_path: Path) 
         refused = await client.call_tool(
             "draft_delete_topic", {"topic": "anything", "reason": "tidy up old topics"}
         )
+        on_disk_at_reply = audit_log.read_text().splitlines()
         served = structured(await client.call_tool("cluster_overview", {}))
     assert "draft_delete_topic needs the drafter role; erin has: viewer" in error_text(refused)
     assert served["brokers"]
     (record, _) = [json.loads(line) for line in audit_log.read_text().splitlines()]
     assert (record["principal"], record["outcome"]) == ("erin", "denied")
+    assert [json.loads(line)["hash"] for line in on_disk_at_reply] == [record["hash"]]
+    verified = subprocess.run(
+        [*KCR, "audit", "verify", str(audit_log)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.stdout.endswith("2 record(s) in 1 chain(s), intact\n"), verified.stderr
 
 
 async def test_kafka_policy_and_owners_come_from_the_kafkacluster(

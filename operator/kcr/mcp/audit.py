@@ -1,11 +1,14 @@
 """One audit record per call, as a JSON line: who, which tool, with what, and how it ended.
 
-Arguments are recorded masked and truncated; results are not recorded (they can be large,
-and the arguments plus the outcome are what an auditor needs to replay a question).
+Arguments are recorded masked and truncated. Results are recorded by their digest only:
+they can be large and hold data a log should not keep, but the digest proves later which
+answer the caller was given. A file log chains its records by hash
+(:mod:`kcr.mcp.audit_chain`), and every record is on disk before the caller gets its reply.
 """
 
 import json
 import logging
+import os
 import threading
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -14,6 +17,7 @@ from typing import Annotated, Any, Protocol, TextIO
 
 from pydantic import Field
 
+from kcr.mcp.audit_chain import HashChain, head_path, read_head, write_head
 from kcr.mcp.masking import mask_mapping
 from kcr.model.base import KubeModel
 
@@ -42,6 +46,9 @@ class AuditRecord(KubeModel):
     outcome: Outcome
     reason: str = ""
     duration_ms: float
+    output_digest: str = Field(
+        default="", description="sha256 of the reply as sent, in canonical JSON"
+    )
 
 
 def recorded_arguments(arguments: Any) -> str:
@@ -62,23 +69,46 @@ class AuditSink(Protocol):
 
 
 class JsonLinesSink:
-    """Appends one JSON object per line and flushes it, so a crash loses no record."""
+    """Appends one JSON object per line and flushes it, so a crash loses no record.
 
-    def __init__(self, stream: TextIO, *, owned: bool = False) -> None:
+    Given a chain and a head file (:meth:`to_file`), each record is linked into the chain,
+    synced to disk, and the head rewritten, all before :meth:`write` returns.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        owned: bool = False,
+        chain: HashChain | None = None,
+        head: Path | None = None,
+    ) -> None:
         self._stream = stream
         self._owned = owned
+        self._chain = chain
+        self._head = head
         self._lock = threading.Lock()
 
     @classmethod
     def to_file(cls, path: Path) -> "JsonLinesSink":
+        """A chained log: the new chain names the head the previous process left."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path.open("a", encoding="utf-8"), owned=True)
+        head = head_path(path)
+        chain = HashChain.start(read_head(head))
+        return cls(path.open("a", encoding="utf-8"), owned=True, chain=chain, head=head)
 
     def write(self, record: AuditRecord) -> None:
-        line = record.model_dump_json()
         with self._lock:
-            self._stream.write(line + "\n")
+            if self._chain is None:
+                self._stream.write(record.model_dump_json() + "\n")
+                self._stream.flush()
+                return
+            fields, head = self._chain.link(record.model_dump(mode="json"))
+            self._stream.write(json.dumps(fields, ensure_ascii=False) + "\n")
             self._stream.flush()
+            os.fsync(self._stream.fileno())
+            if self._head is not None:
+                write_head(self._head, head)
 
     def close(self) -> None:
         if self._owned:

@@ -8,6 +8,10 @@ Sizes are bounded before the input is parsed further.
 The patterns run on RE2, which matches in time linear in the input: a guard built on a
 backtracking engine would itself be the attack surface (a 12 KB argument shaped against
 the log-line pattern cost Python's ``re`` half a second of the event loop's CPU).
+
+The one exception is the user's request text a draft may carry: pasted text and line
+breaks are its point, it is stored for reviewers and never interpreted, so only its size
+and type are checked.
 """
 
 import json
@@ -17,6 +21,9 @@ from typing import Any, Protocol
 import re2
 
 from kcr.model.base import KubeModel
+from kcr.model.request import MAX_REQUEST_TEXT
+
+UNTRUSTED_TEXT = "request_text"
 
 
 class GuardLimits(KubeModel):
@@ -24,6 +31,7 @@ class GuardLimits(KubeModel):
     max_string_length: int = 4096
     max_depth: int = 6
     max_items: int = 500
+    max_request_text: int = MAX_REQUEST_TEXT
 
 
 class ArgumentRejectedError(ValueError):
@@ -116,6 +124,8 @@ def check_arguments(arguments: Any, limits: GuardLimits) -> None:
         return
     if not isinstance(arguments, dict):
         raise ArgumentRejectedError("(arguments)", "shape", "must be an object of named arguments")
+    arguments = dict(arguments)
+    _check_request_text(arguments.pop(UNTRUSTED_TEXT, None), limits)
     size = len(json.dumps(arguments, ensure_ascii=False).encode())
     if size > limits.max_argument_bytes:
         raise ArgumentRejectedError(
@@ -124,6 +134,20 @@ def check_arguments(arguments: Any, limits: GuardLimits) -> None:
             f"the arguments are {size} bytes; at most {limits.max_argument_bytes} are accepted",
         )
     _walk(arguments, "", 0, limits)
+
+
+def _check_request_text(text: Any, limits: GuardLimits) -> None:
+    if text is None:
+        return
+    if not isinstance(text, str):
+        raise ArgumentRejectedError(UNTRUSTED_TEXT, "shape", "must be a string")
+    if len(text) > limits.max_request_text:
+        raise ArgumentRejectedError(
+            UNTRUSTED_TEXT,
+            "size",
+            f"is {len(text)} characters long; at most {limits.max_request_text} are kept: "
+            "shorten it or leave it out",
+        )
 
 
 def _walk(value: Any, path: str, depth: int, limits: GuardLimits) -> None:

@@ -18,8 +18,10 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_REQUEST, CallToolResult, TextContent
+from pydantic import BaseModel
 
 from kcr.mcp.audit import AuditRecord, AuditSink, Outcome, now_utc, recorded_arguments
+from kcr.mcp.audit_chain import digest
 from kcr.mcp.auth import caller_of
 from kcr.mcp.calls import CallContext, current_call
 from kcr.mcp.guards import ArgumentRejectedError, GuardLimits, check_arguments
@@ -114,8 +116,9 @@ class GateMiddleware:
         )
         refusal = self._check(caller, tool, arguments)
         if refusal is not None:
-            self._record(call, arguments, refusal.outcome, refusal.reason, started)
-            return _error(f"{refusal.reason} (correlation id {call.correlation_id})")
+            refused = _error(f"{refusal.reason} (correlation id {call.correlation_id})")
+            self._record(call, arguments, refusal.outcome, refusal.reason, started, reply=refused)
+            return refused
         token = current_call.set(call)
         try:
             result = await call_next(ctx)
@@ -139,7 +142,7 @@ class GateMiddleware:
                 "question (a topic or group, a smaller limit, the next page)"
             )
             result = _error(f"{reason} (correlation id {call.correlation_id})")
-        self._record(call, arguments, outcome, reason, started)
+        self._record(call, arguments, outcome, reason, started, reply=result)
         return result
 
     def _check(self, caller: Caller | None, tool: str, arguments: Any) -> _Refusal | None:
@@ -183,8 +186,16 @@ class GateMiddleware:
         return None
 
     def _record(
-        self, call: CallContext, arguments: Any, outcome: Outcome, reason: str, started: float
+        self,
+        call: CallContext,
+        arguments: Any,
+        outcome: Outcome,
+        reason: str,
+        started: float,
+        *,
+        reply: HandlerResult | None = None,
     ) -> None:
+        """Written before the reply leaves: a caller never holds an answer with no record."""
         seconds = time.perf_counter() - started
         self.gate.metrics.observe(call.tool, outcome, seconds)
         self.gate.audit.write(
@@ -199,8 +210,18 @@ class GateMiddleware:
                 outcome=outcome,
                 reason=reason[:1024],
                 duration_ms=round(seconds * 1000, 3),
+                output_digest=_digest_of(reply),
             )
         )
+
+
+def _digest_of(reply: HandlerResult | None) -> str:
+    """The reply as JSON on the wire; empty when the call ended without one."""
+    if isinstance(reply, BaseModel):
+        return digest(reply.model_dump(mode="json", by_alias=True, exclude_none=True))
+    if isinstance(reply, dict):
+        return digest(reply)
+    return ""
 
 
 def _error(text: str) -> CallToolResult:

@@ -45,6 +45,9 @@ class RequestedBy(KubeModel):
     correlation_id: Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:-]*$")] = ""
 
 
+MAX_REQUEST_TEXT = 8192
+
+
 class EvidenceKind(StrEnum):
     METADATA = "Metadata"
     CONFIG = "Config"
@@ -111,6 +114,11 @@ class KafkaChangeRequestSpec(KubeModel):
         default=None, description="The live state the draft was based on"
     )
     rollout: Rollout = Field(default_factory=Rollout)
+    request_text: Annotated[str, Field(max_length=MAX_REQUEST_TEXT)] | None = Field(
+        default=None,
+        description="The user's request as they wrote it, kept for reviewers: untrusted "
+        "text that nothing interprets",
+    )
     approval_ttl_seconds: Annotated[int, Field(ge=60, le=30 * 86_400)] = 7 * 86_400
 
 

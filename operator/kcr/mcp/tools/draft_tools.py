@@ -13,6 +13,7 @@ from kcr.mcp.tools.drafting import (
     DraftResult,
     PreviewResult,
     Reason,
+    RequestText,
     build_change,
     preview,
     submit_draft,
@@ -83,6 +84,7 @@ async def draft_create_topic(
     configs: ConfigValues | None = None,
     allow_unknown_keys: bool = False,
     rollout: Pacing = None,
+    request_text: RequestText = None,
 ) -> DraftResult:
     """Draft a KafkaChangeRequest that creates a topic."""
     change = build_change(
@@ -95,17 +97,23 @@ async def draft_create_topic(
             configs=configs or {},
         ),
     )
-    return await submit_draft(env, change, reason, rollout)
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
 
 
 async def draft_increase_partitions(
-    env: ToolEnv, *, topic: TopicName, partitions: NewTotal, reason: Reason, rollout: Pacing = None
+    env: ToolEnv,
+    *,
+    topic: TopicName,
+    partitions: NewTotal,
+    reason: Reason,
+    rollout: Pacing = None,
+    request_text: RequestText = None,
 ) -> DraftResult:
     """Draft a partition increase to a new total (irreversible: keys move to new partitions)."""
     change = build_change(
         "increasePartitions", lambda: IncreasePartitions(topic=topic, partitions=partitions)
     )
-    return await submit_draft(env, change, reason, rollout)
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
 
 
 async def draft_alter_topic_config(
@@ -117,6 +125,7 @@ async def draft_alter_topic_config(
     delete: ConfigKeys | None = None,
     allow_unknown_keys: bool = False,
     rollout: Pacing = None,
+    request_text: RequestText = None,
 ) -> DraftResult:
     """Draft topic config changes (set or delete overrides); the first topic is the canary."""
     change = build_change(
@@ -128,7 +137,7 @@ async def draft_alter_topic_config(
             delete=delete or [],
         ),
     )
-    return await submit_draft(env, change, reason, rollout)
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
 
 
 async def draft_reset_consumer_group_offsets(
@@ -140,6 +149,7 @@ async def draft_reset_consumer_group_offsets(
     reason: Reason,
     scale_deployment: DeploymentRef | None = None,
     rollout: Pacing = None,
+    request_text: RequestText = None,
 ) -> DraftResult:
     """Draft an offset reset (earliest, latest, timestamp, offsets or shiftBy); group must be
     empty when it runs, optionally by scaling a Deployment to zero and back."""
@@ -149,7 +159,7 @@ async def draft_reset_consumer_group_offsets(
             group=group, topics=topics, to=to, scale_deployment=scale_deployment
         ),
     )
-    return await submit_draft(env, change, reason, rollout)
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
 
 
 async def draft_alter_acls(
@@ -159,15 +169,21 @@ async def draft_alter_acls(
     add: Bindings | None = None,
     remove: Bindings | None = None,
     rollout: Pacing = None,
+    request_text: RequestText = None,
 ) -> DraftResult:
     """Draft ACL changes: bindings to add and to remove (grants run before revokes)."""
     change = build_change("alterAcls", lambda: AlterAcls(add=add or [], remove=remove or []))
-    return await submit_draft(env, change, reason, rollout)
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
 
 
 async def draft_delete_topic(
-    env: ToolEnv, *, topic: TopicName, reason: Reason, rollout: Pacing = None
+    env: ToolEnv,
+    *,
+    topic: TopicName,
+    reason: Reason,
+    rollout: Pacing = None,
+    request_text: RequestText = None,
 ) -> DraftResult:
     """Draft a topic deletion (always CRITICAL: its data cannot be recovered)."""
     change = build_change("deleteTopic", lambda: DeleteTopic(topic=topic))
-    return await submit_draft(env, change, reason, rollout)
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)

@@ -45,7 +45,7 @@ from kcr.model import (
     explain,
 )
 from kcr.model.base import KubeModel
-from kcr.model.request import ObjectMeta
+from kcr.model.request import MAX_REQUEST_TEXT, ObjectMeta
 from kcr.plan import Review, review_spec
 from kcr.policy import affected_topics
 
@@ -55,6 +55,16 @@ Reason = Annotated[
         min_length=8,
         max_length=2048,
         description="Why this change: the problem it solves, in one line of prose",
+    ),
+]
+
+
+RequestText = Annotated[
+    str | None,
+    Field(
+        max_length=MAX_REQUEST_TEXT,
+        description="Optional: the user's request in their own words, pasted as it is "
+        "(line breaks allowed). Stored on the request for reviewers, never interpreted.",
     ),
 ]
 
@@ -125,7 +135,12 @@ def channel_of(env: ToolEnv) -> Channel:
 
 
 async def review_change(
-    env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
+    env: ToolEnv,
+    change: Change,
+    reason: str,
+    rollout: Rollout | None = None,
+    *,
+    request_text: str | None = None,
 ) -> Reviewed:
     pacing = check_rollout(rollout)
     problem = outside_scope(change, env.scope)
@@ -150,6 +165,7 @@ async def review_change(
         evidence=combined(snapshot_evidence(cluster, observed), shown),
         observed=observed,
         rollout=pacing,
+        request_text=request_text,
     )
     visible = shown_observed(observed, env.scope)
     withheld = len(foreign_groups(observed.consumers_of_topics, env.scope))
@@ -258,11 +274,16 @@ async def preview(
 
 
 async def submit_draft(
-    env: ToolEnv, change: Change, reason: str, rollout: Rollout | None = None
+    env: ToolEnv,
+    change: Change,
+    reason: str,
+    rollout: Rollout | None = None,
+    *,
+    request_text: str | None = None,
 ) -> DraftResult:
     """Kubernetes stores the whole spec for reviewers; a YAML draft is what the caller
     commits, so it carries only what the caller may see."""
-    reviewed = await review_change(env, change, reason, rollout)
+    reviewed = await review_change(env, change, reason, rollout, request_text=request_text)
     review = reviewed.review
     if not review.valid:
         raise ToolInvalidError(

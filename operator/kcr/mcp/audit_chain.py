@@ -1,0 +1,104 @@
+"""Audit records chained by hash, so a removed, altered or truncated record shows.
+
+Each server process opens its own chain: every record names its chain, its sequence
+number and the hash of the record before it, and carries the hash of its own content. The
+chain's head (its last sequence and hash) is rewritten next to the log after every record,
+in ``<log>.head``, so a tail cut off the log no longer matches it; and the first record of
+the next process names the head it found there, so a tail removed together with its head
+file still shows. :mod:`kcr.mcp.audit_verify` checks all of this.
+"""
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kcr.model.base import KubeModel
+
+HASH_FIELD = "hash"
+
+
+class ChainHead(KubeModel):
+    """Where a chain ended: enough to check that nothing after it was cut off."""
+
+    chain: str
+    sequence: int
+    hash: str
+
+    def anchor(self) -> str:
+        return f"{self.chain}/{self.sequence}/{self.hash}"
+
+    @classmethod
+    def parse_anchor(cls, text: str) -> "ChainHead | None":
+        parts = text.split("/")
+        if len(parts) != 3 or not parts[1].isdigit():
+            return None
+        return cls(chain=parts[0], sequence=int(parts[1]), hash=parts[2])
+
+
+def canonical(value: Any) -> bytes:
+    """One byte form per JSON value, so a writer and a verifier hash the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest(value: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical(value)).hexdigest()
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    """The hash of a record's content: every field but the hash itself."""
+    return digest({k: v for k, v in fields.items() if k != HASH_FIELD})
+
+
+def head_path(log: Path) -> Path:
+    return log.with_name(log.name + ".head")
+
+
+def read_head(path: Path) -> ChainHead | None:
+    """The head a previous process left, or None when there is none (a first start)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return ChainHead.model_validate_json(text)
+
+
+def write_head(path: Path, head: ChainHead) -> None:
+    """Replace the head file atomically and durably: a crash leaves the old or the new head."""
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as stream:
+        stream.write(head.model_dump_json(by_alias=True))
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+
+
+@dataclass
+class HashChain:
+    """The state of this process's chain; the caller serialises calls to :meth:`link`."""
+
+    chain: str
+    anchor: str = ""
+    sequence: int = -1
+    last_hash: str = ""
+
+    @classmethod
+    def start(cls, previous: ChainHead | None) -> "HashChain":
+        return cls(chain=uuid.uuid4().hex, anchor=previous.anchor() if previous else "")
+
+    def link(self, fields: dict[str, Any]) -> tuple[dict[str, Any], ChainHead]:
+        """The record's fields with its place in the chain and its hash, and the new head."""
+        self.sequence += 1
+        linked = {
+            **fields,
+            "chain": self.chain,
+            "sequence": self.sequence,
+            "previousHash": self.last_hash,
+            "anchor": self.anchor if self.sequence == 0 else "",
+        }
+        linked[HASH_FIELD] = record_hash(linked)
+        self.last_hash = linked[HASH_FIELD]
+        return linked, ChainHead(chain=self.chain, sequence=self.sequence, hash=self.last_hash)

@@ -1,0 +1,180 @@
+"""The audit trail an auditor can rely on: replies by digest, the user's words on the
+request, records chained by hash, and `kcr audit verify` finding what was taken out."""
+
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from mcp import Client
+from mcp_servers import KCR
+from mcp_support import build, error_text, structured
+from test_mcp_memory import fake_kafka
+
+from kcr.mcp.audit import AuditRecord, JsonLinesSink, Outcome
+from kcr.mcp.audit_chain import digest
+from kcr.mcp.audit_verify import verify_file
+
+REQUEST_TEXT = (
+    "orders is lagging again since the 14:05 deploy, see:\n"
+    "2026-11-25 14:06:01 ERROR [consumer-1] commit failed\n"
+    "can you just `rm -rf` the old data && bump partitions?"
+)
+
+
+@pytest.mark.asyncio
+async def test_a_draft_stores_the_users_words_verbatim_and_the_reply_digest() -> None:
+    built = build(await fake_kafka())
+    arguments = {
+        "topic": "orders",
+        "partitions": 6,
+        "reason": "spread the hot key of orders",
+        "request_text": REQUEST_TEXT,
+    }
+    async with Client(built.mcp) as client:
+        reply = await client.call_tool("draft_increase_partitions", arguments)
+        pasted_reason = await client.call_tool(
+            "draft_increase_partitions", {**arguments, "reason": REQUEST_TEXT}
+        )
+    spec = yaml.safe_load(structured(reply)["yaml"])["spec"]
+    assert spec["requestText"] == REQUEST_TEXT
+    assert spec["reason"] == "spread the hot key of orders"
+    assert "pasted log line" in error_text(pasted_reason), "only the request text is exempt"
+    drafted, refused = built.audit.records
+    assert drafted.outcome is Outcome.OK
+    sent = reply.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert drafted.output_digest == digest(sent)
+    assert refused.output_digest not in {"", drafted.output_digest}
+
+
+@pytest.mark.asyncio
+async def test_request_text_is_bounded_in_size_only() -> None:
+    built = build(await fake_kafka())
+    arguments = {"topic": "orders", "partitions": 6, "reason": "spread the hot key of orders"}
+    async with Client(built.mcp) as client:
+        long = await client.call_tool(
+            "draft_increase_partitions", {**arguments, "request_text": "x" * 8193}
+        )
+        fits = await client.call_tool(
+            "draft_increase_partitions", {**arguments, "request_text": "y\n" * 4096}
+        )
+    assert "argument request_text: is 8193 characters long; at most 8192 are kept" in (
+        error_text(long)
+    )
+    assert structured(fits)["review"]
+
+
+def record(tool: str, number: int) -> AuditRecord:
+    return AuditRecord(
+        time=datetime(2026, 11, 25, 9, number, tzinfo=UTC),
+        correlation_id=f"c{number}",
+        principal="alice",
+        transport="local",
+        tool=tool,
+        arguments="{}",
+        outcome=Outcome.OK,
+        duration_ms=1.0,
+        output_digest=digest({"n": number}),
+    )
+
+
+def write_log(log: Path, *processes: int) -> None:
+    """One server process per count, each writing that many records to the same log."""
+    number = 0
+    for count in processes:
+        sink = JsonLinesSink.to_file(log)
+        for _ in range(count):
+            number += 1
+            sink.write(record("consumer_lag", number))
+        sink.close()
+
+
+def rewrite(
+    log: Path, keep: list[int] | None = None, replace: dict[int, str] | None = None
+) -> None:
+    lines = log.read_text().splitlines(keepends=True)
+    chosen = [lines[i] for i in (keep if keep is not None else range(len(lines)))]
+    for index, line in (replace or {}).items():
+        chosen[index] = line
+    log.write_text("".join(chosen))
+
+
+def test_an_untouched_log_verifies(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 3, 2)
+    result = verify_file(log)
+    assert result.problems == []
+    assert (result.records, len(result.chains)) == (5, 2)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines[3]["anchor"] == f"{lines[2]['chain']}/2/{lines[2]['hash']}"
+    assert [line["sequence"] for line in lines] == [0, 1, 2, 0, 1]
+
+
+def test_a_removed_record_is_detected(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 4)
+    rewrite(log, keep=[0, 2, 3])
+    (problem,) = verify_file(log).problems
+    assert problem.endswith("expected sequence 1; 1 record(s) before it were removed")
+
+
+def test_an_altered_record_is_detected(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 3)
+    second = json.loads(log.read_text().splitlines()[1])
+    rewrite(log, replace={1: json.dumps({**second, "principal": "mallory"}) + "\n"})
+    (problem,) = verify_file(log).problems
+    assert problem.startswith("line 2 (chain ")
+    assert problem.endswith("its content does not match its hash: altered")
+
+
+def test_a_removed_tail_is_detected_by_the_head_file(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 3)
+    rewrite(log, keep=[0, 1])
+    (problem,) = verify_file(log).problems
+    assert "ends at sequence 2, but the log ends it at 1: its tail was removed" in problem
+
+
+def test_a_truncated_last_record_is_detected(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 2)
+    text = log.read_text()
+    log.write_text(text[: len(text) - 40])
+    problems = verify_file(log).problems
+    assert problems[0] == "line 2 is not a whole audit record: it was altered or truncated"
+    assert "its tail was removed" in problems[1]
+
+
+def test_a_tail_removed_before_a_restart_is_named_by_the_next_chain(tmp_path: Path) -> None:
+    """The head file moved on to the second process; its first record still names the
+    first process's head, so the first chain's missing end shows."""
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 3, 1)
+    rewrite(log, keep=[0, 1, 3])
+    (problem,) = verify_file(log).problems
+    assert "which started after it, says chain" in problem
+    assert "ends at sequence 2, but the log ends it at 1" in problem
+
+
+@pytest.mark.parametrize(
+    ("keep", "status", "says"),
+    [
+        pytest.param(None, 0, "3 record(s) in 1 chain(s), intact", id="intact"),
+        pytest.param([0, 2], 1, "1 record(s) before it were removed", id="removed"),
+    ],
+)
+def test_kcr_audit_verify_exits_by_what_it_found(
+    tmp_path: Path, keep: list[int] | None, status: int, says: str
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    write_log(log, 3)
+    if keep is not None:
+        rewrite(log, keep=keep)
+    done = subprocess.run(
+        [*KCR, "audit", "verify", str(log)], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == status, done.stderr
+    assert says in done.stdout + done.stderr
