@@ -14,6 +14,8 @@ from kcr.kafka import (
     LagReport,
     PartitionInfo,
     PartitionOffsets,
+    Reassignment,
+    ReassignmentReport,
     TopicConfigs,
     TopicInfo,
 )
@@ -410,3 +412,22 @@ def test_more_records_waiting_rank_a_finding_higher() -> None:
     assert scores == sorted(scores)
     assert len(set(scores)) == 3
     assert scores[-1] < 80.0, "consumer findings stay below replication findings"
+
+
+def test_a_move_on_the_topic_is_ranked_among_the_lag_findings() -> None:
+    """A 500-record hot partition outranks the move (70); an under-replicated topic (80)
+    would outrank both."""
+    moving = ReassignmentReport(
+        reassignments=[
+            Reassignment(topic="orders", partition=1, replicas=[2, 1], adding=[2], removing=[1])
+        ],
+        observed_at=NOW,
+    )
+    findings = diagnose(replace(BASE, lag=HOT, reassignments=moving))
+    assert [(f.kind.value, f.subject, f.rank) for f in findings] == [
+        ("HotPartition", "orders/2", 1),
+        ("ReassignmentInProgress", "topic/orders", 2),
+    ]
+    (evidence,) = findings[1].evidence
+    assert evidence.observed_value == "orders/1 replicas [2, 1], adding [2], removing [1]"
+    assert evidence.source == "kafka/prod: ListPartitionReassignments"

@@ -49,6 +49,7 @@ EXPECTED_TOOLS = {
     "check_access",
     "recent_deployments",
     "explain_current_state",
+    "list_reassignments",
     "list_change_requests",
     "get_change_request",
     "preview_change",
@@ -734,3 +735,17 @@ async def test_explain_stamps_metadata_with_kafkas_time_and_names_owners() -> No
     stamped = datetime.fromisoformat(offline["evidence"][0]["capturedAt"])
     assert before <= stamped < tool_clock, "the time Kafka answered, not the tool's clock"
     assert topic["notes"][0] == "consumer lag could not be read: orders/0 has no leader"
+
+
+async def test_a_tenant_sees_only_the_moves_of_its_topics() -> None:
+    kafka = await fake_kafka()
+    kafka.cluster.reassign("team-a.orders", 0, [1, 2, 3])
+    kafka.cluster.reassign("orders", 1, [0, 1, 3])
+    built = build(kafka, who=caller("carol", topics=("team-a.",), groups=("team-a.",)))
+    async with Client(built.mcp) as client:
+        mine = structured(await client.call_tool("list_reassignments", {}))
+        refused = await client.call_tool("list_reassignments", {"topic": "orders"})
+    assert [(m["topic"], m["partition"], m["adding"]) for m in mine["reassignments"]] == [
+        ("team-a.orders", 0, [3])
+    ]
+    assert "outside your scope" in error_text(refused)

@@ -19,6 +19,7 @@ from kcr.kafka.readmodel import (
     GroupListing,
     GroupOffsets,
     PartitionOffsets,
+    Reassignment,
     TopicConfigs,
     TopicInfo,
     TopicPartition,
@@ -72,6 +73,10 @@ class Backend(Protocol):
         ...
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]: ...
+
+    async def list_reassignments(self, topics: list[str] | None) -> list[Reassignment]:
+        """In progress now, sorted by topic and partition; all topics when None."""
+        ...
 
     async def create_topic(
         self, topic: str, partitions: int, replication_factor: int, configs: dict[str, str]

@@ -44,7 +44,12 @@ def open_backend(
         ConfluentBackend,
         probe_capabilities,
     )
-    from kcr.kafka.confluent.config import client_config, tls_context  # noqa: PLC0415
+    from kcr.kafka.confluent.config import (  # noqa: PLC0415
+        client_config,
+        security_protocol,
+        tls_context,
+    )
+    from kcr.kafka.kafkapython import KafkaPythonAdmin, admin_config  # noqa: PLC0415
 
     spec = (
         cluster
@@ -61,4 +66,8 @@ def open_backend(
             addresses, tls_context(spec, secrets), chosen.request_timeout
         )
 
-    return ConfluentBackend(config, chosen, probe)
+    tls = tls_context(spec, secrets)
+    moves = KafkaPythonAdmin(
+        admin_config(spec, secrets, chosen, tls, security_protocol(spec)), chosen
+    )
+    return ConfluentBackend(config, chosen, probe, moves)

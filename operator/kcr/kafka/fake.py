@@ -35,6 +35,7 @@ from kcr.kafka.readmodel import (
     GroupOffsets,
     PartitionInfo,
     PartitionOffsets,
+    Reassignment,
     TopicConfigs,
     TopicInfo,
     TopicPartition,
@@ -189,6 +190,11 @@ class FakeCluster(ClusterState):
             index = next((i for i, t in enumerate(found.timestamps) if t >= timestamp_ms), None)
             result[tp] = None if index is None else found.log_start + index
         return result
+
+    async def list_reassignments(self, topics: list[str] | None) -> list[Reassignment]:
+        self._enter("list_reassignments")
+        found = [r for r in self.moving.values() if topics is None or r.topic in topics]
+        return sorted(found, key=lambda r: (r.topic, r.partition))
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         self._enter("describe_acls")

@@ -12,7 +12,7 @@ from kcr.kafka.errors import (
     UnavailableError,
     UnsupportedByBrokerError,
 )
-from kcr.kafka.readmodel import Broker, ConfigEntry, GroupMember, TopicPartition
+from kcr.kafka.readmodel import Broker, ConfigEntry, GroupMember, Reassignment, TopicPartition
 from kcr.kafka.service import utc_now
 from kcr.kafka.settings import ClientSettings
 from kcr.model import AclBinding, GroupState
@@ -84,6 +84,7 @@ PRIMITIVES = frozenset(
         "log_offsets",
         "offsets_for_timestamp",
         "describe_acls",
+        "list_reassignments",
         "create_topic",
         "create_partitions",
         "alter_topic_config",
@@ -118,6 +119,7 @@ class ClusterState:
         self.topics: dict[str, FakeTopic] = {}
         self.groups: dict[str, FakeGroup] = {}
         self.acls: list[AclBinding] = []
+        self.moving: dict[tuple[str, int], Reassignment] = {}
         self.calls: Counter[str] = Counter()
         self.closed = False
         self._supports = {
@@ -133,6 +135,20 @@ class ClusterState:
         self._clock = clock
 
     # --- knobs for tests ------------------------------------------------------------------
+
+    def reassign(self, topic: str, partition: int, target: list[int]) -> Reassignment:
+        """Start moving a partition's replicas to ``target``; it stays in progress, as a
+        throttled move of a large partition does on a real cluster."""
+        current = self._topic(topic).partitions[partition].replicas
+        moving = Reassignment(
+            topic=topic,
+            partition=partition,
+            replicas=list(dict.fromkeys([*target, *current])),
+            adding=[b for b in target if b not in current],
+            removing=[b for b in current if b not in target],
+        )
+        self.moving[topic, partition] = moving
+        return moving
 
     def fail(self, call: str, error: KafkaPortError, *, times: int = 1) -> None:
         """The next ``times`` calls of the primitive ``call`` raise ``error``."""

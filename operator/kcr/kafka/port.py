@@ -25,6 +25,7 @@ from kcr.kafka.readmodel import (
     HotPartitionRule,
     LagReport,
     PartitionOffsets,
+    ReassignmentReport,
     TopicConfigs,
     TopicInfo,
     TopicPartition,
@@ -127,6 +128,10 @@ class KafkaPort(Protocol):
         offset (from ``snapshot`` when given, so a retried reset lands on the same
         offsets), clamped to the log; explicit offsets are checked against the log.
         """
+        ...
+
+    async def reassignments(self, topics: list[str] | None = None) -> ReassignmentReport:
+        """Partitions whose replicas are moving now, of the named topics (all when None)."""
         ...
 
     # --- ACLs ---------------------------------------------------------------------------

@@ -135,6 +135,22 @@ class TopicPartition(KubeModel):
     partition: Annotated[int, Field(ge=0)]
 
 
+class Reassignment(KubeModel):
+    """A partition whose replicas are moving (ListPartitionReassignments): the replication
+    traffic competes with producers and consumers until it ends."""
+
+    topic: str
+    partition: Annotated[int, Field(ge=0)]
+    replicas: list[int] = Field(description="The full replica set while it moves")
+    adding: list[int] = Field(default_factory=list, description="Brokers receiving a copy")
+    removing: list[int] = Field(default_factory=list, description="Brokers giving theirs up")
+
+
+class ReassignmentReport(KubeModel):
+    reassignments: list[Reassignment]
+    observed_at: datetime
+
+
 class GroupListing(KubeModel):
     group: str
     state: GroupState = GroupState.UNKNOWN

@@ -20,6 +20,7 @@ from kcr.kafka.readmodel import (
     HotPartitionRule,
     LagReport,
     PartitionOffsets,
+    ReassignmentReport,
     TopicConfigs,
     TopicInfo,
     TopicPartition,
@@ -180,6 +181,14 @@ class KafkaService:
         self, reset: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
     ) -> list[PartitionOffset]:
         return await read_and_resolve(self._backend, reset, snapshot)
+
+    async def reassignments(self, topics: list[str] | None = None) -> ReassignmentReport:
+        names = None if topics is None else _names("topics", topics)
+        found = await self._backend.list_reassignments(names)
+        # A move adds or removes replicas; a partition listed with neither is not moving
+        # (tansu lists every partition so), and would only send people on a false trail.
+        moving = [r for r in found if r.adding or r.removing]
+        return ReassignmentReport(reassignments=moving, observed_at=self._clock())
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         bindings = await self._backend.describe_acls(acl_filter)

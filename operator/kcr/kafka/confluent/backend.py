@@ -33,6 +33,7 @@ from kcr.kafka.errors import (
     UnavailableError,
     UnsupportedByBrokerError,
 )
+from kcr.kafka.kafkapython import KafkaPythonAdmin
 from kcr.kafka.lag import without_gc_pauses
 from kcr.kafka.readmodel import (
     AclFilter,
@@ -43,6 +44,7 @@ from kcr.kafka.readmodel import (
     GroupListing,
     GroupOffsets,
     PartitionOffsets,
+    Reassignment,
     TopicConfigs,
     TopicInfo,
     TopicPartition,
@@ -59,12 +61,26 @@ _GROUP_ACTIVE = {"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRE
 
 
 class ConfluentBackend(AdminCalls):
+    """``reassignments`` answers what librdkafka cannot (ListPartitionReassignments)."""
+
     def __init__(
-        self, config: dict[str, Any], settings: ClientSettings, probe_versions: ProbeVersions
+        self,
+        config: dict[str, Any],
+        settings: ClientSettings,
+        probe_versions: ProbeVersions,
+        reassignments: KafkaPythonAdmin,
     ) -> None:
         super().__init__(config, settings)
         self._probe_versions = probe_versions
         self._capabilities: Capabilities | None = None
+        self._reassignments = reassignments
+
+    async def close(self) -> None:
+        await super().close()
+        await self._reassignments.close()
+
+    async def list_reassignments(self, topics: list[str] | None) -> list[Reassignment]:
+        return await self._reassignments.list_reassignments(topics)
 
     async def capabilities(self) -> Capabilities:
         if self._capabilities is None:

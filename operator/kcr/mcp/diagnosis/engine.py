@@ -8,6 +8,7 @@ from kcr.mcp.diagnosis.consumers import (
 )
 from kcr.mcp.diagnosis.findings import Facts, Finding
 from kcr.mcp.diagnosis.lag import hot_partitions, lag_beyond_retention
+from kcr.mcp.diagnosis.moves import reassignments_in_progress
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
 from kcr.policy.ownership import owner_of_group, owner_of_topic
 
@@ -16,6 +17,7 @@ def diagnose(facts: Facts) -> list[Finding]:
     found = [
         *offline_partitions(facts),
         *under_replicated(facts),
+        *reassignments_in_progress(facts),
         *lag_beyond_retention(facts),
         *hot_partitions(facts),
         *idle_stuck_or_slow(facts),

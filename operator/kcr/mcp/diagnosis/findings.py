@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from kcr.kafka import GroupLag, LagReport, TopicConfigs, TopicInfo
+from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, TopicInfo
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Workload
@@ -30,6 +30,7 @@ class FindingKind(StrEnum):
     NO_ACTIVE_CONSUMER = "NoActiveConsumer"
     SLOW_CONSUMER = "SlowConsumer"
     LEADER_SKEW = "LeaderSkew"
+    REASSIGNMENT_IN_PROGRESS = "ReassignmentInProgress"
 
 
 class Severity(StrEnum):
@@ -82,6 +83,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.NO_ACTIVE_CONSUMER: ("consumer-lag", "slow-or-stuck-consumers"),
     FindingKind.SLOW_CONSUMER: ("consumer-lag", "slow-or-stuck-consumers"),
     FindingKind.LEADER_SKEW: ("disk-pressure", "diagnose"),
+    FindingKind.REASSIGNMENT_IN_PROGRESS: ("reassignments", "diagnose"),
 }
 
 
@@ -101,6 +103,8 @@ class Facts:
     runbooks: Mapping[FindingKind, RunbookRef] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     ownership: tuple[Ownership, ...] = ()
+    # Replica moves on the topics in question; None when they could not be read.
+    reassignments: ReassignmentReport | None = None
 
 
 # Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their

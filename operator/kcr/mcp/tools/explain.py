@@ -15,6 +15,7 @@ from kcr.kafka import (
     KafkaPortError,
     LagReport,
     NotFoundError,
+    ReassignmentReport,
     TopicConfigs,
     TopicInfo,
 )
@@ -70,6 +71,7 @@ async def explain_current_state(
         owner = env.services.cluster.owner_of_group(group)
     groups = [g.group for g in report.groups]
     infos, configs, overview = await _metadata(env, topics)
+    moves = await _reassignments(env, topics, notes)
     if groups:
         await env.services.sampler.sample(groups)
     workloads = await _workloads(env, report, notes)
@@ -81,6 +83,7 @@ async def explain_current_state(
         report=report,
         groups=groups,
         workloads=workloads,
+        reassignments=moves,
     )
     findings = diagnose(facts)
     env.remember(
@@ -130,6 +133,20 @@ async def _metadata(
     return infos, {c.topic: c for c in configs}, overview
 
 
+async def _reassignments(
+    env: ToolEnv, topics: list[str], notes: list[str]
+) -> ReassignmentReport | None:
+    """Replica moves are one fact among several: a broker that cannot list them (one
+    without ListPartitionReassignments) leaves a note, not a failed diagnosis."""
+    if not topics:
+        return None
+    try:
+        return await env.services.kafka.reassignments(topics)
+    except KafkaPortError as error:
+        notes.append(f"reassignments in progress could not be read: {error.message}")
+        return None
+
+
 async def _workloads(
     env: ToolEnv, report: LagReport, notes: list[str]
 ) -> dict[str, list[Workload]]:
@@ -159,6 +176,7 @@ def _facts(
     report: LagReport,
     groups: list[str],
     workloads: dict[str, list[Workload]],
+    reassignments: ReassignmentReport | None,
 ) -> Facts:
     now = env.now()
     thresholds = env.services.thresholds
@@ -179,6 +197,7 @@ def _facts(
         runbooks=_runbook_refs(env),
         thresholds=thresholds,
         ownership=env.services.cluster.ownership,
+        reassignments=reassignments,
     )
 
 

@@ -28,6 +28,7 @@ from kcr.mcp.tools import (
     draft_tools,
     explain,
     groups,
+    moves,
     requests,
     runbook_tools,
 )
@@ -62,6 +63,7 @@ READ_TOOLS = (
     ToolSpec(groups.describe_consumer_group, "Describe a consumer group", READ),
     ToolSpec(cluster.partition_skew, "Partition skew per broker", READ),
     ToolSpec(cluster.broker_health, "Broker health", READ),
+    ToolSpec(moves.list_reassignments, "Reassignments in progress", READ),
     ToolSpec(groups.recent_rebalances, "Recent rebalances", READ),
     ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
     ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
