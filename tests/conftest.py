@@ -3,7 +3,8 @@
 ``kafka_bootstrap`` is a real cluster when ``KCR_KAFKA_BOOTSTRAP`` is set, otherwise the
 tansu broker started once per session on a free 127.0.0.1 port and stopped by pid.
 ``apache_kafka`` and ``apache_kafka_trio`` are Apache Kafka itself (KRaft, one node or
-three), started once per session the same way.
+three), started once per session the same way; ``kafka_connect`` is a Kafka Connect worker
+joined to ``apache_kafka``.
 
 The tools other suites need (kubectl, shellcheck, Prometheus, tansu, Java for Apache Kafka)
 are fixtures too: each skips where its tool is missing, saying why in one line, and fails
@@ -23,6 +24,7 @@ from typing import NoReturn
 
 import pytest
 
+from kcr.embedded.connect import ConnectWorker, connect_classpath, running_worker
 from kcr.embedded.kraft import (
     KraftCluster,
     KraftError,
@@ -145,3 +147,15 @@ def ssh_key(tmp_path: Path) -> Callable[[str], SshKey]:
         return SshKey(private=private, public=public)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def kafka_connect(apache_kafka: KraftCluster) -> Iterator[ConnectWorker]:
+    """A standalone Connect worker on a free 127.0.0.1 port, with the FileStream connectors;
+    resolved by ``make kafka`` like the brokers, and stopped by pid."""
+    try:
+        connect_classpath(offline=True)
+    except KraftError as error:
+        missing_tool(f"no Kafka Connect: {error}", REQUIRE_APACHE_KAFKA)
+    with running_worker(apache_kafka) as worker:
+        yield worker

@@ -19,6 +19,7 @@ from kcr.engine import Observations, Resource, decide
 from kcr.kafka import KafkaPort
 from kcr.mcp.audit import MemorySink
 from kcr.mcp.cluster import ClusterContext
+from kcr.mcp.connect import ConnectPort
 from kcr.mcp.drafts import DraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.kube import KubePort
@@ -69,6 +70,7 @@ def build(
     ownership: tuple[Ownership, ...] = (),
     policy: ClusterPolicy | None = None,
     clock: Callable[[], datetime] | None = None,
+    connect: ConnectPort | None = None,
 ) -> Built:
     audit = MemorySink()
     services = Services(
@@ -83,6 +85,7 @@ def build(
         runbooks=RunbookLibrary.load(),
         sampler=GroupSampler(kafka, interval=0, **({"clock": clock} if clock else {})),
         kube=kube,
+        connect=connect,
         **({"clock": clock} if clock else {}),
     )
     options = ServerOptions(

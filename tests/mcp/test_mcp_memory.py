@@ -50,6 +50,7 @@ EXPECTED_TOOLS = {
     "recent_deployments",
     "explain_current_state",
     "list_reassignments",
+    "connector_status",
     "list_change_requests",
     "get_change_request",
     "preview_change",

@@ -61,13 +61,16 @@ def java_binary() -> str:
     return candidate
 
 
-def classpath_file() -> Path:
-    return CACHE / f"kafka-{KAFKA_VERSION}.classpath"
+def classpath_file(name: str = f"kafka-{KAFKA_VERSION}") -> Path:
+    return CACHE / f"{name}.classpath"
 
 
-def resolve_classpath(*, offline: bool = False) -> str:
-    """The broker's classpath, resolved by Maven once and cached beside the jars' own cache."""
-    cached = classpath_file()
+def resolve_classpath(
+    *, offline: bool = False, pom: Path = POM, name: str = f"kafka-{KAFKA_VERSION}"
+) -> str:
+    """The classpath of ``pom`` (the broker's unless told), resolved by Maven once and
+    cached beside the jars' own cache under ``name``."""
+    cached = classpath_file(name)
     if cached.exists():
         text = cached.read_text().strip()
         if text and all(Path(jar).exists() for jar in text.split(os.pathsep)):
@@ -88,7 +91,7 @@ def resolve_classpath(*, offline: bool = False) -> str:
             "--batch-mode",
             "--quiet",
             "-f",
-            str(POM),
+            str(pom),
             "dependency:build-classpath",
             f"-Dmdep.outputFile={partial}",
         ],
@@ -247,7 +250,9 @@ def _properties(node: KraftNode, voters: str, replicas: int) -> str:
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def _java(classpath: str, main: str, *arguments: str, options: tuple[str, ...] = ()) -> list[str]:
+def java_command(
+    classpath: str, main: str, *arguments: str, options: tuple[str, ...] = ()
+) -> list[str]:
     """A short-lived, small JVM: tests start many nodes on two cores."""
     return [
         java_binary(),
@@ -265,7 +270,7 @@ def _java(classpath: str, main: str, *arguments: str, options: tuple[str, ...] =
 
 def _format(node: KraftNode, classpath: str, cluster_id: str) -> None:
     result = subprocess.run(
-        _java(
+        java_command(
             classpath,
             "kafka.tools.StorageTool",
             "format",
@@ -288,7 +293,7 @@ def _launch(node: KraftNode, classpath: str) -> None:
     log4j = node.directory / "log4j2.properties"
     with node.log_path.open("ab") as output:
         node.process = subprocess.Popen(
-            _java(
+            java_command(
                 classpath,
                 "kafka.Kafka",
                 str(node.directory / "server.properties"),
@@ -333,8 +338,11 @@ def _wait_ready(nodes: list[KraftNode], timeout: float) -> None:
 
 
 def _stop(node: KraftNode, grace: float = 10.0) -> None:
+    stop_process(node.process, grace)
+
+
+def stop_process(process: "subprocess.Popen[bytes] | None", grace: float = 10.0) -> None:
     """SIGTERM by pid for a clean shutdown, SIGKILL after ``grace``; always reaps."""
-    process = node.process
     if process is None or process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):

@@ -194,6 +194,11 @@ ROLES = ("viewer", "drafter")
     "trends); 0 samples only when a tool asks.",
 )
 @click.option(
+    "--connect-url",
+    help="Kafka Connect's REST API (http://host:8083), for connector and task states; "
+    "default: the KafkaCluster's connectUrl, else Connect is not read.",
+)
+@click.option(
     "--kafka-timeout",
     type=click.FloatRange(min=0.1, max=300),
     default=10.0,
@@ -255,6 +260,7 @@ def command(**options: Any) -> None:
         rate_burst=options["rate_burst"],
         sample_interval=options["sample_interval"],
         kafka_timeout=options["kafka_timeout"],
+        connect_url=options["connect_url"],
     )
     asyncio.run(_serve(settings))
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from kcr.kafka import KafkaPort
 from kcr.mcp.cluster import ClusterContext
+from kcr.mcp.connect import ConnectPort
 from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink
 from kcr.mcp.evidence import EvidenceLedger
@@ -22,6 +23,7 @@ class Services:
     runbooks: RunbookLibrary
     sampler: GroupSampler
     kube: KubePort | None = None
+    connect: ConnectPort | None = None
     ledger: EvidenceLedger = field(default_factory=EvidenceLedger)
     thresholds: Thresholds = field(default_factory=Thresholds)
     clock: Callable[[], datetime] = utc_now

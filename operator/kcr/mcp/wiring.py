@@ -34,6 +34,7 @@ from kcr.mcp.auth import (
     TokenReviewVerifier,
 )
 from kcr.mcp.cluster import ClusterContext
+from kcr.mcp.connect import ConnectClient, ConnectPort
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.kube import KubePort
@@ -41,7 +42,7 @@ from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
-from kcr.mcp.sampler import GroupSampler
+from kcr.mcp.sampler import GroupSampler, utc_now
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
 from kcr.mcp.tools.registry import tool_names
@@ -96,6 +97,7 @@ class McpSettings:
     rate_burst: int = 30
     sample_interval: float = 15.0
     kafka_timeout: float = 10.0
+    connect_url: str | None = None
 
 
 @dataclass
@@ -152,7 +154,10 @@ async def assemble(settings: McpSettings) -> Assembled:
         runbooks=_runbooks(settings),
         sampler=GroupSampler(kafka, interval=settings.sample_interval),
         kube=kube,
+        connect=_connect(settings, cluster),
     )
+    if services.connect is not None:
+        closers.append(services.connect.close)
     audit = _audit(settings)
     closers.append(_closer(audit))
     read, draft = tool_names()
@@ -295,6 +300,14 @@ def _names_secrets(spec: KafkaClusterSpec) -> bool:
     return spec.sasl is not None or (
         tls is not None and any(r is not None for r in (tls.ca, tls.certificate, tls.key))
     )
+
+
+def _connect(settings: McpSettings, cluster: KafkaClusterSpec | None) -> ConnectPort | None:
+    """The flag wins over the KafkaCluster's ``connectUrl``; without either, no Connect."""
+    url = settings.connect_url or (cluster.connect_url if cluster else None)
+    if url is None:
+        return None
+    return ConnectClient(url, clock=utc_now, timeout=settings.kafka_timeout)
 
 
 def _drafts(settings: McpSettings, kube: KubePort | None) -> DraftSink:

@@ -160,6 +160,14 @@ class KafkaClusterSpec(KubeModel):
     prometheus_url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=1024)] | None = (
         None
     )
+    connect_url: Annotated[
+        str | None,
+        Field(
+            pattern=r"^https?://[^\s]+$",
+            max_length=1024,
+            description="Kafka Connect's REST API, read for connector and task states",
+        ),
+    ] = None
     ownership: Annotated[list[Ownership], Field(max_length=200)] = Field(default_factory=list)
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
 

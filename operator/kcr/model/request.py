@@ -57,6 +57,7 @@ class EvidenceKind(StrEnum):
     DEPLOYMENT = "Deployment"
     RUNBOOK = "Runbook"
     ACL = "Acl"
+    CONNECTOR = "Connector"
 
 
 class TimeWindow(KubeModel):

@@ -1,6 +1,7 @@
 """Ranking: every detector's findings, most urgent first, each with its runbook."""
 
 from kcr.mcp.cluster import OwnerInfo
+from kcr.mcp.diagnosis.connectors import failed_sink_tasks
 from kcr.mcp.diagnosis.consumers import (
     idle_stuck_or_slow,
     lag_after_rollout,
@@ -19,6 +20,7 @@ def diagnose(facts: Facts) -> list[Finding]:
         *under_replicated(facts),
         *reassignments_in_progress(facts),
         *lag_beyond_retention(facts),
+        *failed_sink_tasks(facts),
         *hot_partitions(facts),
         *idle_stuck_or_slow(facts),
         *rebalance_storms(facts),

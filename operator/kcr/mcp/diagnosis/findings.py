@@ -13,6 +13,7 @@ from pydantic import Field
 
 from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, TopicInfo
 from kcr.mcp.cluster import OwnerInfo
+from kcr.mcp.connect import ConnectReport
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Workload
 from kcr.model import Evidence, EvidenceKind, Ownership, TimeWindow
@@ -31,6 +32,7 @@ class FindingKind(StrEnum):
     SLOW_CONSUMER = "SlowConsumer"
     LEADER_SKEW = "LeaderSkew"
     REASSIGNMENT_IN_PROGRESS = "ReassignmentInProgress"
+    CONNECTOR_TASK_FAILED = "ConnectorTaskFailed"
 
 
 class Severity(StrEnum):
@@ -84,6 +86,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.SLOW_CONSUMER: ("consumer-lag", "slow-or-stuck-consumers"),
     FindingKind.LEADER_SKEW: ("disk-pressure", "diagnose"),
     FindingKind.REASSIGNMENT_IN_PROGRESS: ("reassignments", "diagnose"),
+    FindingKind.CONNECTOR_TASK_FAILED: ("connectors", "failed-tasks"),
 }
 
 
@@ -105,6 +108,8 @@ class Facts:
     ownership: tuple[Ownership, ...] = ()
     # Replica moves on the topics in question; None when they could not be read.
     reassignments: ReassignmentReport | None = None
+    # Kafka Connect's connectors and tasks; None when no Connect is configured or readable.
+    connect: ConnectReport | None = None
 
 
 # Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their

@@ -22,8 +22,10 @@ from kcr.kafka import (
 from kcr.kube.errors import KubeError
 from kcr.mcp.calls import ToolInvalidError
 from kcr.mcp.cluster import OwnerInfo
+from kcr.mcp.connect import ConnectError, ConnectReport
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.groups import described, scoped_report, visible_consumers
@@ -72,6 +74,7 @@ async def explain_current_state(
     groups = [g.group for g in report.groups]
     infos, configs, overview = await _metadata(env, topics)
     moves = await _reassignments(env, topics, notes)
+    connect = await _connect(env, groups, notes)
     if groups:
         await env.services.sampler.sample(groups)
     workloads = await _workloads(env, report, notes)
@@ -84,6 +87,7 @@ async def explain_current_state(
         groups=groups,
         workloads=workloads,
         reassignments=moves,
+        connect=connect,
     )
     findings = diagnose(facts)
     env.remember(
@@ -147,6 +151,25 @@ async def _reassignments(
         return None
 
 
+async def _connect(env: ToolEnv, groups: list[str], notes: list[str]) -> ConnectReport | None:
+    """Connect is read when a considered group is a Connect sink's (``connect-*``)."""
+    if not any(g.startswith("connect-") for g in groups):
+        return None
+    if env.services.connect is None:
+        notes.append(
+            "Kafka Connect was not checked: no Connect URL is configured (connectUrl or "
+            "--connect-url)"
+        )
+        return None
+    try:
+        report = await env.services.connect.connectors()
+    except ConnectError as error:
+        notes.append(str(error))
+        return None
+    shown = [c for c in report.connectors if c.group in groups and visible(c, env.scope)]
+    return report.model_copy(update={"connectors": shown})
+
+
 async def _workloads(
     env: ToolEnv, report: LagReport, notes: list[str]
 ) -> dict[str, list[Workload]]:
@@ -177,6 +200,7 @@ def _facts(
     groups: list[str],
     workloads: dict[str, list[Workload]],
     reassignments: ReassignmentReport | None,
+    connect: ConnectReport | None,
 ) -> Facts:
     now = env.now()
     thresholds = env.services.thresholds
@@ -198,6 +222,7 @@ def _facts(
         thresholds=thresholds,
         ownership=env.services.cluster.ownership,
         reassignments=reassignments,
+        connect=connect,
     )
 
 

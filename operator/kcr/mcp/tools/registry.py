@@ -24,6 +24,7 @@ from kcr.mcp.services import Services
 from kcr.mcp.tools import (
     access,
     cluster,
+    connectors,
     deployments,
     draft_tools,
     explain,
@@ -64,6 +65,7 @@ READ_TOOLS = (
     ToolSpec(cluster.partition_skew, "Partition skew per broker", READ),
     ToolSpec(cluster.broker_health, "Broker health", READ),
     ToolSpec(moves.list_reassignments, "Reassignments in progress", READ),
+    ToolSpec(connectors.connector_status, "Kafka Connect connectors and tasks", READ),
     ToolSpec(groups.recent_rebalances, "Recent rebalances", READ),
     ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
     ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
