@@ -23,7 +23,8 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 # Without Java or Maven the tests say so in one line and skip those suites (CI requires them).
 kafka: setup
 	@if command -v java >/dev/null && command -v mvn >/dev/null; then \
-		$(BIN)/python -m kcr.embedded.kraft && $(BIN)/python -m kcr.embedded.connect; \
+		$(BIN)/python -m kcr.embedded.kraft && $(BIN)/python -m kcr.embedded.connect \
+			&& $(BIN)/python -m kcr.embedded.jmx; \
 	else \
 		echo "make kafka: no java or mvn on PATH: the Apache Kafka suites will be skipped"; \
 	fi

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +125,8 @@ class KraftNode:
     controller_port: int
     directory: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # A ``-javaagent:`` argument (e.g. the Prometheus JMX exporter), or empty.
+    java_agent: str = ""
 
     @property
     def address(self) -> str:
@@ -297,7 +299,10 @@ def _launch(node: KraftNode, classpath: str) -> None:
                 classpath,
                 "kafka.Kafka",
                 str(node.directory / "server.properties"),
-                options=(f"-Dlog4j2.configurationFile={log4j}",),
+                options=(
+                    f"-Dlog4j2.configurationFile={log4j}",
+                    *([f"-javaagent:{node.java_agent}"] if node.java_agent else []),
+                ),
             ),
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -355,8 +360,15 @@ def stop_process(process: "subprocess.Popen[bytes] | None", grace: float = 10.0)
         process.wait(timeout=10.0)
 
 
-def start_cluster(nodes: int = 1, *, ready_timeout: float = 120.0) -> KraftCluster:
-    """Format and start ``nodes`` combined broker+controllers; on failure, stop all of them."""
+def start_cluster(
+    nodes: int = 1,
+    *,
+    ready_timeout: float = 120.0,
+    java_agent: Callable[[KraftNode], str] | None = None,
+) -> KraftCluster:
+    """Format and start ``nodes`` combined broker+controllers; on failure, stop all of them.
+
+    ``java_agent`` gives each node's ``-javaagent:`` argument (jar=options), if any."""
     classpath = resolve_classpath(offline=True)
     root = Path(tempfile.mkdtemp(prefix="kcr-kafka-"))
     members = [
@@ -365,6 +377,8 @@ def start_cluster(nodes: int = 1, *, ready_timeout: float = 120.0) -> KraftClust
         )
         for i in range(1, nodes + 1)
     ]
+    for member in members:
+        member.java_agent = java_agent(member) if java_agent else ""
     voters = ",".join(f"{m.node_id}@{LOOPBACK}:{m.controller_port}" for m in members)
     cluster = KraftCluster(
         nodes=members, cluster_id=new_cluster_id(), classpath=classpath, root=root
@@ -393,8 +407,13 @@ def stop_cluster(cluster: KraftCluster) -> None:
 
 
 @contextlib.contextmanager
-def running_cluster(nodes: int = 1, **options: float) -> Iterator[KraftCluster]:
-    cluster = start_cluster(nodes, **options)
+def running_cluster(
+    nodes: int = 1,
+    *,
+    ready_timeout: float = 120.0,
+    java_agent: Callable[[KraftNode], str] | None = None,
+) -> Iterator[KraftCluster]:
+    cluster = start_cluster(nodes, ready_timeout=ready_timeout, java_agent=java_agent)
     try:
         yield cluster
     finally:
