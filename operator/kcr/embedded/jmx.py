@@ -1,8 +1,9 @@
 """The Prometheus JMX exporter as a java agent on embedded brokers, for real broker metrics.
 
-Each node serves ``/metrics`` on its own 127.0.0.1 port; the rules below name the broker
-metric families kcr reads (``kcr.mcp.broker_metrics``) the way common Kafka exporter
-configurations (Strimzi's among them) name them. The agent jar comes from Maven Central
+Each node serves ``/metrics`` on its own 127.0.0.1 port; the rules in
+``maven/jmx/jmx-exporter.yaml`` name the broker metric families kcr reads
+(``kcr.mcp.broker_metrics``) the way common Kafka exporter configurations (Strimzi's among
+them) name them. The agent jar comes from Maven Central
 through ``maven/jmx/pom.xml``.
 """
 
@@ -17,36 +18,7 @@ from kcr.embedded.tansu import LOOPBACK, free_port
 POM = Path(__file__).with_name("maven") / "jmx" / "pom.xml"
 NAME = "jmx-prometheus-javaagent-1.0.1"
 
-RULES = """\
-lowercaseOutputName: true
-lowercaseOutputLabelNames: true
-rules:
-  - pattern: "kafka.server<type=BrokerTopicMetrics, name=(BytesIn|BytesOut)PerSec, topic=(.+)><>Count"
-    name: kafka_server_brokertopicmetrics_$1_total
-    type: COUNTER
-    labels: {topic: "$2"}
-  - pattern: "kafka.server<type=BrokerTopicMetrics, name=(BytesIn|BytesOut)PerSec><>Count"
-    name: kafka_server_brokertopicmetrics_$1_total
-    type: COUNTER
-  - pattern: "kafka.network<type=RequestMetrics, name=(TotalTimeMs|ThrottleTimeMs), request=(Produce|FetchConsumer)><>(\\\\d+)thPercentile"
-    name: kafka_network_requestmetrics_$1
-    type: GAUGE
-    labels: {request: "$2", quantile: "0.$3"}
-  - pattern: "kafka.network<type=RequestMetrics, name=(TotalTimeMs|ThrottleTimeMs), request=(Produce|FetchConsumer)><>Mean"
-    name: kafka_network_requestmetrics_$1_mean
-    type: GAUGE
-    labels: {request: "$2"}
-  - pattern: "kafka.server<type=KafkaRequestHandlerPool, name=RequestHandlerAvgIdlePercent><>OneMinuteRate"
-    name: kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent
-    type: GAUGE
-  - pattern: "kafka.server<type=ReplicaManager, name=UnderReplicatedPartitions><>Value"
-    name: kafka_server_replicamanager_underreplicatedpartitions
-    type: GAUGE
-  - pattern: "kafka.log<type=Log, name=Size, topic=(.+), partition=(.+)><>Value"
-    name: kafka_log_log_size
-    type: GAUGE
-    labels: {topic: "$1", partition: "$2"}
-"""
+RULES = Path(__file__).with_name("maven") / "jmx" / "jmx-exporter.yaml"
 
 
 def agent_jar(*, offline: bool = False) -> str:
@@ -61,11 +33,8 @@ class MetricsAgents:
     ports: dict[int, int] = field(default_factory=dict)
 
     def __call__(self, node: KraftNode) -> str:
-        config = node.directory.parent / "jmx-exporter.yaml"
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(RULES)
         port = self.ports.setdefault(node.node_id, free_port())
-        return f"{self.jar}={LOOPBACK}:{port}:{config}"
+        return f"{self.jar}={LOOPBACK}:{port}:{RULES}"
 
 
 if __name__ == "__main__":
