@@ -20,9 +20,11 @@ from kcr.kafka import KafkaPort
 from kcr.mcp.audit import MemorySink
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectPort
+from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.kube import KubePort
+from kcr.mcp.prometheus import PrometheusPort
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
@@ -71,6 +73,8 @@ def build(
     policy: ClusterPolicy | None = None,
     clock: Callable[[], datetime] | None = None,
     connect: ConnectPort | None = None,
+    prometheus: PrometheusPort | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Built:
     audit = MemorySink()
     services = Services(
@@ -86,6 +90,8 @@ def build(
         sampler=GroupSampler(kafka, interval=0, **({"clock": clock} if clock else {})),
         kube=kube,
         connect=connect,
+        prometheus=prometheus,
+        **({"thresholds": thresholds} if thresholds else {}),
         **({"clock": clock} if clock else {}),
     )
     options = ServerOptions(

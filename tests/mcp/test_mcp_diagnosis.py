@@ -20,10 +20,12 @@ from kcr.kafka import (
     TopicInfo,
 )
 from kcr.kafka.lag import build_lag_report
+from kcr.mcp.broker_metrics import MetricFamily, MetricRange
 from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
+from kcr.mcp.prometheus import MetricPoint, MetricSeries
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Rollout, Workload
-from kcr.model import ConfigSource, EvidenceKind, GroupState, Ownership
+from kcr.model import ConfigSource, EvidenceKind, GroupState, Ownership, TimeWindow
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -431,3 +433,74 @@ def test_a_move_on_the_topic_is_ranked_among_the_lag_findings() -> None:
     (evidence,) = findings[1].evidence
     assert evidence.observed_value == "orders/1 replicas [2, 1], adding [2], removing [1]"
     assert evidence.source == "kafka/prod: ListPartitionReassignments"
+
+
+def metric(family: MetricFamily, values: dict[str, list[float]]) -> MetricRange:
+    """A range of one family, one series per broker, a point a minute up to NOW."""
+    return MetricRange(
+        family=family,
+        unit="ms",
+        query=f"q_{family}",
+        window=TimeWindow(start=NOW - timedelta(minutes=15), end=NOW),
+        step_seconds=60,
+        series=[
+            MetricSeries(
+                labels={"broker": broker},
+                points=[
+                    MetricPoint(at=NOW - timedelta(minutes=len(points) - i), value=v)
+                    for i, v in enumerate(points)
+                ],
+            )
+            for broker, points in values.items()
+        ],
+        source="prometheus http://prometheus:9090: query_range",
+    )
+
+
+@pytest.mark.parametrize(
+    ("metrics", "expected"),
+    [
+        pytest.param(
+            {
+                MetricFamily.PRODUCE_LATENCY: metric(
+                    MetricFamily.PRODUCE_LATENCY, {"0": [5, 6], "1": [4, 5], "2": [40, 400]}
+                )
+            },
+            [("SlowBroker", "broker/2")],
+            id="one-slow-broker",
+        ),
+        pytest.param(
+            {
+                MetricFamily.PRODUCE_LATENCY: metric(
+                    MetricFamily.PRODUCE_LATENCY, {"0": [5, 60], "1": [4, 50], "2": [40, 70]}
+                )
+            },
+            [],
+            id="all-slow-is-not-one-slow-broker",
+        ),
+        pytest.param(
+            {
+                MetricFamily.THROTTLE_TIME: metric(
+                    MetricFamily.THROTTLE_TIME, {"0": [0, 0], "1": [0, 250]}
+                )
+            },
+            [("QuotaPressure", "brokers/1")],
+            id="quota-pressure",
+        ),
+        pytest.param(
+            {MetricFamily.THROTTLE_TIME: metric(MetricFamily.THROTTLE_TIME, {"0": [0, 0]})},
+            [],
+            id="no-throttling",
+        ),
+    ],
+)
+def test_broker_metric_findings_cite_their_query_and_window(
+    metrics: dict[MetricFamily, MetricRange], expected: list[tuple[str, str]]
+) -> None:
+    findings = diagnose(replace(BASE, metrics=metrics))
+    assert [(f.kind.value, f.subject) for f in findings] == expected
+    for finding in findings:
+        (evidence,) = finding.evidence
+        assert evidence.kind is EvidenceKind.METRIC
+        assert evidence.query.startswith("q_")
+        assert evidence.time_window.start == NOW - timedelta(minutes=15)

@@ -51,6 +51,7 @@ EXPECTED_TOOLS = {
     "explain_current_state",
     "list_reassignments",
     "connector_status",
+    "broker_metrics",
     "list_change_requests",
     "get_change_request",
     "preview_change",
@@ -328,7 +329,9 @@ async def test_explain_names_the_owner_and_cites_evidence() -> None:
     assert diagnosis["owner"] == {"team": "checkout", "contact": "#checkout-oncall", "runbooks": []}
     assert [f["kind"] for f in diagnosis["findings"]] == ["HotPartition", "NoActiveConsumer"]
     assert diagnosis["notes"] == [
-        "recent deployments were not checked: no Kubernetes API is configured"
+        "broker metrics were not checked: no Prometheus is configured (prometheusUrl or "
+        "--prometheus-url)",
+        "recent deployments were not checked: no Kubernetes API is configured",
     ]
     assert section["heading"] == "Hot partitions"
     assert "a few keys\ndominate the traffic" in section["text"]

@@ -199,6 +199,11 @@ ROLES = ("viewer", "drafter")
     "default: the KafkaCluster's connectUrl, else Connect is not read.",
 )
 @click.option(
+    "--prometheus-url",
+    help="The cluster's Prometheus (http://host:9090), for broker metrics; default: the "
+    "KafkaCluster's prometheusUrl, else broker metrics are not read.",
+)
+@click.option(
     "--kafka-timeout",
     type=click.FloatRange(min=0.1, max=300),
     default=10.0,
@@ -261,6 +266,7 @@ def command(**options: Any) -> None:
         sample_interval=options["sample_interval"],
         kafka_timeout=options["kafka_timeout"],
         connect_url=options["connect_url"],
+        prometheus_url=options["prometheus_url"],
     )
     asyncio.run(_serve(settings))
 

@@ -11,6 +11,7 @@ from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink
 from kcr.mcp.evidence import EvidenceLedger
 from kcr.mcp.kube import KubePort
+from kcr.mcp.prometheus import PrometheusPort
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler, utc_now
 
@@ -24,6 +25,7 @@ class Services:
     sampler: GroupSampler
     kube: KubePort | None = None
     connect: ConnectPort | None = None
+    prometheus: PrometheusPort | None = None
     ledger: EvidenceLedger = field(default_factory=EvidenceLedger)
     thresholds: Thresholds = field(default_factory=Thresholds)
     clock: Callable[[], datetime] = utc_now

@@ -40,6 +40,7 @@ from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
+from kcr.mcp.prometheus import PrometheusClient, PrometheusPort
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler, utc_now
@@ -98,6 +99,7 @@ class McpSettings:
     sample_interval: float = 15.0
     kafka_timeout: float = 10.0
     connect_url: str | None = None
+    prometheus_url: str | None = None
 
 
 @dataclass
@@ -155,9 +157,11 @@ async def assemble(settings: McpSettings) -> Assembled:
         sampler=GroupSampler(kafka, interval=settings.sample_interval),
         kube=kube,
         connect=_connect(settings, cluster),
+        prometheus=_prometheus(settings, cluster),
     )
-    if services.connect is not None:
-        closers.append(services.connect.close)
+    for client in (services.connect, services.prometheus):
+        if client is not None:
+            closers.append(client.close)
     audit = _audit(settings)
     closers.append(_closer(audit))
     read, draft = tool_names()
@@ -308,6 +312,12 @@ def _connect(settings: McpSettings, cluster: KafkaClusterSpec | None) -> Connect
     if url is None:
         return None
     return ConnectClient(url, clock=utc_now, timeout=settings.kafka_timeout)
+
+
+def _prometheus(settings: McpSettings, cluster: KafkaClusterSpec | None) -> PrometheusPort | None:
+    """The flag wins over the KafkaCluster's ``prometheusUrl``; without either, no metrics."""
+    url = settings.prometheus_url or (cluster.prometheus_url if cluster else None)
+    return PrometheusClient(url, timeout=settings.kafka_timeout) if url else None
 
 
 def _drafts(settings: McpSettings, kube: KubePort | None) -> DraftSink:

@@ -9,6 +9,7 @@ from kcr.mcp.diagnosis.consumers import (
 )
 from kcr.mcp.diagnosis.findings import Facts, Finding
 from kcr.mcp.diagnosis.lag import hot_partitions, lag_beyond_retention
+from kcr.mcp.diagnosis.metrics import quota_pressure, slow_broker, throughput_spike
 from kcr.mcp.diagnosis.moves import reassignments_in_progress
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
 from kcr.policy.ownership import owner_of_group, owner_of_topic
@@ -19,6 +20,9 @@ def diagnose(facts: Facts) -> list[Finding]:
         *offline_partitions(facts),
         *under_replicated(facts),
         *reassignments_in_progress(facts),
+        *slow_broker(facts),
+        *throughput_spike(facts),
+        *quota_pressure(facts),
         *lag_beyond_retention(facts),
         *failed_sink_tasks(facts),
         *hot_partitions(facts),

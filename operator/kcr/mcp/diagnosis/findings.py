@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, TopicInfo
+from kcr.mcp.broker_metrics import MetricFamily, MetricRange
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectReport
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
@@ -33,6 +34,9 @@ class FindingKind(StrEnum):
     LEADER_SKEW = "LeaderSkew"
     REASSIGNMENT_IN_PROGRESS = "ReassignmentInProgress"
     CONNECTOR_TASK_FAILED = "ConnectorTaskFailed"
+    THROUGHPUT_SPIKE = "ThroughputSpike"
+    QUOTA_PRESSURE = "QuotaPressure"
+    SLOW_BROKER = "SlowBroker"
 
 
 class Severity(StrEnum):
@@ -71,6 +75,7 @@ class Thresholds(KubeModel):
     leader_skew_ratio: float = 1.5
     retention_risk_fraction: float = 0.8
     stuck_after_seconds: float = 60.0
+    metrics_window_minutes: int = 15
 
 
 # Where to read next, per finding: a runbook name and its section.
@@ -87,6 +92,9 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.LEADER_SKEW: ("disk-pressure", "diagnose"),
     FindingKind.REASSIGNMENT_IN_PROGRESS: ("reassignments", "diagnose"),
     FindingKind.CONNECTOR_TASK_FAILED: ("connectors", "failed-tasks"),
+    FindingKind.THROUGHPUT_SPIKE: ("broker-metrics", "throughput-spike"),
+    FindingKind.QUOTA_PRESSURE: ("broker-metrics", "quota-pressure"),
+    FindingKind.SLOW_BROKER: ("broker-metrics", "slow-broker"),
 }
 
 
@@ -110,6 +118,8 @@ class Facts:
     reassignments: ReassignmentReport | None = None
     # Kafka Connect's connectors and tasks; None when no Connect is configured or readable.
     connect: ConnectReport | None = None
+    # Broker metric ranges from Prometheus, by family; empty without a Prometheus.
+    metrics: Mapping[MetricFamily, MetricRange] = field(default_factory=dict)
 
 
 # Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their

@@ -20,11 +20,13 @@ from kcr.kafka import (
     TopicInfo,
 )
 from kcr.kube.errors import KubeError
+from kcr.mcp.broker_metrics import MetricFamily, MetricRange, read_range
 from kcr.mcp.calls import ToolInvalidError
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectError, ConnectReport
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
@@ -34,6 +36,12 @@ from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
 
 MAX_GROUPS_FOR_DEPLOYMENTS = 10
+MAX_TOPICS_FOR_METRICS = 10
+BROKER_FAMILIES = (
+    MetricFamily.PRODUCE_LATENCY,
+    MetricFamily.FETCH_LATENCY,
+    MetricFamily.THROTTLE_TIME,
+)
 
 
 class Diagnosis(KubeModel):
@@ -75,6 +83,7 @@ async def explain_current_state(
     infos, configs, overview = await _metadata(env, topics)
     moves = await _reassignments(env, topics, notes)
     connect = await _connect(env, groups, notes)
+    metrics = await _metrics(env, topics, notes)
     if groups:
         await env.services.sampler.sample(groups)
     workloads = await _workloads(env, report, notes)
@@ -88,6 +97,7 @@ async def explain_current_state(
         workloads=workloads,
         reassignments=moves,
         connect=connect,
+        metrics=metrics,
     )
     findings = diagnose(facts)
     env.remember(
@@ -170,6 +180,39 @@ async def _connect(env: ToolEnv, groups: list[str], notes: list[str]) -> Connect
     return report.model_copy(update={"connectors": shown})
 
 
+async def _metrics(
+    env: ToolEnv, topics: list[str], notes: list[str]
+) -> dict[MetricFamily, MetricRange]:
+    """Bytes in for the topics, and per-broker latency and throttle time, over the window."""
+    prometheus = env.services.prometheus
+    if prometheus is None:
+        notes.append(
+            "broker metrics were not checked: no Prometheus is configured (prometheusUrl or "
+            "--prometheus-url)"
+        )
+        return {}
+    minutes = env.services.thresholds.metrics_window_minutes
+    end = env.now()
+    try:
+        per_broker = await asyncio.gather(
+            *(read_range(prometheus, f, end, minutes) for f in BROKER_FAMILIES)
+        )
+        per_topic = await asyncio.gather(
+            *(
+                read_range(prometheus, MetricFamily.BYTES_IN, end, minutes, topic=t)
+                for t in topics[:MAX_TOPICS_FOR_METRICS]
+            )
+        )
+    except PrometheusError as error:
+        notes.append(f"broker metrics could not be read: {error}")
+        return {}
+    found = {reading.family: reading for reading in per_broker}
+    if per_topic:
+        series = [s for reading in per_topic for s in reading.series]
+        found[MetricFamily.BYTES_IN] = per_topic[0].model_copy(update={"series": series})
+    return found
+
+
 async def _workloads(
     env: ToolEnv, report: LagReport, notes: list[str]
 ) -> dict[str, list[Workload]]:
@@ -201,6 +244,7 @@ def _facts(
     workloads: dict[str, list[Workload]],
     reassignments: ReassignmentReport | None,
     connect: ConnectReport | None,
+    metrics: dict[MetricFamily, MetricRange],
 ) -> Facts:
     now = env.now()
     thresholds = env.services.thresholds
@@ -223,6 +267,7 @@ def _facts(
         ownership=env.services.cluster.ownership,
         reassignments=reassignments,
         connect=connect,
+        metrics=metrics,
     )
 
 

@@ -1,0 +1,148 @@
+"""The broker metric families kcr reads, and the PromQL for each: a fixed list, no free text.
+
+Queries use the metric names of the common Kafka JMX exporter rules (Strimzi's, and
+``kcr/embedded/maven/jmx/jmx-exporter.yaml``), and expect each series to carry the broker
+id in a ``broker`` label, as the scrape configuration's relabelling sets it.
+"""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import Field
+
+from kcr.mcp.prometheus import MetricSeries, PrometheusPort
+from kcr.model import Evidence, EvidenceKind, TimeWindow
+from kcr.model.base import KubeModel
+
+RATE_WINDOW = "1m"
+
+
+class MetricFamily(StrEnum):
+    BYTES_IN = "bytes_in"
+    BYTES_OUT = "bytes_out"
+    PRODUCE_LATENCY = "produce_latency"
+    FETCH_LATENCY = "fetch_latency"
+    REQUEST_HANDLER_IDLE = "request_handler_idle"
+    UNDER_REPLICATED = "under_replicated"
+    LOG_DIR_USAGE = "log_dir_usage"
+    THROTTLE_TIME = "throttle_time"
+
+
+UNITS = {
+    MetricFamily.BYTES_IN: "bytes/s",
+    MetricFamily.BYTES_OUT: "bytes/s",
+    MetricFamily.PRODUCE_LATENCY: "ms (p99)",
+    MetricFamily.FETCH_LATENCY: "ms (p99)",
+    MetricFamily.REQUEST_HANDLER_IDLE: "ratio (1 = idle)",
+    MetricFamily.UNDER_REPLICATED: "partitions",
+    MetricFamily.LOG_DIR_USAGE: "bytes",
+    MetricFamily.THROTTLE_TIME: "ms (mean)",
+}
+
+# Families that have a per-topic series.
+BY_TOPIC = frozenset({MetricFamily.BYTES_IN, MetricFamily.BYTES_OUT, MetricFamily.LOG_DIR_USAGE})
+
+
+def _selector(broker: int | None, extra: str = "") -> str:
+    parts = [p for p in (extra, f'broker="{broker}"' if broker is not None else "") if p]
+    return "{" + ",".join(parts) + "}"
+
+
+def promql(family: MetricFamily, broker: int | None = None, topic: str | None = None) -> str:
+    """The query for one family, per broker (and per topic when one is given).
+
+    ``topic`` is a validated Kafka topic name (letters, digits, ``.``, ``_``, ``-``), so
+    it cannot break out of the label matcher."""
+    if topic is not None and family not in BY_TOPIC:
+        raise ValueError(f"{family} has no per-topic series")
+    by = "broker, topic" if topic is not None else "broker"
+    if family in {MetricFamily.BYTES_IN, MetricFamily.BYTES_OUT}:
+        name = f"kafka_server_brokertopicmetrics_{family.value.replace('_', '')}_total"
+        scope = f'topic="{topic}"' if topic is not None else 'topic=""'
+        return f"sum by ({by}) (rate({name}{_selector(broker, scope)}[{RATE_WINDOW}]))"
+    if family in {MetricFamily.PRODUCE_LATENCY, MetricFamily.FETCH_LATENCY}:
+        request = "Produce" if family is MetricFamily.PRODUCE_LATENCY else "FetchConsumer"
+        matcher = _selector(broker, f'request="{request}",quantile="0.99"')
+        return f"max by (broker) (kafka_network_requestmetrics_totaltimems{matcher})"
+    if family is MetricFamily.REQUEST_HANDLER_IDLE:
+        return (
+            "avg by (broker) (kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent"
+            f"{_selector(broker)})"
+        )
+    if family is MetricFamily.UNDER_REPLICATED:
+        return (
+            "sum by (broker) (kafka_server_replicamanager_underreplicatedpartitions"
+            f"{_selector(broker)})"
+        )
+    if family is MetricFamily.LOG_DIR_USAGE:
+        scope = f'topic="{topic}"' if topic is not None else ""
+        return f"sum by ({by}) (kafka_log_log_size{_selector(broker, scope)})"
+    return f"max by (broker) (kafka_network_requestmetrics_throttletimems_mean{_selector(broker)})"
+
+
+MAX_POINTS_PER_SERIES = 120
+MIN_STEP_SECONDS = 5
+
+
+class MetricRange(KubeModel):
+    family: MetricFamily
+    unit: str
+    query: str = Field(description="The PromQL that was run")
+    window: TimeWindow
+    step_seconds: int
+    series: list[MetricSeries] = Field(description="One per broker (and topic)")
+    source: str
+
+
+def step_for(minutes: int) -> int:
+    return max(MIN_STEP_SECONDS, minutes * 60 // MAX_POINTS_PER_SERIES)
+
+
+async def read_range(
+    prometheus: PrometheusPort,
+    family: MetricFamily,
+    end: datetime,
+    minutes: int,
+    *,
+    broker: int | None = None,
+    topic: str | None = None,
+) -> MetricRange:
+    query = promql(family, broker, topic)
+    start = end - timedelta(minutes=minutes)
+    step = step_for(minutes)
+    series = await prometheus.query_range(query, start, end, step)
+    return MetricRange(
+        family=family,
+        unit=UNITS[family],
+        query=query,
+        window=TimeWindow(start=start, end=end),
+        step_seconds=step,
+        series=series,
+        source=f"prometheus {prometheus.url}: query_range"[:256],
+    )
+
+
+def metric_evidence(reading: MetricRange, value: str) -> Evidence:
+    return Evidence(
+        kind=EvidenceKind.METRIC,
+        source=reading.source,
+        query=reading.query[:2048],
+        observed_value=value[:4096],
+        time_window=reading.window,
+        captured_at=reading.window.end,
+    )
+
+
+def summary(reading: MetricRange) -> str:
+    """Each series' range and last value, in the family's unit."""
+    parts = []
+    for series in reading.series[:20]:
+        values = series.values
+        if not values:
+            continue
+        labels = ",".join(f"{k}={v}" for k, v in sorted(series.labels.items()))
+        parts.append(
+            f"{labels or 'all'}: min {min(values):.4g}, max {max(values):.4g}, "
+            f"last {values[-1]:.4g} {reading.unit}"
+        )
+    return "; ".join(parts) or "no samples in the window"

@@ -1,0 +1,225 @@
+"""Broker metrics from a real Prometheus scraping Apache Kafka through the JMX exporter agent.
+
+The broker runs with the Prometheus JMX exporter java agent from Maven Central; Prometheus
+scrapes it every second with the label ``broker="1"``, as a scrape config's relabelling
+would. Traffic comes from confluent-kafka's own producer, not through kcr.
+"""
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from confluent_kafka import Consumer, Producer
+from confluent_kafka import TopicPartition as ConfluentPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from mcp import Client
+from mcp_support import Built, build, error_text, structured
+
+from kcr.embedded.jmx import MetricsAgents, agent_jar
+from kcr.embedded.kraft import KraftCluster, KraftError, running_cluster
+from kcr.embedded.tansu import free_port
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.settings import ClientSettings
+from kcr.mcp.diagnosis import Thresholds
+from kcr.mcp.prometheus import PrometheusClient
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
+
+REQUIRE_PROMETHEUS = "KCR_REQUIRE_PROMETHEUS"
+REQUIRE_APACHE_KAFKA = "KCR_REQUIRE_APACHE_KAFKA"
+READY_QUERY = "kafka_server_replicamanager_underreplicatedpartitions"
+TIMEOUT = 120.0
+
+
+def _missing(variable: str, what: str) -> None:
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{what} is required ({variable}=1)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="module")
+def metered() -> Iterator[tuple[KraftCluster, dict[int, int]]]:
+    """One broker with the JMX exporter agent; its metrics port by node id."""
+    try:
+        agents = MetricsAgents(agent_jar(offline=True))
+    except KraftError as error:
+        _missing(REQUIRE_APACHE_KAFKA, f"no JMX exporter agent: {error}")
+    with running_cluster(1, java_agent=agents) as cluster:
+        yield cluster, agents.ports
+
+
+@pytest.fixture(scope="module")
+def prometheus_url(
+    metered: tuple[KraftCluster, dict[int, int]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        _missing(REQUIRE_PROMETHEUS, "the prometheus binary is not installed")
+    _, ports = metered
+    workdir = Path(tmp_path_factory.mktemp("prometheus"))
+    targets = "".join(
+        f"      - {{targets: ['127.0.0.1:{port}'], labels: {{broker: '{node}'}}}}\n"
+        for node, port in ports.items()
+    )
+    (workdir / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s}\n"
+        "scrape_configs:\n"
+        "  - job_name: kafka\n"
+        "    static_configs:\n" + targets
+    )
+    port = free_port()
+    with (workdir / "prometheus.log").open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(binary),
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _has_result(url, READY_QUERY), "Prometheus scraping the broker")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _has_result(url: str, query: str) -> bool:
+    try:
+        body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return bool(body.get("data", {}).get("result"))
+
+
+def _wait(check: Any, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {TIMEOUT:.0f}s")
+        time.sleep(0.5)
+
+
+@pytest_asyncio.fixture
+async def metrics_server(
+    metered: tuple[KraftCluster, dict[int, int]], prometheus_url: str
+) -> AsyncIterator[Built]:
+    cluster, _ = metered
+    kafka = open_kafka(
+        cluster.spec(), cluster.credentials(), settings=ClientSettings(request_timeout=10)
+    )
+    prometheus = PrometheusClient(prometheus_url)
+    try:
+        yield build(kafka, prometheus=prometheus, thresholds=Thresholds(metrics_window_minutes=2))
+    finally:
+        await prometheus.close()
+        await kafka.close()
+
+
+def _topic_with_a_lagging_group(cluster: KraftCluster, topic: str, group: str) -> None:
+    config = cluster.client_config()
+    admin = AdminClient(config)
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(timeout=30)
+    consumer = Consumer({**config, "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(offsets=[ConfluentPartition(topic, 0, 0)], asynchronous=False)
+    finally:
+        consumer.close()
+
+
+def _produce(producer: Producer, topic: str, records: int, size: int) -> None:
+    for _ in range(records):
+        producer.produce(topic, value=b"x" * size)
+        producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+async def test_broker_metrics_reads_each_family_from_prometheus(
+    metrics_server: Built, metered: tuple[KraftCluster, dict[int, int]], unique: str
+) -> None:
+    cluster, _ = metered
+    topic = f"{unique}.metered"
+    _topic_with_a_lagging_group(cluster, topic, f"{unique}.readers")
+    producer = Producer(cluster.client_config())
+    async with Client(metrics_server.mcp) as client:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            # Keep writing: a counter born with its bytes already counted shows no increase.
+            _produce(producer, topic, 50, 1024)
+            bytes_in = structured(
+                await client.call_tool(
+                    "broker_metrics", {"family": "bytes_in", "topic": topic, "minutes": 5}
+                )
+            )
+            values = [p["value"] for s in bytes_in["series"] for p in s["points"]]
+            if (values and max(values) > 0) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        urp = structured(await client.call_tool("broker_metrics", {"family": "under_replicated"}))
+        idle = structured(
+            await client.call_tool("broker_metrics", {"family": "request_handler_idle"})
+        )
+        refused = await client.call_tool(
+            "broker_metrics", {"family": "produce_latency", "topic": topic}
+        )
+    (series,) = bytes_in["series"]
+    assert series["labels"] == {"broker": "1", "topic": topic}
+    assert max(values) > 0
+    assert f'topic="{topic}"' in bytes_in["query"]
+    assert bytes_in["unit"] == "bytes/s"
+    assert bytes_in["stepSeconds"] == 5
+    (urp_series,) = urp["series"]
+    assert urp_series["labels"] == {"broker": "1"}
+    assert {p["value"] for p in urp_series["points"]} == {0.0}
+    assert all(0.0 <= p["value"] <= 1.0 for s in idle["series"] for p in s["points"])
+    assert "produce_latency is per broker only" in error_text(refused)
+
+
+async def test_a_burst_while_consumers_lag_is_a_throughput_spike(
+    metrics_server: Built, metered: tuple[KraftCluster, dict[int, int]], unique: str
+) -> None:
+    cluster, _ = metered
+    topic = f"{unique}.bursty"
+    _topic_with_a_lagging_group(cluster, topic, f"{unique}.behind")
+    producer = Producer(cluster.client_config())
+    for _ in range(35):  # a trickle of a record a second: the baseline
+        _produce(producer, topic, 1, 256)
+        time.sleep(1)  # paces the producer; not a wait for a condition
+    _produce(producer, topic, 3000, 1024)  # the spike: 3 MB at once
+    async with Client(metrics_server.mcp) as client:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            diagnosis = structured(
+                await client.call_tool("explain_current_state", {"topic": topic})
+            )
+            kinds = [f["kind"] for f in diagnosis["findings"]]
+            if "ThroughputSpike" in kinds or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(2)
+    spike = next(f for f in diagnosis["findings"] if f["kind"] == "ThroughputSpike")
+    assert spike["subject"] == f"topic/{topic}"
+    (evidence,) = spike["evidence"]
+    assert evidence["kind"] == "Metric"
+    assert evidence["source"].startswith("prometheus http://127.0.0.1:")
+    assert f'topic="{topic}"' in evidence["query"]
+    window = evidence["timeWindow"]
+    assert window["end"] == evidence["capturedAt"]
+    assert window["start"] < window["end"]
+    assert spike["runbook"]["section"] == "throughput-spike"
+    assert "NoActiveConsumer" in kinds
