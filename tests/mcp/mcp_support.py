@@ -23,6 +23,7 @@ from kcr.mcp.connect import ConnectPort
 from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.incidents import IncidentLibrary
 from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
 from kcr.mcp.ratelimit import RateLimits
@@ -75,6 +76,7 @@ def build(
     connect: ConnectPort | None = None,
     prometheus: PrometheusPort | None = None,
     thresholds: Thresholds | None = None,
+    incidents: IncidentLibrary | None = None,
 ) -> Built:
     audit = MemorySink()
     services = Services(
@@ -91,6 +93,7 @@ def build(
         kube=kube,
         connect=connect,
         prometheus=prometheus,
+        **({"incidents": incidents} if incidents else {}),
         **({"thresholds": thresholds} if thresholds else {}),
         **({"clock": clock} if clock else {}),
     )

@@ -52,6 +52,7 @@ EXPECTED_TOOLS = {
     "list_reassignments",
     "connector_status",
     "broker_metrics",
+    "search_incidents",
     "list_change_requests",
     "get_change_request",
     "preview_change",

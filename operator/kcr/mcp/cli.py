@@ -169,6 +169,12 @@ ROLES = ("viewer", "drafter")
     help="More runbooks (*.md); a file named like a shipped runbook replaces it.",
 )
 @click.option(
+    "--incidents-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Notes on past incidents (*.md with front matter: time, services, topics, kinds, "
+    "resolution), e.g. a mounted ConfigMap; searchable, and linked from matching findings.",
+)
+@click.option(
     "--metrics-port",
     type=click.IntRange(1, 65535),
     help="Serve Prometheus metrics (calls and latency per tool and outcome) on this port.",
@@ -267,6 +273,7 @@ def command(**options: Any) -> None:
         kafka_timeout=options["kafka_timeout"],
         connect_url=options["connect_url"],
         prometheus_url=options["prometheus_url"],
+        incidents_dir=options["incidents_dir"],
     )
     asyncio.run(_serve(settings))
 

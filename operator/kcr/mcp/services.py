@@ -10,6 +10,7 @@ from kcr.mcp.connect import ConnectPort
 from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink
 from kcr.mcp.evidence import EvidenceLedger
+from kcr.mcp.incidents import IncidentLibrary
 from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
 from kcr.mcp.runbooks import RunbookLibrary
@@ -26,6 +27,7 @@ class Services:
     kube: KubePort | None = None
     connect: ConnectPort | None = None
     prometheus: PrometheusPort | None = None
+    incidents: IncidentLibrary = field(default_factory=IncidentLibrary)
     ledger: EvidenceLedger = field(default_factory=EvidenceLedger)
     thresholds: Thresholds = field(default_factory=Thresholds)
     clock: Callable[[], datetime] = utc_now

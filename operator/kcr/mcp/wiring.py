@@ -37,6 +37,7 @@ from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectClient, ConnectPort
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.incidents import IncidentError, IncidentLibrary
 from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
@@ -100,6 +101,7 @@ class McpSettings:
     kafka_timeout: float = 10.0
     connect_url: str | None = None
     prometheus_url: str | None = None
+    incidents_dir: Path | None = None
 
 
 @dataclass
@@ -158,6 +160,7 @@ async def assemble(settings: McpSettings) -> Assembled:
         kube=kube,
         connect=_connect(settings, cluster),
         prometheus=_prometheus(settings, cluster),
+        incidents=_incidents(settings),
     )
     for client in (services.connect, services.prometheus):
         if client is not None:
@@ -318,6 +321,13 @@ def _prometheus(settings: McpSettings, cluster: KafkaClusterSpec | None) -> Prom
     """The flag wins over the KafkaCluster's ``prometheusUrl``; without either, no metrics."""
     url = settings.prometheus_url or (cluster.prometheus_url if cluster else None)
     return PrometheusClient(url, timeout=settings.kafka_timeout) if url else None
+
+
+def _incidents(settings: McpSettings) -> IncidentLibrary:
+    try:
+        return IncidentLibrary.load(settings.incidents_dir)
+    except (OSError, IncidentError) as error:
+        raise SetupError(f"cannot load incident notes: {error}") from None
 
 
 def _drafts(settings: McpSettings, kube: KubePort | None) -> DraftSink:

@@ -38,10 +38,17 @@ def diagnose(facts: Facts) -> list[Finding]:
                 "rank": index + 1,
                 "runbook": facts.runbooks.get(f.kind),
                 "owner": _owner(facts, f),
+                "past_incidents": facts.incidents.like(f.kind.value, f.topic or _topic(f)),
             }
         )
         for index, f in enumerate(found)
     ]
+
+
+def _topic(finding: Finding) -> str | None:
+    """A finding about a partition (``topic/partition``) is about its topic too."""
+    head, _, partition = finding.subject.rpartition("/")
+    return head if head and partition.isdigit() else None
 
 
 def _owner(facts: Facts, finding: Finding) -> OwnerInfo | None:

@@ -15,6 +15,7 @@ from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, Top
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectReport
+from kcr.mcp.incidents import IncidentLibrary, IncidentRef
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.workloads import Workload
 from kcr.model import Evidence, EvidenceKind, Ownership, TimeWindow
@@ -65,6 +66,9 @@ class Finding(KubeModel):
     group: str | None = Field(default=None, description="The consumer group it is about, if one")
     owner: OwnerInfo | None = Field(
         default=None, description="The team the ownership map names for its group or topic"
+    )
+    past_incidents: list[IncidentRef] = Field(
+        default_factory=list, description="Past incidents on the same topic or of this kind"
     )
 
 
@@ -120,6 +124,7 @@ class Facts:
     connect: ConnectReport | None = None
     # Broker metric ranges from Prometheus, by family; empty without a Prometheus.
     metrics: Mapping[MetricFamily, MetricRange] = field(default_factory=dict)
+    incidents: IncidentLibrary = field(default_factory=IncidentLibrary)
 
 
 # Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their

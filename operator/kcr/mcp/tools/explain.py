@@ -268,6 +268,7 @@ def _facts(
         reassignments=reassignments,
         connect=connect,
         metrics=metrics,
+        incidents=env.services.incidents,
     )
 
 
