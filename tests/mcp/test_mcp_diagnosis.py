@@ -24,6 +24,7 @@ from kcr.mcp.broker_metrics import MetricFamily, MetricRange
 from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
 from kcr.mcp.prometheus import MetricPoint, MetricSeries
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
+from kcr.mcp.schemas import SchemaHistory, SchemaVersion, SubjectHistory
 from kcr.mcp.workloads import Rollout, Workload
 from kcr.model import ConfigSource, EvidenceKind, GroupState, Ownership, TimeWindow
 
@@ -504,3 +505,28 @@ def test_broker_metric_findings_cite_their_query_and_window(
         assert evidence.kind is EvidenceKind.METRIC
         assert evidence.query.startswith("q_")
         assert evidence.time_window.start == NOW - timedelta(minutes=15)
+
+
+def test_a_schema_version_registered_before_the_lag_is_a_lead() -> None:
+    history = SchemaHistory(
+        topic="orders",
+        url="http://registry:8080/apis/ccompat/v7",
+        subjects=[
+            SubjectHistory(
+                subject="orders-value",
+                versions=[
+                    SchemaVersion(version=1, id=1, registered_at=NOW - timedelta(days=30)),
+                    SchemaVersion(version=2, id=7, registered_at=NOW - timedelta(minutes=4)),
+                ],
+            )
+        ],
+        observed_at=NOW,
+    )
+    (finding,) = diagnose(replace(BASE, lag=EVEN, schemas={"orders": history}))
+    assert finding.kind is FindingKind.SCHEMA_CHANGED
+    assert finding.summary.startswith("orders-value got schema version 2 4 min ago")
+    (evidence,) = finding.evidence
+    assert evidence.kind is EvidenceKind.SCHEMA
+    assert "v2 (id 7, registered 2026-11-25T08:56:00+00:00)" in evidence.observed_value
+    assert evidence.time_window.start == NOW - timedelta(days=30)
+    assert diagnose(replace(BASE, lag=EVEN, schemas={})) == []

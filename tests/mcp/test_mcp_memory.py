@@ -53,6 +53,7 @@ EXPECTED_TOOLS = {
     "connector_status",
     "broker_metrics",
     "search_incidents",
+    "schema_history",
     "list_change_requests",
     "get_change_request",
     "preview_change",

@@ -169,6 +169,11 @@ ROLES = ("viewer", "drafter")
     help="More runbooks (*.md); a file named like a shipped runbook replaces it.",
 )
 @click.option(
+    "--schema-registry-url",
+    help="A Confluent-compatible schema registry (Apicurio: http://host:8080/apis/ccompat/v7), "
+    "for schema versions; default: the KafkaCluster's schemaRegistryUrl.",
+)
+@click.option(
     "--incidents-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Notes on past incidents (*.md with front matter: time, services, topics, kinds, "
@@ -274,6 +279,7 @@ def command(**options: Any) -> None:
         connect_url=options["connect_url"],
         prometheus_url=options["prometheus_url"],
         incidents_dir=options["incidents_dir"],
+        schema_registry_url=options["schema_registry_url"],
     )
     asyncio.run(_serve(settings))
 

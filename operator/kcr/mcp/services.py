@@ -15,6 +15,7 @@ from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler, utc_now
+from kcr.mcp.schemas import SchemaRegistryClient
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Services:
     connect: ConnectPort | None = None
     prometheus: PrometheusPort | None = None
     incidents: IncidentLibrary = field(default_factory=IncidentLibrary)
+    schemas: SchemaRegistryClient | None = None
     ledger: EvidenceLedger = field(default_factory=EvidenceLedger)
     thresholds: Thresholds = field(default_factory=Thresholds)
     clock: Callable[[], datetime] = utc_now

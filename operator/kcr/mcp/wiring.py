@@ -45,6 +45,7 @@ from kcr.mcp.prometheus import PrometheusClient, PrometheusPort
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler, utc_now
+from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
 from kcr.mcp.tools.registry import tool_names
@@ -102,6 +103,7 @@ class McpSettings:
     connect_url: str | None = None
     prometheus_url: str | None = None
     incidents_dir: Path | None = None
+    schema_registry_url: str | None = None
 
 
 @dataclass
@@ -161,8 +163,9 @@ async def assemble(settings: McpSettings) -> Assembled:
         connect=_connect(settings, cluster),
         prometheus=_prometheus(settings, cluster),
         incidents=_incidents(settings),
+        schemas=_schemas(settings, cluster),
     )
-    for client in (services.connect, services.prometheus):
+    for client in (services.connect, services.prometheus, services.schemas):
         if client is not None:
             closers.append(client.close)
     audit = _audit(settings)
@@ -321,6 +324,13 @@ def _prometheus(settings: McpSettings, cluster: KafkaClusterSpec | None) -> Prom
     """The flag wins over the KafkaCluster's ``prometheusUrl``; without either, no metrics."""
     url = settings.prometheus_url or (cluster.prometheus_url if cluster else None)
     return PrometheusClient(url, timeout=settings.kafka_timeout) if url else None
+
+
+def _schemas(
+    settings: McpSettings, cluster: KafkaClusterSpec | None
+) -> SchemaRegistryClient | None:
+    url = settings.schema_registry_url or (cluster.schema_registry_url if cluster else None)
+    return SchemaRegistryClient(url, timeout=settings.kafka_timeout) if url else None
 
 
 def _incidents(settings: McpSettings) -> IncidentLibrary:

@@ -168,6 +168,14 @@ class KafkaClusterSpec(KubeModel):
             description="Kafka Connect's REST API, read for connector and task states",
         ),
     ] = None
+    schema_registry_url: Annotated[
+        str | None,
+        Field(
+            pattern=r"^https?://[^\s]+$",
+            max_length=1024,
+            description="A Confluent-compatible schema registry (Apicurio: .../apis/ccompat/v7)",
+        ),
+    ] = None
     ownership: Annotated[list[Ownership], Field(max_length=200)] = Field(default_factory=list)
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
 

@@ -58,6 +58,7 @@ class EvidenceKind(StrEnum):
     RUNBOOK = "Runbook"
     ACL = "Acl"
     CONNECTOR = "Connector"
+    SCHEMA = "Schema"
 
 
 class TimeWindow(KubeModel):

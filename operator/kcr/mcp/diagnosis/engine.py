@@ -12,6 +12,7 @@ from kcr.mcp.diagnosis.lag import hot_partitions, lag_beyond_retention
 from kcr.mcp.diagnosis.metrics import quota_pressure, slow_broker, throughput_spike
 from kcr.mcp.diagnosis.moves import reassignments_in_progress
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
+from kcr.mcp.diagnosis.schemas import schema_changed
 from kcr.policy.ownership import owner_of_group, owner_of_topic
 
 
@@ -23,6 +24,7 @@ def diagnose(facts: Facts) -> list[Finding]:
         *slow_broker(facts),
         *throughput_spike(facts),
         *quota_pressure(facts),
+        *schema_changed(facts),
         *lag_beyond_retention(facts),
         *failed_sink_tasks(facts),
         *hot_partitions(facts),

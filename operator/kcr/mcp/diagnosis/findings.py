@@ -17,6 +17,7 @@ from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectReport
 from kcr.mcp.incidents import IncidentLibrary, IncidentRef
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
+from kcr.mcp.schemas import SchemaHistory
 from kcr.mcp.workloads import Workload
 from kcr.model import Evidence, EvidenceKind, Ownership, TimeWindow
 from kcr.model.base import KubeModel
@@ -38,6 +39,7 @@ class FindingKind(StrEnum):
     THROUGHPUT_SPIKE = "ThroughputSpike"
     QUOTA_PRESSURE = "QuotaPressure"
     SLOW_BROKER = "SlowBroker"
+    SCHEMA_CHANGED = "SchemaChanged"
 
 
 class Severity(StrEnum):
@@ -99,6 +101,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.THROUGHPUT_SPIKE: ("broker-metrics", "throughput-spike"),
     FindingKind.QUOTA_PRESSURE: ("broker-metrics", "quota-pressure"),
     FindingKind.SLOW_BROKER: ("broker-metrics", "slow-broker"),
+    FindingKind.SCHEMA_CHANGED: ("consumer-lag", "lag-after-a-rollout"),
 }
 
 
@@ -125,6 +128,8 @@ class Facts:
     # Broker metric ranges from Prometheus, by family; empty without a Prometheus.
     metrics: Mapping[MetricFamily, MetricRange] = field(default_factory=dict)
     incidents: IncidentLibrary = field(default_factory=IncidentLibrary)
+    # Schema versions of the topics in question, by topic.
+    schemas: Mapping[str, SchemaHistory] = field(default_factory=dict)
 
 
 # Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their

@@ -27,6 +27,7 @@ from kcr.mcp.connect import ConnectError, ConnectReport
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
 from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.prometheus import PrometheusError
+from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError
 from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
@@ -84,6 +85,7 @@ async def explain_current_state(
     moves = await _reassignments(env, topics, notes)
     connect = await _connect(env, groups, notes)
     metrics = await _metrics(env, topics, notes)
+    schemas = await _schemas(env, topics, notes)
     if groups:
         await env.services.sampler.sample(groups)
     workloads = await _workloads(env, report, notes)
@@ -98,6 +100,7 @@ async def explain_current_state(
         reassignments=moves,
         connect=connect,
         metrics=metrics,
+        schemas=schemas,
     )
     findings = diagnose(facts)
     env.remember(
@@ -213,6 +216,20 @@ async def _metrics(
     return found
 
 
+async def _schemas(env: ToolEnv, topics: list[str], notes: list[str]) -> dict[str, SchemaHistory]:
+    registry = env.services.schemas
+    if registry is None or not topics:
+        return {}
+    found = {}
+    for topic in topics[:MAX_TOPICS_FOR_METRICS]:
+        try:
+            found[topic] = await registry.history(topic, env.now())
+        except SchemaRegistryError as error:
+            notes.append(f"schema history could not be read: {error}")
+            break
+    return found
+
+
 async def _workloads(
     env: ToolEnv, report: LagReport, notes: list[str]
 ) -> dict[str, list[Workload]]:
@@ -245,6 +262,7 @@ def _facts(
     reassignments: ReassignmentReport | None,
     connect: ConnectReport | None,
     metrics: dict[MetricFamily, MetricRange],
+    schemas: dict[str, SchemaHistory],
 ) -> Facts:
     now = env.now()
     thresholds = env.services.thresholds
@@ -269,6 +287,7 @@ def _facts(
         connect=connect,
         metrics=metrics,
         incidents=env.services.incidents,
+        schemas=schemas,
     )
 
 

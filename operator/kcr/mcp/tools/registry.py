@@ -34,6 +34,7 @@ from kcr.mcp.tools import (
     moves,
     requests,
     runbook_tools,
+    schema_tools,
 )
 from kcr.mcp.tools.env import ToolEnv
 
@@ -69,6 +70,7 @@ READ_TOOLS = (
     ToolSpec(moves.list_reassignments, "Reassignments in progress", READ),
     ToolSpec(connectors.connector_status, "Kafka Connect connectors and tasks", READ),
     ToolSpec(metrics.broker_metrics, "Broker metrics (Prometheus)", READ),
+    ToolSpec(schema_tools.schema_history, "Schema versions of a topic", READ),
     ToolSpec(groups.recent_rebalances, "Recent rebalances", READ),
     ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
     ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
