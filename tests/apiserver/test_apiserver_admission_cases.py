@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from unit.test_admission import ALLOWED, DENIED, GITOPS, MCP, Admission
+from tests.unit.test_admission import ALLOWED, DENIED, GITOPS, MCP, Admission
 
 from .cluster import APPROVERS_GROUP, POLICY, Cluster, change_request
 from .kube import MERGE_PATCH, Kube, refusal, wait_until

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from unit.test_crd_cel import CASES, Case
+from tests.unit.test_crd_cel import CASES, Case
 
 from .cluster import ALICE, NAMESPACE, OPERATOR_ACCOUNT, Cluster
 from .kube import Kube, refusal

@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from unit.test_crd_agreement import union_shapes, well_formed_changes
-from unit.test_crd_apiserver import admit
-from unit.test_crd_cel import change_request
+from tests.unit.test_crd_agreement import union_shapes, well_formed_changes
+from tests.unit.test_crd_apiserver import admit
+from tests.unit.test_crd_cel import change_request
 
 from .cluster import ALICE, Cluster
 from .test_apiserver_crd import placed
