@@ -25,6 +25,7 @@ from typing import NoReturn
 import pytest
 
 from kcr.embedded.connect import ConnectWorker, connect_classpath, running_worker
+from kcr.embedded.jmx import agent_jar
 from kcr.embedded.kraft import (
     KraftCluster,
     KraftError,
@@ -159,3 +160,12 @@ def kafka_connect(apache_kafka: KraftCluster) -> Iterator[ConnectWorker]:
         missing_tool(f"no Kafka Connect: {error}", REQUIRE_APACHE_KAFKA)
     with running_worker(apache_kafka) as worker:
         yield worker
+
+
+@pytest.fixture(scope="session")
+def jmx_agent_jar() -> str:
+    """The Prometheus JMX exporter java agent, resolved by ``make kafka``."""
+    try:
+        return agent_jar(offline=True)
+    except KraftError as error:
+        missing_tool(f"no JMX exporter agent: {error}", REQUIRE_APACHE_KAFKA)

@@ -6,8 +6,6 @@ would. Traffic comes from confluent-kafka's own producer, not through kcr.
 """
 
 import asyncio
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,8 +21,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from mcp import Client
 from mcp_support import Built, build, error_text, structured
 
-from kcr.embedded.jmx import MetricsAgents, agent_jar
-from kcr.embedded.kraft import KraftCluster, KraftError, running_cluster
+from kcr.embedded.jmx import MetricsAgents
+from kcr.embedded.kraft import KraftCluster, running_cluster
 from kcr.embedded.tansu import free_port
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
@@ -33,36 +31,24 @@ from kcr.mcp.prometheus import PrometheusClient
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
-REQUIRE_PROMETHEUS = "KCR_REQUIRE_PROMETHEUS"
-REQUIRE_APACHE_KAFKA = "KCR_REQUIRE_APACHE_KAFKA"
 READY_QUERY = "kafka_server_replicamanager_underreplicatedpartitions"
 TIMEOUT = 120.0
 
 
-def _missing(variable: str, what: str) -> None:
-    if os.environ.get(variable) == "1":
-        pytest.fail(f"{what} is required ({variable}=1)")
-    pytest.skip(what)
-
-
 @pytest.fixture(scope="module")
-def metered() -> Iterator[tuple[KraftCluster, dict[int, int]]]:
+def metered(jmx_agent_jar: str) -> Iterator[tuple[KraftCluster, dict[int, int]]]:
     """One broker with the JMX exporter agent; its metrics port by node id."""
-    try:
-        agents = MetricsAgents(agent_jar(offline=True))
-    except KraftError as error:
-        _missing(REQUIRE_APACHE_KAFKA, f"no JMX exporter agent: {error}")
+    agents = MetricsAgents(jmx_agent_jar)
     with running_cluster(1, java_agent=agents) as cluster:
         yield cluster, agents.ports
 
 
 @pytest.fixture(scope="module")
 def prometheus_url(
-    metered: tuple[KraftCluster, dict[int, int]], tmp_path_factory: pytest.TempPathFactory
+    metered: tuple[KraftCluster, dict[int, int]],
+    tmp_path_factory: pytest.TempPathFactory,
+    prometheus_path: str,
 ) -> Iterator[str]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        _missing(REQUIRE_PROMETHEUS, "the prometheus binary is not installed")
     _, ports = metered
     workdir = Path(tmp_path_factory.mktemp("prometheus"))
     targets = "".join(
@@ -79,7 +65,7 @@ def prometheus_url(
     with (workdir / "prometheus.log").open("w") as log:
         process = subprocess.Popen(
             [
-                str(binary),
+                prometheus_path,
                 f"--config.file={workdir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={workdir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
