@@ -118,7 +118,7 @@ def _succeeded(result: Any) -> None:
         raise RuntimeError(f"consumer_lag returned no group: {result}")
 
 
-def _common(bootstrap: str, audit: Path) -> list[str]:
+def common_arguments(bootstrap: str, audit: Path) -> list[str]:
     return [
         "mcp",
         f"--kafka-bootstrap={bootstrap}",
@@ -134,7 +134,7 @@ def _common(bootstrap: str, audit: Path) -> list[str]:
 async def over_stdio(bootstrap: str, group: str, count: int, workdir: Path) -> list[float]:
     params = StdioServerParameters(
         command=KCR,
-        args=[*_common(bootstrap, workdir / "stdio-audit.jsonl"), "--transport=stdio"],
+        args=[*common_arguments(bootstrap, workdir / "stdio-audit.jsonl"), "--transport=stdio"],
         env={"KUBECONFIG": str(workdir / "none")},
     )
     async with Client(params) as client:
@@ -164,7 +164,7 @@ async def http_server(bootstrap: str, workdir: Path) -> AsyncIterator[str]:
     )
     arguments = [
         KCR,
-        *_common(bootstrap, workdir / "http-audit.jsonl"),
+        *common_arguments(bootstrap, workdir / "http-audit.jsonl"),
         "--transport=http",
         f"--port={port}",
         f"--token-file={access}",

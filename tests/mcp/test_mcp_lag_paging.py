@@ -73,9 +73,10 @@ async def test_every_page_comes_from_one_read_of_each_group(
     assert [g["group"] for p in pages for g in p["groups"]] == groups
     assert len({p["observedAt"] for p in pages}) == 1, "every page describes one moment"
     assert {p["totalGroups"] for p in pages} == {GROUPS}
-    # The single page reads every group (OffsetFetch each) and describes them; the paged
-    # query does the same reads, plus one DescribeGroups for each page after the first.
-    extra_pages = len(pages) - 1
+    # A single page reads every group (an OffsetFetch each) and describes them; the pages
+    # of a paged query make the same reads between them, where reading per page would make
+    # them once per page. librdkafka's own metadata refreshes add a few either way, never
+    # as many as a second read of every group.
     assert sent["one page"] >= GROUPS, sent
-    assert sent["paged"] <= sent["one page"] + 2 * extra_pages, sent
+    assert sent["paged"] < sent["one page"] + GROUPS, sent
     assert "expired" in error_text(refused)

@@ -81,7 +81,7 @@ async def consumer_lag(
         visible, snapshot = await paged_consumers(env, topic, cursor, limit, key)
         names = [g.group for g in visible.groups]
         chosen, following = page(names, cursor, limit, key, snapshot=snapshot)
-        report = await described(env, visible, chosen)
+        report = narrowed(visible, set(chosen))
     rows = [g for g in report.groups if g.topics or group is not None]
     shown, truncated = _cap_rows(rows)
     result = LagResult(
@@ -132,23 +132,21 @@ async def shared_lag(
 
 async def visible_consumers(env: ToolEnv, topic: str | None) -> LagReport:
     """Lag of the groups in scope with a commit on a topic in scope (on ``topic``, when
-    given): pages and totals count only groups the caller is shown a row of. Kafka keeps no
-    index from topic to group, so finding them reads every group's offsets once, and that
-    read is their lag; describing them is left to :func:`described`, for those shown."""
+    given), each with its state and members: pages and totals count only groups the caller
+    is shown a row of. Kafka keeps no index from topic to group, so finding them reads every
+    group's offsets once, and that read is their lag; only the groups found are described
+    (one request per coordinator), right after, so every page of a report shows one moment."""
     kafka = env.services.kafka
     listed = await env.services.shared.get(("list_consumer_groups",), kafka.list_consumer_groups)
     names = [g.group for g in listed if env.scope.allows_group(g.group)]
     if not names:
         return LagReport(observed_at=env.now())
     report = scoped_report(await shared_lag(env, names, topic, describe=False), env.scope)
-    if all(g.topics for g in report.groups):
-        return report
-    return report.model_copy(update={"groups": [g for g in report.groups if g.topics]})
+    return await described(env, report, [g.group for g in report.groups if g.topics])
 
 
 async def described(env: ToolEnv, report: LagReport, groups: list[str]) -> LagReport:
     """``report`` narrowed to ``groups``, each row with its state and members."""
-    wanted = set(groups)
     kafka = env.services.kafka
     descriptions = (
         await env.services.shared.get(
@@ -158,6 +156,7 @@ async def described(env: ToolEnv, report: LagReport, groups: list[str]) -> LagRe
         if groups
         else []
     )
+    wanted = set(groups)
     found = {d.group: d for d in descriptions}
     rows = [
         row.model_copy(update={"state": d.state, "members": len(d.members)})
@@ -166,10 +165,16 @@ async def described(env: ToolEnv, report: LagReport, groups: list[str]) -> LagRe
         for row in report.groups
         if row.group in wanted
     ]
+    return narrowed(report.model_copy(update={"groups": rows}), wanted)
+
+
+def narrowed(report: LagReport, groups: set[str]) -> LagReport:
+    """``report`` with only ``groups``, its totals recomputed."""
+    rows = [row for row in report.groups if row.group in groups]
     return report.model_copy(
         update={
             "groups": rows,
-            "hot_partitions": [h for h in report.hot_partitions if h.group in wanted],
+            "hot_partitions": [h for h in report.hot_partitions if h.group in groups],
             "total_lag": sum(g.total_lag for g in rows),
             "partitions": sum(len(t.partitions) for g in rows for t in g.topics),
         }
