@@ -36,6 +36,7 @@ from kcr.mcp.auth import (
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.kafka_load import KafkaRequestMeter
 from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
@@ -137,7 +138,9 @@ async def assemble(settings: McpSettings) -> Assembled:
         if settings.cluster_file is not None
         else await _cluster(settings, kube)
     )
-    kafka = await _kafka(settings, cluster, kube)
+    read, draft = tool_names()
+    metrics = ToolMetrics(read | draft)
+    kafka = await _kafka(settings, cluster, kube, KafkaRequestMeter(metrics.registry))
     closers.append(kafka.close)
     namespace = settings.namespace or (kube.namespace if kube else "default")
     services = Services(
@@ -155,8 +158,6 @@ async def assemble(settings: McpSettings) -> Assembled:
     )
     audit = _audit(settings)
     closers.append(_closer(audit))
-    read, draft = tool_names()
-    metrics = ToolMetrics(read | draft)
     if settings.metrics_port is not None:
         metrics.serve(settings.host, settings.metrics_port)
     options = ServerOptions(
@@ -264,12 +265,16 @@ def _parse_cluster(document: dict[str, Any], where: str = "") -> tuple[str, Kafk
 
 
 async def _kafka(
-    settings: McpSettings, spec: KafkaClusterSpec | None, kube: KubePort | None
+    settings: McpSettings,
+    spec: KafkaClusterSpec | None,
+    kube: KubePort | None,
+    meter: KafkaRequestMeter,
 ) -> KafkaPort:
     client = ClientSettings(request_timeout=settings.kafka_timeout, client_id="kcr-mcp")
+    counted = meter.client_config()
     if spec is None:
         assert settings.kafka_bootstrap is not None
-        return open_kafka(settings.kafka_bootstrap, settings=client)
+        return open_kafka(settings.kafka_bootstrap, settings=client, extra_config=counted)
     if settings.kafka_bootstrap is not None:
         spec = spec.model_copy(update={"bootstrap_servers": settings.kafka_bootstrap})
     credentials = Credentials()
@@ -287,7 +292,7 @@ async def _kafka(
             credentials = await resolve_credentials(spec, read)
         except (KubeError, KafkaPortError) as error:
             raise SetupError(f"cannot read the KafkaCluster's credentials: {error}") from None
-    return open_kafka(spec, credentials, client)
+    return open_kafka(spec, credentials, client, extra_config=counted)
 
 
 def _names_secrets(spec: KafkaClusterSpec) -> bool:

@@ -134,13 +134,17 @@ async def visible_consumers(env: ToolEnv, topic: str | None) -> LagReport:
     """Lag of the groups in scope with a commit on a topic in scope (on ``topic``, when
     given), each with its state and members: pages and totals count only groups the caller
     is shown a row of. Kafka keeps no index from topic to group, so finding them reads every
-    group's offsets once, and that read is their lag; only the groups found are described
-    (one request per coordinator), right after, so every page of a report shows one moment."""
+    group's offsets once, and that read is their lag. For one topic only the groups found
+    are described, right after; for all topics, every group in scope is described during
+    the read. Either way every page of a report shows one moment."""
     kafka = env.services.kafka
     listed = await env.services.shared.get(("list_consumer_groups",), kafka.list_consumer_groups)
     names = [g.group for g in listed if env.scope.allows_group(g.group)]
     if not names:
         return LagReport(observed_at=env.now())
+    if topic is None:  # nearly every group has a commit: describe them during the read
+        report = scoped_report(await shared_lag(env, names, None, describe=True), env.scope)
+        return narrowed(report, {g.group for g in report.groups if g.topics})
     report = scoped_report(await shared_lag(env, names, topic, describe=False), env.scope)
     return await described(env, report, [g.group for g in report.groups if g.topics])
 
