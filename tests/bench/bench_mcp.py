@@ -5,12 +5,14 @@ One run, one broker (tansu, or ``KCR_KAFKA_BOOTSTRAP``), one consumer group over
 
 - direct: ``kcr.mcp.tools.groups.consumer_lag(env, group=...)`` in this process;
 - kcr over stdio and over streamable HTTP (bearer token: auth, gate, audit, metrics);
-- bare: ``bare_server.py``, an MCP SDK server whose ``consumer_lag`` answers without
-  looking, over the same transports: the framework's own round trip.
+- bare: ``bare_server.py``, an MCP SDK server over the same transports, whose
+  ``consumer_lag`` returns the direct call's answer without looking (the client receives
+  and validates the same result as from kcr) and whose ``trivial`` tool returns two fields.
 
-One call at a time, alternating kcr and bare (``KCR_BENCH_MCP_CALLS``, default 300): kcr's
-layer is its p50 minus the direct call's p50 minus the bare server's p50; target at most
-``KCR_BENCH_MCP_LAYER_MS`` (default 1) for each transport.
+One call at a time, alternating the contenders (``KCR_BENCH_MCP_CALLS``, default 300):
+kcr's layer is its p50 minus the direct call's p50 minus the bare ``consumer_lag``'s p50;
+target at most ``KCR_BENCH_MCP_LAYER_MS`` (default 1) for each transport. The trivial
+tool's p50 is printed beside it: the SDK's own round trip.
 
 Many at once: ``KCR_BENCH_MCP_SESSIONS`` (default 50) HTTP sessions, each making
 ``KCR_BENCH_MCP_SESSION_CALLS`` (default 20) calls about the same group, against kcr and
@@ -119,7 +121,8 @@ async def alternated(calls: dict[str, Call], count: int) -> dict[str, list[float
     return samples
 
 
-async def direct(bootstrap: str, group: str, count: int) -> list[float]:
+async def direct(bootstrap: str, group: str, count: int, answer: Path) -> list[float]:
+    """Timed calls in this process; the last answer is kept for the bare server."""
     kafka = open_kafka(bootstrap, settings=ClientSettings(request_timeout=10))
     services = Services(
         kafka=kafka,
@@ -131,7 +134,9 @@ async def direct(bootstrap: str, group: str, count: int) -> list[float]:
     caller = Caller(principal="bench", roles=[Role.VIEWER], scope=Scope.everything())
     env = ToolEnv(services, CallContext(caller, "bench", "direct", "consumer_lag"))
     try:
-        return await timed(lambda: consumer_lag(env, group=group), count)
+        samples = await timed(lambda: consumer_lag(env, group=group), count)
+        answer.write_text((await consumer_lag(env, group=group)).model_dump_json(by_alias=True))
+        return samples
     finally:
         await kafka.close()
 
@@ -164,7 +169,9 @@ async def stdio_clients(bootstrap: str, workdir: Path) -> AsyncIterator[dict[str
         args=[*common_arguments(bootstrap, workdir / "stdio-audit.jsonl"), "--transport=stdio"],
         env={"KUBECONFIG": str(workdir / "none")},
     )
-    bare = StdioServerParameters(command=sys.executable, args=[BARE, "stdio"])
+    bare = StdioServerParameters(
+        command=sys.executable, args=[BARE, str(workdir / "answer.json"), "stdio"]
+    )
     async with Client(kcr) as kcr_client, Client(bare) as bare_client:
         yield {"kcr": kcr_client, "bare": bare_client}
 
@@ -241,9 +248,10 @@ async def kcr_http(bootstrap: str, workdir: Path) -> AsyncIterator[KcrHttp]:
 
 
 @contextlib.asynccontextmanager
-async def bare_http(workdir: Path) -> AsyncIterator[str]:
+async def bare_http(workdir: Path, answer: Path) -> AsyncIterator[str]:
     port = _free_port()
-    async with served([sys.executable, BARE, "http", str(port)], port, workdir / "bare.log") as url:
+    arguments = [sys.executable, BARE, str(answer), "http", str(port)]
+    async with served(arguments, port, workdir / "bare.log") as url:
         yield url
 
 
@@ -336,7 +344,10 @@ async def settled_requests(server: KcrHttp, group: str) -> int:
 async def crowds(bootstrap: str, group: str, workdir: Path) -> dict[str, Crowd]:
     sessions = int(_setting("KCR_BENCH_MCP_SESSIONS", 50))
     calls = int(_setting("KCR_BENCH_MCP_SESSION_CALLS", 20))
-    async with kcr_http(bootstrap, workdir) as server, bare_http(workdir) as bare_url:
+    async with (
+        kcr_http(bootstrap, workdir) as server,
+        bare_http(workdir, workdir / "answer.json") as bare_url,
+    ):
         before_requests = await settled_requests(server, group)
         before_audit = audit_counts(server.audit)
         kcr = await crowd(server.url, TOKEN, group, sessions, calls)
@@ -353,15 +364,21 @@ async def run(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
     await asyncio.to_thread(prepare, bootstrap, name, f"{name}-group")
     group = f"{name}-group"
     lag = {"group": group}
-    results: dict[str, Any] = {"direct": await direct(bootstrap, group, count)}
+    results: dict[str, Any] = {
+        "direct": await direct(bootstrap, group, count, workdir / "answer.json")
+    }
     async with stdio_clients(bootstrap, workdir) as clients:
-        samples = await alternated(
-            {n: (lambda c=c: c.call_tool("consumer_lag", lag)) for n, c in clients.items()}, count
+        results["stdio"] = await alternated(
+            {
+                "kcr": lambda: clients["kcr"].call_tool("consumer_lag", lag),
+                "bare": lambda: clients["bare"].call_tool("consumer_lag", lag),
+                "trivial": lambda: clients["bare"].call_tool("trivial", lag),
+            },
+            count,
         )
-    results["stdio"] = samples
     async with (
         kcr_http(bootstrap, workdir / "one") as server,
-        bare_http(workdir / "one") as bare_url,
+        bare_http(workdir / "one", workdir / "answer.json") as bare_url,
         http_session(server.url, TOKEN) as kcr_client,
         http_session(bare_url, None) as bare_client,
     ):
@@ -369,6 +386,7 @@ async def run(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
             {
                 "kcr": lambda: kcr_client.call_tool("consumer_lag", lag),
                 "bare": lambda: bare_client.call_tool("consumer_lag", lag),
+                "trivial": lambda: bare_client.call_tool("trivial", lag),
             },
             count,
         )
@@ -389,7 +407,7 @@ def report(results: dict[str, Any], count: int) -> int:
     missed = []
     for transport in ("stdio", "http"):
         samples = results[transport]
-        for name in ("kcr", "bare"):
+        for name in ("kcr", "bare", "trivial"):
             p50, p99 = percentile(samples[name], 50), percentile(samples[name], 99)
             lines.append(f"{f'{name} {transport}':<14}{p50:>10.2f}{p99:>10.2f}")
         layer = percentile(samples["kcr"], 50) - base - percentile(samples["bare"], 50)
