@@ -194,6 +194,13 @@ ROLES = ("viewer", "drafter")
     "trends); 0 samples only when a tool asks.",
 )
 @click.option(
+    "--sample-max-requests",
+    type=click.FloatRange(min=1),
+    default=3000.0,
+    help="Most requests per minute the background sampler sends to the brokers; with many "
+    "groups it samples less often than --sample-interval (about one request per group).",
+)
+@click.option(
     "--kafka-timeout",
     type=click.FloatRange(min=0.1, max=300),
     default=10.0,
@@ -254,6 +261,7 @@ def command(**options: Any) -> None:
         rate_per_minute=options["rate_per_minute"],
         rate_burst=options["rate_burst"],
         sample_interval=options["sample_interval"],
+        sample_max_requests=options["sample_max_requests"],
         kafka_timeout=options["kafka_timeout"],
     )
     asyncio.run(_serve(settings))

@@ -42,7 +42,7 @@ from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
-from kcr.mcp.sampler import GroupSampler
+from kcr.mcp.sampler import DEFAULT_MAX_REQUESTS_PER_MINUTE, GroupSampler
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
 from kcr.mcp.tools.registry import tool_names
@@ -96,6 +96,7 @@ class McpSettings:
     rate_per_minute: float = 120.0
     rate_burst: int = 30
     sample_interval: float = 15.0
+    sample_max_requests: float = DEFAULT_MAX_REQUESTS_PER_MINUTE
     kafka_timeout: float = 10.0
 
 
@@ -153,7 +154,11 @@ async def assemble(settings: McpSettings) -> Assembled:
         ),
         drafts=_drafts(settings, kube),
         runbooks=_runbooks(settings),
-        sampler=GroupSampler(kafka, interval=settings.sample_interval),
+        sampler=GroupSampler(
+            kafka,
+            interval=settings.sample_interval,
+            max_requests_per_minute=settings.sample_max_requests,
+        ),
         kube=kube,
     )
     audit = _audit(settings)
