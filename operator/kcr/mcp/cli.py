@@ -198,7 +198,7 @@ ROLES = ("viewer", "drafter")
     type=click.FloatRange(min=1),
     default=3000.0,
     help="Most requests per minute the background sampler sends to the brokers; with many "
-    "groups it samples less often than --sample-interval (about one request per group).",
+    "groups it samples less often than --sample-interval (four requests per group).",
 )
 @click.option(
     "--kafka-timeout",
