@@ -1,22 +1,31 @@
 """All-groups lag report: kcr next to a naive client and the protocol floor, in one run.
 
-Default load: 20 topics x 100 partitions, 10 groups per topic (200 groups, 20,000
-group-partitions), on the local tansu broker or ``KCR_KAFKA_BOOTSTRAP``. Override with
-``KCR_BENCH_TOPICS``, ``KCR_BENCH_PARTITIONS``, ``KCR_BENCH_GROUPS_PER_TOPIC``,
-``KCR_BENCH_REPEATS``.
+Default load: 20 topics x 100 partitions, 10 groups per topic (200 groups, 2,000
+partitions, 20,000 group-partitions), on the local tansu broker or ``KCR_KAFKA_BOOTSTRAP``.
+``KCR_BENCH_SHAPE=large`` is 50 topics x 400 partitions (500 groups, 20,000 partitions,
+200,000 group-partitions). Override with ``KCR_BENCH_TOPICS``, ``KCR_BENCH_PARTITIONS``,
+``KCR_BENCH_GROUPS_PER_TOPIC``, ``KCR_BENCH_REPEATS``; the naive client runs at the default
+shape only, unless ``KCR_BENCH_NAIVE`` is 1 (or 0).
 
 - naive: one ``committed()`` and one ``get_watermark_offsets()`` per partition, group after
   group (what several Kafka MCP servers do);
 - floor: every group's OffsetFetch issued at once, then one ListOffsets for every
   partition, no model building;
 - kcr: ``KafkaPort.lag_report()``: the same reads plus group states, log start offsets and
-  the read model with hot partitions flagged.
+  the read model with hot partitions flagged;
+- mcp: ``consumer_lag`` through a ``kcr mcp --transport stdio`` subprocess and the MCP SDK's
+  client (which validates each result against the tool's output schema), every page of the
+  all-groups report in pages of 200 groups; each page shows every group's total lag and
+  its first 2,000 partition rows.
+  Repeats start more than a second apart, so no repeat is served from the server's
+  shared reads.
 
 Requests are counted from librdkafka's statistics (``tx`` per client) in a separate pass,
 so counting never slows the timed pass.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -26,18 +35,27 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
+from bench_mcp import KCR, common_arguments
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from mcp import Client, StdioServerParameters
 
 from kcr.embedded.tansu import bootstrap_servers
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
+from kcr.mcp.paging import MAX_LIMIT
 
 log = logging.getLogger("bench.lag")
 TIMEOUT = 60.0
+BUILD_TIMEOUT = 900.0
 STATS_MS = 10
+SHARED_READ_AGE = 1.0
+SHAPES = {"default": (20, 100, 10), "large": (50, 400, 10)}
+NAIVE_BY_SHAPE = {"default": True, "large": False}  # minutes per run at the large shape
 
 
 def _setting(name: str, default: int) -> int:
@@ -94,7 +112,10 @@ def build(bootstrap: str, prefix: str, load: Load) -> dict[str, int]:
             for _ in range(records(partition)):
                 producer.produce(name, b"x", partition=partition)
             producer.poll(0)
-    if producer.flush(TIMEOUT):
+    deadline = time.monotonic() + BUILD_TIMEOUT  # one record per batch: slow at 20,000
+    while producer.flush(TIMEOUT / 10) and time.monotonic() < deadline:
+        log.info("records still in flight: %d", len(producer))
+    if len(producer):
         raise RuntimeError("records were not delivered")
     expected = {}
     futures = []
@@ -220,7 +241,7 @@ def timed(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(durations), result
 
 
-def count_requests(bootstrap: str, prefix: str) -> dict[str, int]:
+def count_requests(bootstrap: str, prefix: str, naive: bool) -> dict[str, int]:
     tap = Tap()
     counts = {}
     admin = AdminClient({"bootstrap.servers": bootstrap, **tap.config("floor")})
@@ -242,64 +263,153 @@ def count_requests(bootstrap: str, prefix: str) -> dict[str, int]:
         return tap.sent_before("kcr", moment)
 
     counts["kcr"] = asyncio.run(kcr_pass())
-    _, counts["naive"] = naive_report(bootstrap, prefix, tap.config, tap)
+    if naive:
+        _, counts["naive"] = naive_report(bootstrap, prefix, tap.config, tap)
     return counts
 
 
-def measure(bootstrap: str, prefix: str, load: Load, repeats: int, expected: dict[str, int]) -> int:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    loop = asyncio.new_event_loop()
-    kafka = open_kafka(bootstrap, settings=ClientSettings(request_timeout=TIMEOUT))
-    floor_report(admin, prefix)  # connections and coordinator lookups, for both
-    loop.run_until_complete(kafka.lag_report())
-    floor_times, kcr_times = [], []
-    for _ in range(repeats):  # alternated, so background load hits both alike
-        floor_time, floor_rows = timed(lambda: floor_report(admin, prefix), 1)
-        kcr_time, report = timed(lambda: loop.run_until_complete(kafka.lag_report()), 1)
-        floor_times.append(floor_time)
-        kcr_times.append(kcr_time)
-    floor_time, kcr_time = statistics.median(floor_times), statistics.median(kcr_times)
-    loop.run_until_complete(kafka.close())
-    loop.close()
+@contextlib.asynccontextmanager
+async def mcp_stdio(bootstrap: str, workdir: Path) -> Any:
+    params = StdioServerParameters(
+        command=KCR,
+        args=[*common_arguments(bootstrap, workdir / "audit.jsonl"), "--transport=stdio"],
+        env={"KUBECONFIG": str(workdir / "none")},
+    )
+    async with Client(params) as client:
+        yield client
 
-    naive_time, naive_totals = timed(lambda: naive_report(bootstrap, prefix, _no_tap, None)[0], 1)
+
+async def mcp_report(client: Client, limit: int, most_pages: int) -> dict[str, int]:
+    """Every page of the all-groups report; each group's total lag."""
+    totals: dict[str, int] = {}
+    cursor = None
+    for _ in range(most_pages):
+        arguments: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            arguments["cursor"] = cursor
+        result = await client.call_tool("consumer_lag", arguments)
+        if result.is_error:
+            raise RuntimeError(f"consumer_lag failed: {result.content[0].text}")
+        page = result.structured_content or {}
+        for group in page["groups"]:
+            totals[group["group"]] = group["totalLag"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return totals
+    raise RuntimeError(f"the report did not end within {most_pages} pages")
+
+
+@dataclass
+class Timings:
+    floor: float
+    kcr: float
+    mcp: float
+    floor_rows: dict[tuple[str, str, int], int]
+    report: Any
+    mcp_totals: dict[str, int]
+
+
+async def contenders(bootstrap: str, prefix: str, load: Load, repeats: int) -> Timings:
+    """Floor, kcr's port and the MCP path, alternated; the medians and the last answers."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    kafka = open_kafka(bootstrap, settings=ClientSettings(request_timeout=TIMEOUT))
+    limit = MAX_LIMIT
+    most_pages = load.groups // limit + 2
+    floor_times, kcr_times, mcp_times = [], [], []
+    with TemporaryDirectory(prefix="kcr-bench-lag-") as tmp:
+        async with mcp_stdio(bootstrap, Path(tmp)) as client:
+            # connections and coordinator lookups, for every contender
+            await asyncio.to_thread(floor_report, admin, prefix)
+            await kafka.lag_report()
+            await mcp_report(client, limit, most_pages)
+            last_mcp = time.monotonic()
+            for _ in range(repeats):  # alternated, so background load hits all alike
+                started = time.perf_counter()
+                floor_rows = await asyncio.to_thread(floor_report, admin, prefix)
+                floor_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                report = await kafka.lag_report()
+                kcr_times.append(time.perf_counter() - started)
+                await asyncio.sleep(max(0.0, last_mcp + SHARED_READ_AGE + 0.1 - time.monotonic()))
+                last_mcp = time.monotonic()
+                started = time.perf_counter()
+                mcp_totals = await mcp_report(client, limit, most_pages)
+                mcp_times.append(time.perf_counter() - started)
+    await kafka.close()
+    return Timings(
+        floor=statistics.median(floor_times),
+        kcr=statistics.median(kcr_times),
+        mcp=statistics.median(mcp_times),
+        floor_rows=floor_rows,
+        report=report,
+        mcp_totals=mcp_totals,
+    )
+
+
+def measure(
+    bootstrap: str, prefix: str, load: Load, repeats: int, expected: dict[str, int], naive: bool
+) -> int:
+    timings = asyncio.run(contenders(bootstrap, prefix, load, repeats))
+    floor_time, kcr_time, mcp_time = timings.floor, timings.kcr, timings.mcp
+    report, floor_rows = timings.report, timings.floor_rows
+    limit = MAX_LIMIT
+
+    naive_time, naive_totals = (
+        timed(lambda: naive_report(bootstrap, prefix, _no_tap, None)[0], 1)
+        if naive
+        else (None, expected)
+    )
 
     kcr_totals = {g.group: g.total_lag for g in report.groups if g.group.startswith(prefix)}
+    mcp_totals = {g: lag for g, lag in timings.mcp_totals.items() if g.startswith(prefix)}
     floor_totals: dict[str, int] = {}
     for (group, _, _), lag in floor_rows.items():
         floor_totals[group] = floor_totals.get(group, 0) + lag
     hot = [h for h in report.hot_partitions if h.group.startswith(prefix)]
-    agree = kcr_totals == floor_totals == naive_totals == expected
+    agree = kcr_totals == floor_totals == naive_totals == mcp_totals == expected
     agree = agree and sorted((h.group, h.partition) for h in hot) == [
         (g, 0) for g in sorted(expected)
     ]
 
-    counts = count_requests(bootstrap, prefix)
+    counts = count_requests(bootstrap, prefix, naive)
     write(
         f"load: {load.topics} topics x {load.partitions} partitions, {load.groups} groups "
         f"({load.groups_per_topic} per topic), {load.group_partitions} group-partitions"
     )
     write(f"{'implementation':<16}{'time (median)':>16}{'requests':>12}")
-    for name, seconds in (("naive", naive_time), ("floor", floor_time), ("kcr", kcr_time)):
-        write(f"{name:<16}{seconds * 1000:>13.1f} ms{counts[name]:>12}")
-    speedup = naive_time / kcr_time
+    rows = [("floor", floor_time, counts["floor"]), ("kcr", kcr_time, counts["kcr"])]
+    if naive_time is not None:
+        rows.insert(0, ("naive", naive_time, counts["naive"]))
+    for name, seconds, sent in rows:
+        write(f"{name:<16}{seconds * 1000:>13.1f} ms{sent:>12}")
+    pages = -(-load.groups // limit)
+    write(f"{'mcp (stdio)':<16}{mcp_time * 1000:>13.1f} ms   {pages} pages of {limit} groups")
     overhead = kcr_time / floor_time
-    write(f"kcr vs naive: {speedup:.1f}x faster (target >= 20x)")
+    mcp_overhead = mcp_time / floor_time
+    fast_enough = True
+    if naive_time is not None:
+        speedup = naive_time / kcr_time
+        fast_enough = speedup >= 20
+        write(f"kcr vs naive: {speedup:.1f}x faster (target >= 20x)")
     write(f"kcr vs floor: {overhead:.2f}x the floor's time (target <= 2x)")
+    write(f"mcp vs floor: {mcp_overhead:.2f}x the floor's time, every page (target <= 2x)")
     write(
         f"kcr report: {report.partitions} partition rows, {len(hot)} hot partitions flagged; "
         f"lag numbers and hot partitions {'agree' if agree else 'DISAGREE'} with the load"
     )
-    met = speedup >= 20 and overhead <= 2 and agree
+    met = fast_enough and overhead <= 2 and mcp_overhead <= 2 and agree
     write("targets met" if met else "TARGETS MISSED")
     return 0 if met else 1
 
 
 def main() -> int:
+    shape = os.environ.get("KCR_BENCH_SHAPE", "default")
+    topics, partitions, groups_per_topic = SHAPES[shape]
+    naive = os.environ.get("KCR_BENCH_NAIVE", "1" if NAIVE_BY_SHAPE[shape] else "0") == "1"
     load = Load(
-        topics=_setting("KCR_BENCH_TOPICS", 20),
-        partitions=_setting("KCR_BENCH_PARTITIONS", 100),
-        groups_per_topic=_setting("KCR_BENCH_GROUPS_PER_TOPIC", 10),
+        topics=_setting("KCR_BENCH_TOPICS", topics),
+        partitions=_setting("KCR_BENCH_PARTITIONS", partitions),
+        groups_per_topic=_setting("KCR_BENCH_GROUPS_PER_TOPIC", groups_per_topic),
     )
     repeats = _setting("KCR_BENCH_REPEATS", 5)
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -308,7 +418,7 @@ def main() -> int:
         expected = build(bootstrap, prefix, load)
         log.info("load built in %.1fs", time.monotonic() - started)
         try:
-            return measure(bootstrap, prefix, load, repeats, expected)
+            return measure(bootstrap, prefix, load, repeats, expected, naive)
         finally:
             cleanup(bootstrap, prefix, load)
 

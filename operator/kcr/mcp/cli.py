@@ -215,6 +215,13 @@ ROLES = ("viewer", "drafter")
     "KafkaCluster's prometheusUrl, else broker metrics are not read.",
 )
 @click.option(
+    "--sample-max-requests",
+    type=click.FloatRange(min=1),
+    default=3000.0,
+    help="Most requests per minute the background sampler sends to the brokers; with many "
+    "groups it samples less often than --sample-interval (four requests per group).",
+)
+@click.option(
     "--kafka-timeout",
     type=click.FloatRange(min=0.1, max=300),
     default=10.0,
@@ -275,6 +282,7 @@ def command(**options: Any) -> None:
         rate_per_minute=options["rate_per_minute"],
         rate_burst=options["rate_burst"],
         sample_interval=options["sample_interval"],
+        sample_max_requests=options["sample_max_requests"],
         kafka_timeout=options["kafka_timeout"],
         connect_url=options["connect_url"],
         prometheus_url=options["prometheus_url"],

@@ -5,7 +5,6 @@ plus an audit record and a metric; the server keeps serving. ``tools/list`` show
 caller only the tools their roles allow.
 """
 
-import json
 import logging
 import time
 import uuid
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import pydantic_core
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
@@ -246,5 +246,5 @@ def _text_of(result: dict[str, Any]) -> str:
 
 def _size(result: HandlerResult) -> int:
     if isinstance(result, dict):
-        return len(json.dumps(result, ensure_ascii=False, default=str).encode())
+        return len(pydantic_core.to_json(result, fallback=str))
     return 0

@@ -23,6 +23,12 @@ from kcr.model.base import KubeModel
 HISTORY_PER_GROUP = 240
 EVENTS_PER_GROUP = 200
 MAX_GROUPS = 5000
+DEFAULT_MAX_REQUESTS_PER_MINUTE = 3000.0
+# Per group, librdkafka's admin client finds the coordinator, then fetches the committed
+# offsets, and again to describe it (measured by make bench: about four requests a group).
+# Besides, a sample lists the groups and reads the earliest and latest offsets per leader.
+REQUESTS_PER_GROUP = 4
+REQUESTS_PER_SAMPLE_BESIDES_GROUPS = 4
 REBALANCING = (GroupState.PREPARING_REBALANCE, GroupState.COMPLETING_REBALANCE)
 
 log = logging.getLogger(__name__)
@@ -102,17 +108,28 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def pause_after(groups: int, interval: float, max_requests_per_minute: float) -> float:
+    """Seconds until the next sample: the interval, stretched so that sampling ``groups``
+    sends at most ``max_requests_per_minute`` to the brokers (four requests per group, and
+    a few per broker besides, counted here as for one broker)."""
+    requests = groups * REQUESTS_PER_GROUP + REQUESTS_PER_SAMPLE_BESIDES_GROUPS
+    return max(interval, requests * 60.0 / max_requests_per_minute)
+
+
 class GroupSampler:
     def __init__(
         self,
         kafka: KafkaPort,
         *,
         interval: float = 15.0,
+        max_requests_per_minute: float = DEFAULT_MAX_REQUESTS_PER_MINUTE,
         history: int = HISTORY_PER_GROUP,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._kafka = kafka
         self.interval = interval
+        self.max_requests_per_minute = max_requests_per_minute
+        self.groups_sampled = 0
         self._history = history
         self._clock = clock
         self._samples: dict[str, deque[GroupSample]] = {}
@@ -133,6 +150,7 @@ class GroupSampler:
         names = groups
         if names is None:
             names = [g.group for g in await self._kafka.list_consumer_groups()]
+            self.groups_sampled = len(names)
         if not names:
             return
         described, lag = await asyncio.gather(
@@ -147,8 +165,13 @@ class GroupSampler:
                 continue
             self.record(name, sample_of(now, found, lag, name))
 
+    def pause(self) -> float:
+        """Seconds between background samples, for the groups the last one found."""
+        return pause_after(self.groups_sampled, self.interval, self.max_requests_per_minute)
+
     async def run(self) -> None:
-        """Sample every interval until cancelled; a failed read is logged and retried.
+        """Sample every interval (longer for many groups: see :func:`pause_after`) until
+        cancelled; a failed read is logged and retried.
 
         Anything else that goes wrong is logged with its traceback and sampling goes on:
         this task shares the server's lifespan, and an escaping error would end the server.
@@ -160,7 +183,7 @@ class GroupSampler:
                 log.warning("consumer group sample failed", extra={"error": str(error)})
             except Exception:
                 log.exception("consumer group sample failed unexpectedly; sampling goes on")
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.pause())
 
     def samples(self, group: str, since: datetime | None = None) -> list[GroupSample]:
         found = list(self._samples.get(group, ()))

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kcr.kafka import KafkaPort
+from kcr.kafka import KafkaPort, LagReport
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectPort
 from kcr.mcp.diagnosis import Thresholds
@@ -13,9 +13,11 @@ from kcr.mcp.evidence import EvidenceLedger
 from kcr.mcp.incidents import IncidentLibrary
 from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
+from kcr.mcp.report_snapshots import ReportSnapshots
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler, utc_now
 from kcr.mcp.schemas import SchemaRegistryClient
+from kcr.mcp.shared_reads import SharedReads
 
 
 @dataclass
@@ -33,3 +35,9 @@ class Services:
     ledger: EvidenceLedger = field(default_factory=EvidenceLedger)
     thresholds: Thresholds = field(default_factory=Thresholds)
     clock: Callable[[], datetime] = utc_now
+    shared: SharedReads = field(init=False)
+    lag_snapshots: ReportSnapshots[LagReport] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shared = SharedReads(self.clock)
+        self.lag_snapshots = ReportSnapshots(self.clock)

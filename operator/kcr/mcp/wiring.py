@@ -38,13 +38,14 @@ from kcr.mcp.connect import ConnectClient, ConnectPort
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.incidents import IncidentError, IncidentLibrary
+from kcr.mcp.kafka_load import KafkaRequestMeter
 from kcr.mcp.kube import KubePort
 from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
 from kcr.mcp.prometheus import PrometheusClient, PrometheusPort
 from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
-from kcr.mcp.sampler import GroupSampler, utc_now
+from kcr.mcp.sampler import DEFAULT_MAX_REQUESTS_PER_MINUTE, GroupSampler, utc_now
 from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
@@ -99,6 +100,7 @@ class McpSettings:
     rate_per_minute: float = 120.0
     rate_burst: int = 30
     sample_interval: float = 15.0
+    sample_max_requests: float = DEFAULT_MAX_REQUESTS_PER_MINUTE
     kafka_timeout: float = 10.0
     connect_url: str | None = None
     prometheus_url: str | None = None
@@ -145,7 +147,9 @@ async def assemble(settings: McpSettings) -> Assembled:
         if settings.cluster_file is not None
         else await _cluster(settings, kube)
     )
-    kafka = await _kafka(settings, cluster, kube)
+    read, draft = tool_names()
+    metrics = ToolMetrics(read | draft)
+    kafka = await _kafka(settings, cluster, kube, KafkaRequestMeter(metrics.registry))
     closers.append(kafka.close)
     namespace = settings.namespace or (kube.namespace if kube else "default")
     services = Services(
@@ -158,7 +162,11 @@ async def assemble(settings: McpSettings) -> Assembled:
         ),
         drafts=_drafts(settings, kube),
         runbooks=_runbooks(settings),
-        sampler=GroupSampler(kafka, interval=settings.sample_interval),
+        sampler=GroupSampler(
+            kafka,
+            interval=settings.sample_interval,
+            max_requests_per_minute=settings.sample_max_requests,
+        ),
         kube=kube,
         connect=_connect(settings, cluster),
         prometheus=_prometheus(settings, cluster),
@@ -170,8 +178,6 @@ async def assemble(settings: McpSettings) -> Assembled:
             closers.append(client.close)
     audit = _audit(settings)
     closers.append(_closer(audit))
-    read, draft = tool_names()
-    metrics = ToolMetrics(read | draft)
     if settings.metrics_port is not None:
         metrics.serve(settings.host, settings.metrics_port)
     options = ServerOptions(
@@ -279,12 +285,16 @@ def _parse_cluster(document: dict[str, Any], where: str = "") -> tuple[str, Kafk
 
 
 async def _kafka(
-    settings: McpSettings, spec: KafkaClusterSpec | None, kube: KubePort | None
+    settings: McpSettings,
+    spec: KafkaClusterSpec | None,
+    kube: KubePort | None,
+    meter: KafkaRequestMeter,
 ) -> KafkaPort:
     client = ClientSettings(request_timeout=settings.kafka_timeout, client_id="kcr-mcp")
+    counted = meter.client_config()
     if spec is None:
         assert settings.kafka_bootstrap is not None
-        return open_kafka(settings.kafka_bootstrap, settings=client)
+        return open_kafka(settings.kafka_bootstrap, settings=client, extra_config=counted)
     if settings.kafka_bootstrap is not None:
         spec = spec.model_copy(update={"bootstrap_servers": settings.kafka_bootstrap})
     credentials = Credentials()
@@ -302,7 +312,7 @@ async def _kafka(
             credentials = await resolve_credentials(spec, read)
         except (KubeError, KafkaPortError) as error:
             raise SetupError(f"cannot read the KafkaCluster's credentials: {error}") from None
-    return open_kafka(spec, credentials, client)
+    return open_kafka(spec, credentials, client, extra_config=counted)
 
 
 def _names_secrets(spec: KafkaClusterSpec) -> bool:

@@ -31,7 +31,7 @@ from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError
 from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
-from kcr.mcp.tools.groups import described, scoped_report, visible_consumers
+from kcr.mcp.tools.groups import scoped_report, visible_consumers
 from kcr.mcp.workloads import Workload
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
@@ -133,8 +133,7 @@ async def _lag_or_note(env: ToolEnv, read: Awaitable[LagReport], notes: list[str
 
 async def _lag_for_topic(env: ToolEnv, topic: str) -> LagReport:
     """The topic's consumers in scope and their lag, each described."""
-    report = await visible_consumers(env, topic)
-    return await described(env, report, [g.group for g in report.groups])
+    return await visible_consumers(env, topic)
 
 
 async def _metadata(

@@ -10,7 +10,7 @@ from kcr.kafka import GroupLag, GroupMember, HotPartition, LagReport, TopicParti
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.identity import Scope
-from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
+from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, decode_position, page
 from kcr.mcp.sampler import RebalanceEvent
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import Evidence, EvidenceKind, GroupState, TimeWindow
@@ -22,6 +22,8 @@ MAX_LAG_ROWS = 2000
 
 def scoped_report(report: LagReport, scope: Scope) -> LagReport:
     """Only groups and topics in scope; totals recomputed so nothing leaks through a sum."""
+    if scope.unrestricted:
+        return report
     groups = []
     for row in report.groups:
         if not scope.allows_group(row.group):
@@ -64,20 +66,22 @@ async def consumer_lag(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor | None = None,
 ) -> LagResult:
-    """Per-partition lag of one group or all groups in scope, hot partitions flagged."""
+    """Per-partition lag of one group or all groups in scope, hot partitions flagged.
+    All pages of one query come from a single read of every group's offsets, taken when
+    the first page was asked for (``observedAt``)."""
     if topic is not None:
         env.require_topic(topic)
     key = f"consumer_lag|{group}|{topic}"
     if group is not None:
         names = [env.require_group(group)]
         chosen, following = page(names, cursor, limit, key)
-        raw = await env.services.kafka.lag_report(chosen, topics=[topic] if topic else None)
+        raw = await shared_lag(env, chosen, topic, describe=True)
         report = scoped_report(raw, env.scope)
     else:
-        visible = await visible_consumers(env, topic)
+        visible, snapshot = await paged_consumers(env, topic, cursor, limit, key)
         names = [g.group for g in visible.groups]
-        chosen, following = page(names, cursor, limit, key)
-        report = await described(env, visible, chosen)
+        chosen, following = page(names, cursor, limit, key, snapshot=snapshot)
+        report = narrowed(visible, set(chosen))
     rows = [g for g in report.groups if g.topics or group is not None]
     shown, truncated = _cap_rows(rows)
     result = LagResult(
@@ -99,27 +103,65 @@ async def consumer_lag(
     return result
 
 
+async def paged_consumers(
+    env: ToolEnv, topic: str | None, cursor: str | None, limit: int, key: str
+) -> tuple[LagReport, str | None]:
+    """The read a page is cut from, and the snapshot id its next cursor carries: a first
+    page reads (and keeps the read when more pages follow), a later page reuses it."""
+    snapshots = env.services.lag_snapshots
+    position = decode_position(cursor, key) if cursor is not None else None
+    if position is not None and position.snapshot is not None:
+        return snapshots.get(env.caller.principal, position.snapshot), position.snapshot
+    visible = await visible_consumers(env, topic)
+    if len(visible.groups) <= limit:
+        return visible, None
+    return visible, snapshots.put(env.caller.principal, visible, visible.partitions)
+
+
+async def shared_lag(
+    env: ToolEnv, names: list[str], topic: str | None, *, describe: bool
+) -> LagReport:
+    """The lag of ``names``, read once for every caller asking the same within a second."""
+    kafka = env.services.kafka
+    topics = [topic] if topic else None
+    return await env.services.shared.get(
+        ("lag_report", tuple(names), topic, describe),
+        lambda: kafka.lag_report(names, topics=topics, describe_groups=describe),
+    )
+
+
 async def visible_consumers(env: ToolEnv, topic: str | None) -> LagReport:
     """Lag of the groups in scope with a commit on a topic in scope (on ``topic``, when
-    given): pages and totals count only groups the caller is shown a row of. Kafka keeps no
-    index from topic to group, so finding them reads every group's offsets once, and that
-    read is their lag; describing them is left to :func:`described`, for those shown."""
+    given), each with its state and members: pages and totals count only groups the caller
+    is shown a row of. Kafka keeps no index from topic to group, so finding them reads every
+    group's offsets once, and that read is their lag. For one topic only the groups found
+    are described, right after; for all topics, every group in scope is described during
+    the read. Either way every page of a report shows one moment."""
     kafka = env.services.kafka
-    names = [g.group for g in await kafka.list_consumer_groups() if env.scope.allows_group(g.group)]
+    listed = await env.services.shared.get(("list_consumer_groups",), kafka.list_consumer_groups)
+    names = [g.group for g in listed if env.scope.allows_group(g.group)]
     if not names:
         return LagReport(observed_at=env.now())
-    raw = await kafka.lag_report(names, topics=[topic] if topic else None, describe_groups=False)
-    report = scoped_report(raw, env.scope)
-    return report.model_copy(update={"groups": [g for g in report.groups if g.topics]})
+    if topic is None:  # nearly every group has a commit: describe them during the read
+        report = scoped_report(await shared_lag(env, names, None, describe=True), env.scope)
+        return narrowed(report, {g.group for g in report.groups if g.topics})
+    report = scoped_report(await shared_lag(env, names, topic, describe=False), env.scope)
+    return await described(env, report, [g.group for g in report.groups if g.topics])
 
 
 async def described(env: ToolEnv, report: LagReport, groups: list[str]) -> LagReport:
     """``report`` narrowed to ``groups``, each row with its state and members."""
+    kafka = env.services.kafka
+    descriptions = (
+        await env.services.shared.get(
+            ("describe_consumer_groups", tuple(groups)),
+            lambda: kafka.describe_consumer_groups(groups),
+        )
+        if groups
+        else []
+    )
     wanted = set(groups)
-    found = {
-        d.group: d
-        for d in (await env.services.kafka.describe_consumer_groups(groups) if groups else [])
-    }
+    found = {d.group: d for d in descriptions}
     rows = [
         row.model_copy(update={"state": d.state, "members": len(d.members)})
         if (d := found.get(row.group)) is not None
@@ -127,10 +169,16 @@ async def described(env: ToolEnv, report: LagReport, groups: list[str]) -> LagRe
         for row in report.groups
         if row.group in wanted
     ]
+    return narrowed(report.model_copy(update={"groups": rows}), wanted)
+
+
+def narrowed(report: LagReport, groups: set[str]) -> LagReport:
+    """``report`` with only ``groups``, its totals recomputed."""
+    rows = [row for row in report.groups if row.group in groups]
     return report.model_copy(
         update={
             "groups": rows,
-            "hot_partitions": [h for h in report.hot_partitions if h.group in wanted],
+            "hot_partitions": [h for h in report.hot_partitions if h.group in groups],
             "total_lag": sum(g.total_lag for g in rows),
             "partitions": sum(len(t.partitions) for g in rows for t in g.topics),
         }
