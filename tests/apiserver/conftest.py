@@ -5,11 +5,12 @@ so it never happens inside a test. Without the binaries every test here is skipp
 that reason, unless ``KCR_REQUIRE_APISERVER=1`` (CI) turns the skip into a failure.
 """
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
+
+from tests.conftest import missing_tool
 
 from .cluster import ADMIN, PEOPLE, Cluster, install
 from .server import api_server, missing_binaries
@@ -22,9 +23,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     missing = missing_binaries()
     if missing:
         reason = f"no API server binaries ({', '.join(map(str, missing))}): run `make apiserver`"
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
-        pytest.skip(reason)
+        missing_tool(reason, REQUIRE_ENV)
     with api_server(tmp_path_factory.mktemp("apiserver"), PEOPLE, ADMIN) as server:
         installed = Cluster(server)
         try:

@@ -7,7 +7,6 @@ saying why; with ``KCR_REQUIRE_INSPECTOR=1`` (CI) it fails instead.
 """
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from mcp_servers import TOKENS, Emulated, HttpServer
 from mcp_support import NAMESPACE, Incident
 from oidc_issuer import Issuer
+from tests.conftest import missing_tool
 
 from kcr.mcp.kube_client import open_kube
 
@@ -36,9 +36,7 @@ def inspector() -> Path:
     elif not INSPECTOR.exists():
         missing = f"{INSPECTOR} is not installed: run make inspector (npm ci)"
     if missing is not None:
-        if os.environ.get(REQUIRE) == "1":
-            pytest.fail(f"the MCP Inspector is required ({REQUIRE}=1): {missing}")
-        pytest.skip(f"no MCP Inspector: {missing}")
+        missing_tool(f"no MCP Inspector: {missing}", REQUIRE)
     return INSPECTOR
 
 
