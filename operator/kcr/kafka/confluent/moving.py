@@ -4,9 +4,10 @@ A group's coordinator is the leader of its ``__consumer_offsets`` partition. On 
 broker, after a leader change or while that partition loads, Kafka answers
 NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or COORDINATOR_LOAD_IN_PROGRESS; a broker that
 has not yet applied a new topic's (or a moved partition's) leadership answers
-NOT_LEADER_FOR_PARTITION. Kafka's own clients retry these; librdkafka's admin calls return
-them to the caller, so kcr asks again a few times, bounded by the client's deadline, before
-reporting the cluster unavailable.
+NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE or, when the client's leader epoch is ahead of
+the broker's, UNKNOWN_LEADER_EPOCH (FENCED_LEADER_EPOCH when behind). Kafka's own clients
+retry these; librdkafka's admin calls return them to the caller, so kcr asks again a few
+times, bounded by the client's deadline, before reporting the cluster unavailable.
 """
 
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,14 @@ P = ParamSpec("P")
 COORDINATOR_MOVING = frozenset(
     {"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS"}
 )
-LEADER_MOVING = frozenset({"NOT_LEADER_FOR_PARTITION"})
+LEADER_MOVING = frozenset(
+    {
+        "NOT_LEADER_FOR_PARTITION",
+        "LEADER_NOT_AVAILABLE",
+        "UNKNOWN_LEADER_EPOCH",
+        "FENCED_LEADER_EPOCH",
+    }
+)
 MAX_ATTEMPTS = 8
 
 
