@@ -1,8 +1,10 @@
 """A coordinator or leader that is moving is asked again; other failures are reported at once."""
 
 import pytest
+from confluent_kafka import KafkaError
 
 from kcr.kafka import UnavailableError
+from kcr.kafka.confluent.errors import translate
 from kcr.kafka.confluent.moving import (
     COORDINATOR_MOVING,
     LEADER_MOVING,
@@ -39,6 +41,7 @@ class Coordinator:
         (COORDINATOR_MOVING, "NOT_COORDINATOR", MAX_ATTEMPTS, False, MAX_ATTEMPTS),
         (COORDINATOR_MOVING, "LEADER_NOT_AVAILABLE", 1, False, 1),
         (LEADER_MOVING, "NOT_LEADER_FOR_PARTITION", 2, True, 3),
+        (LEADER_MOVING, "UNKNOWN_LEADER_EPOCH", 2, True, 3),
         (LEADER_MOVING, "NOT_COORDINATOR", 1, False, 1),
     ],
     ids=[
@@ -48,6 +51,7 @@ class Coordinator:
         "never-settles-bounded",
         "other-errors-not-retried",
         "new-leader-settles",
+        "leader-epoch-settles",
         "only-the-named-codes",
     ],
 )
@@ -62,3 +66,21 @@ async def test_moving_coordinators_and_leaders_are_asked_again_within_bounds(
         with pytest.raises(UnavailableError, match=rf"describe consumer group g: \({code}\)"):
             await while_moving(settings, codes, coordinator.describe, "g")
     assert coordinator.asked == asked
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_LEADER_EPOCH,
+        KafkaError.FENCED_LEADER_EPOCH,
+    ],
+    ids=["not-leader", "leader-not-available", "unknown-leader-epoch", "fenced-leader-epoch"],
+)
+async def test_a_moving_leader_is_a_retriable_unavailability(code: int) -> None:
+    """What librdkafka returns while a leader moves becomes an error the retry recognises."""
+    error = translate(KafkaError(code), "list latest offset of orders/0")
+    assert isinstance(error, UnavailableError)
+    assert error.retriable
+    assert error.code in LEADER_MOVING
