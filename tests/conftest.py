@@ -24,6 +24,7 @@ from typing import NoReturn
 
 import pytest
 
+from kcr.embedded.config_command import tools_classpath
 from kcr.embedded.connect import ConnectWorker, connect_classpath, running_worker
 from kcr.embedded.jmx import agent_jar
 from kcr.embedded.kraft import (
@@ -169,3 +170,12 @@ def jmx_agent_jar() -> str:
         return agent_jar(offline=True)
     except KraftError as error:
         missing_tool(f"no JMX exporter agent: {error}", REQUIRE_APACHE_KAFKA)
+
+
+@pytest.fixture(scope="session")
+def kafka_tools() -> str:
+    """Apache Kafka's admin tools (``ConfigCommand``), resolved by ``make kafka``."""
+    try:
+        return tools_classpath(offline=True)
+    except KraftError as error:
+        missing_tool(f"no Apache Kafka tools: {error}", REQUIRE_APACHE_KAFKA)
