@@ -6,9 +6,9 @@ tansu broker started once per session on a free 127.0.0.1 port and stopped by pi
 three), started once per session the same way; ``kafka_connect`` is a Kafka Connect worker
 joined to ``apache_kafka``.
 
-The tools other suites need (kubectl, shellcheck, Prometheus, tansu, Java for Apache Kafka)
-are fixtures too: each skips where its tool is missing, saying why in one line, and fails
-instead where the run requires it: ``KCR_REQUIRE_ALL=1`` (CI), or one of
+The tools other suites need (kubectl, shellcheck, Prometheus and its node exporter, tansu,
+Java for Apache Kafka) are fixtures too: each skips where its tool is missing, saying why in
+one line, and fails instead where the run requires it: ``KCR_REQUIRE_ALL=1`` (CI), or one of
 ``KCR_REQUIRE_KUBECTL``, ``KCR_REQUIRE_SHELLCHECK``, ``KCR_REQUIRE_PROMETHEUS``,
 ``KCR_REQUIRE_TANSU``, ``KCR_REQUIRE_APACHE_KAFKA`` set to 1.
 """
@@ -70,6 +70,12 @@ def shellcheck_path() -> str:
 def prometheus_path() -> str:
     why = "the prometheus binary is not installed (apt-get install prometheus)"
     return _on_path("prometheus", why, "KCR_REQUIRE_PROMETHEUS")
+
+
+@pytest.fixture(scope="session")
+def node_exporter_path() -> str:
+    why = "the Prometheus node exporter is not installed (apt-get install prometheus-node-exporter)"
+    return _on_path("prometheus-node-exporter", why, "KCR_REQUIRE_PROMETHEUS")
 
 
 @pytest.fixture(scope="session")

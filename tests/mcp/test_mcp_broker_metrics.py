@@ -6,13 +6,10 @@ would. Traffic comes from confluent-kafka's own producer, not through kcr.
 """
 
 import asyncio
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from confluent_kafka import Consumer, Producer
@@ -20,11 +17,11 @@ from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from mcp import Client
 from mcp_support import Built, build, error_text, structured
+from scraping import TIMEOUT, running_prometheus
 
 from kcr.embedded.config_command import describe_client_quota, set_client_quota
 from kcr.embedded.jmx import MetricsAgents
 from kcr.embedded.kraft import KraftCluster, running_cluster
-from kcr.embedded.tansu import free_port
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
 from kcr.mcp.diagnosis import Thresholds
@@ -33,7 +30,6 @@ from kcr.mcp.prometheus import PrometheusClient
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
 READY_QUERY = "kafka_server_replicamanager_underreplicatedpartitions"
-TIMEOUT = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -52,55 +48,8 @@ def prometheus_url(
 ) -> Iterator[str]:
     _, ports = metered
     workdir = Path(tmp_path_factory.mktemp("prometheus"))
-    targets = "".join(
-        f"      - {{targets: ['127.0.0.1:{port}'], labels: {{broker: '{node}'}}}}\n"
-        for node, port in ports.items()
-    )
-    (workdir / "prometheus.yml").write_text(
-        "global: {scrape_interval: 1s}\n"
-        "scrape_configs:\n"
-        "  - job_name: kafka\n"
-        "    static_configs:\n" + targets
-    )
-    port = free_port()
-    with (workdir / "prometheus.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                prometheus_path,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: _has_result(url, READY_QUERY), "Prometheus scraping the broker")
+    with running_prometheus(prometheus_path, workdir, {"kafka": ports}, READY_QUERY) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _has_result(url: str, query: str) -> bool:
-    try:
-        body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    return bool(body.get("data", {}).get("result"))
-
-
-def _wait(check: Any, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {TIMEOUT:.0f}s")
-        time.sleep(0.5)
 
 
 @pytest_asyncio.fixture
