@@ -210,9 +210,7 @@ async def test_a_producer_past_its_client_quota_is_quota_pressure(
     (evidence,) = pressure["evidence"]
     assert evidence["kind"] == "Metric"
     assert evidence["source"].startswith("prometheus http://127.0.0.1:")
-    assert evidence["query"] == (
-        "max by (broker) (kafka_network_requestmetrics_throttletimems_mean{})"
-    )
+    assert evidence["query"] == "max by (broker) (kafka_server_quota_throttle_time{})"
     assert evidence["observedValue"].startswith("broker=1: min ")
     peak = float(evidence["observedValue"].split("max ")[1].split(",")[0])
     assert peak > 0

@@ -52,7 +52,7 @@ UNITS = {
     MetricFamily.REQUEST_HANDLER_IDLE: "ratio (1 = idle)",
     MetricFamily.UNDER_REPLICATED: "partitions",
     MetricFamily.LOG_DIR_USAGE: "bytes",
-    MetricFamily.THROTTLE_TIME: "ms (mean)",
+    MetricFamily.THROTTLE_TIME: "ms (mean over the quota window)",
     MetricFamily.LOG_DIR_DISK_USED: "fraction of the log dir's filesystem used",
 }
 
@@ -105,7 +105,9 @@ def promql(
             f"max by (broker, mountpoint) (1 - node_filesystem_avail_bytes{matcher} "
             f"/ node_filesystem_size_bytes{matcher})"
         )
-    return f"max by (broker) (kafka_network_requestmetrics_throttletimems_mean{_selector(broker)})"
+    # Per quota entity, averaged over the quota window: not the request histogram's mean,
+    # which counts every throttle since the broker started.
+    return f"max by (broker) (kafka_server_quota_throttle_time{_selector(broker)})"
 
 
 MAX_POINTS_PER_SERIES = 120
