@@ -24,7 +24,8 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 kafka: setup
 	@if command -v java >/dev/null && command -v mvn >/dev/null; then \
 		$(BIN)/python -m kcr.embedded.kraft && $(BIN)/python -m kcr.embedded.connect \
-			&& $(BIN)/python -m kcr.embedded.jmx; \
+			&& $(BIN)/python -m kcr.embedded.jmx \
+			&& $(BIN)/python -m kcr.embedded.config_command; \
 	else \
 		echo "make kafka: no java or mvn on PATH: the Apache Kafka suites will be skipped"; \
 	fi

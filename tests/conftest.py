@@ -6,9 +6,9 @@ tansu broker started once per session on a free 127.0.0.1 port and stopped by pi
 three), started once per session the same way; ``kafka_connect`` is a Kafka Connect worker
 joined to ``apache_kafka``.
 
-The tools other suites need (kubectl, shellcheck, Prometheus, tansu, Java for Apache Kafka)
-are fixtures too: each skips where its tool is missing, saying why in one line, and fails
-instead where the run requires it: ``KCR_REQUIRE_ALL=1`` (CI), or one of
+The tools other suites need (kubectl, shellcheck, Prometheus and its node exporter, tansu,
+Java for Apache Kafka) are fixtures too: each skips where its tool is missing, saying why in
+one line, and fails instead where the run requires it: ``KCR_REQUIRE_ALL=1`` (CI), or one of
 ``KCR_REQUIRE_KUBECTL``, ``KCR_REQUIRE_SHELLCHECK``, ``KCR_REQUIRE_PROMETHEUS``,
 ``KCR_REQUIRE_TANSU``, ``KCR_REQUIRE_APACHE_KAFKA`` set to 1.
 """
@@ -24,6 +24,7 @@ from typing import NoReturn
 
 import pytest
 
+from kcr.embedded.config_command import tools_classpath
 from kcr.embedded.connect import ConnectWorker, connect_classpath, running_worker
 from kcr.embedded.jmx import agent_jar
 from kcr.embedded.kraft import (
@@ -69,6 +70,12 @@ def shellcheck_path() -> str:
 def prometheus_path() -> str:
     why = "the prometheus binary is not installed (apt-get install prometheus)"
     return _on_path("prometheus", why, "KCR_REQUIRE_PROMETHEUS")
+
+
+@pytest.fixture(scope="session")
+def node_exporter_path() -> str:
+    why = "the Prometheus node exporter is not installed (apt-get install prometheus-node-exporter)"
+    return _on_path("prometheus-node-exporter", why, "KCR_REQUIRE_PROMETHEUS")
 
 
 @pytest.fixture(scope="session")
@@ -169,3 +176,12 @@ def jmx_agent_jar() -> str:
         return agent_jar(offline=True)
     except KraftError as error:
         missing_tool(f"no JMX exporter agent: {error}", REQUIRE_APACHE_KAFKA)
+
+
+@pytest.fixture(scope="session")
+def kafka_tools() -> str:
+    """Apache Kafka's admin tools (``ConfigCommand``), resolved by ``make kafka``."""
+    try:
+        return tools_classpath(offline=True)
+    except KraftError as error:
+        missing_tool(f"no Apache Kafka tools: {error}", REQUIRE_APACHE_KAFKA)

@@ -6,13 +6,10 @@ would. Traffic comes from confluent-kafka's own producer, not through kcr.
 """
 
 import asyncio
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from confluent_kafka import Consumer, Producer
@@ -20,10 +17,11 @@ from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from mcp import Client
 from mcp_support import Built, build, error_text, structured
+from scraping import TIMEOUT, running_prometheus
 
+from kcr.embedded.config_command import describe_client_quota, set_client_quota
 from kcr.embedded.jmx import MetricsAgents
 from kcr.embedded.kraft import KraftCluster, running_cluster
-from kcr.embedded.tansu import free_port
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
 from kcr.mcp.diagnosis import Thresholds
@@ -32,7 +30,6 @@ from kcr.mcp.prometheus import PrometheusClient
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
 READY_QUERY = "kafka_server_replicamanager_underreplicatedpartitions"
-TIMEOUT = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -51,55 +48,8 @@ def prometheus_url(
 ) -> Iterator[str]:
     _, ports = metered
     workdir = Path(tmp_path_factory.mktemp("prometheus"))
-    targets = "".join(
-        f"      - {{targets: ['127.0.0.1:{port}'], labels: {{broker: '{node}'}}}}\n"
-        for node, port in ports.items()
-    )
-    (workdir / "prometheus.yml").write_text(
-        "global: {scrape_interval: 1s}\n"
-        "scrape_configs:\n"
-        "  - job_name: kafka\n"
-        "    static_configs:\n" + targets
-    )
-    port = free_port()
-    with (workdir / "prometheus.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                prometheus_path,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: _has_result(url, READY_QUERY), "Prometheus scraping the broker")
+    with running_prometheus(prometheus_path, workdir, {"kafka": ports}, READY_QUERY) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _has_result(url: str, query: str) -> bool:
-    try:
-        body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    return bool(body.get("data", {}).get("result"))
-
-
-def _wait(check: Any, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {TIMEOUT:.0f}s")
-        time.sleep(0.5)
 
 
 @pytest_asyncio.fixture
@@ -209,3 +159,62 @@ async def test_a_burst_while_consumers_lag_is_a_throughput_spike(
     assert window["start"] < window["end"]
     assert spike["runbook"]["section"] == "throughput-spike"
     assert "NoActiveConsumer" in kinds
+
+
+QUOTA_BYTES_PER_SECOND = 4096
+
+
+async def test_a_producer_past_its_client_quota_is_quota_pressure(
+    metrics_server: Built,
+    metered: tuple[KraftCluster, dict[int, int]],
+    kafka_tools: str,
+    unique: str,
+) -> None:
+    """The quota is set by Apache Kafka's own ConfigCommand; the broker throttles the
+    producer, the JMX exporter reports the throttle time, Prometheus scrapes it."""
+    cluster, _ = metered
+    topic = f"{unique}.quoted"
+    client_id = f"{unique}-throttled"
+    _topic_with_a_lagging_group(cluster, topic, f"{unique}.waiting")
+    async with Client(metrics_server.mcp) as client:
+        before = structured(await client.call_tool("explain_current_state", {"topic": topic}))
+        throttle = structured(await client.call_tool("broker_metrics", {"family": "throttle_time"}))
+    # Nothing is throttled before the quota: the finding below comes from it.
+    assert "QuotaPressure" not in [f["kind"] for f in before["findings"]]
+    assert {p["value"] for s in throttle["series"] for p in s["points"]} <= {0.0}
+    set_client_quota(cluster, client_id, producer_byte_rate=QUOTA_BYTES_PER_SECOND)
+    assert f"producer_byte_rate={QUOTA_BYTES_PER_SECOND}" in describe_client_quota(
+        cluster, client_id
+    )
+    producer = Producer({**cluster.client_config(), "client.id": client_id, "linger.ms": 5})
+    async with Client(metrics_server.mcp) as client:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            # 64 KiB a round against a quota of 4 KiB/s: the broker throttles the client.
+            for _ in range(64):
+                producer.produce(topic, value=b"q" * 1024)
+                producer.poll(0)
+            producer.flush(15)
+            diagnosis = structured(
+                await client.call_tool("explain_current_state", {"topic": topic})
+            )
+            kinds = [f["kind"] for f in diagnosis["findings"]]
+            if "QuotaPressure" in kinds or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+    assert "QuotaPressure" in kinds, diagnosis
+    pressure = next(f for f in diagnosis["findings"] if f["kind"] == "QuotaPressure")
+    assert pressure["subject"] == "brokers/1"
+    assert pressure["rank"] == kinds.index("QuotaPressure") + 1
+    assert "throttle requests on broker(s) 1" in pressure["summary"]
+    (evidence,) = pressure["evidence"]
+    assert evidence["kind"] == "Metric"
+    assert evidence["source"].startswith("prometheus http://127.0.0.1:")
+    assert evidence["query"] == "max by (broker) (kafka_server_quota_throttle_time{})"
+    assert evidence["observedValue"].startswith("broker=1: min ")
+    peak = float(evidence["observedValue"].split("max ")[1].split(",")[0])
+    assert peak > 0
+    window = evidence["timeWindow"]
+    assert window["end"] == evidence["capturedAt"]
+    assert window["start"] < window["end"]
+    assert pressure["runbook"]["section"] == "quota-pressure"

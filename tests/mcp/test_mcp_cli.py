@@ -36,6 +36,8 @@ FLAGS = [
     "--rate-limit",
     "--rate-burst",
     "--sample-interval",
+    "--log-dir-mountpoint",
+    "--disk-pressure-at",
 ]
 
 
@@ -74,6 +76,11 @@ def test_help_documents_every_flag() -> None:
             ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--token-review"],
             "the Kubernetes API is needed for --token-review",
             id="token-review-without-kubernetes",
+        ),
+        pytest.param(
+            ["--kafka-bootstrap=127.0.0.1:9", "--log-dir-mountpoint=var/lib/kafka"],
+            "--log-dir-mountpoint: must match the pattern ^/[A-Za-z0-9._/-]*$, got 'var/lib/kafka'",
+            id="relative-log-dir-mountpoint",
         ),
         pytest.param(
             ["--drafts=yaml"],

@@ -2,11 +2,14 @@
 
 Queries use the metric names of the common Kafka JMX exporter rules (Strimzi's, and
 ``kcr/embedded/maven/jmx/jmx-exporter.yaml``), and expect each series to carry the broker
-id in a ``broker`` label, as the scrape configuration's relabelling sets it.
+id in a ``broker`` label, as the scrape configuration's relabelling sets it. The log dir's
+filesystem comes from the Prometheus node exporter on each broker's host (its
+``node_filesystem_*`` series, labelled with the broker the same way), for one mount point.
 """
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -26,6 +29,19 @@ class MetricFamily(StrEnum):
     UNDER_REPLICATED = "under_replicated"
     LOG_DIR_USAGE = "log_dir_usage"
     THROTTLE_TIME = "throttle_time"
+    LOG_DIR_DISK_USED = "log_dir_disk_used"
+
+
+# Where the brokers' log dirs live unless told (Strimzi's and the Kafka images' data path).
+DEFAULT_LOG_DIR_MOUNTPOINT = "/var/lib/kafka"
+Mountpoint = Annotated[
+    str,
+    Field(
+        pattern=r"^/[A-Za-z0-9._/-]*$",
+        max_length=256,
+        description="The mount point of the brokers' log dirs, as the node exporter names it",
+    ),
+]
 
 
 UNITS = {
@@ -36,7 +52,8 @@ UNITS = {
     MetricFamily.REQUEST_HANDLER_IDLE: "ratio (1 = idle)",
     MetricFamily.UNDER_REPLICATED: "partitions",
     MetricFamily.LOG_DIR_USAGE: "bytes",
-    MetricFamily.THROTTLE_TIME: "ms (mean)",
+    MetricFamily.THROTTLE_TIME: "ms (mean over the quota window)",
+    MetricFamily.LOG_DIR_DISK_USED: "fraction of the log dir's filesystem used",
 }
 
 # Families that have a per-topic series.
@@ -48,11 +65,16 @@ def _selector(broker: int | None, extra: str = "") -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def promql(family: MetricFamily, broker: int | None = None, topic: str | None = None) -> str:
+def promql(
+    family: MetricFamily,
+    broker: int | None = None,
+    topic: str | None = None,
+    mountpoint: str = DEFAULT_LOG_DIR_MOUNTPOINT,
+) -> str:
     """The query for one family, per broker (and per topic when one is given).
 
-    ``topic`` is a validated Kafka topic name (letters, digits, ``.``, ``_``, ``-``), so
-    it cannot break out of the label matcher."""
+    ``topic`` is a validated Kafka topic name (letters, digits, ``.``, ``_``, ``-``) and
+    ``mountpoint`` a validated path, so neither can break out of the label matcher."""
     if topic is not None and family not in BY_TOPIC:
         raise ValueError(f"{family} has no per-topic series")
     by = "broker, topic" if topic is not None else "broker"
@@ -77,7 +99,15 @@ def promql(family: MetricFamily, broker: int | None = None, topic: str | None = 
     if family is MetricFamily.LOG_DIR_USAGE:
         scope = f'topic="{topic}"' if topic is not None else ""
         return f"sum by ({by}) (kafka_log_log_size{_selector(broker, scope)})"
-    return f"max by (broker) (kafka_network_requestmetrics_throttletimems_mean{_selector(broker)})"
+    if family is MetricFamily.LOG_DIR_DISK_USED:
+        matcher = _selector(broker, f'mountpoint="{mountpoint}"')
+        return (
+            f"max by (broker, mountpoint) (1 - node_filesystem_avail_bytes{matcher} "
+            f"/ node_filesystem_size_bytes{matcher})"
+        )
+    # Per quota entity, averaged over the quota window: not the request histogram's mean,
+    # which counts every throttle since the broker started.
+    return f"max by (broker) (kafka_server_quota_throttle_time{_selector(broker)})"
 
 
 MAX_POINTS_PER_SERIES = 120
@@ -106,8 +136,9 @@ async def read_range(
     *,
     broker: int | None = None,
     topic: str | None = None,
+    mountpoint: str = DEFAULT_LOG_DIR_MOUNTPOINT,
 ) -> MetricRange:
-    query = promql(family, broker, topic)
+    query = promql(family, broker, topic, mountpoint)
     start = end - timedelta(minutes=minutes)
     step = step_for(minutes)
     series = await prometheus.query_range(query, start, end, step)

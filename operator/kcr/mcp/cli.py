@@ -215,6 +215,19 @@ ROLES = ("viewer", "drafter")
     "KafkaCluster's prometheusUrl, else broker metrics are not read.",
 )
 @click.option(
+    "--log-dir-mountpoint",
+    default="/var/lib/kafka",
+    help="The mount point of the brokers' log dirs, as the node exporter on their hosts "
+    "labels node_filesystem_* series: the disk pressure finding reads its filesystem.",
+)
+@click.option(
+    "--disk-pressure-at",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=0.85,
+    help="The used fraction of a broker's log dir filesystem at which explain_current_state "
+    "reports disk pressure.",
+)
+@click.option(
     "--sample-max-requests",
     type=click.FloatRange(min=1),
     default=3000.0,
@@ -286,6 +299,8 @@ def command(**options: Any) -> None:
         kafka_timeout=options["kafka_timeout"],
         connect_url=options["connect_url"],
         prometheus_url=options["prometheus_url"],
+        log_dir_mountpoint=options["log_dir_mountpoint"],
+        disk_pressure_at=options["disk_pressure_at"],
         incidents_dir=options["incidents_dir"],
         schema_registry_url=options["schema_registry_url"],
     )

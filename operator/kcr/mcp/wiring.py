@@ -33,8 +33,10 @@ from kcr.mcp.auth import (
     TokenFileVerifier,
     TokenReviewVerifier,
 )
+from kcr.mcp.broker_metrics import DEFAULT_LOG_DIR_MOUNTPOINT
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectClient, ConnectPort
+from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
 from kcr.mcp.identity import Caller, Role, Scope
 from kcr.mcp.incidents import IncidentError, IncidentLibrary
@@ -104,6 +106,8 @@ class McpSettings:
     kafka_timeout: float = 10.0
     connect_url: str | None = None
     prometheus_url: str | None = None
+    log_dir_mountpoint: str = DEFAULT_LOG_DIR_MOUNTPOINT
+    disk_pressure_at: float = 0.85
     incidents_dir: Path | None = None
     schema_registry_url: str | None = None
 
@@ -136,6 +140,7 @@ def check_exposure(settings: McpSettings) -> None:
 
 async def assemble(settings: McpSettings) -> Assembled:
     check_exposure(settings)
+    thresholds = _thresholds(settings)
     access = _access(settings)
     local_caller = _local_caller(settings, access) if settings.transport == "stdio" else None
     kube = _kube(settings)
@@ -170,6 +175,7 @@ async def assemble(settings: McpSettings) -> Assembled:
         kube=kube,
         connect=_connect(settings, cluster),
         prometheus=_prometheus(settings, cluster),
+        thresholds=thresholds,
         incidents=_incidents(settings),
         schemas=_schemas(settings, cluster),
     )
@@ -328,6 +334,21 @@ def _connect(settings: McpSettings, cluster: KafkaClusterSpec | None) -> Connect
     if url is None:
         return None
     return ConnectClient(url, clock=utc_now, timeout=settings.kafka_timeout)
+
+
+def _thresholds(settings: McpSettings) -> Thresholds:
+    try:
+        return Thresholds(
+            log_dir_mountpoint=settings.log_dir_mountpoint,
+            disk_pressure_used_fraction=settings.disk_pressure_at,
+        )
+    except ValidationError as error:
+        flags = {"log_dir_mountpoint": "--log-dir-mountpoint"}
+        lines = []
+        for line in explain(error):
+            name, _, rule = line.partition(": ")
+            lines.append(f"{flags.get(name, '--disk-pressure-at')}: {rule}")
+        raise SetupError("; ".join(lines)) from None
 
 
 def _prometheus(settings: McpSettings, cluster: KafkaClusterSpec | None) -> PrometheusPort | None:

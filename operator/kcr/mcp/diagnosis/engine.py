@@ -9,7 +9,12 @@ from kcr.mcp.diagnosis.consumers import (
 )
 from kcr.mcp.diagnosis.findings import Facts, Finding
 from kcr.mcp.diagnosis.lag import hot_partitions, lag_beyond_retention
-from kcr.mcp.diagnosis.metrics import quota_pressure, slow_broker, throughput_spike
+from kcr.mcp.diagnosis.metrics import (
+    disk_pressure,
+    quota_pressure,
+    slow_broker,
+    throughput_spike,
+)
 from kcr.mcp.diagnosis.moves import reassignments_in_progress
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
 from kcr.mcp.diagnosis.schemas import schema_changed
@@ -22,6 +27,7 @@ def diagnose(facts: Facts) -> list[Finding]:
         *under_replicated(facts),
         *reassignments_in_progress(facts),
         *slow_broker(facts),
+        *disk_pressure(facts),
         *throughput_spike(facts),
         *quota_pressure(facts),
         *schema_changed(facts),

@@ -12,7 +12,12 @@ from enum import StrEnum
 from pydantic import Field
 
 from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, TopicInfo
-from kcr.mcp.broker_metrics import MetricFamily, MetricRange
+from kcr.mcp.broker_metrics import (
+    DEFAULT_LOG_DIR_MOUNTPOINT,
+    MetricFamily,
+    MetricRange,
+    Mountpoint,
+)
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectReport
 from kcr.mcp.incidents import IncidentLibrary, IncidentRef
@@ -39,6 +44,7 @@ class FindingKind(StrEnum):
     THROUGHPUT_SPIKE = "ThroughputSpike"
     QUOTA_PRESSURE = "QuotaPressure"
     SLOW_BROKER = "SlowBroker"
+    DISK_PRESSURE = "DiskPressure"
     SCHEMA_CHANGED = "SchemaChanged"
 
 
@@ -82,6 +88,13 @@ class Thresholds(KubeModel):
     retention_risk_fraction: float = 0.8
     stuck_after_seconds: float = 60.0
     metrics_window_minutes: int = 15
+    log_dir_mountpoint: Mountpoint = DEFAULT_LOG_DIR_MOUNTPOINT
+    disk_pressure_used_fraction: float = Field(
+        default=0.85,
+        gt=0.0,
+        le=1.0,
+        description="A broker whose log dir filesystem is this full (or more) is under pressure",
+    )
 
 
 # Where to read next, per finding: a runbook name and its section.
@@ -101,6 +114,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.THROUGHPUT_SPIKE: ("broker-metrics", "throughput-spike"),
     FindingKind.QUOTA_PRESSURE: ("broker-metrics", "quota-pressure"),
     FindingKind.SLOW_BROKER: ("broker-metrics", "slow-broker"),
+    FindingKind.DISK_PRESSURE: ("disk-pressure", "diagnose"),
     FindingKind.SCHEMA_CHANGED: ("consumer-lag", "lag-after-a-rollout"),
 }
 

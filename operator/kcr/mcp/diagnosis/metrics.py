@@ -1,9 +1,10 @@
-"""Detectors on broker metrics from Prometheus: a throughput spike, quota pressure, and one
-broker slower than the rest.
+"""Detectors on broker metrics from Prometheus: a throughput spike, quota pressure, one
+broker slower than the rest, and a log dir filesystem filling up.
 
 Each compares values inside the window it cites: a spike is the recent rate against the
 window's earlier baseline while consumers lag; quota pressure is any throttle time; a slow
-broker is one whose p99 latency is several times the others' median.
+broker is one whose p99 latency is several times the others' median; disk pressure is a
+log dir filesystem whose latest used fraction is at or above the threshold.
 """
 
 import statistics
@@ -101,6 +102,36 @@ def slow_broker(facts: Facts) -> list[Finding]:
                     "every client of the partitions it leads"
                 ),
                 evidence=[metric_evidence(reading, summary(reading))],
+            )
+        )
+    return findings
+
+
+def disk_pressure(facts: Facts) -> list[Finding]:
+    reading = facts.metrics.get(MetricFamily.LOG_DIR_DISK_USED)
+    if reading is None:
+        return []
+    limit = facts.thresholds.disk_pressure_used_fraction
+    findings = []
+    for series in reading.series:
+        if not series.values or series.values[-1] < limit:
+            continue
+        broker = series.labels.get("broker", "?")
+        mountpoint = series.labels.get("mountpoint", "?")
+        used = series.values[-1]
+        only = reading.model_copy(update={"series": [series]})
+        findings.append(
+            Finding(
+                kind=FindingKind.DISK_PRESSURE,
+                severity=Severity.HIGH,
+                score=74.0,
+                subject=f"broker/{broker}",
+                summary=(
+                    f"broker {broker}'s log dir filesystem ({mountpoint}) is {used:.1%} used, "
+                    f"at or above the {limit:.1%} threshold: a full disk takes the log "
+                    "directory offline and its replicas with it"
+                ),
+                evidence=[metric_evidence(only, summary(only))],
             )
         )
     return findings

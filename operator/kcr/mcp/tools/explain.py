@@ -42,6 +42,7 @@ BROKER_FAMILIES = (
     MetricFamily.PRODUCE_LATENCY,
     MetricFamily.FETCH_LATENCY,
     MetricFamily.THROTTLE_TIME,
+    MetricFamily.LOG_DIR_DISK_USED,
 )
 
 
@@ -185,7 +186,8 @@ async def _connect(env: ToolEnv, groups: list[str], notes: list[str]) -> Connect
 async def _metrics(
     env: ToolEnv, topics: list[str], notes: list[str]
 ) -> dict[MetricFamily, MetricRange]:
-    """Bytes in for the topics, and per-broker latency and throttle time, over the window."""
+    """Bytes in for the topics, and per-broker latency, throttle time and log dir disk use,
+    over the window."""
     prometheus = env.services.prometheus
     if prometheus is None:
         notes.append(
@@ -193,11 +195,15 @@ async def _metrics(
             "--prometheus-url)"
         )
         return {}
-    minutes = env.services.thresholds.metrics_window_minutes
+    thresholds = env.services.thresholds
+    minutes = thresholds.metrics_window_minutes
     end = env.now()
     try:
         per_broker = await asyncio.gather(
-            *(read_range(prometheus, f, end, minutes) for f in BROKER_FAMILIES)
+            *(
+                read_range(prometheus, f, end, minutes, mountpoint=thresholds.log_dir_mountpoint)
+                for f in BROKER_FAMILIES
+            )
         )
         per_topic = await asyncio.gather(
             *(

@@ -32,7 +32,8 @@ async def broker_metrics(
     minutes: Minutes = 30,
 ) -> MetricRange:
     """A broker metric family (bytes in/out, produce/fetch p99 latency, request handler idle
-    ratio, under-replicated partitions, log dir usage, throttle time) per broker, for one
+    ratio, under-replicated partitions, log dir usage, throttle time, the log dir filesystem's
+    used fraction) per broker, for one
     broker or topic, over the last ``minutes``, from the cluster's Prometheus."""
     prometheus = env.services.prometheus
     if prometheus is None:
@@ -47,7 +48,13 @@ async def broker_metrics(
             raise ToolInvalidError(f"{family} is per broker only; per topic: {names}")
     try:
         reading = await read_range(
-            prometheus, family, env.now(), minutes, broker=broker, topic=topic
+            prometheus,
+            family,
+            env.now(),
+            minutes,
+            broker=broker,
+            topic=topic,
+            mountpoint=env.services.thresholds.log_dir_mountpoint,
         )
     except PrometheusError as error:
         raise ToolFailedError(str(error)) from None

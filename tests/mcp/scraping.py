@@ -1,0 +1,98 @@
+"""A real Prometheus, and the node exporter it scrapes, for the broker metrics tests.
+
+Both listen on free 127.0.0.1 ports, are waited for with a bound, and are stopped by pid.
+Each scrape target carries a ``broker`` label, as a scrape configuration's relabelling
+would set it on a broker's JMX exporter and on the node exporter of its host.
+"""
+
+import contextlib
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import httpx
+
+from kcr.embedded.kraft import stop_process
+from kcr.embedded.tansu import free_port
+
+TIMEOUT = 120.0
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:.0f}s")
+        time.sleep(0.5)
+
+
+def has_result(url: str, query: str) -> bool:
+    try:
+        body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return bool(body.get("data", {}).get("result"))
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def running_node_exporter(binary: str, workdir: Path) -> Iterator[int]:
+    """The node exporter with its filesystem collector only; yields its port."""
+    port = free_port()
+    with (workdir / "node-exporter.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                binary,
+                "--collector.disable-defaults",
+                "--collector.filesystem",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/metrics"), "the node exporter")
+        yield port
+    finally:
+        stop_process(process)
+
+
+@contextlib.contextmanager
+def running_prometheus(
+    binary: str, workdir: Path, jobs: Mapping[str, Mapping[int, int]], ready_query: str
+) -> Iterator[str]:
+    """Prometheus scraping every second, per job, each broker's port (broker id → port)
+    labelled ``broker``; yields its URL once ``ready_query`` has a result."""
+    config = "global: {scrape_interval: 1s}\nscrape_configs:\n"
+    for job, ports in jobs.items():
+        config += f"  - job_name: {job}\n    static_configs:\n"
+        config += "".join(
+            f"      - {{targets: ['127.0.0.1:{port}'], labels: {{broker: '{broker}'}}}}\n"
+            for broker, port in ports.items()
+        )
+    (workdir / "prometheus.yml").write_text(config)
+    port = free_port()
+    with (workdir / "prometheus.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: has_result(url, ready_query), f"Prometheus answering {ready_query}")
+        yield url
+    finally:
+        stop_process(process)
