@@ -35,6 +35,7 @@ FLAGS = [
     "--metrics-port",
     "--rate-limit",
     "--rate-burst",
+    "--rate-limit-store",
     "--sample-interval",
 ]
 
@@ -74,6 +75,11 @@ def test_help_documents_every_flag() -> None:
             ["--transport=http", "--kafka-bootstrap=127.0.0.1:9", "--token-review"],
             "the Kubernetes API is needed for --token-review",
             id="token-review-without-kubernetes",
+        ),
+        pytest.param(
+            ["--kafka-bootstrap=127.0.0.1:9", "--drafts=yaml", "--rate-limit-store=kubernetes"],
+            "--rate-limit-store kubernetes keeps the limits in Leases: give a kubeconfig",
+            id="shared-rate-limits-without-kubernetes",
         ),
         pytest.param(
             ["--drafts=yaml"],
