@@ -250,6 +250,26 @@ def oidc_server(
 
 
 @pytest.fixture(scope="module")
+def replicas(
+    tmp_path_factory: pytest.TempPathFactory,
+    kafka_bootstrap: str,
+    emulator: Emulated,
+    access_file: Path,
+) -> Iterator[tuple[HttpServer, HttpServer]]:
+    """Two ``kcr mcp`` replicas counting rate limits in the emulator's Leases."""
+    flags = (
+        f"--token-file={access_file}",
+        "--rate-limit-store=kubernetes",
+        "--rate-burst=3",
+        "--rate-limit=1",
+    )
+    first = serve_http(tmp_path_factory.mktemp("replica-a"), kafka_bootstrap, emulator, *flags)
+    second = serve_http(tmp_path_factory.mktemp("replica-b"), kafka_bootstrap, emulator, *flags)
+    with contextlib.closing(first), contextlib.closing(second):
+        yield next(first), next(second)
+
+
+@pytest.fixture(scope="module")
 def guarded_server(
     tmp_path_factory: pytest.TempPathFactory,
     kafka_bootstrap: str,

@@ -35,6 +35,7 @@ FLAGS = [
     "--metrics-port",
     "--rate-limit",
     "--rate-burst",
+    "--rate-limit-store",
     "--sample-interval",
     "--log-dir-mountpoint",
     "--disk-pressure-at",
@@ -81,6 +82,11 @@ def test_help_documents_every_flag() -> None:
             ["--kafka-bootstrap=127.0.0.1:9", "--log-dir-mountpoint=var/lib/kafka"],
             "--log-dir-mountpoint: must match the pattern ^/[A-Za-z0-9._/-]*$, got 'var/lib/kafka'",
             id="relative-log-dir-mountpoint",
+        ),
+        pytest.param(
+            ["--kafka-bootstrap=127.0.0.1:9", "--drafts=yaml", "--rate-limit-store=kubernetes"],
+            "--rate-limit-store kubernetes keeps the limits in Leases: give a kubeconfig",
+            id="shared-rate-limits-without-kubernetes",
         ),
         pytest.param(
             ["--drafts=yaml"],

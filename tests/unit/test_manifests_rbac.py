@@ -190,6 +190,16 @@ def test_mcp_lists_workloads_but_reads_none_by_name() -> None:
         assert not can(mcp, "get", resource, "apps")
 
 
+@pytest.mark.parametrize("namespace", NAMESPACES)
+def test_mcp_keeps_shared_rate_limits_in_its_own_leases(namespace: str) -> None:
+    mcp = service_account(*MCP)
+    in_home = namespace == "kcr-system"
+    for verb in ("get", "create", "patch"):
+        assert can(mcp, verb, "leases", "coordination.k8s.io", namespace) is in_home, verb
+    for verb in ("update", "delete", "deletecollection", "list"):
+        assert not can(mcp, verb, "leases", "coordination.k8s.io", namespace), verb
+
+
 def test_approvers_patch_and_never_replace_a_request() -> None:
     approvers = Subject("Group", APPROVERS_GROUP)
     assert not can(approvers, "update", *REQUESTS)

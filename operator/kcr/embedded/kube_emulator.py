@@ -2,7 +2,8 @@
 
 It serves the kcr CRDs (as ``apiextensions.k8s.io`` objects and as resources), the core
 resources the operator touches (namespaces, events, Secrets, ``apps/v1`` Deployments with their
-``scale`` subresource) and kopf's peering resources, so the real operator, ``kubectl``
+``scale`` subresource), the Leases that hold the MCP server's shared rate limits and kopf's
+peering resources, so the real operator, ``kubectl``
 and the MCP server's draft tools run against it unchanged. It can write a kubeconfig.
 
 kmock stores objects as plain JSON and merges patches; the emulator here adds what
@@ -49,6 +50,7 @@ _CORE_RESOURCES: dict[str, dict[str, Any]] = {
         "namespaced": False,
         "shortnames": {"crd", "crds"},
     },
+    "coordination.k8s.io/v1/leases": {"kind": "Lease", "singular": "lease", "namespaced": True},
     "kopf.dev/v1/kopfpeerings": {"kind": "KopfPeering", "singular": "kopfpeering"},
     "kopf.dev/v1/clusterkopfpeerings": {
         "kind": "ClusterKopfPeering",

@@ -198,6 +198,13 @@ ROLES = ("viewer", "drafter")
     help="Tool calls a principal may make at once before the rate limit applies.",
 )
 @click.option(
+    "--rate-limit-store",
+    type=click.Choice(["memory", "kubernetes"]),
+    default="memory",
+    help="Where the rate limits are counted: memory (this process) or kubernetes (one Lease "
+    "per principal in --namespace, shared by every replica behind one Service).",
+)
+@click.option(
     "--sample-interval",
     type=click.FloatRange(min=0),
     default=15.0,
@@ -294,6 +301,7 @@ def command(**options: Any) -> None:
         metrics_port=options["metrics_port"],
         rate_per_minute=options["rate_per_minute"],
         rate_burst=options["rate_burst"],
+        rate_limit_store=options["rate_limit_store"],
         sample_interval=options["sample_interval"],
         sample_max_requests=options["sample_max_requests"],
         kafka_timeout=options["kafka_timeout"],

@@ -28,6 +28,7 @@ from kcr.mcp.guards import ArgumentRejectedError, GuardLimits, check_arguments
 from kcr.mcp.identity import Caller, Role
 from kcr.mcp.metrics import ToolMetrics
 from kcr.mcp.ratelimit import RateLimiter
+from kcr.mcp.shared_ratelimit import SharedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Gate:
     audit: AuditSink
     metrics: ToolMetrics
     max_output_bytes: int = 1_048_576
+    shared_limiter: SharedRateLimiter | None = None
+    """Every replica's limit in one store; when None, this process's ``limiter`` decides."""
     unavailable: Mapping[str, str] = field(default_factory=dict)
     """Tools this server does not offer, each with the one line that says what they need."""
 
@@ -114,7 +117,8 @@ class GateMiddleware:
             transport=transport,
             tool=tool,
         )
-        refusal = self._check(caller, tool, arguments)
+        wait = None if caller is None else await self._acquire(caller.principal)
+        refusal = self._check(caller, tool, arguments, wait)
         if refusal is not None:
             refused = _error(f"{refusal.reason} (correlation id {call.correlation_id})")
             self._record(call, arguments, refusal.outcome, refusal.reason, started, reply=refused)
@@ -145,11 +149,17 @@ class GateMiddleware:
         self._record(call, arguments, outcome, reason, started, reply=result)
         return result
 
-    def _check(self, caller: Caller | None, tool: str, arguments: Any) -> _Refusal | None:
+    async def _acquire(self, principal: str) -> float | None:
+        if self.gate.shared_limiter is not None:
+            return await self.gate.shared_limiter.acquire(principal)
+        return self.gate.limiter.acquire(principal)
+
+    def _check(
+        self, caller: Caller | None, tool: str, arguments: Any, wait: float | None
+    ) -> _Refusal | None:
         """Who, how often, which tool, may they, what arguments: the first refusal wins."""
         if caller is None:
             return _Refusal(Outcome.UNAUTHENTICATED, "no authenticated caller: no token, no call")
-        wait = self.gate.limiter.acquire(caller.principal)
         if wait is not None:
             return _Refusal(
                 Outcome.RATE_LIMITED,

@@ -24,6 +24,7 @@ from kcr.mcp.middleware import Gate, GateMiddleware
 from kcr.mcp.oidc import SCOPES
 from kcr.mcp.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.services import Services
+from kcr.mcp.shared_ratelimit import SharedRateLimiter
 from kcr.mcp.tools.registry import (
     register_tools,
     tool_arguments,
@@ -48,6 +49,8 @@ class ServerOptions:
     audit: AuditSink
     local_caller: Caller | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    shared_limiter: SharedRateLimiter | None = None
+    """The rate limits kept where every replica takes from them; None: in this process."""
     guard_limits: GuardLimits = field(default_factory=GuardLimits)
     token_verifier: TokenVerifier | None = None
     public_url: str = "http://127.0.0.1"
@@ -78,6 +81,7 @@ def build_server(services: Services, options: ServerOptions) -> KcrServer:
         local_caller=options.local_caller,
         limits=options.guard_limits,
         limiter=RateLimiter(options.rate_limits),
+        shared_limiter=options.shared_limiter,
         audit=options.audit,
         metrics=options.metrics or ToolMetrics(read | draft),
     )

@@ -11,6 +11,7 @@ request, with a notice on stderr, instead of failing.
 
 import getpass
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ from kcr.mcp.sampler import DEFAULT_MAX_REQUESTS_PER_MINUTE, GroupSampler, utc_n
 from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
+from kcr.mcp.shared_ratelimit import LeaseBuckets, SharedRateLimiter
 from kcr.mcp.tools.registry import tool_names
 from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, explain
 from kcr.model.cluster import SecretKeyRef
@@ -101,6 +103,9 @@ class McpSettings:
     metrics_port: int | None = None
     rate_per_minute: float = 120.0
     rate_burst: int = 30
+    rate_limit_store: str = "memory"
+    """``memory``: each process counts its own calls; ``kubernetes``: Leases every replica
+    shares."""
     sample_interval: float = 15.0
     sample_max_requests: float = DEFAULT_MAX_REQUESTS_PER_MINUTE
     kafka_timeout: float = 10.0
@@ -144,6 +149,7 @@ async def assemble(settings: McpSettings) -> Assembled:
     access = _access(settings)
     local_caller = _local_caller(settings, access) if settings.transport == "stdio" else None
     kube = _kube(settings)
+    shared_limiter = _shared_limiter(settings, kube)
     closers: list[Callable[[], Awaitable[None]]] = []
     if kube is not None:
         closers.append(kube.close)
@@ -190,6 +196,7 @@ async def assemble(settings: McpSettings) -> Assembled:
         audit=audit,
         local_caller=local_caller,
         rate_limits=RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
+        shared_limiter=shared_limiter,
         token_verifier=_verifier(settings, access, kube),
         public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         authorization_server=settings.oidc_issuer,
@@ -197,6 +204,23 @@ async def assemble(settings: McpSettings) -> Assembled:
         metrics=metrics,
     )
     return Assembled(server=build_server(services, options), closers=closers)
+
+
+def _shared_limiter(settings: McpSettings, kube: KubePort | None) -> SharedRateLimiter | None:
+    if settings.rate_limit_store == "memory":
+        return None
+    from kcr.kube.config import REQUEST_TIMEOUT_SECONDS  # noqa: PLC0415 (slow to import)
+    from kcr.mcp.kube_client import KubernetesApi  # noqa: PLC0415
+
+    if not isinstance(kube, KubernetesApi):
+        raise SetupError(
+            "--rate-limit-store kubernetes keeps the limits in Leases: give a kubeconfig or "
+            "run in a cluster, or use --rate-limit-store memory"
+        )
+    limits = RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst)
+    refill = math.ceil(limits.burst * 60.0 / limits.per_minute)
+    store = LeaseBuckets(kube.api, kube.namespace, refill, REQUEST_TIMEOUT_SECONDS)
+    return SharedRateLimiter(store, limits)
 
 
 def _closer(audit: AuditSink) -> Callable[[], Awaitable[None]]:

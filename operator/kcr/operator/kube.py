@@ -6,6 +6,7 @@ subresource. Status and annotations are JSON merge patches: lists are replaced, 
 removes a key, so a full status written twice is written once.
 """
 
+import asyncio
 import base64
 import ssl
 from collections.abc import Callable
@@ -17,6 +18,12 @@ import kopf
 from kcr.kube.resources import CHANGE_REQUESTS, GROUP_VERSION, KAFKA_CLUSTERS
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
+MAX_CONCURRENT_REQUESTS = 20
+"""Requests in flight to the API server at once; the others wait their turn here.
+
+A thousand requests reviewed at once would otherwise all queue in the HTTP client's
+connection pool, which scans its whole queue each time a connection frees: the operator
+spent its time in that scan, and its requests timed out while queued."""
 
 
 class KubernetesError(RuntimeError):
@@ -64,6 +71,7 @@ class HttpKubernetes:
     def __init__(self, login: Callable[[], kopf.ConnectionInfo], *, timeout: float = 30.0) -> None:
         self._login = login
         self._timeout = timeout
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._client = self._connect(login())
 
     def _connect(self, info: kopf.ConnectionInfo) -> httpx.AsyncClient:
@@ -88,12 +96,17 @@ class HttpKubernetes:
             auth=auth,
             verify=verify,
             timeout=self._timeout,
+            limits=httpx.Limits(
+                max_connections=MAX_CONCURRENT_REQUESTS,
+                max_keepalive_connections=MAX_CONCURRENT_REQUESTS,
+            ),
         )
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(2):
             try:
-                response = await self._client.request(method, path, **kwargs)
+                async with self._slots:
+                    response = await self._client.request(method, path, **kwargs)
             except httpx.HTTPError as error:
                 raise KubernetesError(f"{method} {path}: {error}") from error
             if response.status_code == 401 and attempt == 0:
