@@ -1,5 +1,6 @@
 """An MCP client kcr did not write: the MCP Inspector's CLI, over streamable HTTP with a
-bearer token, against the project's HTTP server (the access file, drafts into the emulator).
+bearer token, against the project's HTTP server (the access file, drafts into the emulator)
+and against ``kcr dev`` as a newcomer starts it.
 
 The Inspector is pinned in tests/inspector/package-lock.json and installed by
 ``make inspector`` (``npm ci``), which ``make test`` runs first. Without it the test skips,
@@ -17,6 +18,7 @@ from mcp_servers import TOKENS, Emulated, HttpServer
 from mcp_support import NAMESPACE, Incident
 from oidc_issuer import Issuer
 from tests.conftest import missing_tool
+from tests.demo.test_demo import STOP_TIMEOUT, field_of, running
 
 from kcr.mcp.kube_client import open_kube
 
@@ -41,11 +43,13 @@ def inspector() -> Path:
 
 
 def inspect(
-    inspector: Path, server: HttpServer, token: str | None, *arguments: str
+    inspector: Path, server: HttpServer | str, token: str | None, *arguments: str
 ) -> subprocess.CompletedProcess[str]:
+    """The Inspector's CLI against a server (or its URL), as a user would run it."""
+    url = server if isinstance(server, str) else server.url
     headers = ["--header", f"Authorization: Bearer {token}"] if token else []
     return subprocess.run(
-        [str(inspector), "--cli", server.url, "--transport", "http", *headers, *arguments],
+        [str(inspector), "--cli", url, "--transport", "http", *headers, *arguments],
         capture_output=True,
         text=True,
         timeout=RUN_SECONDS,
@@ -138,3 +142,43 @@ async def test_the_inspector_reads_with_a_jwt_access_token(
         )
     )
     assert topic["name"] == incident.orders
+
+
+async def test_the_inspector_drives_kcr_dev(inspector: Path, tmp_path: Path) -> None:
+    """``kcr dev`` as a newcomer starts it: the Inspector lists, reads and drafts with the
+    URL and token it prints, and the draft waits for approval in the emulator."""
+    with running(tmp_path, "dev", f"--workdir={tmp_path / 'dev'}") as run:
+        text = run.wait_for("stops everything.")
+        url, token = field_of(text, "MCP URL"), field_of(text, "MCP token")
+        listed = answer(inspect(inspector, url, token, "--method", "tools/list"))
+        lag = structured(
+            answer(
+                inspect(
+                    inspector,
+                    url,
+                    token,
+                    *("--method", "tools/call", "--tool-name", "consumer_lag"),
+                    *("--tool-arg", "group=shop.fulfilment"),
+                )
+            )
+        )
+        draft = structured(
+            answer(
+                inspect(
+                    inspector,
+                    url,
+                    token,
+                    *("--method", "tools/call", "--tool-name", "draft_create_topic"),
+                    *("--tool-arg", "topic=shop.inspected", "partitions=3"),
+                    *("--tool-arg", "replication_factor=1", "reason=a stream of its own"),
+                )
+            )
+        )
+        run.process.terminate()
+        code = run.finish(STOP_TIMEOUT)
+
+    assert {"consumer_lag", "draft_create_topic"} <= {tool["name"] for tool in listed["tools"]}
+    assert lag["totalLag"] >= 5000
+    assert draft["name"]
+    assert draft["requestedBy"]["principal"] == "assistant"
+    assert code == 0, run.text()[-2000:]
