@@ -1,4 +1,5 @@
-"""A real Prometheus, and the node exporter it scrapes, for the broker metrics tests.
+"""A real Prometheus, the exporters it scrapes and the MCP server reading it, for the broker
+metrics tests.
 
 Both listen on free 127.0.0.1 ports, are waited for with a bound, and are stopped by pid.
 Each scrape target carries a ``broker`` label, as a scrape configuration's relabelling
@@ -8,13 +9,19 @@ would set it on a broker's JMX exporter and on the node exporter of its host.
 import contextlib
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
+from mcp_support import Built, build
 
-from kcr.embedded.kraft import stop_process
+from kcr.embedded.jmx import MetricsAgents
+from kcr.embedded.kraft import KraftCluster, running_cluster, stop_process
 from kcr.embedded.tansu import free_port
+from kcr.kafka.connect import open_kafka
+from kcr.kafka.settings import ClientSettings
+from kcr.mcp.diagnosis import Thresholds
+from kcr.mcp.prometheus import PrometheusClient
 
 TIMEOUT = 120.0
 
@@ -96,3 +103,27 @@ def running_prometheus(
         yield url
     finally:
         stop_process(process)
+
+
+@contextlib.contextmanager
+def metered_cluster(
+    jmx_agent_jar: str, nodes: int
+) -> Iterator[tuple[KraftCluster, dict[int, int]]]:
+    """Apache Kafka brokers with the JMX exporter agent; each one's metrics port by node id."""
+    agents = MetricsAgents(jmx_agent_jar)
+    with running_cluster(nodes, java_agent=agents) as cluster:
+        yield cluster, agents.ports
+
+
+@contextlib.asynccontextmanager
+async def serving_metrics(cluster: KraftCluster, prometheus_url: str) -> AsyncIterator[Built]:
+    """The MCP server reading ``cluster`` and its Prometheus, over a two-minute window."""
+    kafka = open_kafka(
+        cluster.spec(), cluster.credentials(), settings=ClientSettings(request_timeout=10)
+    )
+    prometheus = PrometheusClient(prometheus_url)
+    try:
+        yield build(kafka, prometheus=prometheus, thresholds=Thresholds(metrics_window_minutes=2))
+    finally:
+        await prometheus.close()
+        await kafka.close()

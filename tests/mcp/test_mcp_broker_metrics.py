@@ -16,16 +16,11 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from mcp import Client
-from mcp_support import Built, build, error_text, structured
-from scraping import TIMEOUT, running_prometheus
+from mcp_support import Built, error_text, structured
+from scraping import TIMEOUT, metered_cluster, running_prometheus, serving_metrics
 
 from kcr.embedded.config_command import describe_client_quota, set_client_quota
-from kcr.embedded.jmx import MetricsAgents
-from kcr.embedded.kraft import KraftCluster, running_cluster
-from kcr.kafka.connect import open_kafka
-from kcr.kafka.settings import ClientSettings
-from kcr.mcp.diagnosis import Thresholds
-from kcr.mcp.prometheus import PrometheusClient
+from kcr.embedded.kraft import KraftCluster
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
@@ -35,9 +30,8 @@ READY_QUERY = "kafka_server_replicamanager_underreplicatedpartitions"
 @pytest.fixture(scope="module")
 def metered(jmx_agent_jar: str) -> Iterator[tuple[KraftCluster, dict[int, int]]]:
     """One broker with the JMX exporter agent; its metrics port by node id."""
-    agents = MetricsAgents(jmx_agent_jar)
-    with running_cluster(1, java_agent=agents) as cluster:
-        yield cluster, agents.ports
+    with metered_cluster(jmx_agent_jar, 1) as metered:
+        yield metered
 
 
 @pytest.fixture(scope="module")
@@ -56,16 +50,8 @@ def prometheus_url(
 async def metrics_server(
     metered: tuple[KraftCluster, dict[int, int]], prometheus_url: str
 ) -> AsyncIterator[Built]:
-    cluster, _ = metered
-    kafka = open_kafka(
-        cluster.spec(), cluster.credentials(), settings=ClientSettings(request_timeout=10)
-    )
-    prometheus = PrometheusClient(prometheus_url)
-    try:
-        yield build(kafka, prometheus=prometheus, thresholds=Thresholds(metrics_window_minutes=2))
-    finally:
-        await prometheus.close()
-        await kafka.close()
+    async with serving_metrics(metered[0], prometheus_url) as built:
+        yield built
 
 
 def _topic_with_a_lagging_group(cluster: KraftCluster, topic: str, group: str) -> None:

@@ -23,15 +23,10 @@ import pytest_asyncio
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from mcp import Client
-from mcp_support import Built, build, structured
-from scraping import TIMEOUT, running_prometheus
+from mcp_support import Built, structured
+from scraping import TIMEOUT, metered_cluster, running_prometheus, serving_metrics
 
-from kcr.embedded.jmx import MetricsAgents
-from kcr.embedded.kraft import KraftCluster, running_cluster
-from kcr.kafka.connect import open_kafka
-from kcr.kafka.settings import ClientSettings
-from kcr.mcp.diagnosis import Thresholds
-from kcr.mcp.prometheus import PrometheusClient
+from kcr.embedded.kraft import KraftCluster
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
@@ -42,9 +37,8 @@ PAUSE_SECONDS = 0.4
 
 @pytest.fixture(scope="module")
 def trio(jmx_agent_jar: str) -> Iterator[tuple[KraftCluster, dict[int, int]]]:
-    agents = MetricsAgents(jmx_agent_jar)
-    with running_cluster(3, java_agent=agents) as cluster:
-        yield cluster, agents.ports
+    with metered_cluster(jmx_agent_jar, 3) as metered:
+        yield metered
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +57,8 @@ def prometheus_url(
 async def server(
     trio: tuple[KraftCluster, dict[int, int]], prometheus_url: str
 ) -> AsyncIterator[Built]:
-    cluster, _ = trio
-    kafka = open_kafka(
-        cluster.spec(), cluster.credentials(), settings=ClientSettings(request_timeout=10)
-    )
-    prometheus = PrometheusClient(prometheus_url)
-    try:
-        yield build(kafka, prometheus=prometheus, thresholds=Thresholds(metrics_window_minutes=2))
-    finally:
-        await prometheus.close()
-        await kafka.close()
+    async with serving_metrics(trio[0], prometheus_url) as built:
+        yield built
 
 
 @contextlib.contextmanager
