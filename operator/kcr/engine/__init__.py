@@ -16,6 +16,7 @@ from kcr.engine.effects import (
     Wait,
 )
 from kcr.engine.observations import (
+    Answer,
     Blocker,
     CheckResult,
     DeploymentLabels,
@@ -25,6 +26,7 @@ from kcr.engine.observations import (
     LagSample,
     Observations,
     Snapshot,
+    SnapshotFailed,
     StepOutcome,
 )
 from kcr.engine.reasons import Reason
@@ -34,6 +36,7 @@ from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
     "ACTIVE_PHASES",
+    "Answer",
     "Blocker",
     "CheckGate",
     "CheckResult",
@@ -54,6 +57,7 @@ __all__ = [
     "SampleLag",
     "Signals",
     "Snapshot",
+    "SnapshotFailed",
     "StatusUnreadableError",
     "StepOutcome",
     "TakeSnapshot",
