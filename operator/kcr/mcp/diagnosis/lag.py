@@ -161,6 +161,8 @@ def _shortest_retention(facts: Facts, topics: list[str]) -> tuple[str, int, str]
     found = []
     for topic in topics:
         configs = facts.configs.get(topic)
+        if configs is not None and not _deletes(configs.configs.get("cleanup.policy")):
+            continue
         entry = configs.configs.get("retention.ms") if configs else None
         if entry is None or entry.value is None:
             continue
@@ -171,6 +173,13 @@ def _shortest_retention(facts: Facts, topics: list[str]) -> tuple[str, int, str]
         if value > 0:
             found.append((topic, value, entry.source.value))
     return min(found, key=lambda f: f[1]) if found else None
+
+
+def _deletes(policy: object) -> bool:
+    """retention.ms deletes records only where cleanup.policy has ``delete``; a compacted
+    topic keeps each key's latest record whatever its age."""
+    value = getattr(policy, "value", None)
+    return value is None or "delete" in str(value).split(",")
 
 
 def hot_partitions(facts: Facts) -> list[Finding]:
