@@ -46,6 +46,7 @@ def draft_tool(change: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 async def builtin(
+    *,
     url: str,
     token: str,
     principal: str,
@@ -97,6 +98,7 @@ async def _draft(
 
 
 async def external(
+    *,
     command: str,
     url: str,
     token: str,

@@ -79,6 +79,7 @@ async def _run_all(
             sample_interval=1.0,
         )
     )
+    assert isinstance(stack, LabStack)
     admin = open_kafka(
         kafka.spec,
         kafka.credentials,

@@ -8,6 +8,7 @@ cleans up the scenario's topics, groups and clients whatever happened.
 
 import asyncio
 import json
+import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from kcr.lab.context import LabContext, LabStack
 from kcr.lab.scenario import Check, Scenario, Ticket
 from kcr.lab.verdict import DraftSeen, EvidenceSeen, FindingSeen, Observation, Verdict, judge
 from kcr.model import KafkaChangeRequestStatus, Phase
+
+log = logging.getLogger(__name__)
 
 REVIEWERS = ("bob", "carol")
 SAMPLE_SECONDS = 0.5
@@ -127,7 +130,14 @@ async def run_scenario(scenario: Scenario, env: RunEnv, context: LabContext) -> 
         name = drafted[0] if drafted else None
         if name is not None:
             watched["request"] = name
-            await _review_and_execute(scenario, env, context, requests, name, seen)
+            await _review_and_execute(
+                scenario=scenario,
+                env=env,
+                context=context,
+                requests=requests,
+                name=name,
+                seen=seen,
+            )
             result.status = (await requests.read(name)).get("status") or {}
         for check in (await scenario.read_back(context, name is not None)).checks:
             seen.read_back.append(check)
@@ -150,24 +160,24 @@ async def _assistant(scenario: Scenario, env: RunEnv, ticket: Ticket, seen: Obse
         answer = Path(directory) / "answer.json"
         if env.assistant_command:
             output = await external(
-                env.assistant_command,
-                stack.mcp_url,
-                stack.assistant_token,
-                scenario.name,
-                ticket,
-                scenario.bake_seconds,
-                answer,
+                command=env.assistant_command,
+                url=stack.mcp_url,
+                token=stack.assistant_token,
+                scenario=scenario.name,
+                ticket=ticket,
+                bake_seconds=scenario.bake_seconds,
+                answer=answer,
             )
             env.narrator.say(f"assistant: {output.strip()[:300]}")
         else:
             await builtin(
-                stack.mcp_url,
-                stack.assistant_token,
-                stack.options.assistant,
-                ticket,
-                scenario.bake_seconds,
-                answer,
-                env.narrator,
+                url=stack.mcp_url,
+                token=stack.assistant_token,
+                principal=stack.options.assistant,
+                ticket=ticket,
+                bake_seconds=scenario.bake_seconds,
+                answer=answer,
+                narrator=env.narrator,
             )
         seen.findings = read_answer(answer)
 
@@ -207,6 +217,7 @@ def _window(window: Any) -> str:
 
 
 async def _review_and_execute(
+    *,
     scenario: Scenario,
     env: RunEnv,
     context: LabContext,
@@ -291,8 +302,8 @@ async def _sample(
                 lag = row.total_lag if row is not None else None
             if name:
                 phase = (await requests.status(name)).phase.value
-        except Exception:  # noqa: BLE001 (a missed sample is a gap in the chart, nothing more)
-            pass
+        except Exception as error:  # noqa: BLE001 (a missed sample is a gap in the chart)
+            log.debug("lab sample missed: %s", error)
         result.samples.append(Sample(round(time.monotonic() - started, 2), lag, phase))
         await asyncio.sleep(SAMPLE_SECONDS)
 

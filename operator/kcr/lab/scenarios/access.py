@@ -18,7 +18,8 @@ class AclFailure(Scenario):
     needs = frozenset({Need.CLIENT_USER})
 
     async def build(self, lab: LabContext) -> Ticket:
-        assert lab.kafka.client_settings is not None and lab.kafka.client_principal
+        assert lab.kafka.client_settings is not None
+        assert lab.kafka.client_principal
         self.topic = await lab.create_topic("invoices")
         self.before = await asyncio.to_thread(produce_once, lab.kafka.client_settings, self.topic)
         if self.before is None:
