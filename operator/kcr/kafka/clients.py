@@ -169,9 +169,14 @@ def delete_groups(settings: Settings, groups: list[str], timeout: float = 15.0) 
 
 
 def produce_burst(
-    settings: Settings, topic: str, count: int, *, partition: int = 0, age_seconds: float = 0.0
+    settings: Settings,
+    topic: str,
+    count: int,
+    *,
+    partitions: int = 1,
+    age_seconds: float = 0.0,
 ) -> int:
-    """``count`` records to one partition, stamped ``age_seconds`` in the past (retention
+    """``count`` records spread evenly over the first ``partitions`` partitions, stamped ``age_seconds`` in the past (retention
     judges a segment by its records' timestamps); returns how many the broker took."""
     delivered = 0
 
@@ -189,7 +194,7 @@ def produce_burst(
                     topic,
                     f"record-{index}".encode(),
                     key=f"key-{index % 50}".encode(),
-                    partition=partition,
+                    partition=index % partitions,
                     timestamp=stamp,
                     on_delivery=on_delivery,
                 )

@@ -8,7 +8,7 @@ from kcr.lab.metadata_log import config_records
 from kcr.lab.scenario import HEALTHY, Expectation, Need, ReadBack, Scenario, Ticket, register
 from kcr.model import ChangeType, KafkaChangeRequestStatus, Phase, Risk, StepState
 
-KEY, VALUE = "segment.ms", "3600000"
+KEY, VALUE = "compression.type", "zstd"
 LOST_BROKER = 3
 WAIT_SECONDS = 90.0
 POLL_SECONDS = 0.2

@@ -87,7 +87,7 @@ class RetentionDecrease(Scenario):
         group = lab.group("archiver")
         await _stalled_group(lab, topic, group)
         took = await asyncio.to_thread(
-            produce_burst, lab.kafka.admin_settings, topic, 2000, age_seconds=5 * 3600
+            produce_burst, lab.kafka.admin_settings, topic, 2000, partitions=3, age_seconds=5 * 3600
         )
         lab.narrator.done(f"{took} unread records, 5 h old, on {topic}; {group} is stopped")
         self.topic = topic
@@ -135,7 +135,7 @@ class CompactedTopic(Scenario):
         )
         group = lab.group("crm-sync")
         await _stalled_group(lab, topic, group)
-        await asyncio.to_thread(produce_burst, lab.kafka.admin_settings, topic, BURST)
+        await asyncio.to_thread(produce_burst, lab.kafka.admin_settings, topic, BURST, partitions=3)
         lab.run(steady_producer(lab.kafka.admin_settings, topic, STEADY_PER_SECOND))
         self.topic = topic
         return Ticket(text=f"crm-sync is behind on {topic}; will we lose records?", topic=topic)
