@@ -176,8 +176,9 @@ def produce_burst(
     partitions: int = 1,
     age_seconds: float = 0.0,
 ) -> int:
-    """``count`` records spread evenly over the first ``partitions`` partitions, stamped ``age_seconds`` in the past (retention
-    judges a segment by its records' timestamps); returns how many the broker took."""
+    """``count`` records spread over the first ``partitions`` partitions, stamped
+    ``age_seconds`` in the past (retention judges a segment by its records' timestamps);
+    returns how many the broker took."""
     delivered = 0
 
     def on_delivery(error: KafkaError | None, _message: object) -> None:
