@@ -35,9 +35,9 @@ from kcr.engine import (
     claims,
     describe_claim,
 )
+from kcr.kinds.alter_acls import AlterAcls
 from kcr.model import (
     AclBinding,
-    AlterAcls,
     FailurePolicy,
     HealthGates,
     KafkaChangeRequestSpec,

@@ -1,6 +1,6 @@
 """Register a kind, find it, and run its effects: the only dispatch on kinds there is."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from kcr.kafka.port import KafkaPort
@@ -27,11 +27,11 @@ def _member(value: Change | Operation | KubeModel) -> KubeModel:
 
 
 async def take_snapshot(
-    ports: StepPorts | KafkaPort, change: Change | KubeModel, now: datetime
+    ports: StepPorts | KafkaPort, change: Change | KubeModel, now: datetime | None = None
 ) -> ObservedState:
     """Exactly the live state the change's rollback and stale check need."""
     member = _member(change)
-    return await kind_of(member).snapshot(_ports(ports), member, now)
+    return await kind_of(member).snapshot(_ports(ports), member, now or datetime.now(UTC))
 
 
 async def apply(

@@ -6,6 +6,7 @@ registry when a document is validated or a schema generated, so a kind registere
 (by a module kcr does not ship) is accepted without editing this file.
 """
 
+from functools import cache
 from typing import Any, ClassVar, Self, cast
 
 from pydantic import (
@@ -15,12 +16,13 @@ from pydantic import (
     SerializeAsAny,
     SerializerFunctionWrapHandler,
     ValidationError,
+    create_model,
     model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
+from pydantic_core import CoreSchema, InitErrorDetails
 
 from kcr.model.base import KubeModel
 from kcr.model.kinds import KINDS, ChangeKind
@@ -68,8 +70,8 @@ class KindUnion(KubeModel):
         kinds = {k.name: k for k in cls.kinds()}
         kind = kinds.get(name) if isinstance(name, str) else None
         if kind is None:
-            allowed = ", ".join(repr(k) for k in kinds)
-            raise _error(("type",), name, "enum", f"Input should be {allowed}")
+            expected = ", ".join(repr(k) for k in kinds)
+            raise _error(("type",), name, "enum", {"expected": expected})
         fields = {to_camel(k.field): k.field for k in kinds.values()}
         present = [
             camel
@@ -77,34 +79,21 @@ class KindUnion(KubeModel):
             if data.get(camel) is not None or data.get(snake) is not None
         ]
         expected = to_camel(kind.field)
-        extra = set(data) - {"type", *fields, *fields.values()}
-        if extra:
-            first = sorted(extra)[0]
-            raise _error((first,), data[first], "extra_forbidden", "Extra inputs are not permitted")
         if present != [expected]:
             spelled = ", ".join(present) or "none"
-            raise _error(
-                (),
-                data,
-                "value_error",
-                f"Value error, type {kind.name} needs exactly the member {expected!r} set and "
-                f"no other (set: {spelled})",
+            problem = ValueError(
+                f"type {kind.name} needs exactly the member {expected!r} set and no other "
+                f"(set: {spelled})"
             )
-        raw = data.get(expected, data.get(kind.field))
-        try:
-            member = kind.model.model_validate(raw)
-        except ValidationError as error:
-            raise ValidationError.from_exception_data(
-                cls.__name__,
-                [
-                    InitErrorDetails(
-                        type=PydanticCustomError(e["type"], _escaped(e["msg"])),
-                        loc=(expected, *e["loc"]),
-                        input=e["input"],
-                    )
-                    for e in error.errors()
-                ],
-            ) from None
+            raise _error((), data, "value_error", {"error": problem})
+        # Another member spelled as null is absent, as the API server reads it.
+        members = {*fields, *fields.values()} - {expected, kind.field}
+        body = {
+            key: value
+            for key, value in data.items()
+            if key != "type" and not (key in members and value is None)
+        }
+        member = getattr(_holder(kind.model, kind.field).model_validate(body), kind.field)
         return cast(Self, cls.model_construct(type=kind.name, member=member))
 
     @model_serializer(mode="wrap")
@@ -144,13 +133,15 @@ class KindUnion(KubeModel):
         return hash((self.type, self.member))
 
 
-def _error(loc: tuple[str, ...], value: Any, kind: str, message: str) -> ValidationError:
+@cache
+def _holder(model: type[KubeModel], field: str) -> type[KubeModel]:
+    """A model with the one member field: pydantic locates and words member errors itself."""
+    member: Any = (model, ...)
+    return create_model(f"{model.__name__}Member", __base__=KubeModel, **{field: member})
+
+
+def _error(loc: tuple[str, ...], value: Any, kind: str, ctx: dict[str, Any]) -> ValidationError:
+    """One of pydantic's own errors, so it reads like every other validation error."""
     return ValidationError.from_exception_data(
-        "KindUnion",
-        [InitErrorDetails(type=PydanticCustomError(kind, _escaped(message)), loc=loc, input=value)],
+        "KindUnion", [InitErrorDetails(type=kind, loc=loc, input=value, ctx=ctx)]
     )
-
-
-def _escaped(message: str) -> str:
-    """A message used as a template: its own braces must not be read as placeholders."""
-    return message.replace("{", "{{").replace("}", "}}")
