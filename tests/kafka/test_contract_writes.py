@@ -18,6 +18,7 @@ from kcr.kafka import (
     TopicPartition,
     UnsupportedByBrokerError,
 )
+from kcr.kinds import StepRefusedError
 from kcr.kinds.alter_acls import AlterAcls
 from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.create_topic import CreateTopic
@@ -335,7 +336,7 @@ async def test_delete_topic_is_idempotent(world: World, unique: str) -> None:
 
 async def test_a_deployment_scale_is_not_kafkas(world: World) -> None:
     scale = ScaleDeployment(namespace="shop", name="billing", replicas=0)
-    with pytest.raises(InvalidRequestError, match="ScaleDeployment is a Kubernetes operation"):
+    with pytest.raises(StepRefusedError, match="needs the Kubernetes API"):
         await kinds.apply(world.kafka, Operation.of(scale))
 
 

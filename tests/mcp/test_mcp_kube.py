@@ -32,6 +32,7 @@ from kcr.kafka.connect import open_kafka
 from kcr.kafka.fake import FakeKafka
 from kcr.kafka.settings import ClientSettings
 from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.mcp.drafts import KubeDraftSink
 from kcr.mcp.kube_client import KubernetesApi, open_kube
 from kcr.model import KafkaChangeRequest
@@ -88,8 +89,9 @@ async def test_a_draft_lands_in_kubernetes_once(
     assert spec.cluster == "prod"
     assert (spec.requested_by.principal, spec.requested_by.tenant) == ("alice", "team-a")
     assert spec.requested_by.correlation_id == drafting.audit.records[0].correlation_id
-    assert spec.change.reset_consumer_group_offsets is not None
-    assert spec.change.reset_consumer_group_offsets.to.latest is True
+    reset = spec.change.member
+    assert isinstance(reset, ResetConsumerGroupOffsets)
+    assert reset.to.latest is True
     assert spec.observed is not None
     (group,) = spec.observed.consumer_groups
     assert group.group == incident.billing_group
