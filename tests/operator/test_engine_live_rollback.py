@@ -17,6 +17,7 @@ from kafka_setup import consumed, draft, topic
 
 from kcr import kinds
 from kcr.engine import (
+    Answer,
     CheckGate,
     Finish,
     Next,
@@ -42,11 +43,11 @@ MOVES = 200
 
 async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], None]) -> Phase:
     """The operator's loop over the fake: snapshot, steps and gates answered by Kafka."""
-    one_shot: dict[str, Any] = {}
+    answer: Answer | None = None
     written = False
     for _ in range(MOVES):
-        effect = world.decide(**one_shot).effect
-        one_shot = {}
+        effect = world.decide(answer).effect
+        answer = None
         world.now += timedelta(milliseconds=10)
         if isinstance(effect, Finish):
             break
@@ -57,16 +58,16 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
         elif isinstance(effect, TakeSnapshot):
             state = await kinds.take_snapshot(kafka, effect.change)
             baseline = HealthBaseline(captured_at=world.now, under_replicated_partitions=0)
-            one_shot["snapshot"] = Snapshot(state=state, baseline=baseline)
+            answer = Snapshot(state=state, baseline=baseline)
         elif isinstance(effect, RunStep):
-            one_shot["outcome"] = await apply(effect, kafka, world)
+            answer = await apply(effect, kafka, world)
             if not written and not effect.rollback:
                 written = True
                 after_first_write()
         elif isinstance(effect, SampleLag):
-            one_shot["lag_sample"] = await actions.sample_lag(kafka, effect.stage, effect.groups)
+            answer = await actions.sample_lag(kafka, effect.stage, effect.groups)
         elif isinstance(effect, CheckGate):
-            one_shot["gate"] = await actions.check_gate(effect, kafka, no_prometheus, Metrics())
+            answer = await actions.check_gate(effect, kafka, no_prometheus, Metrics())
         else:
             assert isinstance(effect, Next)
     return world.phase

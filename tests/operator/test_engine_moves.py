@@ -222,7 +222,7 @@ def in_flight_then_rollback(world: World, answer: StepOutcome | None) -> None:
     assert running[0].state is StepState.RUNNING
     world.annotate({"kcr.dev/rollback": "requested"})
     world.step_script = None
-    world.decide(**({"outcome": answer} if answer else {}))
+    world.decide(answer)
     world.run()
 
 

@@ -488,6 +488,17 @@ def test_describe_shows_rollback_progress_once_it_runs(api: RunningApi) -> None:
     assert "Rollback progress" not in kubectl_kcr(api, BOB, "describe", NAME).output
 
 
+def test_describe_says_why_a_rollback_began(api: RunningApi) -> None:
+    document = request_with(Phase.ROLLBACK_FAILED)
+    document["status"]["rollbackCause"] = "health gate after stage canary failed"
+    api.put(document)
+    output = kubectl_kcr(api, BOB, "describe", NAME).output
+    assert "Rollback cause" in output
+    assert "health gate after stage canary failed" in output
+    api.put(request_with(Phase.EXECUTING))
+    assert "Rollback cause" not in kubectl_kcr(api, BOB, "describe", NAME).output
+
+
 def observed_topic(name: str, retention: str, source: str) -> dict[str, Any]:
     return {
         "capturedAt": "2026-11-25T08:00:00Z",

@@ -17,6 +17,7 @@ from kcr.engine.effects import (
     Wait,
 )
 from kcr.engine.observations import (
+    Answer,
     Blocker,
     CheckResult,
     DeploymentLabels,
@@ -26,6 +27,7 @@ from kcr.engine.observations import (
     LagSample,
     Observations,
     Snapshot,
+    SnapshotFailed,
     StepOutcome,
 )
 from kcr.engine.reasons import Reason
@@ -35,6 +37,7 @@ from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
     "ACTIVE_PHASES",
+    "Answer",
     "Blocker",
     "CheckGate",
     "CheckResult",
@@ -55,6 +58,7 @@ __all__ = [
     "SampleLag",
     "Signals",
     "Snapshot",
+    "SnapshotFailed",
     "StatusUnreadableError",
     "StepOutcome",
     "TakeSnapshot",

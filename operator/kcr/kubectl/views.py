@@ -189,6 +189,8 @@ def _header(request: Parsed, now: datetime) -> Table:
         grid.add_row("Spec hash", _hash_line(request, spec))
     if status is not None and status.message:
         grid.add_row("Message", status.message)
+    if status is not None and status.rollback_cause:
+        grid.add_row("Rollback cause", status.rollback_cause)
     grid.add_row("Age", age(request.raw["metadata"].get("creationTimestamp"), now))
     return grid
 
