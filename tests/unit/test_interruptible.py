@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-pytestmark = pytest.mark.asyncio
-
 from kcr.embedded.signals import interruptible
+
+pytestmark = pytest.mark.asyncio
 
 
 async def torn_down_on_cancel(started: asyncio.Event) -> None:
