@@ -15,6 +15,7 @@ import pytest
 from engine_world import World, request
 from kafka_setup import consumed, draft, topic
 
+from kcr import kinds
 from kcr.engine import (
     Answer,
     CheckGate,
@@ -29,15 +30,9 @@ from kcr.engine import (
 )
 from kcr.kafka import KafkaPortError
 from kcr.kafka.fake import FakeCluster, FakeKafka
-from kcr.model import (
-    AlterTopicConfig,
-    HealthBaseline,
-    KafkaChangeRequestSpec,
-    ObservedTopic,
-    OffsetTarget,
-    Phase,
-    ResetConsumerGroupOffsets,
-)
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.model import HealthBaseline, KafkaChangeRequestSpec, ObservedTopic, OffsetTarget, Phase
 from kcr.operator import actions
 from kcr.operator.metrics import Metrics
 
@@ -61,7 +56,7 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
                 break
             world.now = max(world.now, effect.until)
         elif isinstance(effect, TakeSnapshot):
-            state = await kafka.snapshot(effect.change)
+            state = await kinds.take_snapshot(kafka, effect.change)
             baseline = HealthBaseline(captured_at=world.now, under_replicated_partitions=0)
             answer = Snapshot(state=state, baseline=baseline)
         elif isinstance(effect, RunStep):
@@ -80,7 +75,7 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
 
 async def apply(effect: RunStep, kafka: FakeKafka, world: World) -> StepOutcome:
     try:
-        applied = await kafka.apply(effect.step.operation, snapshot=world.status.snapshot)
+        applied = await kinds.apply(kafka, effect.step.operation, snapshot=world.status.snapshot)
     except KafkaPortError as error:
         return StepOutcome(effect.step.id, effect.rollback, False, error.message, world.now)
     return StepOutcome(effect.step.id, effect.rollback, True, str(applied.outcome), world.now)

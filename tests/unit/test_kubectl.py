@@ -14,13 +14,14 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from kcr import kinds
 from kcr.cli.main import cli as kcr_cli
 from kcr.kafka.connect import open_kafka
+from kcr.kinds.create_topic import CreateTopic
 from kcr.kubectl.diff import observed_diff
 from kcr.kubectl.main import cli
 from kcr.model import (
     ClusterPolicy,
-    CreateTopic,
     HistoryEntry,
     KafkaChangeRequest,
     KafkaChangeRequestStatus,
@@ -76,7 +77,7 @@ def request_with(phase: Phase, **annotations: str) -> dict[str, Any]:
         spec_hash=review.spec_hash,
         plan=plan,
         rollback_plan=review.rollback,
-        change_type=request.spec.change.type.value,
+        change_type=request.spec.change.type,
         target=request.spec.change.target(),
         history=[
             HistoryEntry(at=NOW - timedelta(minutes=5), phase=Phase.PENDING, reason="Created"),
@@ -536,13 +537,14 @@ def test_diff_against_the_live_broker(
     async def create() -> None:
         kafka = open_kafka(kafka_bootstrap)
         try:
-            await kafka.create_topic(
+            await kinds.apply(
+                kafka,
                 CreateTopic(
                     topic=topic,
                     partitions=1,
                     replication_factor=1,
                     configs={"retention.ms": "3600000"},
-                )
+                ),
             )
         finally:
             await kafka.close()

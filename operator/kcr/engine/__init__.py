@@ -1,5 +1,6 @@
 """The pure phase machine of a KafkaChangeRequest: ``decide(resource, observations, now)``."""
 
+import kcr.kinds  # noqa: F401  (registers the built-in change kinds)
 from kcr.engine.claims import ACTIVE_PHASES, claims, describe_claim
 from kcr.engine.decide import decide, needs_operator
 from kcr.engine.effects import (

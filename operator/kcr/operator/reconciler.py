@@ -39,7 +39,8 @@ from kcr.engine import (
     decide,
 )
 from kcr.kafka import KafkaPort, KafkaPortError
-from kcr.model import KafkaChangeRequestStatus, Phase, ResetConsumerGroupOffsets, explain
+from kcr.kinds import StepRefusedError
+from kcr.model import KafkaChangeRequestStatus, Phase, explain
 from kcr.operator import actions
 from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.kube import KubernetesError
@@ -185,10 +186,9 @@ class Reconciler:
     async def _scaled_deployment(self) -> tuple[DeploymentLabels | None, str]:
         """For the review: which group the Deployment an offset reset scales consumes."""
         spec = self.resource.spec
-        member = spec.change.member if spec else None
-        if not isinstance(member, ResetConsumerGroupOffsets) or member.scale_deployment is None:
+        ref = spec.change.kind.deployment(spec.change.member) if spec else None
+        if ref is None:
             return None, ""
-        ref = member.scale_deployment
         try:
             labels = await self.runtime.kube.deployment_labels(ref.namespace, ref.name)
         except KubernetesError as error:
@@ -311,7 +311,7 @@ class Reconciler:
         try:
             kafka = await self._kafka()
             return await actions.take_snapshot(kafka, self.runtime.kube, spec, self.runtime.clock)
-        except (KafkaPortError, KubernetesError) as error:
+        except (KafkaPortError, KubernetesError, StepRefusedError) as error:
             return SnapshotFailed(f"the live state could not be read: {error}")
         except ValidationError as error:
             # The cluster holds something kcr's model cannot record: say what, and wait.
