@@ -10,11 +10,11 @@ from kcr.lab.assistant import draft_tool
 from kcr.lab.runner import read_answer
 from kcr.lab.scenario import HEALTHY, NO_CHANGE, Check, Expectation, discover
 from kcr.lab.verdict import DraftSeen, EvidenceSeen, FindingSeen, Observation, judge
-from kcr.model import ChangeType, Phase, Risk
+from kcr.model import Phase, Risk
 
 EVIDENCE = EvidenceSeen("kafka/lab: DescribeAcls", "check_access User:app Write", "t0/t1")
 DENIED = FindingSeen("AccessDenied", "the authorizer refuses User:app", (EVIDENCE,))
-GRANT = Expectation(cause="AccessDenied", proposal=ChangeType.ALTER_ACLS, risk=Risk.LOW)
+GRANT = Expectation(cause="AccessDenied", proposal="AlterAcls", risk=Risk.LOW)
 DRAFT = DraftSeen("grant", "AlterAcls", "LOW", irreversible=False, rollback_steps=1)
 GOOD = Observation(
     findings=[DENIED],
@@ -98,7 +98,7 @@ def test_where_the_answer_is_no_kafka_change_any_draft_fails() -> None:
 def test_a_flagged_change_must_be_refused_not_run() -> None:
     expected = Expectation(
         cause="NoActiveConsumer",
-        proposal=ChangeType.ALTER_TOPIC_CONFIG,
+        proposal="AlterTopicConfig",
         risk=Risk.HIGH,
         irreversible=True,
         approve=False,
@@ -117,7 +117,7 @@ def test_a_flagged_change_must_be_refused_not_run() -> None:
 
 def test_a_drill_needs_a_healthy_subject_before_it() -> None:
     expected = Expectation(
-        cause=HEALTHY, proposal=ChangeType.ALTER_TOPIC_CONFIG, outcomes=(Phase.ROLLED_BACK,)
+        cause=HEALTHY, proposal="AlterTopicConfig", outcomes=(Phase.ROLLED_BACK,)
     )
     seen = Observation(
         draft=replace(DRAFT, kind="AlterTopicConfig", risk="MEDIUM"),

@@ -15,19 +15,15 @@ from typing import Any
 
 import httpx
 
+from kcr import kinds
 from kcr.embedded.narration import Narrator
 from kcr.embedded.stack import Stack
 from kcr.kafka import KafkaPort
 from kcr.kafka.clients import Workload, delete_groups
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
 from kcr.lab.cluster import LabKafka
-from kcr.model import (
-    ClusterPolicy,
-    CreateTopic,
-    DeleteTopic,
-    HealthGates,
-    KafkaCluster,
-    Ownership,
-)
+from kcr.model import ClusterPolicy, HealthGates, KafkaCluster, Ownership
 from kcr.model.cluster import ClusterMeta
 
 TEAM = "lab"
@@ -122,13 +118,14 @@ class LabContext:
     ) -> str:
         topic = self.name(short)
         replicas = min(3, len((await self.admin.cluster_overview()).brokers))
-        await self.admin.create_topic(
+        await kinds.apply(
+            self.admin,
             CreateTopic(
                 topic=topic,
                 partitions=partitions,
                 replication_factor=replicas,
                 configs=configs or {},
-            )
+            ),
         )
         self.topics.append(topic)
         return topic
@@ -144,7 +141,7 @@ class LabContext:
         left = await asyncio.to_thread(delete_groups, self.kafka.admin_settings, self.groups)
         for topic in self.topics:
             try:
-                await self.admin.delete_topic(DeleteTopic(topic=topic))
+                await kinds.apply(self.admin, DeleteTopic(topic=topic))
             except Exception as error:  # noqa: BLE001 (every leftover is reported, none stops)
                 left.append(f"topic {topic}: {error}")
         return left

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from kcr.model import ChangeType, Phase, Risk
+from kcr.model import Phase, Risk
 
 if TYPE_CHECKING:
     from kcr.lab.context import LabContext
@@ -45,7 +45,7 @@ class Expectation:
 
     cause: str
     """The finding kind (``FindingKind`` value) that must be ranked first."""
-    proposal: ChangeType | None
+    proposal: str | None
     """The change kind to draft, or None where the fix is not a Kafka change."""
     risk: Risk | None = None
     irreversible: bool = False

@@ -129,7 +129,7 @@ def _evidence(expected: Expectation, seen: Observation) -> Check:
 
 
 def _proposal_kind(expected: Expectation, seen: Observation) -> Check:
-    want = expected.proposal.value if expected.proposal else "no Kafka change"
+    want = expected.proposal if expected.proposal else "no Kafka change"
     got = seen.draft.kind if seen.draft else "no Kafka change"
     return Check("proposal kind", want == got, f"drafted {got}; expected {want}")
 

@@ -2,10 +2,11 @@
 
 import asyncio
 
+from kcr import kinds
 from kcr.kafka.clients import produce_once
 from kcr.lab.context import LabContext
 from kcr.lab.scenario import Expectation, Need, ReadBack, Scenario, Ticket, register
-from kcr.model import ChangeType, Risk
+from kcr.model import Risk
 
 
 @register
@@ -13,7 +14,7 @@ class AclFailure(Scenario):
     name = "acl-failure"
     title = "ACL failure: a producer refused by the authorizer"
     expectation = Expectation(
-        cause="AccessDenied", proposal=ChangeType.ALTER_ACLS, risk=Risk.LOW, irreversible=False
+        cause="AccessDenied", proposal="AlterAcls", risk=Risk.LOW, irreversible=False
     )
     needs = frozenset({Need.CLIENT_USER})
 
@@ -46,7 +47,8 @@ class AclFailure(Scenario):
         return read_back
 
     async def cleanup(self, lab: LabContext) -> None:
-        from kcr.model import AclBinding, AclOperation, AclResourceType, AlterAcls  # noqa: PLC0415
+        from kcr.kinds.alter_acls import AlterAcls  # noqa: PLC0415
+        from kcr.model import AclBinding, AclOperation, AclResourceType  # noqa: PLC0415
 
         assert lab.kafka.client_principal
         grant = AclBinding(
@@ -55,4 +57,4 @@ class AclFailure(Scenario):
             principal=lab.kafka.client_principal,
             operation=AclOperation.WRITE,
         )
-        await lab.admin.alter_acls(AlterAcls(remove=[grant]))
+        await kinds.apply(lab.admin, AlterAcls(remove=[grant]))

@@ -6,7 +6,7 @@ import time
 from kcr.lab.context import LabContext
 from kcr.lab.metadata_log import config_records
 from kcr.lab.scenario import HEALTHY, Expectation, Need, ReadBack, Scenario, Ticket, register
-from kcr.model import ChangeType, KafkaChangeRequestStatus, Phase, Risk, StepState
+from kcr.model import KafkaChangeRequestStatus, Phase, Risk, StepState
 
 KEY, VALUE = "compression.type", "zstd"
 LOST_BROKER = 3
@@ -52,7 +52,7 @@ class BrokerLost(Scenario):
     title = "Failover drill: a broker killed during a staged change"
     expectation = Expectation(
         cause=HEALTHY,
-        proposal=ChangeType.ALTER_TOPIC_CONFIG,
+        proposal="AlterTopicConfig",
         risk=Risk.MEDIUM,
         outcomes=(Phase.ROLLED_BACK,),
     )
@@ -106,9 +106,7 @@ def _second_stage_started(status: KafkaChangeRequestStatus) -> bool:
 class OperatorRestart(Scenario):
     name = "failover-operator-restart"
     title = "Failover drill: the operator killed mid-change resumes without repeating a write"
-    expectation = Expectation(
-        cause=HEALTHY, proposal=ChangeType.ALTER_TOPIC_CONFIG, risk=Risk.MEDIUM
-    )
+    expectation = Expectation(cause=HEALTHY, proposal="AlterTopicConfig", risk=Risk.MEDIUM)
     needs = frozenset({Need.METADATA_LOG, Need.OPERATOR_CONTROL})
     bake_seconds = 2
     order = 80

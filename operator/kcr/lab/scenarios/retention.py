@@ -3,11 +3,12 @@ and a compacted topic, where retention.ms deletes nothing and is no risk to the 
 
 import asyncio
 
+from kcr import kinds
 from kcr.kafka.clients import produce_burst, steady_producer
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets as Reset
 from kcr.lab.context import LabContext
 from kcr.lab.scenario import NO_CHANGE, Expectation, ReadBack, Scenario, Ticket, register
-from kcr.model import ChangeType, OffsetTarget, PartitionOffset, Risk
-from kcr.model import ResetConsumerGroupOffsets as Reset
+from kcr.model import OffsetTarget, PartitionOffset, Risk
 
 TEN_MINUTES_MS = 600_000
 BURST = 5000
@@ -17,14 +18,15 @@ ONE_DAY_MS = 86_400_000
 
 async def _stalled_group(lab: LabContext, topic: str, group: str) -> None:
     """The group committed offset 0 everywhere, then stopped: no member is left."""
-    await lab.admin.reset_consumer_group_offsets(
+    await kinds.apply(
+        lab.admin,
         Reset(
             group=group,
             topics=[topic],
             to=OffsetTarget(
                 offsets=[PartitionOffset(topic=topic, partition=p, offset=0) for p in range(3)]
             ),
-        )
+        ),
     )
 
 
@@ -40,7 +42,7 @@ class LagBeyondRetention(Scenario):
     title = "Retention: unread records older than retention will be deleted"
     expectation = Expectation(
         cause="LagBeyondRetention",
-        proposal=ChangeType.ALTER_TOPIC_CONFIG,
+        proposal="AlterTopicConfig",
         risk=Risk.MEDIUM,
         irreversible=False,
     )
@@ -75,7 +77,7 @@ class RetentionDecrease(Scenario):
     title = "Retention: a decrease that would delete unread data is flagged and refused"
     expectation = Expectation(
         cause="NoActiveConsumer",
-        proposal=ChangeType.ALTER_TOPIC_CONFIG,
+        proposal="AlterTopicConfig",
         risk=Risk.HIGH,
         irreversible=True,
         approve=False,

@@ -4,13 +4,13 @@ The broker does not tell kcr which clients it refused; the person asking names t
 (principal and operation), and the ACLs read from the broker say why it is refused.
 """
 
+from kcr.kinds.alter_acls import AlterAcls
 from kcr.mcp.access import Decision
 from kcr.mcp.diagnosis.findings import AccessCheck, Facts, Finding, FindingKind, Proposal, Severity
 from kcr.model import (
     AclBinding,
     AclPatternType,
     AclPermission,
-    AlterAcls,
     Change,
     Evidence,
     EvidenceKind,

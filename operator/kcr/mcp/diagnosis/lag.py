@@ -3,6 +3,7 @@
 import math
 
 from kcr.kafka import GroupLag
+from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.mcp.diagnosis.findings import (
     Facts,
     Finding,
@@ -15,7 +16,7 @@ from kcr.mcp.diagnosis.findings import (
     source,
 )
 from kcr.mcp.sampler import GroupSample
-from kcr.model import AlterTopicConfig, Change, Evidence, EvidenceKind, TimeWindow
+from kcr.model import Change, Evidence, EvidenceKind, TimeWindow
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
