@@ -17,16 +17,16 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from kcr.engine import Observations, Resource, decide
 from kcr.kafka import KafkaPort
-from kcr.mcp.audit import MemorySink
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectPort
 from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink, YamlDraftSink
-from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.gate.audit import MemorySink
+from kcr.mcp.gate.identity import Caller, Role, Scope
+from kcr.mcp.gate.ratelimit import RateLimits
 from kcr.mcp.incidents import IncidentLibrary
 from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
-from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.server import KcrServer, ServerOptions, build_server

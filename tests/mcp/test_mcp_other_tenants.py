@@ -11,8 +11,8 @@ from mcp import Client
 from mcp_support import NAMESPACE, build, caller, error_text, structured
 
 from kcr.kafka.fake import FakeKafka
-from kcr.mcp.audit import Outcome
 from kcr.mcp.drafts import KubeDraftSink
+from kcr.mcp.gate.audit import Outcome
 from kcr.mcp.kube_client import KubernetesApi, open_kube
 from kcr.model import CreateTopic
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from kcr.kube.errors import KubeConflictError, KubeUnreachableError
-from kcr.mcp.ratelimit import RateLimits
-from kcr.mcp.shared_ratelimit import SharedRateLimiter, StoredBucket, lease_name
+from kcr.mcp.gate.ratelimit import RateLimits
+from kcr.mcp.gate.shared_ratelimit import SharedRateLimiter, StoredBucket, lease_name
 
 
 class Clock:

@@ -11,9 +11,9 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError
 
-from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.gate.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv

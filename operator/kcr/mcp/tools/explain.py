@@ -21,11 +21,11 @@ from kcr.kafka import (
 )
 from kcr.kube.errors import KubeError
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange, read_range
-from kcr.mcp.calls import ToolInvalidError
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectError, ConnectReport
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.gate.calls import ToolInvalidError
 from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError
 from kcr.mcp.tools.connectors import visible

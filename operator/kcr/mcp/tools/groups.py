@@ -9,7 +9,7 @@ from pydantic import Field
 from kcr.kafka import GroupLag, GroupMember, HotPartition, LagReport, TopicPartition
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.evidence import group_subject, topic_subject
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, decode_position, page
 from kcr.mcp.sampler import RebalanceEvent
 from kcr.mcp.tools.env import ToolEnv

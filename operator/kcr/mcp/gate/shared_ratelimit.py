@@ -1,7 +1,7 @@
 """Rate limits shared by every replica of the MCP server, kept in Kubernetes Leases.
 
 Behind one Service, a principal's calls land on any replica; a bucket per replica would let
-them through once per replica. Here the bucket of :class:`~kcr.mcp.ratelimit.RateLimiter`
+them through once per replica. Here the bucket of :class:`~kcr.mcp.gate.ratelimit.RateLimiter`
 (``burst`` calls at once, ``per_minute`` sustained) lives in one ``coordination.k8s.io``
 Lease per principal, in the server's namespace: its annotations hold the tokens left and
 when they were counted. A replica reads the Lease, takes a token and writes it back with
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kcr.kube.errors import KubeConflictError, KubeError, KubeNotFoundError
-from kcr.mcp.ratelimit import RateLimiter, RateLimits
+from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
 
 log = logging.getLogger(__name__)
 
