@@ -15,7 +15,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kcr.engine import Observations, Resource, decide
+from kcr.engine import ChangeRequestView, Observations, decide
 from kcr.kafka import KafkaPort
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectPort
@@ -247,7 +247,7 @@ def utc(*parts: int) -> datetime:
 
 def engine_verdict(body: dict[str, Any], approver: str) -> str:
     """Review the stored request with the engine, then approve it as ``approver``."""
-    resource = Resource.from_body(body)
+    resource = ChangeRequestView.from_body(body)
     cluster = KafkaClusterSpec(bootstrap_servers="kafka:9092")
     observations = Observations(cluster=cluster)
     for _ in range(10):

@@ -28,13 +28,14 @@ from kcr.engine.observations import (
     StepOutcome,
 )
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource, StatusUnreadableError
+from kcr.engine.resource import ChangeRequestView, StatusUnreadableError
 from kcr.engine.signals import Signals, read_signals
 from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
     "ACTIVE_PHASES",
     "Blocker",
+    "ChangeRequestView",
     "CheckGate",
     "CheckResult",
     "DeploymentLabels",
@@ -49,7 +50,6 @@ __all__ = [
     "Next",
     "Observations",
     "Reason",
-    "Resource",
     "RunStep",
     "SampleLag",
     "Signals",

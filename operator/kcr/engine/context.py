@@ -10,7 +10,7 @@ from datetime import datetime
 from kcr.engine.effects import Effect, Event, EventType, Transition
 from kcr.engine.observations import Observations
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource
+from kcr.engine.resource import ChangeRequestView
 from kcr.model import (
     Condition,
     ConditionStatus,
@@ -61,7 +61,7 @@ def clip(text: str, limit: int) -> str:
 
 @dataclass
 class Context:
-    resource: Resource
+    resource: ChangeRequestView
     observed: Observations
     now: datetime
     status: KafkaChangeRequestStatus
@@ -70,7 +70,7 @@ class Context:
     reason: str = ""
 
     @classmethod
-    def start(cls, resource: Resource, observed: Observations, now: datetime) -> "Context":
+    def start(cls, resource: ChangeRequestView, observed: Observations, now: datetime) -> "Context":
         return cls(resource, observed, now, resource.status.model_copy(deep=True))
 
     @property

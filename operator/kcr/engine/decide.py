@@ -13,7 +13,7 @@ from kcr.engine.effects import Finish, Transition
 from kcr.engine.execution import execute, resume
 from kcr.engine.observations import Observations
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource
+from kcr.engine.resource import ChangeRequestView
 from kcr.engine.rollback import roll_back
 from kcr.engine.rollback_review import after_success, await_rollback_approval
 from kcr.engine.start import start
@@ -32,7 +32,7 @@ PHASES: dict[Phase, Callable[[Context], Transition]] = {
 }
 
 
-def decide(resource: Resource, observations: Observations, now: datetime) -> Transition:
+def decide(resource: ChangeRequestView, observations: Observations, now: datetime) -> Transition:
     ctx = Context.start(resource, observations, now)
     phase = ctx.status.phase
     if phase.terminal:

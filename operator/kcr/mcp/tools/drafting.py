@@ -49,7 +49,7 @@ from kcr.model.request import MAX_REQUEST_TEXT, ObjectMeta
 from kcr.plan import Review, review_spec
 from kcr.policy import affected_topics
 
-Reason = Annotated[
+DraftReason = Annotated[
     str,
     Field(
         min_length=8,

@@ -98,7 +98,7 @@ async def consumer_lag(
     for row in shown:
         env.remember(
             {group_subject(row.group), *(topic_subject(t.topic) for t in row.topics)},
-            [lag_evidence(env, report, row)],
+            [group_lag_evidence(env, report, row)],
         )
     return result
 
@@ -200,7 +200,7 @@ def _cap_rows(rows: list[GroupLag]) -> tuple[list[GroupLag], bool]:
     return kept, total > count
 
 
-def lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
+def group_lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
     parts = [
         f"{p.topic}/{p.partition}={p.lag}{' (hot)' if p.hot else ''}"
         for t in row.topics
