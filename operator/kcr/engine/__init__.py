@@ -1,6 +1,6 @@
 """The pure phase machine of a KafkaChangeRequest: ``decide(resource, observations, now)``."""
 
-from kcr.engine.claims import ACTIVE_PHASES, claims, describe_claim
+from kcr.engine.claims import claims, describe_claim
 from kcr.engine.decide import decide, needs_operator
 from kcr.engine.effects import (
     CheckGate,
@@ -33,7 +33,6 @@ from kcr.engine.signals import Signals, read_signals
 from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
-    "ACTIVE_PHASES",
     "Blocker",
     "ChangeRequestView",
     "CheckGate",

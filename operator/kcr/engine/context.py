@@ -21,6 +21,7 @@ from kcr.model import (
 )
 from kcr.model.conditions import set_condition
 from kcr.model.request import append_history
+from kcr.policy.authority import TERMINAL_PHASES
 
 READY = "Ready"
 VALIDATED = "Validated"
@@ -134,7 +135,9 @@ class Context:
     def ready_state(self) -> ConditionStatus:
         if self.status.phase is Phase.SUCCEEDED:
             return ConditionStatus.TRUE
-        return ConditionStatus.FALSE if self.status.phase.terminal else ConditionStatus.UNKNOWN
+        if self.status.phase in TERMINAL_PHASES:
+            return ConditionStatus.FALSE
+        return ConditionStatus.UNKNOWN
 
     def event(self, reason: Reason, message: str) -> None:
         kind = EventType.WARNING if reason in WARNINGS else EventType.NORMAL

@@ -19,6 +19,7 @@ from kcr.engine.rollback_review import after_success, await_rollback_approval
 from kcr.engine.start import start
 from kcr.engine.validation import validate
 from kcr.model import Phase
+from kcr.policy.authority import TERMINAL_PHASES
 
 PHASES: dict[Phase, Callable[[Context], Transition]] = {
     Phase.PENDING: validate,
@@ -35,7 +36,7 @@ PHASES: dict[Phase, Callable[[Context], Transition]] = {
 def decide(resource: ChangeRequestView, observations: Observations, now: datetime) -> Transition:
     ctx = Context.start(resource, observations, now)
     phase = ctx.status.phase
-    if phase.terminal:
+    if phase in TERMINAL_PHASES:
         return ctx.finish(Finish())
     if resource.spec is None and phase is not Phase.PENDING:
         ctx.move(
@@ -51,4 +52,4 @@ def needs_operator(phase: Phase, rollback_requested: bool) -> bool:
     """Whether a request in ``phase`` still has anything for the operator to do."""
     if phase is Phase.SUCCEEDED:
         return rollback_requested
-    return not phase.terminal
+    return phase not in TERMINAL_PHASES
