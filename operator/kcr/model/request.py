@@ -141,23 +141,6 @@ class Phase(StrEnum):
     ROLLED_BACK = "RolledBack"
     ROLLBACK_FAILED = "RollbackFailed"
 
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_PHASES
-
-
-TERMINAL_PHASES = frozenset(
-    {
-        Phase.INVALID,
-        Phase.REJECTED,
-        Phase.EXPIRED,
-        Phase.STALE,
-        Phase.FAILED,
-        Phase.ROLLED_BACK,
-        Phase.ROLLBACK_FAILED,
-    }
-)
-
 
 class BlastRadius(KubeModel):
     topics: Annotated[list[TopicName], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
