@@ -34,6 +34,11 @@ def entity_label(entity: Mapping[QuotaEntityType, str | None]) -> str:
     )
 
 
+def quota_text(value: float) -> str:
+    """A byte rate as the whole number it is; a percentage as written."""
+    return str(int(value)) if value.is_integer() else str(value)
+
+
 class ClientQuota(KubeModel):
     entity: QuotaEntity = Field(description="Entity type → name; null is the type's default")
     values: dict[str, float] = Field(description="Quota key → value")
@@ -95,3 +100,37 @@ class QuotaAlteration(KubeModel):
             if name is not None and not name:
                 raise ValueError(f"entity {kind.value}: an empty name; use null for the default")
         return self
+
+
+class AppliedQuota(KubeModel):
+    """The quota a broker enforces on one client for one key, and the entity it comes from."""
+
+    key: str
+    value: float
+    entity: QuotaEntity
+
+
+def precedence(user: str, client_id: str) -> list[QuotaEntity]:
+    """Kafka's order (ClientQuotaManager): the most specific entity setting a key wins."""
+    user_type, client_type = QuotaEntityType.USER, QuotaEntityType.CLIENT_ID
+    return [
+        {user_type: user, client_type: client_id},
+        {user_type: user, client_type: None},
+        {user_type: user},
+        {user_type: None, client_type: client_id},
+        {user_type: None, client_type: None},
+        {user_type: None},
+        {client_type: client_id},
+        {client_type: None},
+    ]
+
+
+def applied_quotas(quotas: list[ClientQuota], user: str, client_id: str) -> list[AppliedQuota]:
+    """Each key's quota for a client of ``user`` with ``client_id``, as the broker picks it:
+    separately per key, from the first entity in :func:`precedence` that sets it."""
+    by_entity = {frozenset(q.entity.items()): q.values for q in quotas}
+    applied: dict[str, AppliedQuota] = {}
+    for entity in precedence(user, client_id):
+        for key, value in by_entity.get(frozenset(entity.items()), {}).items():
+            applied.setdefault(key, AppliedQuota(key=key, value=value, entity=entity))
+    return [applied[key] for key in sorted(applied)]

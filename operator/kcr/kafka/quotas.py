@@ -12,6 +12,7 @@ from kcr.kafka.quota_model import (
     ClientQuotaFilter,
     QuotaAlteration,
     entity_label,
+    quota_text,
 )
 from kcr.kafka.results import WriteResult
 from kcr.kafka.settle import until_shown
@@ -74,11 +75,6 @@ async def alter(backend: Backend, alterations: list[QuotaAlteration]) -> WriteRe
 
 def _said(change: QuotaAlteration) -> str:
     return ", ".join(
-        f"removed {key.value}" if value is None else f"{key.value}={_number(value)}"
+        f"removed {key.value}" if value is None else f"{key.value}={quota_text(value)}"
         for key, value in sorted(change.values.items())
     )
-
-
-def _number(value: float) -> str:
-    """A byte rate as the whole number it is; a percentage as written."""
-    return str(int(value)) if value.is_integer() else str(value)
