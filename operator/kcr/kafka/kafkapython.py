@@ -135,7 +135,10 @@ class KafkaPythonAdmin:
         )
 
     def _alter_reassignments(self, targets: dict[TopicPartition, list[int] | None]) -> Any:
-        response = self._open().alter_reassignments_of(targets, self._timeout_ms())
+        try:
+            response = self._open().alter_reassignments_of(targets, self._timeout_ms())
+        except RuntimeError as error:  # kafka-python's word for "the controller moved twice"
+            raise UnavailableError(f"move partitions: {error}; retry") from None
         if response.error_code:
             raise _refused(response, "move partitions")
         return response

@@ -5,14 +5,17 @@ partition's replicas are the target; either way a repeat finds it and sends noth
 far a move has come is read from the log dirs: the bytes its adding brokers still lack.
 """
 
+import logging
 from collections.abc import Iterable
 
 from kcr.kafka.backend import Backend
-from kcr.kafka.errors import InvalidRequestError, NotFoundError
+from kcr.kafka.errors import InvalidRequestError, KafkaPortError, NotFoundError
 from kcr.kafka.readmodel import PartitionInfo, Reassignment, TopicInfo, TopicPartition
 from kcr.kafka.replica_model import Election, ElectionOutcome, ElectionResult, ReplicaLogSize
 from kcr.kafka.results import WriteResult
 from kcr.kafka.settle import until_shown
+
+log = logging.getLogger(__name__)
 
 
 def label(tp: TopicPartition) -> str:
@@ -63,10 +66,25 @@ def bytes_left(move: Reassignment, sizes: list[ReplicaLogSize]) -> int:
 
 
 async def with_bytes_left(backend: Backend, moves: list[Reassignment]) -> list[Reassignment]:
-    """The moves with their bytes left, where the cluster reports its log dirs."""
+    """The moves with their bytes left, where the cluster reports its log dirs.
+
+    Only the brokers of the moving replicas are asked. A move's bytes left are an estimate
+    beside the move itself: when one of those brokers cannot answer now (it may be the
+    reason for the move), they stay null, with a warning, and the moves are still listed.
+    """
     if not moves or not (await backend.capabilities()).describe_log_dirs:
         return moves
-    sizes = await log_dir_sizes(backend, sorted({m.topic for m in moves}))
+    partitions: dict[str, list[int]] = {}
+    for move in moves:
+        partitions.setdefault(move.topic, []).append(move.partition)
+    brokers = sorted({b for m in moves for b in m.replicas})
+    try:
+        sizes = await backend.log_dirs(partitions, brokers)
+    except KafkaPortError as error:
+        if not error.retriable:
+            raise
+        log.warning("bytes left of %d move(s) unknown: %s", len(moves), error.message)
+        return moves
     return [m.model_copy(update={"bytes_left": bytes_left(m, sizes)}) for m in moves]
 
 
