@@ -190,7 +190,7 @@ async def test_a_throttled_move_reports_bytes_left_and_is_cancelled(
         assert (await world.kafka.reassignments([unique])).reassignments == []
     finally:
         await world.kafka.remove_replication_throttle(brokers=brokers, topics=[unique])
-    assert not (await world.kafka.replication_throttles([unique])).any
+    assert not (await world.kafka.replication_throttles([unique])).throttled
 
 
 @pytest.mark.needs("electLeaders", "alterPartitionReassignments", "threeBrokers")

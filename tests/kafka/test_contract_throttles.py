@@ -41,7 +41,7 @@ async def test_throttles_are_set_once_and_removed_entirely(world: World, unique:
             BrokerThrottle(broker=b, leader_rate=RATE, follower_rate=RATE) for b in brokers
         ]
         assert found.topics == [throttle]
-        assert found.any
+        assert found.throttled
     finally:
         removed = await world.kafka.remove_replication_throttle(brokers=brokers, topics=[unique])
     assert removed.outcome is APPLIED
@@ -53,7 +53,7 @@ async def test_throttles_are_set_once_and_removed_entirely(world: World, unique:
     left = await world.kafka.replication_throttles([unique])
     assert left.brokers == [BrokerThrottle(broker=b) for b in brokers]
     assert left.topics == [TopicThrottle(topic=unique)]
-    assert not left.any
+    assert not left.throttled
 
 
 async def test_a_topics_throttled_replicas_alone(world: World, unique: str) -> None:

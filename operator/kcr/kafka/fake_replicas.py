@@ -10,6 +10,7 @@ from kcr.kafka.errors import (
     InvalidRequestError,
     KafkaPortError,
     NotFoundError,
+    raise_together,
 )
 from kcr.kafka.fake_state import RECORD_BYTES, ClusterState
 from kcr.kafka.quota_model import (
@@ -66,15 +67,6 @@ def _refusal(action: str, code: str, message: str) -> KafkaPortError:
     return InvalidRequestError(text, code=code)
 
 
-def _raise_any(failures: list[KafkaPortError]) -> None:
-    if failures:
-        first = failures[0]
-        if len(failures) > 1:
-            first.message = "; ".join(f.message for f in failures)
-            first.args = (first.message,)
-        raise first
-
-
 class FakeReplicas(ClusterState):
     # --- log dirs -------------------------------------------------------------------------
 
@@ -126,7 +118,7 @@ class FakeReplicas(ClusterState):
                 self._cancel(tp)
             else:
                 self._move(tp, target)
-        _raise_any(failures)
+        raise_together(failures)
 
     def _reassignment_problem(
         self, tp: TopicPartition, target: list[int] | None
@@ -348,7 +340,7 @@ class FakeReplicas(ClusterState):
                     current[quota.value] = value
             if not current:
                 del self.quotas[key]
-        _raise_any(failures)
+        raise_together(failures)
 
 
 def _quota_value_problem(key: str, value: float) -> str | None:

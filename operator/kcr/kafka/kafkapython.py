@@ -36,6 +36,7 @@ from kcr.kafka.errors import (
     KafkaTimeoutError,
     UnavailableError,
     UnsupportedByBrokerError,
+    raise_together,
 )
 from kcr.kafka.kafkapython_admin import KcrAdminClient
 from kcr.kafka.quota_model import (
@@ -119,7 +120,7 @@ class KafkaPythonAdmin:
     async def alter_reassignments(self, targets: dict[TopicPartition, list[int] | None]) -> None:
         api = "AlterPartitionReassignments"
         response = await self._run(api, lambda: self._alter_reassignments(targets))
-        _raise_any(
+        raise_together(
             [
                 translate_code(
                     p.error_code,
@@ -208,7 +209,7 @@ class KafkaPythonAdmin:
                 )
                 action = f"alter the client quotas of {label}"
                 failures.append(translate_code(entry.error_code, entry.error_message, action))
-        _raise_any(failures)
+        raise_together(failures)
 
     # --- the client -----------------------------------------------------------------------------
 
@@ -241,17 +242,6 @@ class KafkaPythonAdmin:
 def _refused(response: Any, action: str) -> KafkaPortError:
     """A request the broker refused as a whole (its top-level error code)."""
     return translate_code(response.error_code, getattr(response, "error_message", None), action)
-
-
-def _raise_any(failures: list[KafkaPortError]) -> None:
-    """The first failure, its message naming every refused partition or entity."""
-    if not failures:
-        return
-    first = failures[0]
-    if len(failures) > 1:
-        first.message = "; ".join(f.message for f in failures)
-        first.args = (first.message,)
-    raise first
 
 
 def _typed(api: str, error: KafkaError) -> KafkaPortError:

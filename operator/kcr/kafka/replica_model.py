@@ -96,7 +96,7 @@ class ReplicationThrottles(KubeModel):
     observed_at: datetime
 
     @property
-    def any(self) -> bool:
+    def throttled(self) -> bool:
         """Whether anything is still throttled (a move that ended must leave nothing)."""
         rates = any(b.leader_rate is not None or b.follower_rate is not None for b in self.brokers)
         return rates or any(
