@@ -31,7 +31,6 @@ from kcr.kafka import (
 )
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
-from kcr.model import DeleteTopic
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 TIMEOUT = 60.0
@@ -96,7 +95,7 @@ async def new_topic(
         yield make
     finally:
         for name in made:
-            await kafka.delete_topic(DeleteTopic(topic=name))
+            await kafka.remove_topic(name)
 
 
 def _layout(admin: AdminClient, topic: str) -> Layout:

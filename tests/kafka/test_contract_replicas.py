@@ -16,7 +16,6 @@ from kcr.kafka import (
     TopicPartition,
     move_throttle,
 )
-from kcr.model import CreateTopic
 
 from .conftest import World
 
@@ -31,9 +30,7 @@ RECORDS = 3000  # a kilobyte each: more than a follower copies in its first fetc
 async def _topic(world: World, name: str, partitions: int, replication: int) -> TopicInfo:
     """A new topic once its brokers hold it: on three brokers, the one that answered the
     creation knows it a moment before the others, whose logs the replica counts show."""
-    await world.kafka.create_topic(
-        CreateTopic(topic=name, partitions=partitions, replication_factor=replication)
-    )
+    await world.kafka.add_topic(name, partitions, replication, {})
     counts = (await world.kafka.capabilities()).describe_log_dirs
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while True:

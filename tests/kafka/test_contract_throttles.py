@@ -9,7 +9,6 @@ from kcr.kafka import (
     NotFoundError,
     TopicThrottle,
 )
-from kcr.model import CreateTopic
 
 from .conftest import World
 
@@ -23,7 +22,7 @@ FOLLOWER = "follower.replication.throttled"
 
 @pytest.mark.needs("brokerConfigs")
 async def test_throttles_are_set_once_and_removed_entirely(world: World, unique: str) -> None:
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    await world.kafka.add_topic(unique, 2, 1, {})
     brokers = [b.id for b in (await world.kafka.cluster_overview()).brokers]
     throttle = TopicThrottle(topic=unique, leader_replicas="0:1,1:1", follower_replicas="*")
     try:
@@ -58,7 +57,7 @@ async def test_throttles_are_set_once_and_removed_entirely(world: World, unique:
 
 async def test_a_topics_throttled_replicas_alone(world: World, unique: str) -> None:
     """No broker rate: only the topic's lists, which every backend keeps as topic configs."""
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=1, replication_factor=1))
+    await world.kafka.add_topic(unique, 1, 1, {})
     throttle = TopicThrottle(topic=unique, follower_replicas="0:1")
     first = await world.kafka.set_replication_throttle(RATE, brokers=[], topics=[throttle])
     assert first.details == [f"topic {unique}: {FOLLOWER}.replicas=0:1"]
@@ -70,7 +69,7 @@ async def test_a_topics_throttled_replicas_alone(world: World, unique: str) -> N
 
 
 async def test_throttle_arguments_are_checked_before_sending(world: World, unique: str) -> None:
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=1, replication_factor=1))
+    await world.kafka.add_topic(unique, 1, 1, {})
     brokers = [b.id for b in (await world.kafka.cluster_overview()).brokers]
     with pytest.raises(InvalidRequestError, match=r"rate: .* at least 1 byte per second, not 0"):
         await world.kafka.set_replication_throttle(0, brokers=brokers, topics=[])

@@ -11,7 +11,6 @@ from kcr.kafka import (
     UnavailableError,
 )
 from kcr.kafka.fake import FakeKafka
-from kcr.model import CreateTopic
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,9 +19,7 @@ ORDERS = TopicPartition(topic="orders", partition=0)
 
 async def _orders(replication: int = 2) -> FakeKafka:
     fake = FakeKafka()
-    await fake.create_topic(
-        CreateTopic(topic="orders", partitions=1, replication_factor=replication)
-    )
+    await fake.add_topic("orders", 1, replication, {})
     fake.cluster.produce("orders", 0, 30)
     return fake
 

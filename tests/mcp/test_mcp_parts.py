@@ -9,6 +9,9 @@ from click.testing import CliRunner
 
 from kcr.cli.main import cli as kcr_cli
 from kcr.kafka import GroupDescription, GroupMember
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
 from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file, token_digest
 from kcr.mcp.auth import TokenReviewVerifier, caller_of
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, FindingKind
@@ -29,15 +32,12 @@ from kcr.mcp.withholding import (
 )
 from kcr.mcp.workloads import rollouts_of, touches_topic
 from kcr.model import (
-    AlterTopicConfig,
     BlastRadius,
     Change,
     Channel,
-    CreateTopic,
     Evidence,
     EvidenceKind,
     GroupState,
-    IncreasePartitions,
     KafkaChangeRequestSpec,
     KafkaChangeRequestStatus,
     ObservedState,

@@ -14,13 +14,14 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from kcr import kinds
 from kcr.cli.main import cli as kcr_cli
 from kcr.kafka.connect import open_kafka
+from kcr.kinds.create_topic import CreateTopic
 from kcr.kubectl.diff import observed_diff
 from kcr.kubectl.main import cli
 from kcr.model import (
     ClusterPolicy,
-    CreateTopic,
     HistoryEntry,
     KafkaChangeRequest,
     KafkaChangeRequestStatus,
@@ -76,7 +77,7 @@ def request_with(phase: Phase, **annotations: str) -> dict[str, Any]:
         spec_hash=review.spec_hash,
         plan=plan,
         rollback_plan=review.rollback,
-        change_type=request.spec.change.type.value,
+        change_type=request.spec.change.type,
         target=request.spec.change.target(),
         history=[
             HistoryEntry(at=NOW - timedelta(minutes=5), phase=Phase.PENDING, reason="Created"),
@@ -487,6 +488,17 @@ def test_describe_shows_rollback_progress_once_it_runs(api: RunningApi) -> None:
     assert "Rollback progress" not in kubectl_kcr(api, BOB, "describe", NAME).output
 
 
+def test_describe_says_why_a_rollback_began(api: RunningApi) -> None:
+    document = request_with(Phase.ROLLBACK_FAILED)
+    document["status"]["rollbackCause"] = "health gate after stage canary failed"
+    api.put(document)
+    output = kubectl_kcr(api, BOB, "describe", NAME).output
+    assert "Rollback cause" in output
+    assert "health gate after stage canary failed" in output
+    api.put(request_with(Phase.EXECUTING))
+    assert "Rollback cause" not in kubectl_kcr(api, BOB, "describe", NAME).output
+
+
 def observed_topic(name: str, retention: str, source: str) -> dict[str, Any]:
     return {
         "capturedAt": "2026-11-25T08:00:00Z",
@@ -525,13 +537,14 @@ def test_diff_against_the_live_broker(
     async def create() -> None:
         kafka = open_kafka(kafka_bootstrap)
         try:
-            await kafka.create_topic(
+            await kinds.apply(
+                kafka,
                 CreateTopic(
                     topic=topic,
                     partitions=1,
                     replication_factor=1,
                     configs={"retention.ms": "3600000"},
-                )
+                ),
             )
         finally:
             await kafka.close()

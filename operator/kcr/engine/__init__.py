@@ -1,5 +1,6 @@
 """The pure phase machine of a KafkaChangeRequest: ``decide(resource, observations, now)``."""
 
+import kcr.kinds  # noqa: F401  (registers the built-in change kinds)
 from kcr.engine.claims import ACTIVE_PHASES, claims, describe_claim
 from kcr.engine.decide import decide, needs_operator
 from kcr.engine.effects import (
@@ -16,6 +17,7 @@ from kcr.engine.effects import (
     Wait,
 )
 from kcr.engine.observations import (
+    Answer,
     Blocker,
     CheckResult,
     DeploymentLabels,
@@ -25,6 +27,7 @@ from kcr.engine.observations import (
     LagSample,
     Observations,
     Snapshot,
+    SnapshotFailed,
     StepOutcome,
 )
 from kcr.engine.reasons import Reason
@@ -34,6 +37,7 @@ from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
     "ACTIVE_PHASES",
+    "Answer",
     "Blocker",
     "CheckGate",
     "CheckResult",
@@ -54,6 +58,7 @@ __all__ = [
     "SampleLag",
     "Signals",
     "Snapshot",
+    "SnapshotFailed",
     "StatusUnreadableError",
     "StepOutcome",
     "TakeSnapshot",

@@ -336,6 +336,11 @@ class KafkaChangeRequestStatus(MutableKubeModel):
         "is Stale when the live state no longer equals it",
     )
     rollback_review: RollbackReview | None = None
+    rollback_cause: Annotated[str, Field(max_length=4096)] = Field(
+        default="",
+        description="Why the running or last rollback began (a failed step or gate, an abort, "
+        "a request); set when a rollback begins, and named when it fails",
+    )
     approvals: Annotated[list[Approval], Field(max_length=MAX_APPROVALS)] = Field(
         default_factory=list
     )

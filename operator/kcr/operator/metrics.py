@@ -160,7 +160,7 @@ class Metrics:
                 changed = step.state in FINISHED and states.get(step.id) is not step.state
                 if changed and step.started_at and step.finished_at:
                     self.step_duration.labels(
-                        step.operation.type.value, direction, step.state.value
+                        step.operation.type, direction, step.state.value
                     ).observe((step.finished_at - step.started_at).total_seconds())
 
     def _gates(

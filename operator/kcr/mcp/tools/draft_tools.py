@@ -9,6 +9,12 @@ from typing import Annotated
 
 from pydantic import Field
 
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.mcp.tools.drafting import (
     DraftResult,
     PreviewResult,
@@ -19,19 +25,7 @@ from kcr.mcp.tools.drafting import (
     submit_draft,
 )
 from kcr.mcp.tools.env import ToolEnv
-from kcr.model import (
-    AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
-    Change,
-    CreateTopic,
-    DeleteTopic,
-    DeploymentRef,
-    IncreasePartitions,
-    OffsetTarget,
-    ResetConsumerGroupOffsets,
-    Rollout,
-)
+from kcr.model import AclBinding, Change, DeploymentRef, OffsetTarget, Rollout
 from kcr.model.change import (
     MAX_BINDINGS_PER_CHANGE,
     MAX_CONFIG_KEYS,
