@@ -71,6 +71,17 @@ async def _until_listed(world: World, topic: str) -> list[ReplicaLogSize]:
     return found
 
 
+async def _until_led_by(world: World, tp: TopicPartition, leader: int) -> None:
+    """The election returns once one broker's metadata shows it; the others follow."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        (topic,) = await world.kafka.describe_topics([tp.topic])
+        if topic.partitions[tp.partition].leader == leader:
+            return
+        assert time.monotonic() < deadline, f"{tp.topic}/{tp.partition} not led by {leader}"
+        await asyncio.sleep(0.2)
+
+
 @pytest.mark.needs("describeLogDirs")
 async def test_log_dir_sizes_grow_with_the_data_on_each_replica(world: World, unique: str) -> None:
     topic = await _topic(world, unique, 1, 1)
@@ -207,8 +218,7 @@ async def test_preferred_leaders_are_elected_after_a_skew(world: World, unique: 
         0,
         ElectionOutcome.ELECTED,
     )
-    (topic,) = await world.kafka.describe_topics([unique])
-    assert topic.partitions[0].leader == reordered[0]
+    await _until_led_by(world, tp, reordered[0])
     (again,) = await world.kafka.elect_leaders([tp, tp])
     assert (again.outcome, again.code) == (ElectionOutcome.NOT_NEEDED, "ELECTION_NOT_NEEDED")
     assert again.succeeded
