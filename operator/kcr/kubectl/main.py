@@ -18,7 +18,7 @@ from rich.console import Console
 
 from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.kubectl import annotations as notes
-from kcr.kubectl.client import KubeClient, Target
+from kcr.kubectl.client import PluginKube, Target
 from kcr.kubectl.signing import SigningError, sign_spec_hash
 from kcr.kubectl.views import Parsed, describe, list_table, now_utc, parse
 from kcr.model import Channel, Phase
@@ -36,13 +36,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class Session:
     target: Target
-    _client: KubeClient | None = None
+    _client: PluginKube | None = None
 
     @property
-    def kube(self) -> KubeClient:
+    def kube(self) -> PluginKube:
         if self._client is None:
             try:
-                self._client = KubeClient(self.target)
+                self._client = PluginKube(self.target)
             except KubeError as error:
                 raise click.ClickException(str(error)) from error
         return self._client

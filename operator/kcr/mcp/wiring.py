@@ -209,8 +209,7 @@ async def assemble(settings: McpSettings) -> Assembled:
 def _shared_limiter(settings: McpSettings, kube: KubePort | None) -> SharedRateLimiter | None:
     if settings.rate_limit_store == "memory":
         return None
-    from kcr.kube.config import REQUEST_TIMEOUT_SECONDS  # noqa: PLC0415 (slow to import)
-    from kcr.mcp.kube_client import KubernetesApi  # noqa: PLC0415
+    from kcr.mcp.kube_client import KubernetesApi  # noqa: PLC0415 (slow to import)
 
     if not isinstance(kube, KubernetesApi):
         raise SetupError(
@@ -219,7 +218,7 @@ def _shared_limiter(settings: McpSettings, kube: KubePort | None) -> SharedRateL
         )
     limits = RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst)
     refill = math.ceil(limits.burst * 60.0 / limits.per_minute)
-    store = LeaseBuckets(kube.api, kube.namespace, refill, REQUEST_TIMEOUT_SECONDS)
+    store = LeaseBuckets(kube.client, kube.namespace, refill)
     return SharedRateLimiter(store, limits)
 
 

@@ -19,6 +19,7 @@ from kcr.engine import (
     StepOutcome,
 )
 from kcr.kafka import GroupNotEmptyError, KafkaPort, KafkaPortError, ProbeVerdict
+from kcr.kube.errors import KubeError, KubeNotFoundError
 from kcr.model import (
     HealthBaseline,
     KafkaChangeRequestSpec,
@@ -28,7 +29,7 @@ from kcr.model import (
     ResetConsumerGroupOffsets,
     ScaleDeployment,
 )
-from kcr.operator.kube import KubernetesError, KubernetesPort
+from kcr.operator.kube import KubernetesPort
 from kcr.operator.metrics import Metrics
 from kcr.operator.prometheus import PrometheusError, PrometheusPort
 
@@ -49,9 +50,7 @@ async def take_snapshot(
         ref = member.scale_deployment
         replicas = await kube.deployment_replicas(ref.namespace, ref.name)
         if replicas is None:
-            raise KubernetesError(
-                f"Deployment {ref.namespace}/{ref.name} was not found", status=404
-            )
+            raise KubeNotFoundError(f"Deployment {ref.namespace}/{ref.name} was not found")
         seen = ObservedDeployment(namespace=ref.namespace, name=ref.name, replicas=replicas)
         others = [
             d for d in state.deployments if (d.namespace, d.name) != (ref.namespace, ref.name)
@@ -82,7 +81,7 @@ async def run_step(
         return _outcome(effect, clock, False, f"waiting for an empty group: {error.message}", True)
     except KafkaPortError as error:
         return _outcome(effect, clock, False, error.message, error.retriable)
-    except KubernetesError as error:
+    except KubeError as error:
         return _outcome(effect, clock, False, str(error), error.retriable)
     return _outcome(effect, clock, True, result, False)
 
@@ -112,7 +111,7 @@ async def scale(
     if replicas is None:
         seen = snapshot.deployment(member.namespace, member.name) if snapshot else None
         if seen is None:
-            raise KubernetesError(
+            raise KubeError(
                 f"the replicas of {member.namespace}/{member.name} before the change are not in "
                 "status.snapshot, so they cannot be restored",
                 status=422,
@@ -120,9 +119,7 @@ async def scale(
         replicas = seen.replicas
     current = await kube.deployment_replicas(member.namespace, member.name)
     if current is None:
-        raise KubernetesError(
-            f"Deployment {member.namespace}/{member.name} was not found", status=404
-        )
+        raise KubeNotFoundError(f"Deployment {member.namespace}/{member.name} was not found")
     if current == replicas:
         return f"AlreadyApplied: {member.namespace}/{member.name} has {replicas} replicas"
     await kube.scale_deployment(member.namespace, member.name, replicas)
