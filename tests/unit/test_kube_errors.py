@@ -92,7 +92,7 @@ def test_a_ca_file_that_is_not_one_is_named(tmp_path: Path) -> None:
     with pytest.raises(KubeError) as raised:
         KubeClient(lambda: credentials, timeout=5.0)
     assert str(raised.value).startswith(
-        "cannot use the TLS files for the Kubernetes API server https://127.0.0.1:6443: "
+        f"cannot use the TLS files {ca_file} for the Kubernetes API server https://127.0.0.1:6443: "
     )
 
 

@@ -162,9 +162,10 @@ class KubeClient:
         try:
             verify = _tls(credentials)
         except OSError as error:  # ssl.SSLError too: a CA or key file that is not one
+            files = [credentials.ca_file, credentials.cert_file, credentials.key_file]
             raise KubeError(
-                f"cannot use the TLS files for the Kubernetes API server {credentials.server}: "
-                f"{network_reason(error)}"
+                f"cannot use the TLS files {', '.join(f for f in files if f) or '(in memory)'} "
+                f"for the Kubernetes API server {credentials.server}: {network_reason(error)}"
             ) from error
         return httpx.AsyncClient(
             base_url=credentials.server,

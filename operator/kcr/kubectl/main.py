@@ -87,7 +87,6 @@ def cli(
     """Review and steer Kafka change requests (kcr.dev KafkaChangeRequests)."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
     if not verbose:  # retries and reconnects repeat what the one-line error will say
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
         logging.getLogger("kcr.kafka.librdkafka").setLevel(logging.CRITICAL)
     session = Session(Target(kubeconfig=kubeconfig, context=context, namespace=namespace))
     ctx.obj = session
