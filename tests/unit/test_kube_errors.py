@@ -107,3 +107,24 @@ def test_a_ca_file_that_is_not_one_is_named(tmp_path: Path) -> None:
 )
 def test_a_name_is_one_path_segment(name: str, path: str) -> None:
     assert CHANGE_REQUESTS.path("team-a", name) == path
+
+
+def test_an_api_server_that_never_answers_times_out() -> None:
+    """Every call is bounded: a server that accepts the connection and stays silent."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        server = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        kube = KubeClient(lambda: Credentials(server=server), timeout=0.5)
+
+        async def read() -> None:
+            try:
+                await kube.get(CHANGE_REQUESTS.path("team-a", "orders"), "reading orders")
+            finally:
+                await kube.aclose()
+
+        with pytest.raises(KubeUnreachableError) as raised:
+            asyncio.run(asyncio.wait_for(read(), 10))
+    assert str(raised.value) == (
+        f"reading orders: cannot reach the Kubernetes API server {server}: no answer within 0.5s"
+    )

@@ -144,15 +144,27 @@ def check_exposure(settings: McpSettings) -> None:
 
 
 async def assemble(settings: McpSettings) -> Assembled:
+    """The server and what to close after it; what was opened before a failure is closed."""
+    closers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        return await _assemble(settings, closers)
+    except BaseException:
+        for close in reversed(closers):
+            await close()
+        raise
+
+
+async def _assemble(
+    settings: McpSettings, closers: list[Callable[[], Awaitable[None]]]
+) -> Assembled:
     check_exposure(settings)
     thresholds = _thresholds(settings)
     access = _access(settings)
     local_caller = _local_caller(settings, access) if settings.transport == "stdio" else None
     kube = _kube(settings)
-    shared_limiter = _shared_limiter(settings, kube)
-    closers: list[Callable[[], Awaitable[None]]] = []
     if kube is not None:
         closers.append(kube.close)
+    shared_limiter = _shared_limiter(settings, kube)
     cluster_name, cluster = (
         _cluster_from_file(settings.cluster_file)
         if settings.cluster_file is not None
