@@ -15,7 +15,7 @@ from kcr.kube.config import Credentials, from_kubeconfig, load_kubeconfig
 from kcr.kube.errors import KubeConflictError, KubeError, KubeForbiddenError, KubeNotFoundError
 from kcr.kube.resources import CHANGE_REQUESTS
 from kcr.kube.secrets import SecretKeyError, read_secret
-from kcr.mcp.shared_ratelimit import LeaseBuckets
+from kcr.mcp.gate.shared_ratelimit import LeaseBuckets
 from kcr.operator.kube import OperatorKube
 
 from .cluster import (

@@ -13,7 +13,9 @@ from typing import Any
 from kcr_builders import T0
 
 from kcr.engine import (
+    Answer,
     Blocker,
+    ChangeRequestView,
     CheckGate,
     CheckResult,
     EngineSettings,
@@ -23,7 +25,6 @@ from kcr.engine import (
     LagSample,
     Next,
     Observations,
-    Resource,
     RunStep,
     SampleLag,
     Snapshot,
@@ -57,8 +58,8 @@ def cluster_spec(**policy: Any) -> KafkaClusterSpec:
     )
 
 
-def request(spec: KafkaChangeRequestSpec, **annotations: str) -> Resource:
-    return Resource(
+def request(spec: KafkaChangeRequestSpec, **annotations: str) -> ChangeRequestView:
+    return ChangeRequestView(
         namespace="team-a",
         name="change-1",
         spec=spec,
@@ -75,7 +76,7 @@ def ok(effect: RunStep, at: datetime) -> StepOutcome:
 
 @dataclass
 class World:
-    resource: Resource
+    resource: ChangeRequestView
     cluster: KafkaClusterSpec | None = field(default_factory=cluster_spec)
     now: datetime = T0
     live: ObservedState | None = None
@@ -128,13 +129,13 @@ class World:
             }
         )
 
-    def decide(self, **one_shot: Any) -> Transition:
+    def decide(self, answer: Answer | None = None) -> Transition:
         observations = Observations(
             cluster=self.cluster,
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
-            **one_shot,
+            answer=answer,
         )
         transition = decide(self.resource, observations, self.now)
         self.transitions.append(transition)
@@ -146,10 +147,10 @@ class World:
     def run(self, limit: int = 200, longest_wait: timedelta = timedelta(hours=1)) -> Phase:
         """Drive until the engine finishes, waits for a person (or longer than
         ``longest_wait``), or ``limit`` moves were made."""
-        one_shot: dict[str, Any] = {}
+        answer: Answer | None = None
         for _ in range(limit):
-            effect = self.decide(**one_shot).effect
-            one_shot = {}
+            effect = self.decide(answer).effect
+            answer = None
             self.now += timedelta(milliseconds=10)
             if isinstance(effect, Finish):
                 break
@@ -163,16 +164,16 @@ class World:
                     state = self.left
                 assert state is not None
                 baseline = HealthBaseline(captured_at=self.now, under_replicated_partitions=0)
-                one_shot["snapshot"] = Snapshot(state=state, baseline=baseline)
+                answer = Snapshot(state=state, baseline=baseline)
             elif isinstance(effect, SampleLag):
-                one_shot["lag_sample"] = LagSample(effect.stage, dict.fromkeys(effect.groups, 0))
+                answer = LagSample(effect.stage, dict.fromkeys(effect.groups, 0))
             elif isinstance(effect, CheckGate):
                 if self.gate_answer is not None:
                     check = self.gate_answer(effect)
                 else:
                     passed = self.gate_passes(effect)
                     check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
-                one_shot["gate"] = GateReport(effect.stage, (check,))
+                answer = GateReport(effect.stage, (check,))
             elif isinstance(effect, RunStep):
                 self.runs.append(effect)
                 self.run_statuses.append(self.status.model_copy(deep=True))
@@ -181,7 +182,7 @@ class World:
                     break
                 if outcome.succeeded:
                     self.writes.append((effect.step.id, effect.rollback))
-                one_shot["outcome"] = outcome
+                answer = outcome
             else:
                 assert isinstance(effect, Next)
         return self.phase

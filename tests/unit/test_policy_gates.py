@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from kcr.model import ClusterPolicy, CreateTopic, HealthGates, PromQLGate, Rollout
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import ClusterPolicy, HealthGates, PromQLGate, Rollout
 from kcr.plan import review_spec
 from kcr.policy import gate_violations
 

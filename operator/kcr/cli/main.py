@@ -25,6 +25,7 @@ from kcr.plan import parse_request, review_spec
         "mcp": "kcr.mcp.cli:command",
         "demo": "kcr.embedded.cli:demo",
         "dev": "kcr.embedded.cli:dev",
+        "lab": "kcr.lab.cli:command",
         "audit": "kcr.cli.audit:audit",
     },
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -8,16 +8,17 @@ retention allows. The broker will delete them before anyone reads them.
 
 from dataclasses import dataclass
 
+from kcr import kinds
 from kcr.embedded.narration import Narrator
 from kcr.embedded.processes import Child, Children
 from kcr.embedded.traffic import Producer, fill_partition, start_producer
 from kcr.kafka import KafkaPort
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
-    CreateTopic,
     OffsetTarget,
     Ownership,
     PartitionOffset,
-    ResetConsumerGroupOffsets,
 )
 
 FILL_TIMEOUT_SECONDS = 30.0
@@ -64,7 +65,8 @@ async def build_incident(
     narrator: Narrator,
 ) -> Child:
     """Topic, the group's commits, the burst and the steady producer (returned, running)."""
-    await kafka.create_topic(
+    await kinds.apply(
+        kafka,
         CreateTopic(
             topic=incident.topic,
             partitions=incident.partitions,
@@ -73,14 +75,15 @@ async def build_incident(
                 "retention.ms": str(incident.retention_ms),
                 "compression.type": incident.compression,
             },
-        )
+        ),
     )
     narrator.done(
         f"topic {incident.topic}: {incident.partitions} partitions, "
         f"retention.ms={incident.retention_ms} (10 minutes), "
         f"compression.type={incident.compression}"
     )
-    await kafka.reset_consumer_group_offsets(
+    await kinds.apply(
+        kafka,
         ResetConsumerGroupOffsets(
             group=incident.group,
             topics=[incident.topic],
@@ -90,7 +93,7 @@ async def build_incident(
                     for p in range(incident.partitions)
                 ]
             ),
-        )
+        ),
     )
     narrator.done(f"consumer group {incident.group} committed offset 0, then stopped consuming")
     label = f"a burst of orders on {incident.topic}/{incident.hot_partition}"

@@ -17,7 +17,7 @@ KubeObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Resource:
+class ApiResource:
     """A kcr.dev custom resource: its kind for messages, its plural for URLs."""
 
     kind: str
@@ -38,8 +38,8 @@ class Resource:
         return path
 
 
-CHANGE_REQUESTS = Resource("KafkaChangeRequest", "kafkachangerequests")
-KAFKA_CLUSTERS = Resource("KafkaCluster", "kafkaclusters")
+CHANGE_REQUESTS = ApiResource("KafkaChangeRequest", "kafkachangerequests")
+KAFKA_CLUSTERS = ApiResource("KafkaCluster", "kafkaclusters")
 
 
 def deployment_path(namespace: str, name: str, subresource: str = "") -> str:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from kcr.kube.client import KubeClient
 from kcr.kube.config import from_kubeconfig, load_kubeconfig
 from kcr.kube.errors import KubeError
-from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, ApiResource, KubeObject
 from kcr.kube.secrets import read_secret
 
 PLUGIN_TIMEOUT_SECONDS = 30.0
@@ -95,7 +95,7 @@ class PluginKube:
     async def get_cluster(self, name: str) -> KubeObject:
         return await self._get(KAFKA_CLUSTERS, name)
 
-    async def _get(self, resource: Resource, name: str) -> KubeObject:
+    async def _get(self, resource: ApiResource, name: str) -> KubeObject:
         return await self.client.get(
             resource.path(self.namespace, name), f"reading {resource.kind} {self.namespace}/{name}"
         )

@@ -20,7 +20,7 @@ from kcr.kube.config import (
     load_kubeconfig,
 )
 from kcr.kube.errors import KubeError
-from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource, segment
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, ApiResource, KubeObject, segment
 from kcr.kube.secrets import read_secret
 from kcr.mcp.kube import ReviewedUser
 
@@ -80,12 +80,12 @@ class KubernetesApi:
     async def list_kafka_clusters(self) -> list[KubeObject]:
         return await self._list(KAFKA_CLUSTERS)
 
-    async def _get(self, resource: Resource, name: str) -> KubeObject | None:
+    async def _get(self, resource: ApiResource, name: str) -> KubeObject | None:
         return await self.client.find(
             resource.path(self.namespace, name), f"reading {resource.kind} {self.namespace}/{name}"
         )
 
-    async def _list(self, resource: Resource) -> list[KubeObject]:
+    async def _list(self, resource: ApiResource) -> list[KubeObject]:
         return await self.client.list_objects(
             resource.path(self.namespace), f"listing {resource.kinds} in {self.namespace}"
         )

@@ -7,20 +7,7 @@ from kcr.model.acl import (
     AclPermission,
     AclResourceType,
 )
-from kcr.model.change import (
-    AlterAcls,
-    AlterTopicConfig,
-    Change,
-    ChangeMember,
-    ChangeType,
-    CreateTopic,
-    DeleteTopic,
-    DeploymentRef,
-    IncreasePartitions,
-    OffsetTarget,
-    PartitionOffset,
-    ResetConsumerGroupOffsets,
-)
+from kcr.model.change import Change, DeploymentRef, OffsetTarget, PartitionOffset
 from kcr.model.cluster import (
     ChangeWindow,
     ClusterPolicy,
@@ -33,6 +20,7 @@ from kcr.model.cluster import (
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
+from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse, LagWatch
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
@@ -43,7 +31,7 @@ from kcr.model.observed import (
     ObservedState,
     ObservedTopic,
 )
-from kcr.model.operation import Operation, OperationMember, OperationType, ScaleDeployment
+from kcr.model.operation import Operation
 from kcr.model.request import (
     Approval,
     BlastRadius,
@@ -71,18 +59,17 @@ from kcr.model.request import (
 from kcr.model.risk import Risk
 
 __all__ = [
+    "KINDS",
     "AclBinding",
     "AclOperation",
     "AclPatternType",
     "AclPermission",
     "AclResourceType",
-    "AlterAcls",
-    "AlterTopicConfig",
     "Approval",
+    "Assessment",
     "BlastRadius",
     "Change",
-    "ChangeMember",
-    "ChangeType",
+    "ChangeKind",
     "ChangeWindow",
     "Channel",
     "ClusterPolicy",
@@ -90,22 +77,22 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
-    "CreateTopic",
-    "DeleteTopic",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
+    "Facts",
     "FailurePolicy",
     "GroupState",
     "HealthBaseline",
     "HealthGates",
     "HistoryEntry",
-    "IncreasePartitions",
+    "Inverse",
     "KafkaChangeRequest",
     "KafkaChangeRequestSpec",
     "KafkaChangeRequestStatus",
     "KafkaCluster",
     "KafkaClusterSpec",
+    "LagWatch",
     "Limits",
     "ObservedConfig",
     "ObservedDeployment",
@@ -115,20 +102,16 @@ __all__ = [
     "ObservedTopic",
     "OffsetTarget",
     "Operation",
-    "OperationMember",
-    "OperationType",
     "Ownership",
     "PartitionOffset",
     "Phase",
     "Plan",
     "PromQLGate",
     "RequestedBy",
-    "ResetConsumerGroupOffsets",
     "Risk",
     "RollbackPlan",
     "RollbackReview",
     "Rollout",
-    "ScaleDeployment",
     "Stage",
     "Step",
     "StepState",

@@ -141,23 +141,6 @@ class Phase(StrEnum):
     ROLLED_BACK = "RolledBack"
     ROLLBACK_FAILED = "RollbackFailed"
 
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_PHASES
-
-
-TERMINAL_PHASES = frozenset(
-    {
-        Phase.INVALID,
-        Phase.REJECTED,
-        Phase.EXPIRED,
-        Phase.STALE,
-        Phase.FAILED,
-        Phase.ROLLED_BACK,
-        Phase.ROLLBACK_FAILED,
-    }
-)
-
 
 class BlastRadius(KubeModel):
     topics: Annotated[list[TopicName], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
@@ -336,6 +319,11 @@ class KafkaChangeRequestStatus(MutableKubeModel):
         "is Stale when the live state no longer equals it",
     )
     rollback_review: RollbackReview | None = None
+    rollback_cause: Annotated[str, Field(max_length=4096)] = Field(
+        default="",
+        description="Why the running or last rollback began (a failed step or gate, an abort, "
+        "a request); set when a rollback begins, and named when it fails",
+    )
     approvals: Annotated[list[Approval], Field(max_length=MAX_APPROVALS)] = Field(
         default_factory=list
     )

@@ -11,10 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from kcr.model import (
-    AlterTopicConfig,
     BlastRadius,
     ClusterPolicy,
-    CreateTopic,
     KafkaChangeRequest,
     KafkaChangeRequestSpec,
     Plan,
@@ -22,7 +20,6 @@ from kcr.model import (
     RollbackPlan,
     explain,
 )
-from kcr.model.names import topic_name_warnings
 from kcr.plan.hashing import spec_hash
 from kcr.plan.rollback import build_rollback
 from kcr.plan.stages import build_plan
@@ -82,12 +79,7 @@ def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: dateti
 
 
 def _warnings(spec: KafkaChangeRequestSpec) -> list[str]:
-    member = spec.change.member
-    found: list[str] = []
-    if isinstance(member, CreateTopic):
-        found += topic_name_warnings(member.topic)
-    if isinstance(member, AlterTopicConfig) and spec.observed is None:
-        found.append("spec.observed is empty: the rollback plan cannot be shown until execution")
+    found = spec.change.kind.warnings(spec.change.member, spec.observed)
     if spec.observed is None:
         found.append("spec.observed is empty: staleness cannot be checked against the draft")
     return found
