@@ -54,7 +54,7 @@ from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
 from kcr.mcp.tools.registry import tool_names
-from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, explain
+from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, Storage, explain
 from kcr.model.cluster import SecretKeyRef
 
 DEFAULT_CLUSTER_NAME = "default"
@@ -182,6 +182,7 @@ async def _assemble(
             namespace=namespace,
             policy=cluster.policy if cluster else ClusterPolicy(),
             ownership=tuple(cluster.ownership) if cluster else (),
+            storage=cluster.storage if cluster else Storage.LOCAL,
         ),
         drafts=_drafts(settings, kube),
         runbooks=_runbooks(settings),
