@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from kcr.model import HealthBaseline, KafkaClusterSpec, ObservedState, Phase
+from kcr.model.strimzi import StrimziResources
 from kcr.policy.signatures import AllowedSigners
 
 
@@ -125,6 +126,10 @@ class Observations:
     scaled_deployment: DeploymentLabels | None = None
     scaled_deployment_problem: str = ""
     """Why the scaled Deployment could not be read; the review waits and asks again."""
+    strimzi: StrimziResources | None = None
+    """The KafkaTopics and KafkaUsers of a Strimzi-managed cluster, read just now."""
+    strimzi_problem: str = ""
+    """Why they could not be read; nothing is reviewed or written until they are."""
     answer: Answer | None = None
     """The reply to the previous transition's effect; None when there was none (a wait, or
     an effect that could not even be tried and is asked for again)."""

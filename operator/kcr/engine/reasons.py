@@ -11,6 +11,7 @@ class Reason(StrEnum):
     VALIDATION_FAILED = "ValidationFailed"
     CLUSTER_UNAVAILABLE = "ClusterUnavailable"
     DEPLOYMENT_UNAVAILABLE = "DeploymentUnavailable"
+    MANAGED_BY_STRIMZI = "ManagedByStrimzi"
     SPEC_CHANGED = "SpecChanged"
     AWAITING_APPROVAL = "AwaitingApproval"
     APPROVAL_REFUSED = "ApprovalRefused"

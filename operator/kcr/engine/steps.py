@@ -16,6 +16,7 @@ from kcr.engine.effects import Next, RunStep, Transition, Wait
 from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import ABORT
+from kcr.engine.strimzi import guard_step
 from kcr.model import Step, StepState
 
 
@@ -40,6 +41,9 @@ def drive(ctx: Context, step: Step, direction: Direction) -> Transition:
     if step.state is StepState.PENDING:
         if ctx.resource.signals.abort:
             return direction.stop(ctx)
+        guarded = guard_step(ctx, step, rollback=direction.rollback)
+        if guarded is not None:
+            return guarded
         mark_running(ctx, step)
         return run(ctx, step, direction)
     if step.state is StepState.RUNNING:
@@ -50,7 +54,9 @@ def drive(ctx: Context, step: Step, direction: Direction) -> Transition:
             ):
                 return record(ctx, step, outcome, direction)
             case _:  # no answer yet (a restart, or a wait in between): run it again
-                return run(ctx, step, direction)
+                return guard_step(ctx, step, rollback=direction.rollback) or run(
+                    ctx, step, direction
+                )
     return direction.fail(ctx, f"{direction.noun} {step.id} failed: {step.result}")
 
 

@@ -4,6 +4,7 @@ A kind subclasses :class:`KindBase`, sets ``model`` (and ``requestable`` when it
 a step), and overrides what differs. The defaults describe a change to named topics.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
@@ -31,6 +32,7 @@ from kcr.model import (
     Storage,
 )
 from kcr.model.base import KubeModel
+from kcr.model.strimzi import ResourceEdit
 from kcr.model.topic_configs import RETENTION_KEYS
 from kcr.plan.steps import make_step
 from kcr.policy.protected import protected_matches
@@ -195,6 +197,21 @@ class KindBase(Generic[M]):
         return None
 
     def deployment_problem(self, member: M, labels: Any, owners: list[Ownership]) -> str | None:
+        return None
+
+    # --- Strimzi ----------------------------------------------------------------------------
+
+    def strimzi_topic_edit(
+        self, member: M, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaTopic spec that makes this change on ``topic``; None when the change
+        leaves what a KafkaTopic holds alone (an offset reset)."""
+        return None
+
+    def strimzi_user_edit(
+        self, member: M, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaUser spec that makes this change for ``principal``; None: no proposal."""
         return None
 
     # --- effects ----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """DeleteTopic: the topic and every record in it. Irreversible and CRITICAL."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from kcr.kafka.results import ApplyResult
 from kcr.kinds.base import CONTEXT_KEYS, KindBase, StepPorts
@@ -18,8 +20,10 @@ from kcr.model import (
 )
 from kcr.model.base import KubeModel
 from kcr.model.names import TopicName
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
 from kcr.policy.limits import missing_topics
+from kcr.policy.strimzi_specs import topic_deleted_edit
 
 
 class DeleteTopic(KubeModel):
@@ -112,6 +116,11 @@ def _holds(topic: str, live: ObservedState) -> str:
     if seen.records == 0:
         return f"topic {topic} holds no records"
     return f"topic {topic} holds {seen.records} records that the deletion destroys"
+
+    def strimzi_topic_edit(
+        self, member: DeleteTopic, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return topic_deleted_edit()
 
 
 KIND = DeleteTopicKind()

@@ -42,6 +42,11 @@ CHANGE_REQUESTS = ApiResource("KafkaChangeRequest", "kafkachangerequests")
 KAFKA_CLUSTERS = ApiResource("KafkaCluster", "kafkaclusters")
 
 
+def strimzi_path(namespace: str, plural: str) -> str:
+    """A Strimzi collection (``kafkatopics``, ``kafkausers``) in one namespace."""
+    return f"/apis/kafka.strimzi.io/v1beta2/namespaces/{segment(namespace)}/{segment(plural)}"
+
+
 def deployment_path(namespace: str, name: str, subresource: str = "") -> str:
     path = f"/apis/apps/v1/namespaces/{segment(namespace)}/deployments/{segment(name)}"
     return f"{path}/{subresource}" if subresource else path

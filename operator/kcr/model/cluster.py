@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from kcr.model.base import KubeModel
 from kcr.model.names import KubeName
 from kcr.model.risk import Risk
+from kcr.model.strimzi import ManagedBy
 
 BOOTSTRAP_PATTERN = r"^[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*$"
 
@@ -190,6 +191,11 @@ class KafkaClusterSpec(KubeModel):
     )
     ownership: Annotated[list[Ownership], Field(max_length=200)] = Field(default_factory=list)
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
+    managed_by: ManagedBy | None = Field(
+        default=None,
+        description="The operator that owns topics and users (Strimzi): kcr refuses to write "
+        "around it and proposes the KafkaTopic or KafkaUser change instead",
+    )
 
 
 class ClusterMeta(KubeModel):

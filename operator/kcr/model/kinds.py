@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the request model refers back to this registry through its 
     from kcr.model.cluster import ClusterPolicy, Ownership, Storage
     from kcr.model.observed import ObservedState
     from kcr.model.request import BlastRadius, DataMovement, Stage, Step
+    from kcr.model.strimzi import ResourceEdit
 
 Facts = dict[str, str]
 """Readable fact → value, compared between the draft's observed state and the live one."""
@@ -161,6 +162,18 @@ class ChangeKind(Protocol):
         ...
 
     def warnings(self, member: Any, observed: ObservedState | None) -> list[str]: ...
+
+    def strimzi_topic_edit(
+        self, member: Any, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaTopic spec that makes this change on ``topic``; None: not its business."""
+        ...
+
+    def strimzi_user_edit(
+        self, member: Any, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaUser spec that makes this change for ``principal``; None: no proposal."""
+        ...
 
 
 class UnknownKindError(KeyError):

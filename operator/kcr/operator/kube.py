@@ -10,8 +10,10 @@ removes a key, so a full status written twice is written once. Failures are
 from typing import Any, Protocol
 
 from kcr.kube.client import KubeClient
-from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, deployment_path
+from kcr.kube.errors import KubeNotFoundError
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, deployment_path, strimzi_path
 from kcr.kube.secrets import read_secret
+from kcr.model.strimzi import CLUSTER_LABEL
 
 OPERATOR_TIMEOUT_SECONDS = 30.0
 
@@ -32,6 +34,10 @@ class KubernetesPort(Protocol):
     async def deployment_labels(self, namespace: str, name: str) -> dict[str, str] | None: ...
 
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
+
+    async def strimzi_objects(
+        self, namespace: str, plural: str, cluster_name: str
+    ) -> list[dict[str, Any]] | None: ...
 
     async def aclose(self) -> None: ...
 
@@ -92,5 +98,24 @@ class OperatorKube:
             f"scaling Deployment {namespace}/{name} to {replicas} replicas",
         )
 
+    async def strimzi_objects(
+        self, namespace: str, plural: str, cluster_name: str
+    ) -> list[dict[str, Any]] | None:
+        """The cluster's KafkaTopics or KafkaUsers; None when Strimzi's CRD is not served."""
+        selector = f"{CLUSTER_LABEL}={cluster_name}"
+        try:
+            items = await self._client.list_objects(
+                strimzi_path(namespace, plural),
+                f"listing {plural} of Strimzi cluster {namespace}/{cluster_name}",
+                labelSelector=selector,
+            )
+        except KubeNotFoundError:
+            return None
+        return [i for i in items if _labels(i).get(CLUSTER_LABEL) == cluster_name]
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _labels(body: dict[str, Any]) -> dict[str, Any]:
+    return dict((body.get("metadata") or {}).get("labels") or {})

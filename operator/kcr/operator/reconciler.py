@@ -47,8 +47,12 @@ from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.logs import request_logger
 from kcr.operator.runtime import Runtime
 from kcr.operator.signers import SignersRead, read_allowed_signers
+from kcr.operator.strimzi import StrimziRead, read_strimzi
 
 MAX_IDLE_DECISIONS = 20
+WRITES_STRIMZI_OWNS = (Phase.PENDING, Phase.EXECUTING, Phase.ROLLING_BACK)
+"""Phases whose decision reviews a change or may run a step: Strimzi's resources are read
+afresh for each of them."""
 
 
 async def retrying(call: Callable[[], Awaitable[object]]) -> None:
@@ -171,6 +175,9 @@ class Reconciler:
         scaled, scaled_problem = None, ""
         if self.phase is Phase.PENDING:
             scaled, scaled_problem = await self._scaled_deployment()
+        strimzi = StrimziRead(None)
+        if self.phase in WRITES_STRIMZI_OWNS:  # fresh before every decision that may write
+            strimzi = await read_strimzi(self.runtime.kube, read.spec)
         return Observations(
             cluster=read.spec,
             cluster_problem=read.problem,
@@ -180,6 +187,8 @@ class Reconciler:
             settings=settings,
             scaled_deployment=scaled,
             scaled_deployment_problem=scaled_problem,
+            strimzi=strimzi.resources,
+            strimzi_problem=strimzi.problem,
             answer=answer,
         )
 

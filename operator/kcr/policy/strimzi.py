@@ -1,0 +1,106 @@
+"""Refuse a change Strimzi would undo, and say what to change in Strimzi instead.
+
+Pure: given a change (or one step of it) and the KafkaTopics and KafkaUsers read just now,
+each refusal names the Strimzi resource and carries, as YAML for a pull request, that
+resource with the change made in its spec (or the word to delete it).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kcr.model.kinds import ChangeKind
+from kcr.model.strimzi import (
+    CLUSTER_LABEL,
+    STRIMZI_GROUP_VERSION,
+    ResourceEdit,
+    StrimziResources,
+    StrimziTopic,
+    StrimziUser,
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One Strimzi resource that owns what the change writes, and the edit to make there."""
+
+    resource: str
+    """``KafkaTopic team-a/orders``."""
+    owns: str
+    """What of Kafka it owns: ``topic orders``, ``principal User:billing``."""
+    edit: ResourceEdit | None
+
+    def explain(self) -> str:
+        head = (
+            f"{self.owns} is managed by Strimzi ({self.resource}), which would undo a write "
+            "made around it"
+        )
+        if self.edit is None:
+            return f"{head}; change {self.resource} instead"
+        return f"{head}; {self.edit.summary} instead, with this pull request:\n{self.edit.yaml}"
+
+
+def strimzi_refusals(
+    kind: ChangeKind, member: Any, resources: StrimziResources | None
+) -> list[Refusal]:
+    """Every Strimzi resource that owns what ``member`` writes; empty when none does."""
+    if resources is None:
+        return []
+    refusals: list[Refusal] = []
+    for topic_name in kind.topics(member):
+        topic = resources.topic(topic_name)
+        if topic is None:
+            continue
+        edit = kind.strimzi_topic_edit(member, topic_name, topic.spec)
+        if edit is not None:
+            refusals.append(
+                Refusal(f"KafkaTopic {topic.namespace}/{topic.name}", f"topic {topic_name}", edit)
+            )
+    principals = sorted({binding.principal for binding in kind.acl_bindings(member)})
+    for principal in principals:
+        user = resources.user(principal)
+        if user is not None:
+            edit = kind.strimzi_user_edit(member, principal, user.spec)
+            refusals.append(
+                Refusal(f"KafkaUser {user.namespace}/{user.name}", f"principal {principal}", edit)
+            )
+    return [with_yaml(refusal, resources) for refusal in refusals]
+
+
+def with_yaml(refusal: Refusal, resources: StrimziResources) -> Refusal:
+    """The edit's spec rendered as the whole resource a pull request would carry."""
+    edit = refusal.edit
+    if edit is None or edit.spec is None:
+        return refusal
+    kind, _, where = refusal.resource.partition(" ")
+    namespace, _, name = where.partition("/")
+    body = {
+        "apiVersion": STRIMZI_GROUP_VERSION,
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {CLUSTER_LABEL: resources.management.cluster_name},
+        },
+        "spec": dict(edit.spec),
+    }
+    text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+    return Refusal(refusal.resource, refusal.owns, ResourceEdit(edit.spec, edit.summary, text))
+
+
+def topic_drift(topic: StrimziTopic, partitions: int, configs: Mapping[str, str]) -> list[str]:
+    """Where Kafka differs from the KafkaTopic's spec: Strimzi resets it at its next resync."""
+    drift: list[str] = []
+    wanted = topic.spec.get("partitions")
+    if wanted is not None and int(wanted) != partitions:
+        drift.append(f"partitions: KafkaTopic says {wanted}, Kafka has {partitions}")
+    for key, value in sorted((topic.spec.get("config") or {}).items()):
+        live = configs.get(key)
+        if live is not None and str(value) != live:
+            drift.append(f"config {key}: KafkaTopic says {value}, Kafka has {live}")
+    return drift
+
+
+__all__ = ["Refusal", "StrimziUser", "strimzi_refusals", "topic_drift"]
