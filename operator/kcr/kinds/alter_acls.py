@@ -90,6 +90,11 @@ class AlterAclsKind(KindBase[AlterAcls]):
     def acl_bindings(self, member: AlterAcls) -> list[AclBinding]:
         return member.bindings()
 
+    def strimzi_user_edit(
+        self, member: AlterAcls, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return user_acls_edit(spec, principal, member.add, member.remove)
+
     def claims(self, member: AlterAcls) -> list[str]:
         return [f"principal/{p}" for p in member.principals()]
 
@@ -192,11 +197,6 @@ def _valid(check: Callable[[str], str], name: str) -> bool:
     except ValueError:
         return False
     return True
-
-    def strimzi_user_edit(
-        self, member: AlterAcls, principal: str, spec: Mapping[str, Any]
-    ) -> ResourceEdit:
-        return user_acls_edit(spec, principal, member.add, member.remove)
 
 
 KIND = AlterAclsKind()

@@ -108,6 +108,11 @@ class DeleteTopicKind(KindBase[DeleteTopic]):
             return self.result(member, False, [f"topic {member.topic} was deleted meanwhile"])
         return self.result(member, True, [f"deleted topic {member.topic}"])
 
+    def strimzi_topic_edit(
+        self, member: DeleteTopic, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return topic_deleted_edit()
+
 
 def _holds(topic: str, live: ObservedState) -> str:
     seen = live.topic(topic)
@@ -116,11 +121,6 @@ def _holds(topic: str, live: ObservedState) -> str:
     if seen.records == 0:
         return f"topic {topic} holds no records"
     return f"topic {topic} holds {seen.records} records that the deletion destroys"
-
-    def strimzi_topic_edit(
-        self, member: DeleteTopic, topic: str, spec: Mapping[str, Any]
-    ) -> ResourceEdit:
-        return topic_deleted_edit()
 
 
 KIND = DeleteTopicKind()

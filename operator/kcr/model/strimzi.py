@@ -22,7 +22,7 @@ USER_PREFIX = "User:"
 
 
 class StrimziManagement(KubeModel):
-    """Where the Strimzi ``Kafka`` resource that runs this cluster lives."""
+    """Where the Strimzi Kafka resource that runs this cluster lives."""
 
     namespace: Annotated[
         KubeNamespace,
