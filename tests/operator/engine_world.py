@@ -45,6 +45,7 @@ from kcr.model import (
     Phase,
     Rollout,
 )
+from kcr.model.strimzi import StrimziResources
 from kcr.policy.signatures import AllowedSigners
 
 StepScript = Callable[[RunStep], StepOutcome | None]
@@ -91,6 +92,8 @@ class World:
     settings: EngineSettings = field(default_factory=EngineSettings)
     blockers: tuple[Blocker, ...] = ()
     allowed_signers: AllowedSigners | None = None
+    strimzi: StrimziResources | None = None
+    strimzi_problem: str = ""
     writes: list[tuple[str, bool]] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     runs: list[RunStep] = field(default_factory=list)
@@ -135,6 +138,8 @@ class World:
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
+            strimzi=self.strimzi,
+            strimzi_problem=self.strimzi_problem,
             answer=answer,
         )
         transition = decide(self.resource, observations, self.now)

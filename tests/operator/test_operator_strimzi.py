@@ -39,7 +39,12 @@ async def test_a_topic_config_change_on_a_kafkatopic_is_refused_with_its_pull_re
         strimzi.kubectl.client,
         "kafkatopics",
         "orders-topic",
-        {"topicName": "orders", "partitions": 3, "replicas": 3, "config": {"cleanup.policy": "delete"}},
+        {
+            "topicName": "orders",
+            "partitions": 3,
+            "replicas": 3,
+            "config": {"cleanup.policy": "delete"},
+        },
     )
     spec = await draft(strimzi.kafka, AlterTopicConfig(topics=["orders"], set=RETENTION))
     await strimzi.start()
@@ -48,7 +53,9 @@ async def test_a_topic_config_change_on_a_kafkatopic_is_refused_with_its_pull_re
 
     assert status["phase"] == "Invalid"
     assert status["history"][-1]["reason"] == "ManagedByStrimzi"
-    assert "topic orders is managed by Strimzi (KafkaTopic team-a/orders-topic)" in status["message"]
+    assert (
+        "topic orders is managed by Strimzi (KafkaTopic team-a/orders-topic)" in status["message"]
+    )
     wanted = proposal(status["message"])
     assert wanted["metadata"] == {
         "name": "orders-topic",

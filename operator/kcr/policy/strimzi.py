@@ -5,7 +5,6 @@ each refusal names the Strimzi resource and carries, as YAML for a pull request,
 resource with the change made in its spec (or the word to delete it).
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +16,6 @@ from kcr.model.strimzi import (
     STRIMZI_GROUP_VERSION,
     ResourceEdit,
     StrimziResources,
-    StrimziTopic,
-    StrimziUser,
 )
 
 
@@ -88,19 +85,3 @@ def with_yaml(refusal: Refusal, resources: StrimziResources) -> Refusal:
     }
     text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
     return Refusal(refusal.resource, refusal.owns, ResourceEdit(edit.spec, edit.summary, text))
-
-
-def topic_drift(topic: StrimziTopic, partitions: int, configs: Mapping[str, str]) -> list[str]:
-    """Where Kafka differs from the KafkaTopic's spec: Strimzi resets it at its next resync."""
-    drift: list[str] = []
-    wanted = topic.spec.get("partitions")
-    if wanted is not None and int(wanted) != partitions:
-        drift.append(f"partitions: KafkaTopic says {wanted}, Kafka has {partitions}")
-    for key, value in sorted((topic.spec.get("config") or {}).items()):
-        live = configs.get(key)
-        if live is not None and str(value) != live:
-            drift.append(f"config {key}: KafkaTopic says {value}, Kafka has {live}")
-    return drift
-
-
-__all__ = ["Refusal", "StrimziUser", "strimzi_refusals", "topic_drift"]
