@@ -21,8 +21,9 @@ from kcr.engine import (
 )
 from kcr.kafka import GroupNotEmptyError, KafkaPort, KafkaPortError, ProbeVerdict
 from kcr.kinds import StepPorts, StepRefusedError
+from kcr.kube.errors import KubeError
 from kcr.model import HealthBaseline, KafkaChangeRequestSpec, KafkaChangeRequestStatus
-from kcr.operator.kube import KubernetesError, KubernetesPort
+from kcr.operator.kube import KubernetesPort
 from kcr.operator.metrics import Metrics
 from kcr.operator.prometheus import PrometheusError, PrometheusPort
 
@@ -59,7 +60,7 @@ async def run_step(
         return _outcome(effect, clock, False, f"waiting for an empty group: {error.message}", True)
     except KafkaPortError as error:
         return _outcome(effect, clock, False, error.message, error.retriable)
-    except KubernetesError as error:
+    except KubeError as error:
         return _outcome(effect, clock, False, str(error), error.retriable)
     except StepRefusedError as error:
         return _outcome(effect, clock, False, str(error), False)
