@@ -8,10 +8,18 @@ compare-then-apply write, which sends nothing when the write already happened.
 
 from datetime import timedelta
 
-from kcr.engine import gates
+from kcr.engine import gates, progress
 from kcr.engine.approval import approved_plan_problem
 from kcr.engine.context import RESULT_LIMIT, Context, clip
-from kcr.engine.effects import Finish, Next, RunStep, SampleLag, TakeSnapshot, Transition, Wait
+from kcr.engine.effects import (
+    Finish,
+    Next,
+    RunStep,
+    SampleProgress,
+    TakeSnapshot,
+    Transition,
+    Wait,
+)
 from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
@@ -38,7 +46,7 @@ def execute(ctx: Context) -> Transition:
     for index, stage in enumerate(plan.stages):
         step = next((s for s in stage.steps if s.state is not StepState.SUCCEEDED), None)
         if step is not None:
-            return drive_step(ctx, step)
+            return progress.measure_baseline(ctx) or drive_step(ctx, step)
         if stage.gate_state not in DONE:
             return drive_gate(ctx, stage, last=index == len(plan.stages) - 1)
     return succeed(ctx)
@@ -172,6 +180,7 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
         return ctx.finish(gates.check_gate(ctx, stage))
     text = gates.describe(report)
     stage.gate_result = clip(text, RESULT_LIMIT)
+    stage.progress = list(report.progress)
     if report.inconclusive and ctx.now - bake_end < ctx.observed.settings.step_timeout:
         ctx.note(Reason.GATE_RETRYING, f"health gate after stage {stage.name}: {text}")
         return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
@@ -188,12 +197,12 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
 
 
 def start_bake(ctx: Context, stage: Stage) -> Transition:
-    groups, _ = gates.lag_watch(ctx, stage)
+    groups = gates.judged_groups(ctx, stage)
     if groups:
-        sample = ctx.observed.lag_sample
-        if sample is None or sample.stage != stage.name:
-            return ctx.finish(SampleLag(stage.name, groups))
-        stage.lag_baseline = dict(sample.lag)
+        read = ctx.observed.progress
+        if read is None or read.stage != stage.name:
+            return ctx.finish(SampleProgress(stage.name, groups))
+        stage.bake_positions = read.positions
     stage.bake_started_at = ctx.now
     stage.gate_state = StepState.RUNNING
     bake = ctx.spec.rollout.bake_seconds

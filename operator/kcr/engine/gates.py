@@ -1,22 +1,27 @@
 """What the health gate after a stage checks, and how its verdict reads in status.
 
 The gates are the request's ``spec.rollout.gates`` or, when unset, the cluster policy's
-``defaultGates``. An offset reset that scales a Deployment back up also watches the
-group's lag recover: its lag may not grow over the bake time. Before that the group is
-stopped on purpose, so its lag is not bounded.
+``defaultGates``. The consumer progress check watches the groups the change affects and
+those the gate names; an offset reset that scales a Deployment back up watches its group
+even when no gate asks, with the default settings, once its consumers run again: before
+that they are stopped on purpose, so their progress is not judged.
 """
 
 from kcr.engine.context import Context
-from kcr.engine.effects import CheckGate
+from kcr.engine.effects import CheckGate, ProgressCheck
 from kcr.engine.observations import GateReport
 from kcr.model import (
+    ConsumerProgressGate,
     DeleteTopic,
     HealthGates,
     OperationType,
     ResetConsumerGroupOffsets,
     Stage,
 )
+from kcr.model.progress import MAX_PROGRESS_GROUPS
 from kcr.policy import affected_topics, blast_radius
+
+RESTART_GATE = ConsumerProgressGate()
 
 
 def gates_of(ctx: Context) -> HealthGates:
@@ -37,27 +42,47 @@ def restarts_consumers(stage: Stage) -> bool:
     )
 
 
-def lag_watch(ctx: Context, stage: Stage) -> tuple[tuple[str, ...], int | None]:
-    """The groups whose lag the gate samples, and the growth it allows."""
-    gates = gates_of(ctx)
+def progress_gate(ctx: Context) -> ConsumerProgressGate | None:
+    gate = gates_of(ctx).consumer_progress
     member = ctx.spec.change.member
-    if isinstance(member, ResetConsumerGroupOffsets):
-        if restarts_consumers(stage):
-            return (member.group,), gates.max_lag_growth or 0
-        # Stopped on purpose until its consumers start again: its lag may only grow.
-        return (), None
-    if gates.max_lag_growth is None:
-        return (), None
-    snapshot = ctx.status.snapshot
-    # Only groups that were reading when the snapshot was taken have a lag to bound: a
-    # group an ACL grant names may never have committed, and would fail every gate.
-    reading = set(snapshot.consumers_of_topics) if snapshot else set()
-    groups = blast_radius(ctx.spec.change, snapshot).consumer_groups
-    return tuple(g for g in groups if g in reading), gates.max_lag_growth
+    if gate is None and isinstance(member, ResetConsumerGroupOffsets):
+        return None if member.scale_deployment is None else RESTART_GATE
+    return gate
+
+
+def watched_groups(ctx: Context) -> tuple[str, ...]:
+    """The groups whose progress is measured before the first write.
+
+    A group that never committed is watched too: it is absent from every reading, so it is
+    not judged, rather than failing every gate as a lag bound would.
+    """
+    gate = progress_gate(ctx)
+    if gate is None:
+        return ()
+    radius = blast_radius(ctx.spec.change, ctx.status.snapshot).consumer_groups
+    return tuple(sorted({*radius, *gate.groups}))[:MAX_PROGRESS_GROUPS]
+
+
+def judged_groups(ctx: Context, stage: Stage) -> tuple[str, ...]:
+    """The watched groups judged after ``stage``: not a reset group its consumers left."""
+    groups = watched_groups(ctx)
+    member = ctx.spec.change.member
+    if isinstance(member, ResetConsumerGroupOffsets) and not restarts_consumers(stage):
+        return tuple(g for g in groups if g != member.group)
+    return groups
+
+
+def progress_check(ctx: Context, stage: Stage) -> ProgressCheck | None:
+    gate = progress_gate(ctx)
+    groups = judged_groups(ctx, stage)
+    if gate is None or not groups or stage.bake_positions is None:
+        return None
+    baseline = ctx.status.baseline
+    taken = tuple(baseline.consumer_positions) if baseline else ()
+    return ProgressCheck(gate, groups, taken, stage.bake_positions)
 
 
 def check_gate(ctx: Context, stage: Stage) -> CheckGate:
-    groups, growth = lag_watch(ctx, stage)
     member = ctx.spec.change.member
     topics = () if isinstance(member, DeleteTopic) else tuple(affected_topics(ctx.spec.change))
     baseline = ctx.status.baseline
@@ -66,9 +91,7 @@ def check_gate(ctx: Context, stage: Stage) -> CheckGate:
         stage=stage.name,
         gates=gates_of(ctx),
         topics=topics,
-        lag_groups=groups,
-        lag_baseline=tuple(sorted(stage.lag_baseline.items())),
-        max_lag_growth=growth,
+        progress=progress_check(ctx, stage),
         under_replicated_baseline=baseline.under_replicated_partitions if baseline else None,
         prometheus_url=cluster.prometheus_url if cluster else None,
     )

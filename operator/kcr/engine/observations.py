@@ -1,6 +1,6 @@
 """What the operator read or did since the last decision: the engine's only inputs.
 
-Each one-shot field (``snapshot``, ``lag_sample``, ``gate``, ``outcome``) answers an effect
+Each one-shot field (``snapshot``, ``progress``, ``gate``, ``outcome``) answers an effect
 the engine asked for in its previous transition, and is handed in exactly once.
 """
 
@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kcr.model import HealthBaseline, KafkaClusterSpec, ObservedState, Phase
+from kcr.model import (
+    ConsumerPositions,
+    GroupProgress,
+    HealthBaseline,
+    KafkaClusterSpec,
+    ObservedState,
+    Phase,
+)
 from kcr.policy.signatures import AllowedSigners
 
 
@@ -37,16 +44,18 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class LagSample:
-    stage: str
-    lag: dict[str, int]
+class ProgressRead:
+    """The answer to :class:`~kcr.engine.effects.SampleProgress` for the same ``stage``."""
+
+    stage: str | None
+    positions: ConsumerPositions
 
 
 class GateCheck(StrEnum):
     OFFLINE_PARTITIONS = "OfflinePartitions"
     UNDER_REPLICATED = "UnderReplicatedPartitions"
     MIN_INSYNC = "MinInSyncReplicas"
-    CONSUMER_LAG = "ConsumerLag"
+    CONSUMER_PROGRESS = "ConsumerProgress"
     PROMQL = "PromQL"
 
 
@@ -64,6 +73,8 @@ class CheckResult:
 class GateReport:
     stage: str
     checks: tuple[CheckResult, ...]
+    progress: tuple[GroupProgress, ...] = ()
+    """The consumer progress check's verdict on each group, recorded on the stage."""
 
     @property
     def passed(self) -> bool:
@@ -116,6 +127,6 @@ class Observations:
     snapshot: Snapshot | None = None
     snapshot_problem: str = ""
     """Why the snapshot asked for could not be taken; the request waits and asks again."""
-    lag_sample: LagSample | None = None
+    progress: ProgressRead | None = None
     gate: GateReport | None = None
     outcome: StepOutcome | None = None

@@ -44,6 +44,14 @@ from kcr.model.observed import (
     ObservedTopic,
 )
 from kcr.model.operation import Operation, OperationMember, OperationType, ScaleDeployment
+from kcr.model.progress import (
+    ConsumerPositions,
+    ConsumerProgressGate,
+    GroupPosition,
+    GroupProgress,
+    ProgressVerdict,
+    ProgressWindow,
+)
 from kcr.model.request import (
     Approval,
     BlastRadius,
@@ -90,12 +98,16 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
+    "ConsumerPositions",
+    "ConsumerProgressGate",
     "CreateTopic",
     "DeleteTopic",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
     "FailurePolicy",
+    "GroupPosition",
+    "GroupProgress",
     "GroupState",
     "HealthBaseline",
     "HealthGates",
@@ -121,6 +133,8 @@ __all__ = [
     "PartitionOffset",
     "Phase",
     "Plan",
+    "ProgressVerdict",
+    "ProgressWindow",
     "PromQLGate",
     "RequestedBy",
     "ResetConsumerGroupOffsets",

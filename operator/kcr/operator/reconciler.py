@@ -25,7 +25,7 @@ from kcr.engine import (
     Observations,
     Resource,
     RunStep,
-    SampleLag,
+    SampleProgress,
     StepOutcome,
     TakeSnapshot,
     Transition,
@@ -119,8 +119,8 @@ class Reconciler:
                 one_shot = await self._snapshot()
             elif isinstance(effect, RunStep):
                 one_shot = {"outcome": await self._run_step(effect)}
-            elif isinstance(effect, SampleLag):
-                one_shot = await self._sample_lag(effect)
+            elif isinstance(effect, SampleProgress):
+                one_shot = await self._sample_progress(effect)
             elif isinstance(effect, CheckGate):
                 one_shot = await self._check_gate(effect)
             else:
@@ -328,12 +328,12 @@ class Reconciler:
             effect, kafka, self.runtime.kube, self.resource.status, self.runtime.clock
         )
 
-    async def _sample_lag(self, effect: SampleLag) -> dict[str, Any]:
+    async def _sample_progress(self, effect: SampleProgress) -> dict[str, Any]:
         try:
             kafka = await self._kafka()
-            return {"lag_sample": await actions.sample_lag(kafka, effect.stage, effect.groups)}
+            return {"progress": await actions.sample_progress(kafka, effect)}
         except (KafkaPortError, KubernetesError) as error:
-            return await self._retry_later("lag could not be sampled", error)
+            return await self._retry_later("consumer positions could not be read", error)
 
     async def _check_gate(self, effect: CheckGate) -> dict[str, Any]:
         try:
