@@ -20,7 +20,7 @@ from kcr.engine import (
     Finish,
     Next,
     RunStep,
-    SampleLag,
+    SampleProgress,
     Snapshot,
     StepOutcome,
     TakeSnapshot,
@@ -68,8 +68,8 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
             if not written and not effect.rollback:
                 written = True
                 after_first_write()
-        elif isinstance(effect, SampleLag):
-            one_shot["lag_sample"] = await actions.sample_lag(kafka, effect.stage, effect.groups)
+        elif isinstance(effect, SampleProgress):
+            one_shot["progress"] = await actions.sample_progress(kafka, effect)
         elif isinstance(effect, CheckGate):
             one_shot["gate"] = await actions.check_gate(effect, kafka, no_prometheus, Metrics())
         else:

@@ -64,7 +64,8 @@ def test_a_benign_change_during_a_traffic_peak_is_not_rolled_back() -> None:
     (stage,) = world.status.plan.stages  # type: ignore[union-attr]
     (billing,) = stage.progress
     assert billing.verdict is ProgressVerdict.PASSED
-    assert billing.bake is not None and billing.baseline is not None
+    assert billing.bake is not None
+    assert billing.baseline is not None
     assert billing.bake.lag_at_end > billing.bake.lag_at_start + 5000  # the peak outran it
     assert billing.bake.rate > 250 > 10 >= billing.baseline.rate - 0.5
     assert "ConsumerProgress: ok (billing read 300.0/s over the 60s bake" in stage.gate_result
@@ -79,10 +80,12 @@ def test_a_change_that_stops_a_live_consumer_is_rolled_back_by_the_gate() -> Non
     assert stage.gate_state is StepState.FAILED
     (billing,) = stage.progress
     assert billing.verdict is ProgressVerdict.FAILED
-    assert billing.baseline is not None and billing.bake is not None
+    assert billing.baseline is not None
+    assert billing.bake is not None
     assert billing.baseline.seconds == pytest.approx(30, abs=0.1)
     assert billing.bake.seconds == pytest.approx(60, abs=0.1)
-    assert billing.baseline.consumed == 600 and billing.bake.consumed == 0
+    assert billing.baseline.consumed == 600
+    assert billing.bake.consumed == 0
     assert billing.message == (
         "billing read 0.0/s over the 60s bake (0 of 1200 waiting), 20.0/s in the 30s before "
         "the change: below 50% of its baseline"
@@ -107,7 +110,8 @@ def test_the_baseline_is_read_before_the_first_write_and_recorded() -> None:
     assert world.runs[0].step.id == "alter-config-orders"
     assert flow.readings[:2] == [first.observed_at, last.observed_at]
     reasons = [c.reason for t in world.transitions for c in t.status.conditions]
-    assert Reason.MEASURING_BASELINE in reasons and Reason.BASELINE_MEASURED in reasons
+    assert Reason.MEASURING_BASELINE in reasons
+    assert Reason.BASELINE_MEASURED in reasons
     notes = [e.message for t in world.transitions for e in t.events]
     assert "before the first write: billing read 20.0/s over 30s (lag 0)" in notes
 
@@ -141,7 +145,8 @@ def test_a_group_with_nothing_left_to_read_passes_when_its_rate_falls() -> None:
     assert world.phase is Phase.SUCCEEDED, world.status.message
     (stage,) = world.status.plan.stages  # type: ignore[union-attr]
     (billing,) = stage.progress
-    assert billing.bake is not None and billing.bake.lag_at_end == 0
+    assert billing.bake is not None
+    assert billing.bake.lag_at_end == 0
     assert billing.bake.rate < 250
 
 
@@ -184,7 +189,8 @@ def test_no_baseline_is_measured_without_the_check() -> None:
     assert world.run() is Phase.SUCCEEDED
     effects = [t.effect for t in world.transitions]
     assert not any(isinstance(e, SampleProgress) for e in effects)
-    assert world.status.baseline is not None and world.status.baseline.consumer_positions == []
+    assert world.status.baseline is not None
+    assert world.status.baseline.consumer_positions == []
 
 
 def test_an_abort_during_the_baseline_writes_nothing() -> None:
@@ -198,8 +204,13 @@ def test_an_abort_during_the_baseline_writes_nothing() -> None:
     world.annotate({"kcr.dev/abort": "true"})
     world.run()
 
-    assert world.phase is not Phase.EXECUTING
-    assert world.writes == [] and world.runs == []
+    assert world.phase is Phase.FAILED
+    assert world.status.message == (
+        "stopped with kcr.dev/abort; nothing to roll back: no step had completed, so nothing "
+        "was changed"
+    )
+    assert world.writes == []
+    assert world.runs == []
 
 
 def test_a_reset_judges_its_group_only_once_its_consumers_run_again() -> None:
