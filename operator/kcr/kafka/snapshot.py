@@ -26,6 +26,7 @@ from kcr.model import (
 from kcr.model.names import collides
 from kcr.model.observed import MAX_OBSERVED_PARTITIONS
 from kcr.model.topic_configs import RETENTION_KEYS
+from kcr.policy import affected_topics
 
 MAX_CONSUMERS = 1000
 # Read with every topic: what data-loss and ISR reasoning look at besides the touched keys.
@@ -60,6 +61,9 @@ async def take_snapshot(
         state["consumer_groups"] = [await _group(backend, member)]
     elif isinstance(member, AlterAcls):
         state["acls"] = await existing_bindings(backend, [*member.add, *member.remove])
+        # A revoke (or a Deny) on a topic stops its readers: they are in the blast radius.
+        topics = affected_topics(Change.of(member))
+        state["consumers_of_topics"] = await consumers_of(backend, topics) if topics else []
     return ObservedState.model_validate(state)
 
 
