@@ -2,9 +2,9 @@
 
 The gates are the request's ``spec.rollout.gates`` or, when unset, the cluster policy's
 ``defaultGates``. The consumer progress check watches the groups the change affects and
-those the gate names; an offset reset that scales a Deployment back up watches its group
-even when no gate asks, with the default settings, once its consumers run again: before
-that they are stopped on purpose, so their progress is not judged.
+those the gate names. An offset reset that scales a Deployment back up watches its group
+even when no gate asks (with the default settings, when its bake is long enough to
+measure in), once its consumers run again: before that they are stopped on purpose.
 """
 
 from kcr.engine.context import Context
@@ -18,7 +18,7 @@ from kcr.model import (
     ResetConsumerGroupOffsets,
     Stage,
 )
-from kcr.model.progress import MAX_PROGRESS_GROUPS
+from kcr.model.progress import MAX_PROGRESS_GROUPS, MIN_PROGRESS_BAKE_SECONDS
 from kcr.policy import affected_topics, blast_radius
 
 RESTART_GATE = ConsumerProgressGate()
@@ -46,7 +46,8 @@ def progress_gate(ctx: Context) -> ConsumerProgressGate | None:
     gate = gates_of(ctx).consumer_progress
     member = ctx.spec.change.member
     if gate is None and isinstance(member, ResetConsumerGroupOffsets):
-        return None if member.scale_deployment is None else RESTART_GATE
+        measurable = ctx.spec.rollout.bake_seconds >= MIN_PROGRESS_BAKE_SECONDS
+        return RESTART_GATE if member.scale_deployment and measurable else None
     return gate
 
 

@@ -62,8 +62,8 @@ async def take_snapshot(
     elif isinstance(member, AlterAcls):
         state["acls"] = await existing_bindings(backend, [*member.add, *member.remove])
         # A revoke (or a Deny) on a topic stops its readers: they are in the blast radius.
-        topics = affected_topics(Change.of(member))
-        state["consumers_of_topics"] = await consumers_of(backend, topics) if topics else []
+        bound = affected_topics(Change.of(member))
+        state["consumers_of_topics"] = await consumers_of(backend, bound) if bound else []
     return ObservedState.model_validate(state)
 
 
