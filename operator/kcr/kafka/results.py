@@ -36,7 +36,6 @@ class ProbeKind(StrEnum):
     UNDER_REPLICATED = "UnderReplicatedPartitions"
     MIN_INSYNC = "MinInSyncReplicas"
     GROUP_STATE = "ConsumerGroupState"
-    LAG = "ConsumerLag"
 
 
 class Measurement(KubeModel):
