@@ -11,7 +11,7 @@ stall is not the change's doing.
 from datetime import timedelta
 
 from kcr.engine import gates
-from kcr.engine.context import Context
+from kcr.engine.context import Context, clip
 from kcr.engine.effects import ProgressCheck, SampleProgress, Transition, Wait
 from kcr.engine.observations import CheckResult, GateCheck
 from kcr.engine.reasons import Reason
@@ -27,6 +27,7 @@ from kcr.model.progress import MIN_PROGRESS_BAKE_SECONDS
 from kcr.plan import all_steps
 
 MAX_SHOWN = 5
+MESSAGE_LIMIT = 1024
 
 
 def measure_baseline(ctx: Context) -> Transition | None:
@@ -93,7 +94,7 @@ def judge_group(check: ProgressCheck, now: ConsumerPositions, group: str) -> Gro
             verdict=outcome,
             baseline=baseline,
             bake=bake,
-            message=f"{group} {message}"[:1024],
+            message=clip(f"{group} {message}", MESSAGE_LIMIT),
         )
 
     not_judged = ProgressVerdict.NOT_JUDGED

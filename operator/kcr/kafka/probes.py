@@ -1,4 +1,5 @@
-"""Health verdicts from read-model values: pure, each with the numbers it rests on."""
+"""Health verdicts and consumer positions from read-model values: pure, each with the
+numbers it rests on."""
 
 from collections.abc import Mapping
 from datetime import datetime
