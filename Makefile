@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup kafka apiserver inspector lint format test test-fast demo bench crds e2e clean dist krew image
+.PHONY: setup kafka apiserver inspector lint format test test-fast demo lab bench crds e2e clean dist krew image
 
 setup: $(VENV)/.synced
 
@@ -64,6 +64,10 @@ test-fast: setup
 
 demo: setup
 	$(BIN)/kcr demo
+
+# The lab on three Apache Kafka brokers: exits 1 when any scenario's verdict fails.
+lab: kafka
+	$(BIN)/kcr lab --report kcr-lab.html
 
 bench: setup
 	$(BIN)/python tests/bench/run.py

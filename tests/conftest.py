@@ -24,6 +24,7 @@ from typing import NoReturn
 
 import pytest
 
+import kcr.kinds  # noqa: F401  (every test sees the built-in change kinds)
 from kcr.embedded.config_command import tools_classpath
 from kcr.embedded.connect import ConnectWorker, connect_classpath, running_worker
 from kcr.embedded.jmx import agent_jar

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from kcr.model import Change, CreateTopic, KafkaChangeRequestSpec, RequestedBy
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import Change, KafkaChangeRequestSpec, RequestedBy
 
 from .kube import Kube, documents, wait_until
 from .server import ApiServer, Person

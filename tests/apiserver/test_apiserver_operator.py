@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from kcr import kinds
 from kcr.embedded.processes import Child, Children, kcr_command
 from kcr.kafka.connect import open_kafka
+from kcr.kinds.create_topic import CreateTopic
 from kcr.kubectl.main import cli as kubectl_kcr
-from kcr.model import Change, CreateTopic, KafkaChangeRequestSpec, RequestedBy, Rollout
+from kcr.model import Change, KafkaChangeRequestSpec, RequestedBy, Rollout
 
 from .cluster import ALICE, BOB, NAMESPACE, OPERATOR_ACCOUNT, Cluster
 from .kube import Kube, wait_until
@@ -52,7 +54,7 @@ def drafted(kafka_bootstrap: str, topic: str, cluster_name: str) -> KafkaChangeR
     async def observe() -> Any:
         port = open_kafka(kafka_bootstrap)
         try:
-            return await port.snapshot(change)
+            return await kinds.take_snapshot(port, change)
         finally:
             await port.close()
 

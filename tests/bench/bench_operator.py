@@ -29,7 +29,8 @@ import kopf
 from kcr.embedded.kube_emulator import EmulatorThread
 from kcr.engine import EngineSettings
 from kcr.kafka.fake import FakeCluster, FakeKafka
-from kcr.model import Change, CreateTopic, KafkaChangeRequestSpec, RequestedBy, Rollout
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import Change, KafkaChangeRequestSpec, RequestedBy, Rollout
 from kcr.operator.app import build_runtime, run_operator
 from kcr.operator.logs import configure_logging
 from kcr.operator.settings import LogFormat, OperatorConfig

@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from kcr import kinds
 from kcr.kafka.port import KafkaPort
 from kcr.model import (
     Change,
-    ChangeMember,
     ConsumerProgressGate,
     HealthGates,
     KafkaChangeRequestSpec,
@@ -13,13 +13,14 @@ from kcr.model import (
     RequestedBy,
     Rollout,
 )
+from kcr.model.base import KubeModel
 
 from .cluster import CLUSTER, NAMESPACE, Kafka, Person
 
 
 def document(
     name: str,
-    member: ChangeMember,
+    member: KubeModel,
     requester: Person,
     *,
     observed: ObservedState | None = None,
@@ -44,13 +45,13 @@ def document(
     }
 
 
-def observe(kafka: Kafka, member: ChangeMember) -> ObservedState:
+def observe(kafka: Kafka, member: KubeModel) -> ObservedState:
     """What the draft saw: the port's snapshot, as the MCP server captures it."""
 
     async def read() -> ObservedState:
         port: KafkaPort = kafka.port()
         try:
-            return await port.snapshot(member)
+            return await kinds.take_snapshot(port, member)
         finally:
             await port.close()
 

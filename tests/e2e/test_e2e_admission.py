@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from kcr.model import CreateTopic
+from kcr.kinds.create_topic import CreateTopic
 
 from .cluster import ALICE, BOB, CAROL, DAVE, MCP, NAMESPACE, OPERATOR, Cluster, Person
 from .drafts import document

@@ -9,8 +9,11 @@ from contextlib import contextmanager
 import pytest
 from confluent_kafka import Consumer, Producer
 
+from kcr import kinds
 from kcr.kafka.port import KafkaPort
-from kcr.model import AlterTopicConfig, CreateTopic, Rollout
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import Rollout
 
 from .cluster import ALICE, BOB, Cluster, Kafka
 from .drafts import document, observe, progress_gate
@@ -38,8 +41,8 @@ def make_topic(kafka: Kafka, topic: str, **configs: str) -> None:
     async def create() -> None:
         port: KafkaPort = kafka.port()
         try:
-            await port.create_topic(
-                CreateTopic(topic=topic, partitions=1, replication_factor=1, configs=configs)
+            await kinds.apply(
+                port, CreateTopic(topic=topic, partitions=1, replication_factor=1, configs=configs)
             )
         finally:
             await port.close()
@@ -191,8 +194,8 @@ def test_a_stale_plan_is_refused(cluster: Cluster, kafka: Kafka, name: str) -> N
         async def change_behind_its_back() -> None:
             port: KafkaPort = kafka.port()
             try:
-                await port.alter_topic_config(
-                    AlterTopicConfig(topics=[topic], set={"retention.ms": "3600000"})
+                await kinds.apply(
+                    port, AlterTopicConfig(topics=[topic], set={"retention.ms": "3600000"})
                 )
             finally:
                 await port.close()

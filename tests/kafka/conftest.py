@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 from pydantic.alias_generators import to_snake
 
+from kcr import kinds
 from kcr.embedded.tansu import BOOTSTRAP_ENV
 from kcr.kafka import AclFilter, Capabilities, KafkaPort
 from kcr.kafka.backend import Backend
@@ -17,7 +18,9 @@ from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.kafka.readmodel import OPTIONAL_FEATURES, ConfigEntry
 from kcr.kafka.service import KafkaService
 from kcr.kafka.settings import ClientSettings
-from kcr.model import AlterAcls, ConfigSource, DeleteTopic
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.model import ConfigSource
 
 from .traffic import BrokerTraffic, FakeTraffic, Traffic
 
@@ -155,7 +158,7 @@ async def _remove_leftovers(kafka: KafkaPort, unique: str) -> None:
     topics or ACLs of the test: none named after it, none for a principal named after it."""
     for topic in await kafka.list_topics():
         if topic.name.startswith(unique):
-            await kafka.delete_topic(DeleteTopic(topic=topic.name))
+            await kinds.apply(kafka, DeleteTopic(topic=topic.name))
     capabilities = await kafka.capabilities()
     if capabilities.describe_acls and capabilities.delete_acls:
         bindings = [
@@ -164,4 +167,4 @@ async def _remove_leftovers(kafka: KafkaPort, unique: str) -> None:
             if unique in b.principal or b.resource_name.startswith(unique)
         ]
         if bindings:
-            await kafka.alter_acls(AlterAcls(remove=bindings))
+            await kinds.apply(kafka, AlterAcls(remove=bindings))

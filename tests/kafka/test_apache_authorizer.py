@@ -13,20 +13,16 @@ import pytest
 import pytest_asyncio
 from confluent_kafka import KafkaError, Producer
 
+from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import AclFilter, AclPatternFilter, KafkaPort
 from kcr.kafka.connect import open_backend
 from kcr.kafka.service import KafkaService
 from kcr.kafka.settings import ClientSettings
-from kcr.model import (
-    AclBinding,
-    AclOperation,
-    AclPatternType,
-    AclResourceType,
-    AlterAcls,
-    CreateTopic,
-    DeleteTopic,
-)
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.model import AclBinding, AclOperation, AclPatternType, AclResourceType
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 ALICE = "User:alice"
@@ -82,7 +78,7 @@ async def test_a_grant_admits_a_real_client_and_its_revoke_refuses_it(
     resource: str,
 ) -> None:
     topic = f"{unique}-orders"
-    await kafka.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    await kinds.apply(kafka, CreateTopic(topic=topic, partitions=1, replication_factor=1))
     grant = AclBinding(
         resource_type=AclResourceType.TOPIC,
         resource_name=resource.format(topic=topic, unique=unique),
@@ -92,7 +88,7 @@ async def test_a_grant_admits_a_real_client_and_its_revoke_refuses_it(
     )
     try:
         await _until_alice_gets(apache_kafka, topic, "TOPIC_AUTHORIZATION_FAILED")
-        await kafka.alter_acls(AlterAcls(add=[grant]))
+        await kinds.apply(kafka, AlterAcls(add=[grant]))
         await _until_alice_gets(apache_kafka, topic, None)
         deciding = await kafka.describe_acls(
             AclFilter(
@@ -103,9 +99,9 @@ async def test_a_grant_admits_a_real_client_and_its_revoke_refuses_it(
             )
         )
         assert [b.key() for b in deciding] == [grant.key()]
-        revoked = await kafka.alter_acls(AlterAcls(remove=[grant]))
+        revoked = await kinds.apply(kafka, AlterAcls(remove=[grant]))
         assert revoked.details == [f"removed {grant.key()}"]
         await _until_alice_gets(apache_kafka, topic, "TOPIC_AUTHORIZATION_FAILED")
     finally:
-        await kafka.alter_acls(AlterAcls(remove=[grant]))
-        await kafka.delete_topic(DeleteTopic(topic=topic))
+        await kinds.apply(kafka, AlterAcls(remove=[grant]))
+        await kinds.apply(kafka, DeleteTopic(topic=topic))

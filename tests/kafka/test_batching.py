@@ -2,9 +2,10 @@
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.fake import FakeKafka
-from kcr.model import CreateTopic
+from kcr.kinds.create_topic import CreateTopic
 
 from .requests import RequestCounter
 from .traffic import BrokerTraffic
@@ -16,7 +17,7 @@ async def test_fake_report_reads_each_kind_of_data_once() -> None:
     fake = FakeKafka()
     for index in range(5):
         topic = f"topic-{index}"
-        await fake.create_topic(CreateTopic(topic=topic, partitions=20, replication_factor=1))
+        await kinds.apply(fake, CreateTopic(topic=topic, partitions=20, replication_factor=1))
         for group in range(6):
             fake.cluster.commit(f"group-{index}-{group}", {(topic, p): 0 for p in range(20)})
     fake.cluster.calls.clear()
@@ -48,8 +49,8 @@ async def test_broker_round_trips_do_not_grow_with_partitions(
     groups = {label: [f"{unique}-{label}-{g}" for g in range(GROUPS)] for label in sizes}
     for label, partitions in sizes.items():
         topic = f"{unique}-{label}"
-        await kafka.create_topic(
-            CreateTopic(topic=topic, partitions=partitions, replication_factor=1)
+        await kinds.apply(
+            kafka, CreateTopic(topic=topic, partitions=partitions, replication_factor=1)
         )
         for group in groups[label]:
             await traffic.commit(group, {(topic, p): 0 for p in range(partitions)})

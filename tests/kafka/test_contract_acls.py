@@ -2,14 +2,10 @@
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka import AclFilter, AclPatternFilter
-from kcr.model import (
-    AclBinding,
-    AclOperation,
-    AclPatternType,
-    AclResourceType,
-    AlterAcls,
-)
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.model import AclBinding, AclOperation, AclPatternType, AclResourceType
 
 from .conftest import World
 
@@ -88,7 +84,7 @@ async def test_describe_filters_select_as_kafka_does(
     expected: set[str],
 ) -> None:
     bindings = _bindings(unique)
-    await world.kafka.alter_acls(AlterAcls(add=list(bindings.values())))
+    await kinds.apply(world.kafka, AlterAcls(add=list(bindings.values())))
     kind, name, pattern = selector
     found = await world.kafka.describe_acls(
         AclFilter(
@@ -106,8 +102,8 @@ async def test_describe_filters_select_as_kafka_does(
 @pytest.mark.needs("describeAcls", "createAcls", "deleteAcls")
 async def test_deleting_one_pattern_leaves_the_others(world: World, unique: str) -> None:
     bindings = _bindings(unique)
-    await world.kafka.alter_acls(AlterAcls(add=list(bindings.values())))
-    await world.kafka.alter_acls(AlterAcls(remove=[bindings["prefixed"], bindings["wildcard"]]))
+    await kinds.apply(world.kafka, AlterAcls(add=list(bindings.values())))
+    await kinds.apply(world.kafka, AlterAcls(remove=[bindings["prefixed"], bindings["wildcard"]]))
     left = await world.kafka.describe_acls(
         AclFilter(resource_type=TOPIC, resource_name=f"{unique}-orders", pattern_type=MATCH)
     )

@@ -7,8 +7,10 @@ the port answers an empty question with an empty answer and a malformed one with
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka import GroupOffsets, InvalidRequestError, TopicPartition
-from kcr.model import OffsetTarget, ResetConsumerGroupOffsets
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.model import OffsetTarget
 
 from .conftest import World
 
@@ -35,7 +37,7 @@ async def test_primitives_answer_empty_lists_with_empty_results(world: World, un
 async def test_reset_snapshot_of_a_missing_topic(world: World, unique: str) -> None:
     topic, group = f"{unique}-gone", f"{unique}-g"
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
-    snapshot = await world.kafka.snapshot(change)
+    snapshot = await kinds.take_snapshot(world.kafka, change)
     seen_topic, seen_group = snapshot.topic(topic), snapshot.group(group)
     assert seen_topic is not None
     assert not seen_topic.exists

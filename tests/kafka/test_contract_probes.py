@@ -2,9 +2,11 @@
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka import ProbeKind
 from kcr.kafka.errors import InvalidRequestError
-from kcr.model import CreateTopic, GroupState, ProgressWindow
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import GroupState, ProgressWindow
 
 from .conftest import World
 
@@ -12,8 +14,8 @@ pytestmark = pytest.mark.asyncio
 
 
 async def _topic(world: World, name: str, partitions: int = 2) -> None:
-    await world.kafka.create_topic(
-        CreateTopic(topic=name, partitions=partitions, replication_factor=1)
+    await kinds.apply(
+        world.kafka, CreateTopic(topic=name, partitions=partitions, replication_factor=1)
     )
 
 
@@ -35,10 +37,11 @@ async def test_partition_health_probes_pass(world: World, unique: str) -> None:
 
 async def test_min_insync_probe_reports_isr_and_limit(world: World, unique: str) -> None:
     """The limit is the topic's own setting, read back, not an assumed default."""
-    await world.kafka.create_topic(
+    await kinds.apply(
+        world.kafka,
         CreateTopic(
             topic=unique, partitions=2, replication_factor=1, configs={"min.insync.replicas": "1"}
-        )
+        ),
     )
     verdict = await world.kafka.probe_min_insync([unique])
     assert verdict.passed
@@ -52,10 +55,11 @@ async def test_min_insync_probe_reports_isr_and_limit(world: World, unique: str)
 
 async def test_min_insync_above_the_isr_fails(world: World, unique: str) -> None:
     """A limit of 2 on one replica: every partition is short, each named."""
-    await world.kafka.create_topic(
+    await kinds.apply(
+        world.kafka,
         CreateTopic(
             topic=unique, partitions=1, replication_factor=1, configs={"min.insync.replicas": "2"}
-        )
+        ),
     )
     verdict = await world.kafka.probe_min_insync([unique])
     assert not verdict.passed

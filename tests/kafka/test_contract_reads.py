@@ -6,8 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka import GroupDescription, HotPartitionRule, NotFoundError, TopicPartition
-from kcr.model import AlterTopicConfig, ConfigSource, CreateTopic, DeleteTopic, GroupState
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.model import ConfigSource, GroupState
 
 from .conftest import World
 
@@ -17,7 +21,7 @@ SETTLE_TIMEOUT = 30.0
 
 async def _topic(world: World, name: str, partitions: int, **configs: str) -> None:
     change = CreateTopic(topic=name, partitions=partitions, replication_factor=1, configs=configs)
-    await world.kafka.create_topic(change)
+    await kinds.apply(world.kafka, change)
 
 
 async def test_cluster_overview(world: World) -> None:
@@ -61,7 +65,7 @@ async def test_internal_topics_are_classed_alike(world: World, unique: str) -> N
         assert (listed[reserved], listed[unique]) == (True, False)
         assert reserved not in {t.name for t in await world.kafka.list_topics()}
     finally:
-        await world.kafka.delete_topic(DeleteTopic(topic=reserved))
+        await kinds.apply(world.kafka, DeleteTopic(topic=reserved))
 
 
 async def test_describing_a_missing_topic_names_it(world: World, unique: str) -> None:
@@ -100,7 +104,7 @@ async def test_config_sources_are_reported_as_kafka_reports_them(world: World, u
     assert sources["min.insync.replicas"] == ("1", ConfigSource.CLUSTER_DEFAULT)
     assert sources["cleanup.policy"] == ("delete", ConfigSource.DEFAULT)
     assert sorted(configs.overrides()) == ["retention.ms", "segment.bytes"]
-    await world.kafka.alter_topic_config(AlterTopicConfig(topics=[name], delete=["segment.bytes"]))
+    await kinds.apply(world.kafka, AlterTopicConfig(topics=[name], delete=["segment.bytes"]))
     (configs,) = await world.kafka.topic_configs([name])
     entry = configs.configs["segment.bytes"]
     assert (entry.value, entry.source) == (str(16 * 1024 * 1024), ConfigSource.STATIC_BROKER)

@@ -2,22 +2,23 @@
 
 import pytest
 
+from kcr import kinds
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
     AclOperation,
     AclPatternType,
     AclResourceType,
-    AlterAcls,
-    AlterTopicConfig,
     Change,
     ConfigSource,
-    CreateTopic,
-    DeleteTopic,
     GroupState,
-    IncreasePartitions,
     OffsetTarget,
     Plan,
-    ResetConsumerGroupOffsets,
     Stage,
 )
 from kcr.plan.rollback import build_rollback
@@ -30,12 +31,12 @@ pytestmark = pytest.mark.asyncio
 
 async def _create(world: World, name: str, partitions: int, configs: dict[str, str]) -> None:
     change = CreateTopic(topic=name, partitions=partitions, replication_factor=1, configs=configs)
-    await world.kafka.create_topic(change)
+    await kinds.apply(world.kafka, change)
 
 
 async def test_create_topic_snapshot_of_a_new_topic(world: World, unique: str) -> None:
-    snapshot = await world.kafka.snapshot(
-        Change.of(CreateTopic(topic=unique, partitions=1, replication_factor=1))
+    snapshot = await kinds.take_snapshot(
+        world.kafka, Change.of(CreateTopic(topic=unique, partitions=1, replication_factor=1))
     )
     topic = snapshot.topic(unique)
     assert topic is not None
@@ -48,8 +49,8 @@ async def test_create_topic_snapshot_sees_a_topic_it_would_collide_with(
 ) -> None:
     await _create(world, f"{unique}.orders", 2, {})
     wanted = f"{unique}_orders"
-    snapshot = await world.kafka.snapshot(
-        Change.of(CreateTopic(topic=wanted, partitions=1, replication_factor=1))
+    snapshot = await kinds.take_snapshot(
+        world.kafka, Change.of(CreateTopic(topic=wanted, partitions=1, replication_factor=1))
     )
     assert [(t.name, t.exists, t.partitions) for t in snapshot.topics] == [
         (wanted, False, 0),
@@ -69,7 +70,7 @@ async def test_alter_config_snapshot_keeps_values_sources_and_consumers(
     change = AlterTopicConfig(
         topics=[name], set={"retention.ms": "1000", "max.message.bytes": "2000"}
     )
-    snapshot = await world.kafka.snapshot(change)
+    snapshot = await kinds.take_snapshot(world.kafka, change)
     topic = snapshot.topic(name)
     assert topic is not None
     assert (topic.partitions, topic.replication_factor) == (2, 1)
@@ -88,13 +89,13 @@ async def test_snapshot_drives_a_rollback_that_restores_the_config(
     change = Change.of(
         AlterTopicConfig(topics=[name], set={"retention.ms": "9000", "max.message.bytes": "2000"})
     )
-    snapshot = await world.kafka.snapshot(change)
+    snapshot = await kinds.take_snapshot(world.kafka, change)
     plan = Plan(stages=[Stage(name="all", steps=[make_step("alter", change.member)])])
     rollback = build_rollback(plan, snapshot)
     assert rollback.steps, "the snapshot holds what the rollback needs"
-    await world.kafka.alter_topic_config(change.member)
+    await kinds.apply(world.kafka, change.member)
     for step in rollback.steps:
-        await world.kafka.apply(step.operation)
+        await kinds.apply(world.kafka, step.operation)
     (configs,) = await world.kafka.topic_configs([name])
     assert configs.value("retention.ms") == "7000"
     assert "max.message.bytes" not in configs.overrides()
@@ -102,11 +103,12 @@ async def test_snapshot_drives_a_rollback_that_restores_the_config(
 
 async def test_reset_snapshot_records_committed_and_log_offsets(world: World, unique: str) -> None:
     topic, group = f"{unique}-t", f"{unique}-g"
-    await world.kafka.create_topic(CreateTopic(topic=topic, partitions=2, replication_factor=1))
+    await kinds.apply(world.kafka, CreateTopic(topic=topic, partitions=2, replication_factor=1))
     await world.traffic.produce(topic, 0, 4)
     await world.traffic.commit(group, {(topic, 0): 3})
-    snapshot = await world.kafka.snapshot(
-        ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(earliest=True))
+    snapshot = await kinds.take_snapshot(
+        world.kafka,
+        ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(earliest=True)),
     )
     observed = snapshot.group(group)
     assert observed is not None
@@ -129,7 +131,7 @@ async def test_topic_shape_snapshot(world: World, unique: str, kind: str) -> Non
         if kind == "increase"
         else DeleteTopic(topic=unique)
     )
-    snapshot = await world.kafka.snapshot(member)
+    snapshot = await kinds.take_snapshot(world.kafka, member)
     topic = snapshot.topic(unique)
     assert topic is not None
     assert (topic.exists, topic.partitions, topic.replication_factor) == (True, 3, 1)
@@ -146,8 +148,8 @@ async def test_acl_snapshot_holds_only_existing_named_bindings(world: World, uni
         operation=AclOperation.READ,
     )
     absent = present.model_copy(update={"operation": AclOperation.DESCRIBE})
-    await world.kafka.alter_acls(AlterAcls(add=[present]))
-    snapshot = await world.kafka.snapshot(AlterAcls(add=[absent], remove=[present]))
+    await kinds.apply(world.kafka, AlterAcls(add=[present]))
+    snapshot = await kinds.take_snapshot(world.kafka, AlterAcls(add=[absent], remove=[present]))
     assert [b.key() for b in snapshot.acls] == [present.key()]
 
 

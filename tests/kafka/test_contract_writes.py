@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka import (
     AclFilter,
     AclPatternFilter,
@@ -17,22 +18,23 @@ from kcr.kafka import (
     TopicPartition,
     UnsupportedByBrokerError,
 )
+from kcr.kinds import StepRefusedError
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.kinds.scale_deployment import ScaleDeployment
 from kcr.model import (
     AclBinding,
     AclOperation,
     AclPatternType,
     AclResourceType,
-    AlterAcls,
-    AlterTopicConfig,
     ConfigSource,
-    CreateTopic,
-    DeleteTopic,
-    IncreasePartitions,
     OffsetTarget,
     Operation,
     PartitionOffset,
-    ResetConsumerGroupOffsets,
-    ScaleDeployment,
 )
 
 from .conftest import World
@@ -47,8 +49,8 @@ async def test_create_topic_is_idempotent(world: World, unique: str) -> None:
     change = CreateTopic(
         topic=f"{unique}-new", partitions=2, replication_factor=1, configs={"retention.ms": "90000"}
     )
-    first = await world.kafka.apply(Operation.of(change))
-    second = await world.kafka.apply(change)
+    first = await kinds.apply(world.kafka, Operation.of(change))
+    second = await kinds.apply(world.kafka, change)
     assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
     assert first.target == f"topic/{unique}-new"
     (topic,) = await world.kafka.describe_topics([f"{unique}-new"])
@@ -58,17 +60,17 @@ async def test_create_topic_is_idempotent(world: World, unique: str) -> None:
 
 
 async def test_create_topic_refuses_an_existing_different_topic(world: World, unique: str) -> None:
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    await kinds.apply(world.kafka, CreateTopic(topic=unique, partitions=2, replication_factor=1))
     other = CreateTopic(topic=unique, partitions=3, replication_factor=1)
     with pytest.raises(ConflictError, match=rf"{unique} already exists .*2 partitions, not 3"):
-        await world.kafka.create_topic(other)
+        await kinds.apply(world.kafka, other)
 
 
 @pytest.mark.needs("replicationCheck")
 async def test_replication_beyond_the_brokers_is_invalid(world: World, unique: str) -> None:
     change = CreateTopic(topic=unique, partitions=1, replication_factor=world.brokers + 1)
     with pytest.raises(InvalidRequestError, match=f"create topic {unique}") as refused:
-        await world.kafka.create_topic(change)
+        await kinds.apply(world.kafka, change)
     assert refused.value.code == "INVALID_REPLICATION_FACTOR"
     assert (
         f"The target replication factor of {world.brokers + 1} cannot be reached because only "
@@ -79,19 +81,20 @@ async def test_replication_beyond_the_brokers_is_invalid(world: World, unique: s
 
 async def test_alter_topic_config_sets_and_deletes_once(world: World, unique: str) -> None:
     name = f"{unique}-cfg"
-    await world.kafka.create_topic(
+    await kinds.apply(
+        world.kafka,
         CreateTopic(
             topic=name,
             partitions=1,
             replication_factor=1,
             configs={"retention.ms": "100000", "cleanup.policy": "delete"},
-        )
+        ),
     )
     change = AlterTopicConfig(
         topics=[name], set={"retention.ms": "200000"}, delete=["cleanup.policy"]
     )
-    first = await world.kafka.alter_topic_config(change)
-    second = await world.kafka.alter_topic_config(change)
+    first = await kinds.apply(world.kafka, change)
+    second = await kinds.apply(world.kafka, change)
     assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
     assert first.details == [f"{name}: retention.ms=200000, removed cleanup.policy"]
     (configs,) = await world.kafka.topic_configs([name])
@@ -103,15 +106,15 @@ async def test_alter_topic_config_sets_and_deletes_once(world: World, unique: st
 async def test_alter_config_of_a_missing_topic(world: World, unique: str) -> None:
     change = AlterTopicConfig(topics=[f"{unique}-missing"], set={"retention.ms": "1000"})
     with pytest.raises(NotFoundError, match=f"topic {unique}-missing does not exist"):
-        await world.kafka.alter_topic_config(change)
+        await kinds.apply(world.kafka, change)
 
 
 @pytest.mark.needs("createPartitions")
 async def test_increase_partitions_is_idempotent(world: World, unique: str) -> None:
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    await kinds.apply(world.kafka, CreateTopic(topic=unique, partitions=2, replication_factor=1))
     change = IncreasePartitions(topic=unique, partitions=4)
-    first = await world.kafka.increase_partitions(change)
-    second = await world.kafka.increase_partitions(change)
+    first = await kinds.apply(world.kafka, change)
+    second = await kinds.apply(world.kafka, change)
     assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
     assert first.details == [f"{unique}: 2 → 4 partitions"]
     (topic,) = await world.kafka.describe_topics([unique])
@@ -120,20 +123,20 @@ async def test_increase_partitions_is_idempotent(world: World, unique: str) -> N
     (added,) = await world.kafka.log_offsets([TopicPartition(topic=unique, partition=3)])
     assert (added.earliest, added.latest) == (0, 2), "a new partition takes records"
     with pytest.raises(ConflictError, match="has 4 partitions, more than the requested 3"):
-        await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=3))
+        await kinds.apply(world.kafka, IncreasePartitions(topic=unique, partitions=3))
 
 
 @pytest.mark.lacks("createPartitions")
 async def test_increase_partitions_where_unsupported(world: World, unique: str) -> None:
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=2, replication_factor=1))
+    await kinds.apply(world.kafka, CreateTopic(topic=unique, partitions=2, replication_factor=1))
     with pytest.raises(UnsupportedByBrokerError, match="CreatePartitions is not available"):
-        await world.kafka.increase_partitions(IncreasePartitions(topic=unique, partitions=4))
+        await kinds.apply(world.kafka, IncreasePartitions(topic=unique, partitions=4))
 
 
 async def _group_on(world: World, unique: str, counts: list[int]) -> tuple[str, str]:
     topic, group = f"{unique}-t", f"{unique}-g"
-    await world.kafka.create_topic(
-        CreateTopic(topic=topic, partitions=len(counts), replication_factor=1)
+    await kinds.apply(
+        world.kafka, CreateTopic(topic=topic, partitions=len(counts), replication_factor=1)
     )
     for partition, count in enumerate(counts):
         await world.traffic.produce(topic, partition, count)
@@ -165,10 +168,10 @@ async def test_reset_offsets_resolves_and_is_idempotent(
             offsets=[o.model_copy(update={"topic": topic}) for o in target.offsets]
         )
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=target)
-    snapshot = await world.kafka.snapshot(change)
+    snapshot = await kinds.take_snapshot(world.kafka, change)
     preview = await world.kafka.resolve_offsets(change, snapshot=snapshot)
-    first = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
-    second = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    first = await kinds.apply(world.kafka, change, snapshot=snapshot)
+    second = await kinds.apply(world.kafka, change, snapshot=snapshot)
     assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
     assert first.offsets == preview == second.offsets
     assert await _committed(world, group, topic) == expected
@@ -181,13 +184,13 @@ async def test_reset_to_latest_repeated_after_more_records_keeps_the_snapshot_of
     one the snapshot saw, not the one records written since have moved on to."""
     topic, group = await _group_on(world, unique, [6, 3])
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
-    snapshot = await world.kafka.snapshot(change)
-    first = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    snapshot = await kinds.take_snapshot(world.kafka, change)
+    first = await kinds.apply(world.kafka, change, snapshot=snapshot)
     await world.traffic.produce(topic, 0, 4)
-    again = await world.kafka.reset_consumer_group_offsets(change, snapshot=snapshot)
+    again = await kinds.apply(world.kafka, change, snapshot=snapshot)
     assert (first.outcome, again.outcome) == (APPLIED, ALREADY)
     assert await _committed(world, group, topic) == [6, 3]
-    live = await world.kafka.reset_consumer_group_offsets(change)  # no snapshot: today's end
+    live = await kinds.apply(world.kafka, change)  # no snapshot: today's end
     assert live.outcome is APPLIED
     assert await _committed(world, group, topic) == [10, 3]
 
@@ -196,7 +199,7 @@ async def test_reset_to_a_timestamp(world: World, unique: str) -> None:
     """Records written before and after a moment; tansu stamps them on arrival, so the
     moment is real time between two produce calls rather than a made-up record time."""
     topic, group = f"{unique}-t", f"{unique}-g"
-    await world.kafka.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    await kinds.apply(world.kafka, CreateTopic(topic=topic, partitions=1, replication_factor=1))
     await world.traffic.produce(topic, 0, 2)
     await asyncio.sleep(0.05)
     moment = datetime.now(UTC)
@@ -205,7 +208,7 @@ async def test_reset_to_a_timestamp(world: World, unique: str) -> None:
     change = ResetConsumerGroupOffsets(
         group=group, topics=[topic], to=OffsetTarget(timestamp=moment)
     )
-    result = await world.kafka.reset_consumer_group_offsets(change)
+    result = await kinds.apply(world.kafka, change)
     assert result.outcome is APPLIED
     assert await _committed(world, group, topic) == [2]
 
@@ -218,13 +221,13 @@ async def test_reset_is_refused_with_members_and_applied_once_they_left(
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
     async with world.traffic.member(group, [topic]) as client_id:
         with pytest.raises(GroupNotEmptyError, match=rf"group {group} ") as refused:
-            await world.kafka.reset_consumer_group_offsets(change)
+            await kinds.apply(world.kafka, change)
     assert refused.value.members == 1
     assert f"has 1 active member(s) ({client_id})" in refused.value.message
     assert "scaleDeployment" in refused.value.message
     assert await _committed(world, group, topic) == [1]
     await _wait_until_empty(world, group)
-    result = await world.kafka.reset_consumer_group_offsets(change)
+    result = await kinds.apply(world.kafka, change)
     assert result.outcome is APPLIED
     assert await _committed(world, group, topic) == [2]
 
@@ -249,7 +252,7 @@ async def test_reset_is_refused_while_a_group_without_listed_members_is_active(
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=OffsetTarget(latest=True))
     async with world.traffic.member(group, [topic]):
         with pytest.raises(GroupNotEmptyError, match=rf"group {group} ") as refused:
-            await world.kafka.reset_consumer_group_offsets(change)
+            await kinds.apply(world.kafka, change)
     assert refused.value.members is None
     assert f"{group} is Stable, so it has active members" in refused.value.message
     assert "scaleDeployment" in refused.value.message
@@ -272,7 +275,7 @@ async def test_reset_refuses_offsets_outside_the_log(world: World, unique: str) 
     wanted = OffsetTarget(offsets=[PartitionOffset(topic=topic, partition=0, offset=9)])
     change = ResetConsumerGroupOffsets(group=group, topics=[topic], to=wanted)
     with pytest.raises(InvalidRequestError, match=rf"offset 9 for {topic}/0 is outside the log"):
-        await world.kafka.reset_consumer_group_offsets(change)
+        await kinds.apply(world.kafka, change)
 
 
 def _binding(principal: str, resource: str, **extra: object) -> AclBinding:
@@ -297,8 +300,8 @@ async def test_acls_are_added_and_removed_once(world: World, unique: str, name: 
     literal = _binding(principal, f"{unique}-orders")
     prefixed = _binding(principal, f"{unique}-", pattern_type=AclPatternType.PREFIXED)
     add = AlterAcls(add=[literal, prefixed])
-    assert (await world.kafka.alter_acls(add)).outcome is APPLIED
-    assert (await world.kafka.alter_acls(add)).outcome is ALREADY
+    assert (await kinds.apply(world.kafka, add)).outcome is APPLIED
+    assert (await kinds.apply(world.kafka, add)).outcome is ALREADY
     matching = await world.kafka.describe_acls(
         AclFilter(
             resource_type=AclResourceType.TOPIC,
@@ -309,8 +312,8 @@ async def test_acls_are_added_and_removed_once(world: World, unique: str, name: 
     )
     assert {b.key() for b in matching} == {literal.key(), prefixed.key()}
     remove = AlterAcls(remove=[literal])
-    assert (await world.kafka.alter_acls(remove)).outcome is APPLIED
-    assert (await world.kafka.alter_acls(remove)).outcome is ALREADY
+    assert (await kinds.apply(world.kafka, remove)).outcome is APPLIED
+    assert (await kinds.apply(world.kafka, remove)).outcome is ALREADY
     left = await world.kafka.describe_acls(AclFilter(principal=principal))
     assert [b.key() for b in left] == [prefixed.key()]
 
@@ -319,29 +322,29 @@ async def test_acls_are_added_and_removed_once(world: World, unique: str, name: 
 async def test_acls_where_unsupported_are_never_sent(world: World, unique: str) -> None:
     change = AlterAcls(add=[_binding(f"User:{unique}", unique)])
     with pytest.raises(UnsupportedByBrokerError, match="kcr did not send it"):
-        await world.kafka.alter_acls(change)
+        await kinds.apply(world.kafka, change)
     assert (await world.kafka.cluster_overview()).brokers, "the broker is still serving"
 
 
 async def test_delete_topic_is_idempotent(world: World, unique: str) -> None:
-    await world.kafka.create_topic(CreateTopic(topic=unique, partitions=1, replication_factor=1))
-    first = await world.kafka.delete_topic(DeleteTopic(topic=unique))
-    second = await world.kafka.delete_topic(DeleteTopic(topic=unique))
+    await kinds.apply(world.kafka, CreateTopic(topic=unique, partitions=1, replication_factor=1))
+    first = await kinds.apply(world.kafka, DeleteTopic(topic=unique))
+    second = await kinds.apply(world.kafka, DeleteTopic(topic=unique))
     assert (first.outcome, second.outcome) == (APPLIED, ALREADY)
     assert unique not in {t.name for t in await world.kafka.list_topics()}
 
 
 async def test_a_deployment_scale_is_not_kafkas(world: World) -> None:
     scale = ScaleDeployment(namespace="shop", name="billing", replicas=0)
-    with pytest.raises(InvalidRequestError, match="ScaleDeployment is a Kubernetes operation"):
-        await world.kafka.apply(Operation.of(scale))
+    with pytest.raises(StepRefusedError, match="needs the Kubernetes API"):
+        await kinds.apply(world.kafka, Operation.of(scale))
 
 
 async def test_shift_by_needs_committed_offsets(world: World, unique: str) -> None:
     topic = f"{unique}-t"
-    await world.kafka.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    await kinds.apply(world.kafka, CreateTopic(topic=topic, partitions=1, replication_factor=1))
     change = ResetConsumerGroupOffsets(
         group=f"{unique}-new", topics=[topic], to=OffsetTarget(shift_by=-1)
     )
     with pytest.raises(InvalidRequestError, match=r"has no committed offsets on .* shift by -1"):
-        await world.kafka.reset_consumer_group_offsets(change)
+        await kinds.apply(world.kafka, change)

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from pydantic.alias_generators import to_snake
 
+from kcr import kinds
 from kcr.kafka import (
     ConflictError,
     GroupNotEmptyError,
@@ -17,31 +18,25 @@ from kcr.kafka import (
 from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.kafka.readmodel import OPTIONAL_FEATURES as FEATURES
 from kcr.kafka.settings import ClientSettings
-from kcr.model import (
-    AclBinding,
-    AclOperation,
-    AclResourceType,
-    AlterAcls,
-    CreateTopic,
-    GroupState,
-    IncreasePartitions,
-    OffsetTarget,
-    Operation,
-    ResetConsumerGroupOffsets,
-)
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.model import AclBinding, AclOperation, AclResourceType, GroupState, OffsetTarget, Operation
 
 pytestmark = pytest.mark.asyncio
 
 
 async def _fake_with_topic(partitions: int = 3, replicas: int = 3) -> FakeKafka:
     fake = FakeKafka()
-    await fake.create_topic(
+    await kinds.apply(
+        fake,
         CreateTopic(
             topic="orders",
             partitions=partitions,
             replication_factor=replicas,
             configs={"min.insync.replicas": "2"},
-        )
+        ),
     )
     return fake
 
@@ -98,7 +93,7 @@ async def test_members_block_a_reset_and_are_described() -> None:
         group="billing", topics=["orders"], to=OffsetTarget(earliest=True)
     )
     with pytest.raises(GroupNotEmptyError) as caught:
-        await fake.reset_consumer_group_offsets(reset)
+        await kinds.apply(fake, reset)
     assert caught.value.members == 1
     assert "billing-7f9" in caught.value.message
     verdict = await fake.probe_group_state(["billing"], max_members=0)
@@ -119,7 +114,7 @@ async def test_an_active_state_without_listed_members_blocks_a_reset(state: Grou
         group="billing", topics=["orders"], to=OffsetTarget(earliest=True)
     )
     with pytest.raises(GroupNotEmptyError) as caught:
-        await fake.reset_consumer_group_offsets(reset)
+        await kinds.apply(fake, reset)
     assert caught.value.members is None
     assert caught.value.message.startswith(
         f"group billing is {state.value}, so it has active members although the broker lists none"
@@ -150,7 +145,7 @@ async def test_a_conflict_other_than_an_existing_topic_is_not_taken_for_one() ->
         ),
     )
     with pytest.raises(ConflictError, match="REASSIGNMENT_IN_PROGRESS") as caught:
-        await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+        await kinds.apply(fake, CreateTopic(topic="orders", partitions=1, replication_factor=1))
     assert caught.value.code == "REASSIGNMENT_IN_PROGRESS"
     assert "orders" not in fake.cluster.topics
 
@@ -169,7 +164,7 @@ async def test_a_write_waits_for_its_effect_for_the_operation_timeout() -> None:
     fake = FakeKafka(SlowMetadataCluster(settings=settings))
     started = asyncio.get_running_loop().time()
     with pytest.raises(KafkaTimeoutError, match="did not show the new topic"):
-        await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+        await kinds.apply(fake, CreateTopic(topic="orders", partitions=1, replication_factor=1))
     waited = asyncio.get_running_loop().time() - started
     assert 0.4 <= waited < 1.5
 
@@ -221,14 +216,14 @@ async def test_a_cluster_without_an_optional_api(
 ) -> None:
     """Each API on its own: the others keep working."""
     fake = FakeKafka(FakeCluster(**{to_snake(missing): False}))
-    await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic="orders", partitions=1, replication_factor=1))
     if isinstance(change, AlterAcls) and change.remove:
         fake.cluster.acls.append(_binding())
     capabilities = await fake.capabilities()
     served = {f for f in FEATURES if capabilities.serves(f)}
     assert served == FEATURES - {missing}
     with pytest.raises(UnsupportedByBrokerError, match=refused):
-        await fake.apply(Operation.of(change))
+        await kinds.apply(fake, Operation.of(change))
 
 
 async def test_retention_moves_the_log_start() -> None:
@@ -251,7 +246,7 @@ async def test_a_closed_port_is_unavailable() -> None:
 async def test_the_fake_validates_like_a_broker() -> None:
     fake = FakeKafka(FakeCluster(brokers=1))
     with pytest.raises(InvalidRequestError, match=r"only 1 broker\(s\) are registered"):
-        await fake.create_topic(CreateTopic(topic="t", partitions=1, replication_factor=2))
+        await kinds.apply(fake, CreateTopic(topic="t", partitions=1, replication_factor=2))
     with pytest.raises(NotFoundError, match="topic nope does not exist"):
         await fake.cluster.delete_topic("nope")
 

@@ -2,8 +2,11 @@
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka.fake import FakeKafka
-from kcr.model import ConfigSource, CreateTopic, DeleteTopic
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.model import ConfigSource
 
 pytestmark = pytest.mark.asyncio
 
@@ -18,14 +21,15 @@ PLUGIN_OVERRIDES = {
 
 async def test_delete_topic_snapshot_masks_secret_looking_overrides() -> None:
     fake = FakeKafka()
-    await fake.create_topic(
+    await kinds.apply(
+        fake,
         CreateTopic(
             topic="orders", partitions=1, replication_factor=1, configs={"retention.ms": "9000"}
-        )
+        ),
     )
     fake.cluster.topics["orders"].overrides.update(PLUGIN_OVERRIDES)
 
-    snapshot = await fake.snapshot(DeleteTopic(topic="orders"))
+    snapshot = await kinds.take_snapshot(fake, DeleteTopic(topic="orders"))
 
     topic = snapshot.topic("orders")
     assert topic is not None

@@ -27,12 +27,15 @@ from mcp_support import (
     structured,
 )
 
+from kcr import kinds
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.fake import FakeKafka
 from kcr.kafka.settings import ClientSettings
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.mcp.drafts import KubeDraftSink
 from kcr.mcp.kube_client import KubernetesApi, open_kube
-from kcr.model import CreateTopic, KafkaChangeRequest
+from kcr.model import KafkaChangeRequest
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
@@ -86,8 +89,9 @@ async def test_a_draft_lands_in_kubernetes_once(
     assert spec.cluster == "prod"
     assert (spec.requested_by.principal, spec.requested_by.tenant) == ("alice", "team-a")
     assert spec.requested_by.correlation_id == drafting.audit.records[0].correlation_id
-    assert spec.change.reset_consumer_group_offsets is not None
-    assert spec.change.reset_consumer_group_offsets.to.latest is True
+    reset = spec.change.member
+    assert isinstance(reset, ResetConsumerGroupOffsets)
+    assert reset.to.latest is True
     assert spec.observed is not None
     (group,) = spec.observed.consumer_groups
     assert group.group == incident.billing_group
@@ -253,7 +257,7 @@ async def test_a_withheld_group_named_like_a_topic_leaves_the_request_readable(
     own = f"{prefix}app-billing"
     fake = FakeKafka()
     for topic in topics:
-        await fake.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=3))
+        await kinds.apply(fake, CreateTopic(topic=topic, partitions=1, replication_factor=3))
         fake.cluster.commit(own, {(topic, 0): 0})
     fake.cluster.commit(topics[0], {(topics[0], 0): 0})
     tenant = caller("tina", topics=(prefix,), groups=(f"{prefix}app",), tenant="team-a")

@@ -15,21 +15,16 @@ import yaml
 from mcp import Client
 from mcp_support import build, caller, error_text, structured
 
+from kcr import kinds
 from kcr.kafka.fake import FakeCluster, FakeKafka
-from kcr.mcp.audit import Outcome
-from kcr.mcp.identity import Role
-from kcr.mcp.middleware import GateMiddleware
-from kcr.mcp.ratelimit import RateLimits
+from kcr.kinds.create_topic import CreateTopic
+from kcr.mcp.gate.audit import Outcome
+from kcr.mcp.gate.identity import Role
+from kcr.mcp.gate.middleware import GateMiddleware
+from kcr.mcp.gate.ratelimit import RateLimits
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.tools.registry import DRAFT_TOOLS, READ_TOOLS
-from kcr.model import (
-    AclBinding,
-    AclOperation,
-    AclPermission,
-    AclResourceType,
-    CreateTopic,
-    Ownership,
-)
+from kcr.model import AclBinding, AclOperation, AclPermission, AclResourceType, Ownership
 from kcr.model.names import TOPIC_NAME_SCHEMA_PATTERN
 from kcr.plan import parse_request, spec_hash
 
@@ -75,8 +70,8 @@ async def fake_kafka() -> FakeKafka:
         ("team-a.orders", 2),
         ("team-a.audit", 1),
     ]:
-        await fake.create_topic(
-            CreateTopic(topic=name, partitions=partitions, replication_factor=3)
+        await kinds.apply(
+            fake, CreateTopic(topic=name, partitions=partitions, replication_factor=3)
         )
     cluster = fake.cluster
     for partition, count in enumerate([20, 30, 500]):
@@ -288,7 +283,7 @@ async def test_check_access_explains_the_deciding_binding() -> None:
 
 async def test_check_access_says_when_acls_cannot_be_read() -> None:
     fake = FakeKafka(FakeCluster(describe_acls=False))
-    await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic="orders", partitions=1, replication_factor=1))
     built = build(fake)
     async with Client(built.mcp) as client:
         refused = await client.call_tool(

@@ -10,11 +10,12 @@ import pytest_asyncio
 from mcp import Client
 from mcp_support import NAMESPACE, build, caller, error_text, structured
 
+from kcr import kinds
 from kcr.kafka.fake import FakeKafka
-from kcr.mcp.audit import Outcome
+from kcr.kinds.create_topic import CreateTopic
 from kcr.mcp.drafts import KubeDraftSink
+from kcr.mcp.gate.audit import Outcome
 from kcr.mcp.kube_client import KubernetesApi, open_kube
-from kcr.model import CreateTopic
 
 pytestmark = pytest.mark.asyncio
 
@@ -32,7 +33,7 @@ async def test_out_of_scope_and_missing_requests_get_the_same_answer(kube: Kuber
     run = uuid.uuid4().hex[:6]
     topic = f"team-b-{run}.invoices"
     fake = FakeKafka()
-    await fake.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic=topic, partitions=1, replication_factor=1))
     owner = build(fake, who=caller("bea"), drafts=KubeDraftSink(kube), kube=kube)
     async with Client(owner.mcp) as client:
         draft = structured(
@@ -71,7 +72,7 @@ async def collision_is_refused_without_the_name(drafts: KubeDraftSink | None) ->
     run = uuid.uuid4().hex[:6]
     foreign, wanted = f"team-a_{run}", f"team-a.{run}"
     fake = FakeKafka()
-    await fake.create_topic(CreateTopic(topic=foreign, partitions=1, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic=foreign, partitions=1, replication_factor=1))
     tenant = caller("tina", topics=("team-a.",), groups=("team-a.",))
     built = build(fake, who=tenant, drafts=drafts)
     create = {"topic": wanted, "partitions": 3, "replicationFactor": 1}

@@ -2,9 +2,10 @@
 
 import pytest
 
+from kcr import kinds
 from kcr.kafka.fake import FakeKafka
+from kcr.kinds.create_topic import CreateTopic
 from kcr.mcp.sampler import GroupSampler, pause_after
-from kcr.model import CreateTopic
 
 
 @pytest.mark.parametrize(
@@ -28,7 +29,7 @@ def test_pause_keeps_requests_per_minute_within_the_budget(
 @pytest.mark.asyncio
 async def test_the_sampler_paces_itself_by_the_groups_it_found() -> None:
     fake = FakeKafka()
-    await fake.create_topic(CreateTopic(topic="orders", partitions=2, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic="orders", partitions=2, replication_factor=1))
     for index in range(1000):
         fake.cluster.commit(f"group-{index:04d}", {("orders", 0): 0})
     sampler = GroupSampler(fake, interval=15.0, max_requests_per_minute=3000.0)

@@ -14,9 +14,11 @@ from kubernetes import client as kube_client
 from mcp import Client
 from mcp_support import NAMESPACE, build, caller, error_text, structured
 
+from kcr import kinds
 from kcr.kafka.fake import FakeKafka
+from kcr.kinds.create_topic import CreateTopic
 from kcr.mcp.kube_client import KubernetesApi, open_kube
-from kcr.model import CreateTopic, Ownership
+from kcr.model import Ownership
 
 pytestmark = pytest.mark.asyncio
 
@@ -60,7 +62,7 @@ async def test_a_reset_may_scale_only_a_deployment_that_consumes_its_group(
         apps.create_namespaced_deployment(namespace, deployment(namespace, name, labels))
     fake = FakeKafka()
     topic = f"payments-{run}.ledger"
-    await fake.create_topic(CreateTopic(topic=topic, partitions=1, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic=topic, partitions=1, replication_factor=1))
     fake.cluster.produce(topic, 0, 5)
     fake.cluster.commit(group, {(topic, 0): 1})
     tenant = caller("pat", topics=(f"payments-{run}.",), groups=(f"payments-{run}.",))
@@ -103,7 +105,7 @@ async def test_a_reset_may_scale_only_a_deployment_that_consumes_its_group(
 
 async def test_without_kubernetes_a_reset_that_scales_is_refused_with_the_reason() -> None:
     fake = FakeKafka()
-    await fake.create_topic(CreateTopic(topic="orders", partitions=1, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic="orders", partitions=1, replication_factor=1))
     built = build(fake, kube=None)
     async with Client(built.mcp) as client:
         refused = await client.call_tool(

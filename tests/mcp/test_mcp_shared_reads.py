@@ -7,9 +7,10 @@ import pytest
 from mcp import Client
 from mcp_support import build, structured
 
+from kcr import kinds
 from kcr.kafka import UnavailableError
 from kcr.kafka.fake import FakeKafka
-from kcr.model import CreateTopic
+from kcr.kinds.create_topic import CreateTopic
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,7 +27,7 @@ class Clock:
 
 async def lagging_fake(clock: Clock) -> FakeKafka:
     fake = FakeKafka(clock=clock)
-    await fake.create_topic(CreateTopic(topic="orders", partitions=3, replication_factor=1))
+    await kinds.apply(fake, CreateTopic(topic="orders", partitions=3, replication_factor=1))
     for partition in range(3):
         fake.cluster.produce("orders", partition, 10)
     fake.cluster.commit("orders-app", {("orders", p): 4 for p in range(3)})

@@ -14,10 +14,12 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from operator_harness import DEPLOYMENTS, NAMESPACE, Kubectl
 
+from kcr import kinds
 from kcr.embedded.kraft import ADMIN, SASL_SECRET, KraftCluster, password_of
 from kcr.kafka import KafkaPort, reader
 from kcr.kafka.connect import open_kafka
-from kcr.model import Change, ChangeMember, KafkaChangeRequestSpec, RequestedBy, Rollout
+from kcr.model import Change, KafkaChangeRequestSpec, RequestedBy, Rollout
+from kcr.model.base import KubeModel
 from kcr.model.cluster import HealthGates
 
 WAIT_SECONDS = 30.0
@@ -49,7 +51,7 @@ def admin_port(cluster: KraftCluster) -> KafkaPort:
 
 async def drafted(
     broker: KafkaPort,
-    member: ChangeMember,
+    member: KubeModel,
     *,
     bake_seconds: int = 0,
     gates: HealthGates | None = None,
@@ -62,7 +64,7 @@ async def drafted(
         change=change,
         requested_by=RequestedBy(principal="User:alice", channel="mcp"),
         reason="operator flow on Apache Kafka",
-        observed=await broker.snapshot(change),
+        observed=await kinds.take_snapshot(broker, change),
         rollout=Rollout(bake_seconds=bake_seconds, gates=gates),
     )
 

@@ -13,7 +13,9 @@ from typing import Any
 from kcr_builders import T0
 
 from kcr.engine import (
+    Answer,
     Blocker,
+    ChangeRequestView,
     CheckGate,
     CheckResult,
     DeploymentLabels,
@@ -24,7 +26,6 @@ from kcr.engine import (
     Next,
     Observations,
     ProgressRead,
-    Resource,
     RunStep,
     SampleProgress,
     Snapshot,
@@ -61,8 +62,8 @@ def cluster_spec(**policy: Any) -> KafkaClusterSpec:
     )
 
 
-def request(spec: KafkaChangeRequestSpec, **annotations: str) -> Resource:
-    return Resource(
+def request(spec: KafkaChangeRequestSpec, **annotations: str) -> ChangeRequestView:
+    return ChangeRequestView(
         namespace="team-a",
         name="change-1",
         spec=spec,
@@ -79,7 +80,7 @@ def ok(effect: RunStep, at: datetime) -> StepOutcome:
 
 @dataclass
 class World:
-    resource: Resource
+    resource: ChangeRequestView
     cluster: KafkaClusterSpec | None = field(default_factory=cluster_spec)
     now: datetime = T0
     live: ObservedState | None = None
@@ -136,14 +137,14 @@ class World:
             }
         )
 
-    def decide(self, **one_shot: Any) -> Transition:
+    def decide(self, answer: Answer | None = None) -> Transition:
         observations = Observations(
             cluster=self.cluster,
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
             scaled_deployment=self.scaled,
-            **one_shot,
+            answer=answer,
         )
         transition = decide(self.resource, observations, self.now)
         self.transitions.append(transition)
@@ -155,10 +156,10 @@ class World:
     def run(self, limit: int = 200, longest_wait: timedelta = timedelta(hours=1)) -> Phase:
         """Drive until the engine finishes, waits for a person (or longer than
         ``longest_wait``), or ``limit`` moves were made."""
-        one_shot: dict[str, Any] = {}
+        answer: Answer | None = None
         for _ in range(limit):
-            effect = self.decide(**one_shot).effect
-            one_shot = {}
+            effect = self.decide(answer).effect
+            answer = None
             self.now += timedelta(milliseconds=10)
             if isinstance(effect, Finish):
                 break
@@ -172,11 +173,11 @@ class World:
                     state = self.left
                 assert state is not None
                 baseline = HealthBaseline(captured_at=self.now, under_replicated_partitions=0)
-                one_shot["snapshot"] = Snapshot(state=state, baseline=baseline)
+                answer = Snapshot(state=state, baseline=baseline)
             elif isinstance(effect, SampleProgress):
-                one_shot["progress"] = ProgressRead(effect.stage, self.positions(effect.groups))
+                answer = ProgressRead(effect.stage, self.positions(effect.groups))
             elif isinstance(effect, CheckGate):
-                one_shot["gate"] = self.check(effect)
+                answer = self.check(effect)
             elif isinstance(effect, RunStep):
                 self.runs.append(effect)
                 self.run_statuses.append(self.status.model_copy(deep=True))
@@ -185,7 +186,7 @@ class World:
                     break
                 if outcome.succeeded:
                     self.writes.append((effect.step.id, effect.rollback))
-                one_shot["outcome"] = outcome
+                answer = outcome
             else:
                 assert isinstance(effect, Next)
         return self.phase

@@ -6,24 +6,25 @@ test's draft matches the fake unless the test changes the fake on purpose (a sta
 
 from typing import Any
 
+from kcr import kinds
 from kcr.kafka.fake import FakeCluster, FakeKafka
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
     Change,
-    ChangeMember,
-    CreateTopic,
-    DeleteTopic,
     DeploymentRef,
     HealthGates,
-    IncreasePartitions,
     KafkaChangeRequestSpec,
     OffsetTarget,
     RequestedBy,
-    ResetConsumerGroupOffsets,
     Rollout,
 )
+from kcr.model.base import KubeModel
 
 REQUESTER = "User:alice"
 CLUSTER = "prod"
@@ -31,14 +32,14 @@ CLUSTER = "prod"
 
 async def draft(
     kafka: FakeKafka,
-    member: ChangeMember,
+    member: KubeModel,
     *,
     bake_seconds: int = 0,
     gates: HealthGates | None = None,
     **rollout: Any,
 ) -> KafkaChangeRequestSpec:
     """What a draft tool would submit: the change plus the live state it saw."""
-    observed = await kafka.snapshot(Change.of(member))
+    observed = await kinds.take_snapshot(kafka, Change.of(member))
     return KafkaChangeRequestSpec(
         cluster=CLUSTER,
         change=Change.of(member),
@@ -69,7 +70,7 @@ async def consumed(cluster: FakeCluster, group: str, name: str, records: int = 1
     cluster.commit(group, {(name, p): records // 2 for p in range(partitions)})
 
 
-async def prepare(kind: str, cluster: FakeCluster) -> ChangeMember:
+async def prepare(kind: str, cluster: FakeCluster) -> KubeModel:
     """The fake made ready for one change of ``kind``; returns the change."""
     if kind == "CreateTopic":
         return CreateTopic(topic="payments", partitions=3, replication_factor=3)

@@ -3,17 +3,17 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
     Change,
-    ChangeMember,
     ConfigSource,
-    CreateTopic,
-    DeleteTopic,
     DeploymentRef,
-    IncreasePartitions,
     KafkaChangeRequestSpec,
     ObservedConfig,
     ObservedDeployment,
@@ -23,8 +23,8 @@ from kcr.model import (
     ObservedTopic,
     OffsetTarget,
     RequestedBy,
-    ResetConsumerGroupOffsets,
 )
+from kcr.model.base import KubeModel
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 REQUESTER = "User:alice"
@@ -32,7 +32,7 @@ CLUSTER = "prod"
 
 
 def spec_of(
-    member: ChangeMember, observed: ObservedState | None = None, **extra: Any
+    member: KubeModel, observed: ObservedState | None = None, **extra: Any
 ) -> KafkaChangeRequestSpec:
     return KafkaChangeRequestSpec(
         cluster=CLUSTER,

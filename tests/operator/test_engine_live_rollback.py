@@ -15,7 +15,9 @@ import pytest
 from engine_world import World, request
 from kafka_setup import consumed, draft, topic
 
+from kcr import kinds
 from kcr.engine import (
+    Answer,
     CheckGate,
     Finish,
     Next,
@@ -28,15 +30,9 @@ from kcr.engine import (
 )
 from kcr.kafka import KafkaPortError
 from kcr.kafka.fake import FakeCluster, FakeKafka
-from kcr.model import (
-    AlterTopicConfig,
-    HealthBaseline,
-    KafkaChangeRequestSpec,
-    ObservedTopic,
-    OffsetTarget,
-    Phase,
-    ResetConsumerGroupOffsets,
-)
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.model import HealthBaseline, KafkaChangeRequestSpec, ObservedTopic, OffsetTarget, Phase
 from kcr.operator import actions
 from kcr.operator.metrics import Metrics
 
@@ -47,11 +43,11 @@ MOVES = 200
 
 async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], None]) -> Phase:
     """The operator's loop over the fake: snapshot, steps and gates answered by Kafka."""
-    one_shot: dict[str, Any] = {}
+    answer: Answer | None = None
     written = False
     for _ in range(MOVES):
-        effect = world.decide(**one_shot).effect
-        one_shot = {}
+        effect = world.decide(answer).effect
+        answer = None
         world.now += timedelta(milliseconds=10)
         if isinstance(effect, Finish):
             break
@@ -60,18 +56,18 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
                 break
             world.now = max(world.now, effect.until)
         elif isinstance(effect, TakeSnapshot):
-            state = await kafka.snapshot(effect.change)
+            state = await kinds.take_snapshot(kafka, effect.change)
             baseline = HealthBaseline(captured_at=world.now, under_replicated_partitions=0)
-            one_shot["snapshot"] = Snapshot(state=state, baseline=baseline)
+            answer = Snapshot(state=state, baseline=baseline)
         elif isinstance(effect, RunStep):
-            one_shot["outcome"] = await apply(effect, kafka, world)
+            answer = await apply(effect, kafka, world)
             if not written and not effect.rollback:
                 written = True
                 after_first_write()
         elif isinstance(effect, SampleProgress):
-            one_shot["progress"] = await actions.sample_progress(kafka, effect)
+            answer = await actions.sample_progress(kafka, effect)
         elif isinstance(effect, CheckGate):
-            one_shot["gate"] = await actions.check_gate(effect, kafka, no_prometheus, Metrics())
+            answer = await actions.check_gate(effect, kafka, no_prometheus, Metrics())
         else:
             assert isinstance(effect, Next)
     return world.phase
@@ -79,7 +75,7 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
 
 async def apply(effect: RunStep, kafka: FakeKafka, world: World) -> StepOutcome:
     try:
-        applied = await kafka.apply(effect.step.operation, snapshot=world.status.snapshot)
+        applied = await kinds.apply(kafka, effect.step.operation, snapshot=world.status.snapshot)
     except KafkaPortError as error:
         return StepOutcome(effect.step.id, effect.rollback, False, error.message, world.now)
     return StepOutcome(effect.step.id, effect.rollback, True, str(applied.outcome), world.now)

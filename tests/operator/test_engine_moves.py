@@ -25,19 +25,20 @@ from kcr_builders import (
 
 from kcr.engine import (
     Blocker,
+    ChangeRequestView,
     CheckGate,
     CheckResult,
     EngineSettings,
     Finish,
     GateCheck,
-    Resource,
     StepOutcome,
     claims,
     describe_claim,
 )
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
-    AlterAcls,
     ConsumerProgressGate,
     FailurePolicy,
     HealthGates,
@@ -66,7 +67,7 @@ def rejected(world: World) -> None:
 
 
 def test_invalid_spec_is_reported_with_every_reason() -> None:
-    resource = Resource.from_body(
+    resource = ChangeRequestView.from_body(
         {
             "metadata": {"name": "bad", "namespace": "team-a", "generation": 3},
             "spec": {"cluster": "prod", "change": {"type": "DeleteTopic"}, "reason": ""},
@@ -169,8 +170,8 @@ def test_reset_rollback_restores_the_offsets_of_the_snapshot() -> None:
     approved(world)
     world.run()
     assert rollback_approved(world) is Phase.ROLLED_BACK
-    undo = world.runs[-1].step.operation.reset_consumer_group_offsets
-    assert undo is not None
+    undo = world.runs[-1].step.operation.member
+    assert isinstance(undo, ResetConsumerGroupOffsets)
     assert undo.to.offsets is not None
     assert {o.offset for o in undo.to.offsets} == {5}
     assert "not undone: messages group billing processed after the reset" in world.status.message
@@ -222,7 +223,7 @@ def in_flight_then_rollback(world: World, answer: StepOutcome | None) -> None:
     assert running[0].state is StepState.RUNNING
     world.annotate({"kcr.dev/rollback": "requested"})
     world.step_script = None
-    world.decide(**({"outcome": answer} if answer else {}))
+    world.decide(answer)
     world.run()
 
 

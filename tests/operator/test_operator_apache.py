@@ -24,19 +24,18 @@ from apache_world import (
 from operator_harness import NAMESPACE, Harness
 from waiting import eventually
 
+from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import KafkaPort
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.errors import NotFoundError
-from kcr.model import (
-    AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
-    CreateTopic,
-    DeleteTopic,
-    IncreasePartitions,
-    ResetConsumerGroupOffsets,
-)
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.model import AclBinding
 from kcr.model.change import OffsetTarget
 from kcr.model.cluster import ConsumerProgressGate, HealthGates
 from kcr.model.observed import ConfigSource
@@ -64,8 +63,9 @@ async def on_apache(harness: Harness, apache_kafka: KraftCluster) -> Harness:
 
 
 async def create_topic(broker: KafkaPort, topic: str, partitions: int = 1, **configs: str) -> None:
-    result = await broker.create_topic(
-        CreateTopic(topic=topic, partitions=partitions, replication_factor=1, configs=configs)
+    result = await kinds.apply(
+        broker,
+        CreateTopic(topic=topic, partitions=partitions, replication_factor=1, configs=configs),
     )
     assert result.applied or result.message
 
@@ -274,8 +274,8 @@ async def test_a_broker_lost_during_the_bake_fails_the_gate_and_rolls_back(
     try:
         topics = [f"{unique}.ledger-{i}" for i in range(2)]
         for topic in topics:
-            await broker.create_topic(
-                CreateTopic(topic=topic, partitions=3, replication_factor=3, configs={})
+            await kinds.apply(
+                broker, CreateTopic(topic=topic, partitions=3, replication_factor=3, configs={})
             )
         await known_to_every_broker(broker, topics)
         change = AlterTopicConfig(topics=topics, set={"segment.ms": "3600000"})

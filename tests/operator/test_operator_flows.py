@@ -5,7 +5,8 @@ from kafka_setup import REQUESTER, draft, prepare
 from operator_harness import Harness, ShiftedClock
 
 from kcr.kafka.fake import FakeCluster
-from kcr.model import CreateTopic, ResetConsumerGroupOffsets
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 

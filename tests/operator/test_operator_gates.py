@@ -9,7 +9,8 @@ from waiting import eventually
 
 from kcr.kafka.errors import InvalidRequestError
 from kcr.kafka.fake import FakeCluster
-from kcr.model import FailurePolicy, HealthGates, OffsetTarget, ResetConsumerGroupOffsets
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.model import FailurePolicy, HealthGates, OffsetTarget
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 

@@ -85,7 +85,7 @@ async def test_metrics_and_health_endpoints(harness: Harness, fake_cluster: Fake
     failures = {s["check"]: v for s, v in found["kcr_gate_failures"]}
     assert failures["OfflinePartitions"] >= 1
     calls = {s["call"] for s, _ in found["kcr_kafka_call_duration_seconds"]}
-    assert {"snapshot", "apply", "probe_offline_partitions"} <= calls
+    assert {"observe_topic", "set_topic_config", "probe_offline_partitions"} <= calls
     assert health.status_code == 200
     assert "requests" in health.json()
 

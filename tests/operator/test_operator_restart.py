@@ -7,7 +7,7 @@ from kafka_setup import draft, topic
 from operator_harness import Harness
 
 from kcr.kafka.fake import FakeCluster
-from kcr.model import AlterTopicConfig
+from kcr.kinds.alter_topic_config import AlterTopicConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 

@@ -5,7 +5,8 @@ from kafka_setup import draft, topic
 from operator_harness import Harness
 
 from kcr.kafka.fake import FakeCluster
-from kcr.model import AlterTopicConfig, HealthGates
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.model import HealthGates
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 

@@ -9,17 +9,13 @@ import pytest_asyncio
 from confluent_kafka import Producer
 from operator_harness import Harness
 
+from kcr import kinds
 from kcr.kafka import KafkaPort
 from kcr.kafka.connect import open_kafka
-from kcr.model import (
-    AlterTopicConfig,
-    Change,
-    ChangeMember,
-    CreateTopic,
-    KafkaChangeRequestSpec,
-    RequestedBy,
-    Rollout,
-)
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import Change, KafkaChangeRequestSpec, RequestedBy, Rollout
+from kcr.model.base import KubeModel
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
 
@@ -33,13 +29,13 @@ async def broker(kafka_bootstrap: str) -> AsyncIterator[KafkaPort]:
         await port.close()
 
 
-async def drafted(broker: KafkaPort, member: ChangeMember) -> KafkaChangeRequestSpec:
+async def drafted(broker: KafkaPort, member: KubeModel) -> KafkaChangeRequestSpec:
     return KafkaChangeRequestSpec(
         cluster="tansu",
         change=Change.of(member),
         requested_by=RequestedBy(principal="User:alice", channel="mcp"),
         reason="operator against a broker",
-        observed=await broker.snapshot(Change.of(member)),
+        observed=await kinds.take_snapshot(broker, Change.of(member)),
         rollout=Rollout(bake_seconds=0),
     )
 

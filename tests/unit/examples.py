@@ -5,7 +5,6 @@ from typing import Any
 
 from kcr.model import (
     Change,
-    ChangeMember,
     ConfigSource,
     KafkaChangeRequestSpec,
     ObservedConfig,
@@ -13,12 +12,13 @@ from kcr.model import (
     ObservedTopic,
     RequestedBy,
 )
+from kcr.model.base import KubeModel
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def spec_of(
-    member: ChangeMember, observed: ObservedState | None = None, **extra: Any
+    member: KubeModel, observed: ObservedState | None = None, **extra: Any
 ) -> KafkaChangeRequestSpec:
     return KafkaChangeRequestSpec(
         cluster="prod",

@@ -14,13 +14,14 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from kcr import kinds
 from kcr.cli.main import cli as kcr_cli
 from kcr.kafka.connect import open_kafka
+from kcr.kinds.create_topic import CreateTopic
 from kcr.kubectl.diff import observed_diff
-from kcr.kubectl.main import cli
+from kcr.kubectl.main import PATCH_ATTEMPTS, cli
 from kcr.model import (
     ClusterPolicy,
-    CreateTopic,
     HistoryEntry,
     KafkaChangeRequest,
     KafkaChangeRequestStatus,
@@ -76,7 +77,7 @@ def request_with(phase: Phase, **annotations: str) -> dict[str, Any]:
         spec_hash=review.spec_hash,
         plan=plan,
         rollback_plan=review.rollback,
-        change_type=request.spec.change.type.value,
+        change_type=request.spec.change.type,
         target=request.spec.change.target(),
         history=[
             HistoryEntry(at=NOW - timedelta(minutes=5), phase=Phase.PENDING, reason="Created"),
@@ -286,6 +287,34 @@ def test_a_concurrent_approval_is_kept(api: RunningApi) -> None:
     assert annotations(api)["kcr.dev/approved-by"] == "erin,bob"
 
 
+class EveryPatch(list[Callable[[], None]]):
+    """Hooks that stay for every later patch (the server clears its list after each)."""
+
+    def clear(self) -> None:
+        return None
+
+
+def test_a_request_that_keeps_changing_is_given_up_after_a_few_reads(api: RunningApi) -> None:
+    api.put(request_with(Phase.AWAITING_APPROVAL))
+    writes: list[str] = []
+
+    def someone_writes_first() -> None:
+        stored = api.server.stored("kafka-ops", NAME)
+        assert stored is not None
+        writes.append(str(2000 + len(writes)))
+        stored["metadata"]["resourceVersion"] = writes[-1]
+        api.put(stored)
+
+    api.server.before_patch = EveryPatch([someone_writes_first])
+    result = kubectl_kcr(api, BOB, "approve", NAME)
+    assert result.exit_code == 1
+    assert f"{NAME} kept changing while being annotated ({PATCH_ATTEMPTS} attempts)" in (
+        result.output
+    )
+    assert len(writes) == PATCH_ATTEMPTS, "each attempt read the request again and patched once"
+    assert "kcr.dev/approved-by" not in annotations(api)
+
+
 def test_without_self_review_the_user_name_is_given(api: RunningApi) -> None:
     api.server.self_review = False
     api.put(request_with(Phase.AWAITING_APPROVAL))
@@ -487,6 +516,17 @@ def test_describe_shows_rollback_progress_once_it_runs(api: RunningApi) -> None:
     assert "Rollback progress" not in kubectl_kcr(api, BOB, "describe", NAME).output
 
 
+def test_describe_says_why_a_rollback_began(api: RunningApi) -> None:
+    document = request_with(Phase.ROLLBACK_FAILED)
+    document["status"]["rollbackCause"] = "health gate after stage canary failed"
+    api.put(document)
+    output = kubectl_kcr(api, BOB, "describe", NAME).output
+    assert "Rollback cause" in output
+    assert "health gate after stage canary failed" in output
+    api.put(request_with(Phase.EXECUTING))
+    assert "Rollback cause" not in kubectl_kcr(api, BOB, "describe", NAME).output
+
+
 def observed_topic(name: str, retention: str, source: str) -> dict[str, Any]:
     return {
         "capturedAt": "2026-11-25T08:00:00Z",
@@ -525,13 +565,14 @@ def test_diff_against_the_live_broker(
     async def create() -> None:
         kafka = open_kafka(kafka_bootstrap)
         try:
-            await kafka.create_topic(
+            await kinds.apply(
+                kafka,
                 CreateTopic(
                     topic=topic,
                     partitions=1,
                     replication_factor=1,
                     configs={"retention.ms": "3600000"},
-                )
+                ),
             )
         finally:
             await kafka.close()

@@ -2,22 +2,22 @@
 
 import pytest
 
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
     ConfigSource,
-    CreateTopic,
-    DeleteTopic,
     DeploymentRef,
     GroupState,
-    IncreasePartitions,
     KafkaChangeRequestSpec,
     ObservedDeployment,
     ObservedGroup,
     ObservedPartition,
     OffsetTarget,
-    ResetConsumerGroupOffsets,
     Rollout,
 )
 from kcr.plan import all_steps, build_plan, build_rollback, plan_hash, spec_hash

@@ -4,21 +4,21 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
     Change,
     ChangeWindow,
     ClusterPolicy,
     ConfigSource,
-    CreateTopic,
-    DeleteTopic,
-    IncreasePartitions,
     Limits,
     ObservedTopic,
     OffsetTarget,
-    ResetConsumerGroupOffsets,
     Risk,
 )
 from kcr.policy import assess, blast_radius, change_window, evaluate_approvals, limit_violations

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kcr.model import AlterTopicConfig, Change, ClusterPolicy, ConfigSource, Risk
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.model import Change, ClusterPolicy, ConfigSource, Risk
 from kcr.model.topic_configs import TOPIC_CONFIGS
 from kcr.plan import build_plan, build_rollback
 from kcr.policy import assess

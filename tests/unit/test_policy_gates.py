@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from kcr.kinds.create_topic import CreateTopic
 from kcr.model import (
     ClusterPolicy,
     ConsumerProgressGate,
-    CreateTopic,
     HealthGates,
     PromQLGate,
     Rollout,

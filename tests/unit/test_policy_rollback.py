@@ -5,19 +5,19 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.delete_topic import DeleteTopic
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
     ClusterPolicy,
     ConfigSource,
-    DeleteTopic,
     ObservedConfig,
     ObservedState,
     ObservedTopic,
-    OperationMember,
     Risk,
 )
+from kcr.model.base import KubeModel
 from kcr.plan.steps import make_step
 from kcr.policy.rollback_risk import assess_rollback
 
@@ -46,7 +46,7 @@ def live(records: int | None = None, retention: str = "172800000") -> ObservedSt
 @dataclass
 class Case:
     id: str
-    undo: OperationMember
+    undo: KubeModel
     state: ObservedState
     risk: Risk
     says: str

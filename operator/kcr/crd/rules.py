@@ -13,17 +13,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from kcr.model import (
-    AlterAcls,
-    AlterTopicConfig,
-    KafkaChangeRequestStatus,
-    OffsetTarget,
-    ResetConsumerGroupOffsets,
-)
+from kcr.model import KafkaChangeRequestStatus, OffsetTarget
 from kcr.model.acl import CLUSTER_RESOURCE_NAME, SUPPORTED_OPERATIONS, AclBinding, AclOperation
 from kcr.model.cluster import Tls
 from kcr.model.request import KafkaChangeRequestSpec
-from kcr.model.union import TaggedUnion
+from kcr.model.union import KindUnion
 
 SPEC_IMMUTABLE_MESSAGE = "spec is immutable: draft a new KafkaChangeRequest"
 # Marks a generated validation the CRD keeps only under ``spec``; removed before output.
@@ -59,7 +53,7 @@ def cel_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def union_rules(union: type[TaggedUnion]) -> list[Rule]:
+def union_rules(union: type[KindUnion]) -> list[Rule]:
     """One rule per member: it is set exactly when ``type`` names it.
 
     Together they say "exactly one member, the one ``type`` names"; one rule per member
@@ -100,23 +94,6 @@ def _supported_operations() -> Rule:
 _MODEL_RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
     KafkaChangeRequestSpec: (Rule("self == oldSelf", SPEC_IMMUTABLE_MESSAGE, spec_only=True),),
     OffsetTarget: (_exactly_one_target(),),
-    AlterTopicConfig: (
-        Rule(
-            "(has(self.set) && size(self.set) > 0) || (has(self.delete) && size(self.delete) > 0)",
-            "nothing to change: give at least one key in 'set' or 'delete'",
-        ),
-        Rule(
-            "!has(self.set) || !has(self.delete) || self.delete.all(k, !(k in self.set))",
-            "a key cannot be both set and deleted",
-            spec_only=True,
-        ),
-    ),
-    AlterAcls: (
-        Rule(
-            "(has(self.add) && size(self.add) > 0) || (has(self.remove) && size(self.remove) > 0)",
-            "nothing to change: give at least one binding in 'add' or 'remove'",
-        ),
-    ),
     AclBinding: (
         _supported_operations(),
         Rule(
@@ -140,10 +117,9 @@ _MODEL_RULES: dict[type[BaseModel], tuple[Rule, ...]] = {
 
 # Field-level list semantics (by model and camelCase field name). ``set`` makes the API
 # server refuse duplicates; it is used only where item order carries no meaning, because
-# a set also compares equal in any order (AlterTopicConfig.topics is ordered: the first
-# is the canary, so its duplicates are left to pydantic).
+# a set also compares equal in any order. A kind's model declares its own in
+# ``json_schema_extra`` (ResetConsumerGroupOffsets.topics).
 _FIELD_EXTRAS: dict[type[BaseModel], dict[str, dict[str, Any]]] = {
-    ResetConsumerGroupOffsets: {"topics": {"x-kubernetes-list-type": "set"}},
     KafkaChangeRequestStatus: {
         "conditions": {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
     },
@@ -152,8 +128,9 @@ _FIELD_EXTRAS: dict[type[BaseModel], dict[str, dict[str, Any]]] = {
 
 def rules_for(model: type[BaseModel]) -> list[Rule]:
     """The CEL rules of one model, wherever it appears in a resource."""
-    rules = union_rules(model) if issubclass(model, TaggedUnion) else []
-    return [*rules, *_MODEL_RULES.get(model, ())]
+    rules = union_rules(model) if issubclass(model, KindUnion) else []
+    own: tuple[Rule, ...] = getattr(model, "CEL_RULES", ())
+    return [*rules, *_MODEL_RULES.get(model, ()), *own]
 
 
 def field_extras_for(model: type[BaseModel]) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from kcr.embedded.kube_users import EmulatorError
 from kcr.embedded.narration import Narrator, WaitTimeoutError
 from kcr.embedded.processes import ProcessError
 from kcr.embedded.reviewer import PluginError, review_table
-from kcr.embedded.signals import interrupt_on_stop_signals
+from kcr.embedded.signals import interrupt_on_stop_signals, interruptible
 from kcr.embedded.stack import Stack, StackOptions
 from kcr.embedded.stories import (
     Cast,
@@ -128,7 +128,7 @@ def run_demo(narrator: Narrator, report: Report) -> None:
         narrator.title("kcr demo: an assistant drafts, people approve, the operator executes")
         narrator.chapter("1. A Kafka broker and a Kubernetes API, on this machine")
         stack.start_base(narrator)
-        asyncio.run(_tell(stack, incident, narrator, report))
+        asyncio.run(interruptible(_tell(stack, incident, narrator, report)))
     finally:
         report.processes.update(stack.started_pids)
         report.stopped = stack.close()

@@ -15,7 +15,7 @@ from rich.table import Table
 from kcr.embedded.demo import EXPECTED_FAILURES, print_stopped, progress_gate
 from kcr.embedded.incident import Incident, build_incident
 from kcr.embedded.narration import Narrator
-from kcr.embedded.signals import interrupt_on_stop_signals
+from kcr.embedded.signals import interrupt_on_stop_signals, interruptible
 from kcr.embedded.stack import Stack, StackOptions
 from kcr.kafka import ClientSettings, open_kafka
 
@@ -41,7 +41,7 @@ def main(workdir: Path | None, incident: bool) -> int:
             stack.start_base(narrator)
             stack.launch_operator()
             if incident:
-                asyncio.run(_build(stack, story, narrator))
+                asyncio.run(interruptible(_build(stack, story, narrator)))
             stack.launch_mcp()
             stack.await_services(narrator)
             print_access(narrator.console, stack, person)

@@ -20,21 +20,13 @@ from kcr.embedded.watch import (
 from kcr.kafka import KafkaPort
 from kcr.model import Phase, ProgressWindow, StepState
 from kcr.model.request import MAX_STAGES
+from kcr.policy.authority import FINISHED_PHASES
 
 REVIEW_TIMEOUT_SECONDS = 30.0
 STAGE_TIMEOUT_SECONDS = 45.0
 """Longest wait for a stage's steps (or the rollback, or the baseline) between two bakes."""
-FINISHED = (
-    Phase.SUCCEEDED,
-    Phase.ROLLED_BACK,
-    Phase.ROLLBACK_FAILED,
-    Phase.FAILED,
-    Phase.STALE,
-    Phase.INVALID,
-    Phase.REJECTED,
-    Phase.EXPIRED,
-    Phase.PAUSED,
-)
+SETTLED = frozenset({*FINISHED_PHASES, Phase.PAUSED})
+"""Where a story stops following the operator: the change is done with, or waits for a person."""
 
 
 class StoryError(RuntimeError):
@@ -44,7 +36,7 @@ class StoryError(RuntimeError):
 async def await_review(narrator: Narrator, watch: RequestWatch, name: str) -> Status:
     label = f"the operator reviews {name}"
     with narrator.waiting(label, REVIEW_TIMEOUT_SECONDS) as wait:
-        status = await watch.until(name, in_phase(Phase.AWAITING_APPROVAL, *FINISHED), wait)
+        status = await watch.until(name, in_phase(Phase.AWAITING_APPROVAL, *SETTLED), wait)
     if status.phase is not Phase.AWAITING_APPROVAL:
         raise StoryError(f"{name} is {status.phase.value}, not AwaitingApproval: {status.message}")
     show_review(narrator, name, status)
@@ -107,7 +99,7 @@ async def execute(
 
 
 def _baking_or_finished(status: Status) -> bool:
-    return status.phase in FINISHED or bool(baking_stage(status)[0])
+    return status.phase in SETTLED or bool(baking_stage(status)[0])
 
 
 def _approved_at(status: Status) -> int:

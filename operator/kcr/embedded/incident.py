@@ -9,16 +9,17 @@ retention allows. The broker will delete them before anyone reads them. Meanwhil
 
 from dataclasses import dataclass
 
+from kcr import kinds
 from kcr.embedded.narration import Narrator
 from kcr.embedded.processes import Child, Children
 from kcr.embedded.traffic import Producer, fill_partition, start_producer, start_reader
 from kcr.kafka import KafkaPort, TopicPartition
+from kcr.kinds.create_topic import CreateTopic
+from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
-    CreateTopic,
     OffsetTarget,
     Ownership,
     PartitionOffset,
-    ResetConsumerGroupOffsets,
 )
 
 FILL_TIMEOUT_SECONDS = 30.0
@@ -69,7 +70,8 @@ async def build_incident(
     narrator: Narrator,
 ) -> Child:
     """Topic, the group's commits, the burst and the steady producer (returned, running)."""
-    await kafka.create_topic(
+    await kinds.apply(
+        kafka,
         CreateTopic(
             topic=incident.topic,
             partitions=incident.partitions,
@@ -78,14 +80,15 @@ async def build_incident(
                 "retention.ms": str(incident.retention_ms),
                 "compression.type": incident.compression,
             },
-        )
+        ),
     )
     narrator.done(
         f"topic {incident.topic}: {incident.partitions} partitions, "
         f"retention.ms={incident.retention_ms} (10 minutes), "
         f"compression.type={incident.compression}"
     )
-    await kafka.reset_consumer_group_offsets(
+    await kinds.apply(
+        kafka,
         ResetConsumerGroupOffsets(
             group=incident.group,
             topics=[incident.topic],
@@ -95,7 +98,7 @@ async def build_incident(
                     for p in range(incident.partitions)
                 ]
             ),
-        )
+        ),
     )
     narrator.done(f"consumer group {incident.group} committed offset 0, then stopped consuming")
     label = f"a burst of orders on {incident.topic}/{incident.hot_partition}"
@@ -126,7 +129,8 @@ async def start_invoicing(
     ends = await kafka.log_offsets(
         [TopicPartition(topic=incident.topic, partition=p) for p in range(incident.partitions)]
     )
-    await kafka.reset_consumer_group_offsets(
+    await kinds.apply(
+        kafka,
         ResetConsumerGroupOffsets(
             group=incident.invoicing,
             topics=[incident.topic],
@@ -136,7 +140,7 @@ async def start_invoicing(
                     for o in ends
                 ]
             ),
-        )
+        ),
     )
     reader = start_reader(
         children,

@@ -9,13 +9,16 @@ children are being stopped, both signals are ignored: a second Ctrl-C must not l
 half of them running (stopping is bounded in time).
 """
 
+import asyncio
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any, TypeVar
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+T = TypeVar("T")
 
 
 def _interrupt(signum: int, _: FrameType | None) -> None:
@@ -57,3 +60,20 @@ def signals_held() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+async def interruptible(work: Coroutine[Any, Any, T]) -> T:
+    """``work``, where an error raised while Ctrl-C cancels it reads as the cancellation.
+
+    ``asyncio.run`` turns Ctrl-C into a cancellation and, when the task ends cancelled, into
+    ``KeyboardInterrupt``. A library torn down by that cancellation may end the task with
+    its own error instead (an MCP client's stream closed under it), which would report an
+    interrupted run as a failed one.
+    """
+    task = asyncio.current_task()
+    try:
+        return await work
+    except Exception as error:
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError from error
+        raise

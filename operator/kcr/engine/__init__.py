@@ -1,6 +1,7 @@
 """The pure phase machine of a KafkaChangeRequest: ``decide(resource, observations, now)``."""
 
-from kcr.engine.claims import ACTIVE_PHASES, claims, describe_claim
+import kcr.kinds  # noqa: F401  (registers the built-in change kinds)
+from kcr.engine.claims import claims, describe_claim
 from kcr.engine.decide import decide, needs_operator
 from kcr.engine.effects import (
     CheckGate,
@@ -17,6 +18,7 @@ from kcr.engine.effects import (
     Wait,
 )
 from kcr.engine.observations import (
+    Answer,
     Blocker,
     CheckResult,
     DeploymentLabels,
@@ -26,16 +28,18 @@ from kcr.engine.observations import (
     Observations,
     ProgressRead,
     Snapshot,
+    SnapshotFailed,
     StepOutcome,
 )
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource, StatusUnreadableError
+from kcr.engine.resource import ChangeRequestView, StatusUnreadableError
 from kcr.engine.signals import Signals, read_signals
 from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
-    "ACTIVE_PHASES",
+    "Answer",
     "Blocker",
+    "ChangeRequestView",
     "CheckGate",
     "CheckResult",
     "DeploymentLabels",
@@ -51,11 +55,11 @@ __all__ = [
     "ProgressCheck",
     "ProgressRead",
     "Reason",
-    "Resource",
     "RunStep",
     "SampleProgress",
     "Signals",
     "Snapshot",
+    "SnapshotFailed",
     "StatusUnreadableError",
     "StepOutcome",
     "TakeSnapshot",

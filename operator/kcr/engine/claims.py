@@ -6,24 +6,17 @@ and the Deployment an offset reset scales, which no two changes may scale at onc
 """
 
 from kcr.engine.observations import Blocker
-from kcr.model import AlterAcls, KafkaChangeRequestSpec, Phase, ResetConsumerGroupOffsets
+from kcr.model import KafkaChangeRequestSpec
 from kcr.policy import affected_topics
-
-ACTIVE_PHASES = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.ROLLING_BACK})
 
 
 def claims(namespace: str, spec: KafkaChangeRequestSpec) -> frozenset[str]:
     scope = f"{namespace}/{spec.cluster}"
-    member = spec.change.member
-    keys = {f"{scope}/topic/{topic}" for topic in affected_topics(spec.change)}
-    if isinstance(member, ResetConsumerGroupOffsets):
-        keys.add(f"{scope}/group/{member.group}")
-        if member.scale_deployment is not None:
-            # A Deployment is one whatever Kafka cluster its consumers read.
-            ref = member.scale_deployment
-            keys.add(f"*/*/deployment/{ref.namespace}/{ref.name}")
-    if isinstance(member, AlterAcls):
-        keys |= {f"{scope}/principal/{b.principal}" for b in [*member.add, *member.remove]}
+    change = spec.change
+    keys = {f"{scope}/topic/{topic}" for topic in affected_topics(change)}
+    for claim in change.kind.claims(change.member):
+        # A cluster-wide claim (a Deployment) is one whatever Kafka cluster it reads.
+        keys.add(f"*/{claim}" if claim.startswith("*/") else f"{scope}/{claim}")
     return frozenset(keys)
 
 

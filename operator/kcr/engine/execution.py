@@ -11,24 +11,31 @@ from datetime import timedelta
 from kcr.engine import gates, progress
 from kcr.engine.approval import approved_plan_problem
 from kcr.engine.context import RESULT_LIMIT, Context, clip
-from kcr.engine.effects import (
-    Finish,
-    Next,
-    RunStep,
-    SampleProgress,
-    TakeSnapshot,
-    Transition,
-    Wait,
+from kcr.engine.effects import Finish, Next, SampleProgress, TakeSnapshot, Transition, Wait
+from kcr.engine.observations import (
+    GateReport,
+    ProgressRead,
+    Snapshot,
+    SnapshotFailed,
+    StepOutcome,
 )
-from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
-from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK, ROLLBACK_REQUESTED_BY
+from kcr.engine.signals import CONTINUE, ROLLBACK, ROLLBACK_REQUESTED_BY
+from kcr.engine.steps import Direction, drive, finish_step
 from kcr.engine.validation import wait_for_cluster
-from kcr.model import Phase, Stage, Step, StepState
+from kcr.model import ObservedState, Phase, Stage, Step, StepState
 from kcr.plan import all_steps
 
 DONE = (StepState.SUCCEEDED, StepState.SKIPPED)
+FORWARD = Direction(
+    rollback=False,
+    noun="step",
+    succeeded=Reason.STEP_SUCCEEDED,
+    done=lambda _ctx, _step: None,
+    stop=abort_execution,
+    fail=lambda ctx, message: handle_failure(ctx, Reason.STEP_FAILED, message),
+)
 
 
 def execute(ctx: Context) -> Transition:
@@ -46,7 +53,7 @@ def execute(ctx: Context) -> Transition:
     for index, stage in enumerate(plan.stages):
         step = next((s for s in stage.steps if s.state is not StepState.SUCCEEDED), None)
         if step is not None:
-            return progress.measure_baseline(ctx) or drive_step(ctx, step)
+            return progress.measure_baseline(ctx) or drive(ctx, step, FORWARD)
         if stage.gate_state not in DONE:
             return drive_gate(ctx, stage, last=index == len(plan.stages) - 1)
     return succeed(ctx)
@@ -61,18 +68,24 @@ def succeed(ctx: Context) -> Transition:
     """
     plan = ctx.status.plan
     assert plan is not None
-    snapshot = ctx.observed.snapshot
     finished = max((s.finished_at for s in all_steps(plan) if s.finished_at), default=ctx.now)
+    left: ObservedState | None = None
     unread = ""
-    if snapshot is None:
-        problem = ctx.observed.snapshot_problem
-        if not problem:
+    match ctx.observed.answer:
+        case Snapshot(state=state):
+            left = state
+        case SnapshotFailed(problem=problem):
+            if ctx.now - finished < ctx.observed.settings.step_timeout:
+                ctx.note(
+                    Reason.CLUSTER_UNAVAILABLE, f"all steps done; recording the result: {problem}"
+                )
+                return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+            unread = (
+                f"; the state it left could not be read ({problem}), so it cannot be rolled back"
+            )
+        case _:
             return ctx.finish(TakeSnapshot(ctx.spec.change))
-        if ctx.now - finished < ctx.observed.settings.step_timeout:
-            ctx.note(Reason.CLUSTER_UNAVAILABLE, f"all steps done; recording the result: {problem}")
-            return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-        unread = f"; the state it left could not be read ({problem}), so it cannot be rolled back"
-    ctx.status.post_change = snapshot.state if snapshot else None
+    ctx.status.post_change = left
     ctx.status.succeeded_at = ctx.now
     total = sum(len(s.steps) for s in plan.stages)
     ctx.move(
@@ -94,29 +107,15 @@ def requested(ctx: Context, words: str) -> str:
     return f"{words} by {asker}" if asker else words
 
 
-def drive_step(ctx: Context, step: Step) -> Transition:
-    if step.state is StepState.RUNNING:
-        outcome = ctx.observed.outcome
-        if outcome is not None and outcome.step_id == step.id and not outcome.rollback:
-            return record_outcome(ctx, step, outcome)
-        return ctx.finish(RunStep(step.model_copy(deep=True)))
-    if step.state is StepState.PENDING:
-        if ctx.resource.signals.abort:
-            return abort_execution(ctx)
-        mark_running(ctx, step)
-        return ctx.finish(RunStep(step.model_copy(deep=True)))
-    return handle_failure(ctx, Reason.STEP_FAILED, f"step {step.id} failed: {step.result}")
-
-
 def settle_running_step(ctx: Context) -> None:
     """Record the answer of a write that was in flight when a person asked to roll back.
 
     Without it the step would stay Running and its write, which may have happened, would
     be neither recorded nor undone.
     """
-    outcome = ctx.observed.outcome
+    outcome = ctx.observed.answer
     plan = ctx.status.plan
-    if outcome is None or outcome.rollback or plan is None:
+    if not isinstance(outcome, StepOutcome) or outcome.rollback or plan is None:
         return
     for step in all_steps(plan):
         if step.id != outcome.step_id or step.state is not StepState.RUNNING:
@@ -129,43 +128,6 @@ def settle_running_step(ctx: Context) -> None:
             finish_step(step, StepState.FAILED, outcome)
 
 
-def mark_running(ctx: Context, step: Step) -> None:
-    step.state = StepState.RUNNING
-    step.started_at = ctx.now
-    step.finished_at = None
-    step.result = ""
-
-
-def record_outcome(ctx: Context, step: Step, outcome: StepOutcome) -> Transition:
-    """Succeeded, failed, or not yet (retried until the step timeout)."""
-    if outcome.succeeded:
-        finish_step(step, StepState.SUCCEEDED, outcome)
-        ctx.note(Reason.STEP_SUCCEEDED, f"step {step.id} done: {outcome.result}")
-        return ctx.finish(Next())
-    if outcome.retriable and ctx.resource.signals.abort:
-        # Its fate is unknown (a timeout may have been applied): it stays Running, so a
-        # rollback undoes it and status says it may have been applied.
-        step.result = clip(f"interrupted by {ABORT}: {outcome.result}", RESULT_LIMIT)
-        return abort_execution(ctx)
-    if outcome.retriable and not timed_out(ctx, step):
-        step.result = clip(f"not yet: {outcome.result}", RESULT_LIMIT)
-        ctx.note(Reason.STEP_RETRYING, f"step {step.id} will be retried: {outcome.result}")
-        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-    finish_step(step, StepState.FAILED, outcome)
-    return handle_failure(ctx, Reason.STEP_FAILED, f"step {step.id} failed: {outcome.result}")
-
-
-def timed_out(ctx: Context, step: Step) -> bool:
-    started = step.started_at or ctx.now
-    return ctx.now - started >= ctx.observed.settings.step_timeout
-
-
-def finish_step(step: Step, state: StepState, outcome: StepOutcome) -> None:
-    step.state = state
-    step.finished_at = outcome.finished_at
-    step.result = clip(outcome.result, RESULT_LIMIT)
-
-
 def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
     """Bake, then check; a manual gate between stages waits Paused for kcr.dev/continue."""
     if stage.gate_state is StepState.PENDING:
@@ -175,8 +137,8 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
     bake_end = (stage.bake_started_at or ctx.now) + timedelta(seconds=ctx.spec.rollout.bake_seconds)
     if ctx.now < bake_end:
         return ctx.finish(Wait(bake_end))
-    report = ctx.observed.gate
-    if report is None or report.stage != stage.name:
+    report = ctx.observed.answer
+    if not isinstance(report, GateReport) or report.stage != stage.name:
         return ctx.finish(gates.check_gate(ctx, stage))
     text = gates.describe(report)
     stage.gate_result = clip(text, RESULT_LIMIT)
@@ -199,8 +161,8 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
 def start_bake(ctx: Context, stage: Stage) -> Transition:
     groups = gates.judged_groups(ctx, stage)
     if groups:
-        read = ctx.observed.progress
-        if read is None or read.stage != stage.name:
+        read = ctx.observed.answer
+        if not isinstance(read, ProgressRead) or read.stage != stage.name:
             return ctx.finish(SampleProgress(stage.name, groups))
         stage.bake_positions = read.positions
     stage.bake_started_at = ctx.now

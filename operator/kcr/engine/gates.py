@@ -2,24 +2,18 @@
 
 The gates are the request's ``spec.rollout.gates`` or, when unset, the cluster policy's
 ``defaultGates``. The consumer progress check watches the groups the change affects and
-those the gate names. An offset reset that scales a Deployment back up watches its group
-even when no gate asks (with the default settings, when its bake is long enough to
-measure in), once its consumers run again: before that they are stopped on purpose.
+those the gate names. A kind that stops consumers on purpose (an offset reset that scales
+a Deployment) says which groups a stage leaves stopped, so they are not judged after it,
+and may ask for the check with the default settings even when no gate does, once its
+bake is long enough to measure in.
 """
 
 from kcr.engine.context import Context
 from kcr.engine.effects import CheckGate, ProgressCheck
 from kcr.engine.observations import GateReport
-from kcr.model import (
-    ConsumerProgressGate,
-    DeleteTopic,
-    HealthGates,
-    OperationType,
-    ResetConsumerGroupOffsets,
-    Stage,
-)
+from kcr.model import ConsumerProgressGate, HealthGates, Stage
 from kcr.model.progress import MAX_PROGRESS_GROUPS, MIN_PROGRESS_BAKE_SECONDS
-from kcr.policy import affected_topics, blast_radius
+from kcr.policy import blast_radius
 
 RESTART_GATE = ConsumerProgressGate()
 
@@ -32,23 +26,13 @@ def gates_of(ctx: Context) -> HealthGates:
     return HealthGates()
 
 
-def restarts_consumers(stage: Stage) -> bool:
-    """The stage scales a Deployment back to the replicas it had: consumers start again."""
-    return any(
-        s.operation.type is OperationType.SCALE_DEPLOYMENT
-        and s.operation.scale_deployment is not None
-        and s.operation.scale_deployment.replicas is None
-        for s in stage.steps
-    )
-
-
 def progress_gate(ctx: Context) -> ConsumerProgressGate | None:
     gate = gates_of(ctx).consumer_progress
-    member = ctx.spec.change.member
-    if gate is None and isinstance(member, ResetConsumerGroupOffsets):
-        measurable = ctx.spec.rollout.bake_seconds >= MIN_PROGRESS_BAKE_SECONDS
-        return RESTART_GATE if member.scale_deployment and measurable else None
-    return gate
+    change = ctx.spec.change
+    if gate is not None or not change.kind.restarts_consumers(change.member):
+        return gate
+    measurable = ctx.spec.rollout.bake_seconds >= MIN_PROGRESS_BAKE_SECONDS
+    return RESTART_GATE if measurable else None
 
 
 def watched_groups(ctx: Context) -> tuple[str, ...]:
@@ -65,12 +49,10 @@ def watched_groups(ctx: Context) -> tuple[str, ...]:
 
 
 def judged_groups(ctx: Context, stage: Stage) -> tuple[str, ...]:
-    """The watched groups judged after ``stage``: not a reset group its consumers left."""
-    groups = watched_groups(ctx)
-    member = ctx.spec.change.member
-    if isinstance(member, ResetConsumerGroupOffsets) and not restarts_consumers(stage):
-        return tuple(g for g in groups if g != member.group)
-    return groups
+    """The watched groups judged after ``stage``: not those it leaves stopped on purpose."""
+    change = ctx.spec.change
+    stopped = set(change.kind.stopped_groups(change.member, stage))
+    return tuple(g for g in watched_groups(ctx) if g not in stopped)
 
 
 def progress_check(ctx: Context, stage: Stage) -> ProgressCheck | None:
@@ -84,8 +66,8 @@ def progress_check(ctx: Context, stage: Stage) -> ProgressCheck | None:
 
 
 def check_gate(ctx: Context, stage: Stage) -> CheckGate:
-    member = ctx.spec.change.member
-    topics = () if isinstance(member, DeleteTopic) else tuple(affected_topics(ctx.spec.change))
+    change = ctx.spec.change
+    topics = tuple(change.kind.gate_topics(change.member))
     baseline = ctx.status.baseline
     cluster = ctx.observed.cluster
     return CheckGate(

@@ -1,7 +1,8 @@
 """What the operator read or did since the last decision: the engine's only inputs.
 
-Each one-shot field (``snapshot``, ``progress``, ``gate``, ``outcome``) answers an effect
-the engine asked for in its previous transition, and is handed in exactly once.
+``answer`` is the operator's reply to the effect the engine asked for in its previous
+transition (a snapshot, consumer positions, a gate report, a step outcome), handed in
+exactly once; the engine matches on its type, so no reply can be read as another.
 """
 
 from collections.abc import Mapping
@@ -41,6 +42,13 @@ class Blocker:
 class Snapshot:
     state: ObservedState
     baseline: HealthBaseline
+
+
+@dataclass(frozen=True)
+class SnapshotFailed:
+    """The snapshot asked for could not be taken; the request waits and asks again."""
+
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,10 @@ class StepOutcome:
     """Not done yet but may be soon (broker unavailable, group not empty yet)."""
 
 
+Answer = Snapshot | SnapshotFailed | ProgressRead | GateReport | StepOutcome
+"""The reply to one effect: TakeSnapshot, SampleProgress, CheckGate or RunStep."""
+
+
 @dataclass(frozen=True)
 class DeploymentLabels:
     """The labels of the Deployment an offset reset scales, read for its review: they say
@@ -124,9 +136,6 @@ class Observations:
     scaled_deployment: DeploymentLabels | None = None
     scaled_deployment_problem: str = ""
     """Why the scaled Deployment could not be read; the review waits and asks again."""
-    snapshot: Snapshot | None = None
-    snapshot_problem: str = ""
-    """Why the snapshot asked for could not be taken; the request waits and asks again."""
-    progress: ProgressRead | None = None
-    gate: GateReport | None = None
-    outcome: StepOutcome | None = None
+    answer: Answer | None = None
+    """The reply to the previous transition's effect; None when there was none (a wait, or
+    an effect that could not even be tried and is asked for again)."""

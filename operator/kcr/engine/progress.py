@@ -13,7 +13,7 @@ from datetime import timedelta
 from kcr.engine import gates
 from kcr.engine.context import Context, clip
 from kcr.engine.effects import ProgressCheck, SampleProgress, Transition, Wait
-from kcr.engine.observations import CheckResult, GateCheck
+from kcr.engine.observations import CheckResult, GateCheck, ProgressRead
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution
 from kcr.model import (
@@ -50,8 +50,8 @@ def measure_baseline(ctx: Context) -> Transition | None:
     window = timedelta(seconds=gate.baseline_seconds)
     if taken and ctx.now < taken[0].observed_at + window:
         return ctx.finish(Wait(taken[0].observed_at + window))
-    read = ctx.observed.progress
-    if read is None or read.stage is not None:
+    read = ctx.observed.answer
+    if not isinstance(read, ProgressRead) or read.stage is not None:
         return ctx.finish(SampleProgress(None, groups))
     ctx.status.baseline = baseline.model_copy(
         update={"consumer_positions": [*taken, read.positions]}

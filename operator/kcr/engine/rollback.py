@@ -7,10 +7,11 @@ and a failed rollback lists every step left to do by hand. A rollback asked for 
 Succeeded is reviewed first (see ``rollback_review``).
 """
 
-from kcr.engine.context import RESULT_LIMIT, Context, clip
-from kcr.engine.effects import Finish, Next, RunStep, Transition, Wait
+from kcr.engine.context import HISTORY_MESSAGE_LIMIT, Context, clip
+from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK
+from kcr.engine.steps import Direction, drive
 from kcr.engine.validation import wait_for_cluster
 from kcr.model import FailurePolicy, Phase, Step, StepState
 from kcr.plan import all_steps
@@ -30,11 +31,14 @@ def handle_failure(ctx: Context, reason: Reason, message: str) -> Transition:
 
 
 def abort_execution(ctx: Context) -> Transition:
-    """kcr.dev/abort between steps: stop; roll back what was done when the policy says so."""
+    """kcr.dev/abort between steps: stop; roll back what was done when the policy says so.
+
+    Under the rollback policy that holds while the change waits at a manual gate too: an
+    aborted change leaves nothing applied that its rollback could undo.
+    """
     ctx.consume(ABORT)
     message = f"stopped with {ABORT}"
-    policy = ctx.spec.rollout.on_failure
-    if ctx.status.phase is Phase.EXECUTING and policy is FailurePolicy.ROLLBACK:
+    if ctx.spec.rollout.on_failure is FailurePolicy.ROLLBACK:
         return begin_rollback(ctx, Reason.ABORTED, message)
     ctx.move(Phase.FAILED, Reason.ABORTED, f"{message}; {progress(ctx)}")
     return ctx.finish(Finish())
@@ -105,6 +109,7 @@ def begin_rollback(ctx: Context, reason: Reason, message: str) -> Transition:
         ctx.move(Phase.FAILED, reason, f"{message}; nothing to roll back: {tail}")
         return ctx.finish(Finish())
     note = f"; cannot be undone: {'; '.join(stays)}" if stays else ""
+    ctx.status.rollback_cause = clip(message, HISTORY_MESSAGE_LIMIT)
     ctx.move(
         Phase.ROLLING_BACK,
         reason,
@@ -115,21 +120,13 @@ def begin_rollback(ctx: Context, reason: Reason, message: str) -> Transition:
 
 def roll_back(ctx: Context) -> Transition:
     if ctx.resource.signals.abort:
-        ctx.consume(ABORT)
-        return rollback_failed(ctx, Reason.ROLLBACK_ABORTED, f"rollback stopped with {ABORT}")
+        return stop_rollback(ctx)
     if ctx.observed.cluster is None:
         return wait_for_cluster(ctx)
     plan = ctx.status.rollback_plan
     for step in plan.steps if plan else []:
-        if step.state in (StepState.SUCCEEDED, StepState.SKIPPED):
-            continue
-        if step.state is StepState.PENDING:
-            step.state = StepState.RUNNING
-            step.started_at = ctx.now
-            return ctx.finish(RunStep(step.model_copy(deep=True), rollback=True))
-        if step.state is StepState.RUNNING:
-            return drive_undo(ctx, step)
-        return rollback_failed(ctx, Reason.ROLLBACK_FAILED, f"rollback step {step.id} failed")
+        if step.state not in (StepState.SUCCEEDED, StepState.SKIPPED):
+            return drive(ctx, step, UNDO)
     stays = cannot_undo(ctx)
     forward = all_steps(ctx.status.plan) if ctx.status.plan else []
     undone = [s.id for s in forward if s.state is StepState.ROLLED_BACK]
@@ -144,28 +141,16 @@ def roll_back(ctx: Context) -> Transition:
     return ctx.finish(Finish())
 
 
-def drive_undo(ctx: Context, step: Step) -> Transition:
-    outcome = ctx.observed.outcome
-    if outcome is None or outcome.step_id != step.id or not outcome.rollback:
-        return ctx.finish(RunStep(step.model_copy(deep=True), rollback=True))
-    step.finished_at = outcome.finished_at
-    step.result = clip(outcome.result, RESULT_LIMIT)
-    if outcome.succeeded:
-        step.state = StepState.SUCCEEDED
-        for forward in all_steps(ctx.status.plan) if ctx.status.plan else []:
-            if forward.id == step.undoes:
-                forward.state = StepState.ROLLED_BACK
-        ctx.note(Reason.ROLLBACK_STEP_SUCCEEDED, f"rollback step {step.id} done: {outcome.result}")
-        return ctx.finish(Next())
-    started = step.started_at or ctx.now
-    if outcome.retriable and ctx.now - started < ctx.observed.settings.step_timeout:
-        step.finished_at = None
-        ctx.note(Reason.STEP_RETRYING, f"rollback step {step.id} will be retried: {outcome.result}")
-        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-    step.state = StepState.FAILED
-    return rollback_failed(
-        ctx, Reason.ROLLBACK_FAILED, f"rollback step {step.id} failed: {outcome.result}"
-    )
+def mark_undone(ctx: Context, undo: Step) -> None:
+    """The forward step an undo step reverted is RolledBack, not Succeeded, from now on."""
+    for forward in all_steps(ctx.status.plan) if ctx.status.plan else []:
+        if forward.id == undo.undoes:
+            forward.state = StepState.ROLLED_BACK
+
+
+def stop_rollback(ctx: Context) -> Transition:
+    ctx.consume(ABORT)
+    return rollback_failed(ctx, Reason.ROLLBACK_ABORTED, f"rollback stopped with {ABORT}")
 
 
 def rollback_failed(ctx: Context, reason: Reason, message: str) -> Transition:
@@ -176,10 +161,20 @@ def rollback_failed(ctx: Context, reason: Reason, message: str) -> Transition:
         if s.state not in (StepState.SUCCEEDED, StepState.SKIPPED)
     ]
     stays = cannot_undo(ctx)
-    started = next((h for h in reversed(ctx.status.history) if h.phase is Phase.ROLLING_BACK), None)
-    why = f" (rolling back because {started.message.split('; rolling back')[0]})" if started else ""
+    cause = ctx.status.rollback_cause
+    why = f" (rolling back because {cause})" if cause else ""
     text = f"{message}{why}; left to do by hand, in this order: {'; '.join(left) or 'nothing'}"
     if stays:
         text += f"; cannot be undone at all: {'; '.join(stays)}"
     ctx.move(Phase.ROLLBACK_FAILED, reason, text)
     return ctx.finish(Finish())
+
+
+UNDO = Direction(
+    rollback=True,
+    noun="rollback step",
+    succeeded=Reason.ROLLBACK_STEP_SUCCEEDED,
+    done=mark_undone,
+    stop=stop_rollback,
+    fail=lambda ctx, message: rollback_failed(ctx, Reason.ROLLBACK_FAILED, message),
+)

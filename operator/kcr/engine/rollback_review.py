@@ -11,6 +11,7 @@ a later change, so the request goes Stale and nothing is written.
 from kcr.engine.claims import blocked_message
 from kcr.engine.context import Context
 from kcr.engine.effects import Finish, TakeSnapshot, Transition, Wait
+from kcr.engine.observations import Snapshot, SnapshotFailed
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import begin_rollback, cannot_undo
 from kcr.engine.rollback_approval import (
@@ -140,12 +141,14 @@ def await_rollback_approval(ctx: Context) -> Transition:
 
 def live_state(ctx: Context) -> ObservedState | Transition:
     """The state read for this decision, or the transition that asks for it."""
-    if ctx.observed.snapshot_problem:
-        ctx.note(Reason.CLUSTER_UNAVAILABLE, f"rollback: {ctx.observed.snapshot_problem}")
-        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-    if ctx.observed.snapshot is None:
-        return ctx.finish(TakeSnapshot(ctx.spec.change))
-    return ctx.observed.snapshot.state
+    match ctx.observed.answer:
+        case Snapshot(state=state):
+            return state
+        case SnapshotFailed(problem=problem):
+            ctx.note(Reason.CLUSTER_UNAVAILABLE, f"rollback: {problem}")
+            return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+        case _:
+            return ctx.finish(TakeSnapshot(ctx.spec.change))
 
 
 def moved_since(ctx: Context, live: ObservedState) -> Transition | None:

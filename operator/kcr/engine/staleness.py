@@ -8,80 +8,13 @@ change that the live state makes impossible (topic already there, partitions alr
 the target) is stale too, because running it is no longer the change that was approved.
 """
 
-from kcr.model import (
-    AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
-    ClusterPolicy,
-    CreateTopic,
-    DeleteTopic,
-    IncreasePartitions,
-    KafkaChangeRequestSpec,
-    ObservedState,
-    ObservedTopic,
-    ResetConsumerGroupOffsets,
-)
-from kcr.policy import affected_topics, limit_violations
-
-Facts = dict[str, str]
+from kcr.model import ClusterPolicy, Facts, KafkaChangeRequestSpec, ObservedState
+from kcr.policy import limit_violations
 
 
 def plan_facts(spec: KafkaChangeRequestSpec, observed: ObservedState) -> Facts:
     """The facts of ``observed`` that the plan of ``spec`` depends on, as readable keys."""
-    member = spec.change.member
-    facts: Facts = {}
-    if isinstance(member, CreateTopic) and observed.brokers:
-        facts["brokers in the cluster"] = str(observed.brokers)
-    for topic in affected_topics(spec.change):
-        seen = observed.topic(topic)
-        if seen is not None:
-            facts.update(_topic_facts(member, seen))
-    if isinstance(member, ResetConsumerGroupOffsets):
-        facts.update(_group_facts(member, observed))
-    if isinstance(member, AlterAcls):
-        existing = {b.key() for b in observed.acls}
-        for binding in [*member.add, *member.remove]:
-            facts[f"ACL binding {binding.key()}"] = _present(binding, existing)
-    return facts
-
-
-def _topic_facts(member: object, seen: ObservedTopic) -> Facts:
-    prefix = f"topic {seen.name}"
-    facts = {f"{prefix}: exists": str(seen.exists).lower()}
-    if not seen.exists:
-        return facts
-    if isinstance(member, IncreasePartitions | DeleteTopic | ResetConsumerGroupOffsets):
-        facts[f"{prefix}: partitions"] = str(seen.partitions)
-    if isinstance(member, AlterTopicConfig):
-        if "min.insync.replicas" in member.set and seen.replication_factor:
-            facts[f"{prefix}: replication factor"] = str(seen.replication_factor)
-        for key in [*member.set, *member.delete]:
-            config = seen.configs.get(key)
-            if config is not None:
-                value = "(sensitive)" if config.value is None else config.value
-                facts[f"{prefix}: {key}"] = f"{value} ({config.source})"
-    return facts
-
-
-def _group_facts(member: ResetConsumerGroupOffsets, observed: ObservedState) -> Facts:
-    seen = observed.group(member.group)
-    if seen is None:
-        return {}
-    facts = {}
-    for topic in member.topics:
-        committed = sorted(
-            p.partition
-            for p in seen.partitions
-            if p.topic == topic and p.committed is not None and p.committed >= 0
-        )
-        facts[f"group {member.group}: partitions of {topic} with a committed offset"] = (
-            ",".join(map(str, committed)) or "none"
-        )
-    return facts
-
-
-def _present(binding: AclBinding, existing: set[str]) -> str:
-    return "present" if binding.key() in existing else "absent"
+    return spec.change.kind.plan_facts(spec.change.member, observed)
 
 
 def stale_differences(
@@ -103,13 +36,7 @@ def stale_differences(
 def left_facts(spec: KafkaChangeRequestSpec, state: ObservedState) -> Facts:
     """What a change left that its rollback depends on: the plan's facts, without the broker
     count (brokers come and go without touching a topic), and a created topic's size."""
-    facts = {k: v for k, v in plan_facts(spec, state).items() if k != "brokers in the cluster"}
-    member = spec.change.member
-    if isinstance(member, CreateTopic):
-        seen = state.topic(member.topic)
-        if seen is not None and seen.exists:
-            facts[f"topic {seen.name}: partitions"] = str(seen.partitions)
-    return facts
+    return spec.change.kind.left_facts(spec.change.member, state)
 
 
 def moved_since_success(

@@ -14,10 +14,11 @@ from kcr.engine.cluster_policy import policy_changes, review_again
 from kcr.engine.context import Context
 from kcr.engine.effects import Finish, TakeSnapshot, Transition, Wait
 from kcr.engine.execution import execute
+from kcr.engine.observations import Snapshot, SnapshotFailed
 from kcr.engine.reasons import Reason
 from kcr.engine.staleness import stale_differences
 from kcr.engine.validation import restart_review, spec_changed, wait_for_cluster
-from kcr.model import Phase, Risk
+from kcr.model import KafkaClusterSpec, Phase, Risk
 from kcr.plan import all_steps, build_rollback
 from kcr.policy import change_window
 
@@ -48,12 +49,18 @@ def start(ctx: Context) -> Transition:
     if ctx.observed.blockers:
         ctx.note(Reason.BLOCKED, "approved; " + blocked_message(ctx.observed.blockers))
         return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-    if ctx.observed.snapshot_problem:
-        ctx.note(Reason.CLUSTER_UNAVAILABLE, f"approved; {ctx.observed.snapshot_problem}")
-        return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
-    snapshot = ctx.observed.snapshot
-    if snapshot is None:
-        return ctx.finish(TakeSnapshot(ctx.spec.change))
+    match ctx.observed.answer:
+        case Snapshot() as snapshot:
+            return begin_execution(ctx, cluster, snapshot)
+        case SnapshotFailed(problem=problem):
+            ctx.note(Reason.CLUSTER_UNAVAILABLE, f"approved; {problem}")
+            return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
+        case _:
+            return ctx.finish(TakeSnapshot(ctx.spec.change))
+
+
+def begin_execution(ctx: Context, cluster: KafkaClusterSpec, snapshot: Snapshot) -> Transition:
+    """Stale when the live state changes the reviewed plan; else record it and start."""
     differences = stale_differences(ctx.spec, snapshot.state, cluster.policy)
     if differences:
         ctx.move(

@@ -13,11 +13,9 @@ from kcr.model import (
     ConditionStatus,
     KafkaClusterSpec,
     Phase,
-    ResetConsumerGroupOffsets,
 )
 from kcr.plan import Review, review_spec, spec_hash
 from kcr.policy.cluster_policy import policy_digests, policy_hash
-from kcr.policy.scaling import scale_target_problem
 
 
 def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> Transition:
@@ -27,15 +25,16 @@ def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> 
     cluster = ctx.observed.cluster
     if cluster is None:
         return wait_for_cluster(ctx)
-    member = ctx.spec.change.member
+    change = ctx.spec.change
     scaled = ctx.observed.scaled_deployment
-    scales = isinstance(member, ResetConsumerGroupOffsets) and member.scale_deployment is not None
+    scales = change.kind.deployment(change.member) is not None
     if scales and scaled is None:
         return wait_for_deployment(ctx)
-    review = review_spec(ctx.spec, cluster.policy, ctx.now)
+    review = review_spec(ctx.spec, cluster.policy, ctx.now, storage=cluster.storage)
     problems = [*review.violations, *gate_problems(ctx, cluster)]
-    if isinstance(member, ResetConsumerGroupOffsets) and scaled is not None:
-        scope = scale_target_problem(member, scaled.labels, cluster.ownership)
+    if scales and scaled is not None:
+        owners = list(cluster.ownership)
+        scope = change.kind.deployment_problem(change.member, scaled.labels, owners)
         problems += [scope] if scope else []
     if problems:
         return invalid(ctx, problems)
@@ -73,6 +72,7 @@ def record_review(ctx: Context, review: Review, cluster: KafkaClusterSpec) -> No
     status.risk = review.risk
     status.irreversible = bool(review.irreversible)
     status.blast_radius = review.blast_radius
+    status.data_movement = review.data_movement
     status.spec_hash = review.spec_hash
     status.plan = review.plan
     status.rollback_plan = review.rollback

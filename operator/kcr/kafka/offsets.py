@@ -5,15 +5,29 @@ this. The same numbers are shown in a preview, committed, and recorded in the re
 """
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from kcr.kafka.backend import Backend
 from kcr.kafka.errors import InvalidRequestError, NotFoundError
 from kcr.kafka.readmodel import PartitionOffsets, TopicPartition
 from kcr.kafka.topics import require_topic
-from kcr.model import ObservedState, OffsetTarget, PartitionOffset, ResetConsumerGroupOffsets
+from kcr.model import ObservedState, OffsetTarget, PartitionOffset
 
 Key = tuple[str, int]
+
+
+class OffsetReset(Protocol):
+    """A reset of one group's committed offsets on some topics to a target."""
+
+    @property
+    def group(self) -> str: ...
+
+    @property
+    def topics(self) -> Sequence[str]: ...
+
+    @property
+    def to(self) -> OffsetTarget: ...
 
 
 def clamp(offset: int, log: PartitionOffsets) -> int:
@@ -73,7 +87,7 @@ def _explicit(
 
 
 async def read_and_resolve(
-    backend: Backend, reset: ResetConsumerGroupOffsets, snapshot: ObservedState | None
+    backend: Backend, reset: OffsetReset, snapshot: ObservedState | None
 ) -> list[PartitionOffset]:
     """Read what the target needs (log, commits, time index), then resolve it."""
     topics = await asyncio.gather(*(require_topic(backend, name) for name in reset.topics))
@@ -96,7 +110,7 @@ async def read_and_resolve(
 
 async def _committed_before(
     backend: Backend,
-    reset: ResetConsumerGroupOffsets,
+    reset: OffsetReset,
     partitions: list[TopicPartition],
     snapshot: ObservedState | None,
 ) -> dict[Key, int | None]:
@@ -110,7 +124,7 @@ async def _committed_before(
 
 def _log_as_snapshotted(
     log: dict[Key, PartitionOffsets],
-    reset: ResetConsumerGroupOffsets,
+    reset: OffsetReset,
     snapshot: ObservedState | None,
 ) -> dict[Key, PartitionOffsets]:
     """Earliest and latest as the snapshot before the first write saw them.

@@ -9,12 +9,15 @@ escapes (a ``KafkaTimeoutError`` or ``UnavailableError`` is retriable, the rest 
 Two implementations keep the same contract (``tests/kafka``): the confluent-kafka adapter
 (:func:`kcr.kafka.connect.open_kafka`) and the in-memory :class:`kcr.kafka.fake.FakeKafka`.
 
-Writes compare before they apply: repeating one returns ``AlreadyApplied`` and sends
-nothing. Topic, group and ACL arguments are lists, never a bare string.
+Writes are primitives that return once the cluster shows them; each change kind compares
+before it writes (:mod:`kcr.kinds`). Topic, group and ACL arguments are lists, never a
+bare string.
 """
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from kcr.kafka.offsets import OffsetReset
 from kcr.kafka.readmodel import (
     AclFilter,
     Capabilities,
@@ -30,22 +33,15 @@ from kcr.kafka.readmodel import (
     TopicInfo,
     TopicPartition,
 )
-from kcr.kafka.results import ApplyResult, ProbeVerdict
+from kcr.kafka.results import ProbeVerdict
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
-    Change,
-    ChangeMember,
     ConsumerPositions,
-    CreateTopic,
-    DeleteTopic,
     GroupState,
-    IncreasePartitions,
+    ObservedGroup,
     ObservedState,
-    Operation,
+    ObservedTopic,
     PartitionOffset,
-    ResetConsumerGroupOffsets,
 )
 
 DEFAULT_GROUP_STATES = (GroupState.STABLE, GroupState.EMPTY)
@@ -121,7 +117,7 @@ class KafkaPort(Protocol):
         ...
 
     async def resolve_offsets(
-        self, reset: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
+        self, reset: OffsetReset, *, snapshot: ObservedState | None = None
     ) -> list[PartitionOffset]:
         """The concrete offsets a reset would commit, for every partition of its topics.
 
@@ -141,53 +137,69 @@ class KafkaPort(Protocol):
         """Bindings matching the filter (pattern ``Match`` finds every binding that applies)."""
         ...
 
-    # --- writes (compare, then apply) ----------------------------------------------------
+    # --- snapshot reads -------------------------------------------------------------------
 
-    async def apply(
-        self, operation: Operation | ChangeMember, *, snapshot: ObservedState | None = None
-    ) -> ApplyResult:
-        """Dispatch one step's operation; a Deployment scale is not Kafka's and is refused."""
+    async def find_topic(self, name: str) -> TopicInfo | None:
+        """The topic's metadata, or None when it does not exist."""
         ...
 
-    async def create_topic(self, change: CreateTopic) -> ApplyResult:
-        """Already applied when the topic exists with the same partitions, replication and
-        configs; ``ConflictError`` when it exists with different ones."""
+    async def broker_count(self) -> int: ...
+
+    async def observe_topic(
+        self,
+        name: str,
+        keys: Sequence[str],
+        *,
+        every_override: bool = False,
+        count_records: bool = False,
+    ) -> ObservedTopic:
+        """Partitions, replication and the named config keys with their sources, secrets
+        left out; ``every_override`` adds every topic override, ``count_records`` the
+        records it holds (where deleting the topic is on the table)."""
         ...
 
-    async def increase_partitions(self, change: IncreasePartitions) -> ApplyResult:
-        """Already applied at the target count; ``ConflictError`` when the topic has more."""
+    async def colliding_topics(self, name: str) -> list[ObservedTopic]:
+        """Existing topics Kafka would refuse ``name`` beside ('.' and '_' collide)."""
         ...
 
-    async def alter_topic_config(self, change: AlterTopicConfig) -> ApplyResult:
-        """Incremental: sets keys whose override differs, deletes overrides that exist."""
+    async def observe_group(self, group: str, topics: list[str]) -> ObservedGroup:
+        """State, member count, committed and log offsets of the group on ``topics``."""
         ...
 
-    async def reset_consumer_group_offsets(
-        self, change: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
-    ) -> ApplyResult:
-        """``GroupNotEmptyError`` when the group has members, listed or implied by its state
-        (Stable or rebalancing); otherwise resolves the target and commits what differs."""
+    async def consumers_of(self, topics: list[str]) -> list[str]:
+        """Groups with a committed offset on any of ``topics``."""
         ...
 
-    async def alter_acls(self, change: AlterAcls) -> ApplyResult:
-        """Creates the missing bindings of ``add``, deletes the existing ones of ``remove``."""
+    async def existing_acls(self, bindings: list[AclBinding]) -> list[AclBinding]:
+        """Those of ``bindings`` the cluster holds, each looked up exactly."""
         ...
 
-    async def delete_topic(self, change: DeleteTopic) -> ApplyResult:
-        """Already applied when the topic does not exist."""
+    # --- writes: each returns once a read shows it ----------------------------------------------
+
+    async def add_topic(
+        self, name: str, partitions: int, replication_factor: int, configs: dict[str, str]
+    ) -> None:
+        """``ConflictError`` (code TOPIC_ALREADY_EXISTS) when the topic exists."""
         ...
 
-    # --- snapshot ---------------------------------------------------------------------------
+    async def add_partitions(self, topic: str, total: int) -> None:
+        """Grow ``topic`` to ``total`` partitions."""
+        ...
 
-    async def snapshot(self, change: Change | ChangeMember) -> ObservedState:
-        """Exactly the live state the change's rollback and stale check need.
+    async def set_topic_config(self, topic: str, values: dict[str, str], delete: list[str]) -> None:
+        """Incremental: set ``values`` and remove the overrides of ``delete``."""
+        ...
 
-        CreateTopic: whether the topic exists (and its shape). IncreasePartitions and
-        DeleteTopic: partitions, replication, topic overrides, groups consuming it.
-        AlterTopicConfig: touched keys and retention with their sources, consumers.
-        ResetConsumerGroupOffsets: group state, members, committed and log offsets.
-        AlterAcls: the existing bindings among those the change names.
-        """
+    async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
+        """Commit for an empty group; the broker refuses while it has members."""
+        ...
+
+    async def change_acls(self, add: list[AclBinding], remove: list[AclBinding]) -> None:
+        """Create ``add`` and delete ``remove``, returning once DescribeAcls shows both."""
+        ...
+
+    async def remove_topic(self, name: str) -> bool:
+        """Delete the topic; False when it did not exist."""
         ...
 
     # --- health probes ---------------------------------------------------------------------

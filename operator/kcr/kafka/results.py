@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kcr.model import OperationType, PartitionOffset
+from kcr.model import PartitionOffset
 from kcr.model.base import KubeModel
 
 
@@ -18,7 +18,7 @@ class ApplyOutcome(StrEnum):
 class ApplyResult(KubeModel):
     """Compare-then-apply: ``AlreadyApplied`` means the live state matched and nothing was sent."""
 
-    operation: OperationType
+    operation: str = Field(description="The kind of the step: CreateTopic, AlterAcls")
     target: str
     outcome: ApplyOutcome
     details: list[str] = Field(default_factory=list, description="What was (or was not) done")

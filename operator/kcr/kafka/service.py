@@ -1,14 +1,14 @@
-"""The port implemented once over any backend: reads, lag, writes, snapshots, probes."""
+"""The port implemented once over any backend: reads, lag, snapshot reads, writes, probes."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from kcr.kafka import probes, snapshot, writes
+from kcr.kafka import probes, snapshot, topics, writes
 from kcr.kafka.backend import Backend
 from kcr.kafka.errors import InvalidRequestError, NotFoundError
 from kcr.kafka.lag import build_lag_report, partitions_to_read
-from kcr.kafka.offsets import read_and_resolve
+from kcr.kafka.offsets import OffsetReset, read_and_resolve
 from kcr.kafka.port import DEFAULT_GROUP_STATES, KafkaPort
 from kcr.kafka.readmodel import (
     AclFilter,
@@ -25,23 +25,15 @@ from kcr.kafka.readmodel import (
     TopicInfo,
     TopicPartition,
 )
-from kcr.kafka.results import ApplyResult, ProbeVerdict
+from kcr.kafka.results import ProbeVerdict
 from kcr.model import (
     AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
-    Change,
-    ChangeMember,
     ConsumerPositions,
-    CreateTopic,
-    DeleteTopic,
     GroupState,
-    IncreasePartitions,
+    ObservedGroup,
     ObservedState,
-    Operation,
+    ObservedTopic,
     PartitionOffset,
-    ResetConsumerGroupOffsets,
-    ScaleDeployment,
 )
 
 
@@ -179,7 +171,7 @@ class KafkaService:
         return committed, {d.group: d for d in described}
 
     async def resolve_offsets(
-        self, reset: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
+        self, reset: OffsetReset, *, snapshot: ObservedState | None = None
     ) -> list[PartitionOffset]:
         return await read_and_resolve(self._backend, reset, snapshot)
 
@@ -195,50 +187,59 @@ class KafkaService:
         bindings = await self._backend.describe_acls(acl_filter)
         return sorted(bindings, key=lambda b: b.key())
 
-    # --- writes -------------------------------------------------------------------------------
+    # --- snapshot reads ---------------------------------------------------------------------
 
-    async def apply(
-        self, operation: Operation | ChangeMember, *, snapshot: ObservedState | None = None
-    ) -> ApplyResult:
-        member = operation.member if isinstance(operation, Operation) else operation
-        if isinstance(member, ScaleDeployment):
-            raise InvalidRequestError(
-                "ScaleDeployment is a Kubernetes operation; the Kafka port does not apply it"
-            )
-        if isinstance(member, CreateTopic):
-            return await self.create_topic(member)
-        if isinstance(member, IncreasePartitions):
-            return await self.increase_partitions(member)
-        if isinstance(member, AlterTopicConfig):
-            return await self.alter_topic_config(member)
-        if isinstance(member, ResetConsumerGroupOffsets):
-            return await self.reset_consumer_group_offsets(member, snapshot=snapshot)
-        if isinstance(member, AlterAcls):
-            return await self.alter_acls(member)
-        return await self.delete_topic(member)
+    async def find_topic(self, name: str) -> TopicInfo | None:
+        return await topics.find_topic(self._backend, name)
 
-    async def create_topic(self, change: CreateTopic) -> ApplyResult:
-        return await writes.create_topic(self._backend, change)
+    async def broker_count(self) -> int:
+        return len((await self._backend.metadata([])).brokers)
 
-    async def increase_partitions(self, change: IncreasePartitions) -> ApplyResult:
-        return await writes.increase_partitions(self._backend, change)
+    async def observe_topic(
+        self,
+        name: str,
+        keys: Sequence[str],
+        *,
+        every_override: bool = False,
+        count_records: bool = False,
+    ) -> ObservedTopic:
+        return await snapshot.observe_topic(
+            self._backend, name, list(keys), every_override, count_records=count_records
+        )
 
-    async def alter_topic_config(self, change: AlterTopicConfig) -> ApplyResult:
-        return await writes.alter_topic_config(self._backend, change)
+    async def colliding_topics(self, name: str) -> list[ObservedTopic]:
+        return await snapshot.colliding_topics(self._backend, name)
 
-    async def reset_consumer_group_offsets(
-        self, change: ResetConsumerGroupOffsets, *, snapshot: ObservedState | None = None
-    ) -> ApplyResult:
-        return await writes.reset_consumer_group_offsets(self._backend, change, snapshot)
+    async def observe_group(self, group: str, topics: list[str]) -> ObservedGroup:
+        return await snapshot.observe_group(self._backend, group, topics)
 
-    async def alter_acls(self, change: AlterAcls) -> ApplyResult:
-        return await writes.alter_acls(self._backend, change)
+    async def consumers_of(self, topics: list[str]) -> list[str]:
+        return await snapshot.consumers_of(self._backend, topics)
 
-    async def delete_topic(self, change: DeleteTopic) -> ApplyResult:
-        return await writes.delete_topic(self._backend, change)
+    async def existing_acls(self, bindings: list[AclBinding]) -> list[AclBinding]:
+        return await writes.existing_bindings(self._backend, bindings)
 
-    async def snapshot(self, change: Change | ChangeMember) -> ObservedState:
-        return await snapshot.take_snapshot(self._backend, change, self._clock())
+    # --- writes ---------------------------------------------------------------------------------
+
+    async def add_topic(
+        self, name: str, partitions: int, replication_factor: int, configs: dict[str, str]
+    ) -> None:
+        await writes.add_topic(self._backend, name, partitions, replication_factor, configs)
+
+    async def add_partitions(self, topic: str, total: int) -> None:
+        await writes.add_partitions(self._backend, topic, total)
+
+    async def set_topic_config(self, topic: str, values: dict[str, str], delete: list[str]) -> None:
+        await self._backend.alter_topic_config(topic, values, delete)
+
+    async def commit_offsets(self, group: str, offsets: list[PartitionOffset]) -> None:
+        await self._backend.commit_offsets(group, offsets)
+
+    async def change_acls(self, add: list[AclBinding], remove: list[AclBinding]) -> None:
+        await writes.change_acls(self._backend, add, remove)
+
+    async def remove_topic(self, name: str) -> bool:
+        return await writes.remove_topic(self._backend, name)
 
     # --- health probes --------------------------------------------------------------------------
 

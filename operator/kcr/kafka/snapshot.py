@@ -1,73 +1,22 @@
-"""The pre-change snapshot: exactly the live state a change's rollback and stale check need."""
+"""Reads a change kind composes into its snapshot: a topic, a group, the consumers of topics.
+
+Each is shaped as the snapshot stores it (:class:`kcr.model.ObservedState`), secrets left
+out, partition lists bounded."""
 
 import asyncio
-from datetime import datetime
 
 from kcr.kafka.backend import Backend
 from kcr.kafka.readmodel import TopicConfigs, TopicInfo, TopicPartition
 from kcr.kafka.sensitive import is_sensitive_key
 from kcr.kafka.topics import find_topic
-from kcr.kafka.writes import existing_bindings
-from kcr.model import (
-    AlterAcls,
-    AlterTopicConfig,
-    Change,
-    ChangeMember,
-    CreateTopic,
-    DeleteTopic,
-    IncreasePartitions,
-    ObservedConfig,
-    ObservedGroup,
-    ObservedPartition,
-    ObservedState,
-    ObservedTopic,
-    ResetConsumerGroupOffsets,
-)
+from kcr.model import ObservedConfig, ObservedGroup, ObservedPartition, ObservedTopic
 from kcr.model.names import collides
 from kcr.model.observed import MAX_OBSERVED_PARTITIONS
-from kcr.model.topic_configs import RETENTION_KEYS
-from kcr.policy import affected_topics
 
 MAX_CONSUMERS = 1000
-# Read with every topic: what data-loss and ISR reasoning look at besides the touched keys.
-CONTEXT_KEYS = (*RETENTION_KEYS, "cleanup.policy", "min.insync.replicas")
 
 
-async def take_snapshot(
-    backend: Backend, change: Change | ChangeMember, now: datetime
-) -> ObservedState:
-    member: ChangeMember = change.member if isinstance(change, Change) else change
-    metadata = await backend.metadata([])
-    state: dict[str, object] = {"captured_at": now, "brokers": len(metadata.brokers)}
-    if isinstance(member, CreateTopic):
-        keys = [*member.configs, *CONTEXT_KEYS]
-        topic = await _topic(backend, member.topic, keys, count_records=True)
-        state["topics"] = [topic, *await _colliding(backend, member.topic)]
-    elif isinstance(member, IncreasePartitions | DeleteTopic):
-        deletes = isinstance(member, DeleteTopic)
-        state["topics"] = [
-            await _topic(backend, member.topic, CONTEXT_KEYS, deletes, count_records=deletes)
-        ]
-        state["consumers_of_topics"] = await consumers_of(backend, [member.topic])
-    elif isinstance(member, AlterTopicConfig):
-        keys = [*member.set, *member.delete, *CONTEXT_KEYS]
-        state["topics"] = list(
-            await asyncio.gather(*(_topic(backend, t, keys) for t in member.topics))
-        )
-        state["consumers_of_topics"] = await consumers_of(backend, list(member.topics))
-    elif isinstance(member, ResetConsumerGroupOffsets):
-        topics = await asyncio.gather(*(_topic(backend, t, ()) for t in member.topics))
-        state["topics"] = list(topics)
-        state["consumer_groups"] = [await _group(backend, member)]
-    elif isinstance(member, AlterAcls):
-        state["acls"] = await existing_bindings(backend, [*member.add, *member.remove])
-        # A revoke (or a Deny) on a topic stops its readers: they are in the blast radius.
-        bound = affected_topics(Change.of(member))
-        state["consumers_of_topics"] = await consumers_of(backend, bound) if bound else []
-    return ObservedState.model_validate(state)
-
-
-async def _colliding(backend: Backend, name: str) -> list[ObservedTopic]:
+async def colliding_topics(backend: Backend, name: str) -> list[ObservedTopic]:
     """Existing topics Kafka would refuse ``name`` beside: '.' and '_' share a metric name."""
     if "." not in name and "_" not in name:
         return []
@@ -81,7 +30,7 @@ async def _colliding(backend: Backend, name: str) -> list[ObservedTopic]:
     ]
 
 
-async def _topic(
+async def observe_topic(
     backend: Backend,
     name: str,
     keys: tuple[str, ...] | list[str],
@@ -126,16 +75,16 @@ def _observed_topic(topic: TopicInfo, configs: TopicConfigs, keys: set[str]) -> 
     )
 
 
-async def _group(backend: Backend, reset: ResetConsumerGroupOffsets) -> ObservedGroup:
-    metadata = await backend.metadata(list(reset.topics))
+async def observe_group(backend: Backend, group: str, topics: list[str]) -> ObservedGroup:
+    metadata = await backend.metadata(list(topics))
     partitions = [
         TopicPartition(topic=t.name, partition=p.partition)
         for t in metadata.topics
         for p in t.partitions
     ][:MAX_OBSERVED_PARTITIONS]
     (description,), (committed,), log = await asyncio.gather(
-        backend.describe_groups([reset.group]),
-        backend.committed([reset.group], partitions),
+        backend.describe_groups([group]),
+        backend.committed([group], partitions),
         backend.log_offsets(partitions),
     )
     # Both reads answer exactly the partitions asked for, so every commit has its log.
@@ -153,7 +102,7 @@ async def _group(backend: Backend, reset: ResetConsumerGroupOffsets) -> Observed
             )
         )
     return ObservedGroup(
-        group=reset.group,
+        group=group,
         state=description.state,
         members=len(description.members),
         partitions=sorted(rows, key=lambda p: (p.topic, p.partition)),

@@ -5,9 +5,11 @@ the port's ``snapshot`` reads exactly what the operator's stale check reads.
 """
 
 import asyncio
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from kcr import kinds
 from kcr.kafka import KafkaPortError
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.credentials import resolve_credentials
@@ -43,7 +45,7 @@ async def live_state(
 
     port: KafkaPort = open_kafka(cluster, await resolve_credentials(cluster, read))
     try:
-        return await port.snapshot(spec.change)
+        return await kinds.take_snapshot(port, spec.change, datetime.now(UTC))
     finally:
         await port.close()
 

@@ -109,7 +109,7 @@ def list_table(requests: list[Parsed], now: datetime, all_namespaces: bool) -> T
             request.name,
             _phase_text(request.phase),
             _risk_text(status.risk.value if status and status.risk else None),
-            spec.change.type.value if spec else "?",
+            spec.change.type if spec else "?",
             (status.target if status and status.target else None)
             or (spec.change.target() if spec else "?"),
             spec.requested_by.principal if spec else "?",
@@ -163,7 +163,7 @@ def _header(request: Parsed, now: datetime) -> Table:
             risk.append("  (irreversible)", style="bold red")
         grid.add_row("Risk", risk)
     if spec is not None:
-        grid.add_row("Change", f"{spec.change.type.value}  {spec.change.target()}")
+        grid.add_row("Change", f"{spec.change.type}  {spec.change.target()}")
         grid.add_row("Cluster", spec.cluster)
         who = spec.requested_by
         extra = ", ".join(
@@ -181,6 +181,8 @@ def _header(request: Parsed, now: datetime) -> Table:
         grid.add_row("Reason", spec.reason.strip())
     if status is not None and status.blast_radius is not None:
         grid.add_row("Blast radius", status.blast_radius.describe())
+    if status is not None and status.data_movement is not None:
+        grid.add_row("Data moved", status.data_movement.describe())
     grid.add_row("Approvals", _approvals(request, now))
     rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
     if rejecters:
@@ -189,6 +191,8 @@ def _header(request: Parsed, now: datetime) -> Table:
         grid.add_row("Spec hash", _hash_line(request, spec))
     if status is not None and status.message:
         grid.add_row("Message", status.message)
+    if status is not None and status.rollback_cause:
+        grid.add_row("Rollback cause", status.rollback_cause)
     grid.add_row("Age", age(request.raw["metadata"].get("creationTimestamp"), now))
     return grid
 

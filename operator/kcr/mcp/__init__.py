@@ -3,3 +3,5 @@
 Every call maps to an authenticated caller with roles and a tenant scope; the middleware
 refuses (and audits) before a tool runs, so a tool body only ever sees allowed calls.
 """
+
+import kcr.kinds  # noqa: F401  (registers the built-in change kinds)

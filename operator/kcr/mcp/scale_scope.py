@@ -7,18 +7,19 @@ so a tenant cannot scale another team's workload to zero through its own reset.
 
 from typing import Any
 
-from kcr.mcp.calls import ToolDeniedError
+from kcr.mcp.gate.calls import ToolDeniedError
 from kcr.mcp.kube import KubePort
 from kcr.mcp.workloads import label_value
-from kcr.model import Ownership, ResetConsumerGroupOffsets
+from kcr.model import Change, Ownership
 from kcr.policy.ownership import owner_of_group
-from kcr.policy.scaling import GROUP_LABEL, TEAM_LABEL, scale_target_problem
+from kcr.policy.scaling import GROUP_LABEL, TEAM_LABEL
 
 
 async def require_scalable(
-    kube: KubePort | None, member: ResetConsumerGroupOffsets, owners: tuple[Ownership, ...]
+    kube: KubePort | None, change: Change, owners: tuple[Ownership, ...]
 ) -> None:
-    ref = member.scale_deployment
+    kind, member = change.kind, change.member
+    ref = kind.deployment(member)
     if ref is None:
         return
     if kube is None:
@@ -27,7 +28,8 @@ async def require_scalable(
             "to check that the Deployment consumes the group; draft the reset without it"
         )
     labels = None
-    for selector in _selectors(member.group, owners):
+    selectors = [s for group in kind.consumer_groups(member) for s in _selectors(group, owners)]
+    for selector in selectors:
         key, _, wanted = selector.partition("=")
         for deployment in await kube.list_deployments(selector):
             meta: dict[str, Any] = deployment.get("metadata") or {}
@@ -35,7 +37,7 @@ async def require_scalable(
             named = (meta.get("namespace"), meta.get("name")) == (ref.namespace, ref.name)
             if named and found.get(key) == wanted:
                 labels = found
-    problem = scale_target_problem(member, labels, owners)
+    problem = kind.deployment_problem(member, labels, list(owners))
     if problem is not None:
         raise ToolDeniedError(problem)
 

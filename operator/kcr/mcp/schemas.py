@@ -19,7 +19,8 @@ from kcr.model.base import KubeModel
 
 MAX_VERSIONS = 20
 CCOMPAT = "/apis/ccompat/"
-NATIVE = "/apis/registry/v3"
+NATIVE = ("/apis/registry/v3", "/apis/registry/v2")
+"""Apicurio 3's native API, then Apicurio 2's: the same versions list with ``createdOn``."""
 
 
 class SchemaRegistryError(Exception):
@@ -52,7 +53,7 @@ class SchemaRegistryClient:
         self._url = url.rstrip("/")
         self._http = httpx.AsyncClient(timeout=timeout)
         prefix, _, _ = self._url.partition(CCOMPAT)
-        self._native = prefix + NATIVE if CCOMPAT in self._url else None
+        self._native = tuple(prefix + api for api in NATIVE) if CCOMPAT in self._url else ()
 
     @property
     def url(self) -> str:
@@ -89,12 +90,17 @@ class SchemaRegistryClient:
 
     async def _registration_times(self, subject: str) -> dict[int, datetime]:
         """Apicurio's native ``createdOn`` per version; nothing for other registries."""
-        if self._native is None:
-            return {}
-        body = await self._get(
-            f"{self._native}/groups/default/artifacts/{subject}/versions",
-            params={"limit": "100"},
-        )
+        body: Any = None
+        for native in self._native:
+            try:
+                body = await self._get(
+                    f"{native}/groups/default/artifacts/{subject}/versions",
+                    params={"limit": "100"},
+                )
+                break
+            except SchemaRegistryError:
+                if native == self._native[-1]:
+                    raise
         times = {}
         for entry in body.get("versions", []) if isinstance(body, dict) else []:
             if str(entry.get("version", "")).isdigit() and entry.get("createdOn"):

@@ -1,31 +1,21 @@
 """Whether a change stays inside a tenant scope: every topic, group and ACL it touches."""
 
-from kcr.mcp.identity import Scope
-from kcr.model import (
-    AclBinding,
-    AclPatternType,
-    AclResourceType,
-    AlterAcls,
-    Change,
-    ResetConsumerGroupOffsets,
-)
-from kcr.policy import affected_topics
+from kcr.mcp.gate.identity import Scope
+from kcr.model import AclBinding, AclPatternType, AclResourceType, Change
 
 
 def outside_scope(change: Change, scope: Scope) -> str | None:
     """The first thing the change touches outside ``scope``, in words; None when inside."""
-    member = change.member
-    if isinstance(member, AlterAcls):
-        for binding in [*member.add, *member.remove]:
-            problem = _binding_outside(binding, scope)
-            if problem is not None:
-                return problem
-        return None
-    for topic in affected_topics(change):
+    kind, member = change.kind, change.member
+    bindings = kind.acl_bindings(member)
+    if bindings:  # patterns: each is checked as a pattern, not as the names it happens to hit
+        return next(filter(None, (_binding_outside(b, scope) for b in bindings)), None)
+    for topic in kind.topics(member):
         if not scope.allows_topic(topic):
             return f"topic `{topic}` is outside your scope `{scope.describe_topics()}`"
-    if isinstance(member, ResetConsumerGroupOffsets) and not scope.allows_group(member.group):
-        return f"consumer group `{member.group}` is outside your scope `{scope.describe_groups()}`"
+    for group in kind.consumer_groups(member):
+        if not scope.allows_group(group):
+            return f"consumer group `{group}` is outside your scope `{scope.describe_groups()}`"
     return None
 
 

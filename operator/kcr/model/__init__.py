@@ -7,20 +7,7 @@ from kcr.model.acl import (
     AclPermission,
     AclResourceType,
 )
-from kcr.model.change import (
-    AlterAcls,
-    AlterTopicConfig,
-    Change,
-    ChangeMember,
-    ChangeType,
-    CreateTopic,
-    DeleteTopic,
-    DeploymentRef,
-    IncreasePartitions,
-    OffsetTarget,
-    PartitionOffset,
-    ResetConsumerGroupOffsets,
-)
+from kcr.model.change import Change, DeploymentRef, OffsetTarget, PartitionOffset
 from kcr.model.cluster import (
     ChangeWindow,
     ClusterPolicy,
@@ -30,9 +17,11 @@ from kcr.model.cluster import (
     Limits,
     Ownership,
     PromQLGate,
+    Storage,
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
+from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
@@ -43,7 +32,7 @@ from kcr.model.observed import (
     ObservedState,
     ObservedTopic,
 )
-from kcr.model.operation import Operation, OperationMember, OperationType, ScaleDeployment
+from kcr.model.operation import Operation
 from kcr.model.progress import (
     ConsumerPositions,
     ConsumerProgressGate,
@@ -57,6 +46,7 @@ from kcr.model.request import (
     BlastRadius,
     Channel,
     ClusterPolicyRecord,
+    DataMovement,
     Evidence,
     EvidenceKind,
     FailurePolicy,
@@ -79,18 +69,17 @@ from kcr.model.request import (
 from kcr.model.risk import Risk
 
 __all__ = [
+    "KINDS",
     "AclBinding",
     "AclOperation",
     "AclPatternType",
     "AclPermission",
     "AclResourceType",
-    "AlterAcls",
-    "AlterTopicConfig",
     "Approval",
+    "Assessment",
     "BlastRadius",
     "Change",
-    "ChangeMember",
-    "ChangeType",
+    "ChangeKind",
     "ChangeWindow",
     "Channel",
     "ClusterPolicy",
@@ -100,11 +89,11 @@ __all__ = [
     "ConfigSource",
     "ConsumerPositions",
     "ConsumerProgressGate",
-    "CreateTopic",
-    "DeleteTopic",
+    "DataMovement",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
+    "Facts",
     "FailurePolicy",
     "GroupPosition",
     "GroupProgress",
@@ -112,7 +101,7 @@ __all__ = [
     "HealthBaseline",
     "HealthGates",
     "HistoryEntry",
-    "IncreasePartitions",
+    "Inverse",
     "KafkaChangeRequest",
     "KafkaChangeRequestSpec",
     "KafkaChangeRequestStatus",
@@ -127,8 +116,6 @@ __all__ = [
     "ObservedTopic",
     "OffsetTarget",
     "Operation",
-    "OperationMember",
-    "OperationType",
     "Ownership",
     "PartitionOffset",
     "Phase",
@@ -137,15 +124,14 @@ __all__ = [
     "ProgressWindow",
     "PromQLGate",
     "RequestedBy",
-    "ResetConsumerGroupOffsets",
     "Risk",
     "RollbackPlan",
     "RollbackReview",
     "Rollout",
-    "ScaleDeployment",
     "Stage",
     "Step",
     "StepState",
+    "Storage",
     "TimeWindow",
     "explain",
 ]

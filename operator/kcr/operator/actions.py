@@ -8,6 +8,7 @@ step, a failed check), so the engine decides what it means.
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from kcr import kinds
 from kcr.engine import (
     CheckGate,
     CheckResult,
@@ -22,15 +23,12 @@ from kcr.engine import (
     progress,
 )
 from kcr.kafka import GroupNotEmptyError, KafkaPort, KafkaPortError, ProbeVerdict
+from kcr.kinds import StepPorts, StepRefusedError
 from kcr.model import (
     GroupProgress,
     HealthBaseline,
     KafkaChangeRequestSpec,
     KafkaChangeRequestStatus,
-    ObservedDeployment,
-    ObservedState,
-    ResetConsumerGroupOffsets,
-    ScaleDeployment,
 )
 from kcr.operator.kube import KubernetesError, KubernetesPort
 from kcr.operator.metrics import Metrics
@@ -43,24 +41,11 @@ URP = "underReplicatedPartitions"
 async def take_snapshot(
     kafka: KafkaPort, kube: KubernetesPort, spec: KafkaChangeRequestSpec, clock: Clock
 ) -> Snapshot:
-    """The live state the rollback restores, the Deployment replicas, and the URP baseline.
+    """The live state the rollback restores (its kind says which), and the URP baseline.
 
-    Raises the port's errors: without a snapshot nothing may be written.
+    Raises the ports' errors: without a snapshot nothing may be written.
     """
-    state = await kafka.snapshot(spec.change)
-    member = spec.change.member
-    if isinstance(member, ResetConsumerGroupOffsets) and member.scale_deployment is not None:
-        ref = member.scale_deployment
-        replicas = await kube.deployment_replicas(ref.namespace, ref.name)
-        if replicas is None:
-            raise KubernetesError(
-                f"Deployment {ref.namespace}/{ref.name} was not found", status=404
-            )
-        seen = ObservedDeployment(namespace=ref.namespace, name=ref.name, replicas=replicas)
-        others = [
-            d for d in state.deployments if (d.namespace, d.name) != (ref.namespace, ref.name)
-        ]
-        state = state.model_copy(update={"deployments": [*others, seen]})
+    state = await kinds.take_snapshot(StepPorts(kafka, kube), spec.change, clock())
     urp = await kafka.probe_under_replicated(None)
     baseline = HealthBaseline(captured_at=clock(), under_replicated_partitions=urp.value(URP))
     return Snapshot(state=state, baseline=baseline)
@@ -73,21 +58,19 @@ async def run_step(
     status: KafkaChangeRequestStatus,
     clock: Clock,
 ) -> StepOutcome:
-    step = effect.step
-    member = step.operation.member
     try:
-        if isinstance(member, ScaleDeployment):
-            result = await scale(kube, member, status.snapshot)
-        else:
-            applied = await kafka.apply(step.operation, snapshot=status.snapshot)
-            details = "; ".join(applied.details)
-            result = f"{applied.outcome}: {details}" if details else str(applied.outcome)
+        ports = StepPorts(kafka, kube)
+        applied = await kinds.apply(ports, effect.step.operation, snapshot=status.snapshot)
+        details = "; ".join(applied.details)
+        result = f"{applied.outcome}: {details}" if details else str(applied.outcome)
     except GroupNotEmptyError as error:
         return _outcome(effect, clock, False, f"waiting for an empty group: {error.message}", True)
     except KafkaPortError as error:
         return _outcome(effect, clock, False, error.message, error.retriable)
     except KubernetesError as error:
         return _outcome(effect, clock, False, str(error), error.retriable)
+    except StepRefusedError as error:
+        return _outcome(effect, clock, False, str(error), False)
     return _outcome(effect, clock, True, result, False)
 
 
@@ -107,30 +90,6 @@ def _outcome(
         finished_at=clock(),
         retriable=retriable,
     )
-
-
-async def scale(
-    kube: KubernetesPort, member: ScaleDeployment, snapshot: ObservedState | None
-) -> str:
-    replicas = member.replicas
-    if replicas is None:
-        seen = snapshot.deployment(member.namespace, member.name) if snapshot else None
-        if seen is None:
-            raise KubernetesError(
-                f"the replicas of {member.namespace}/{member.name} before the change are not in "
-                "status.snapshot, so they cannot be restored",
-                status=422,
-            )
-        replicas = seen.replicas
-    current = await kube.deployment_replicas(member.namespace, member.name)
-    if current is None:
-        raise KubernetesError(
-            f"Deployment {member.namespace}/{member.name} was not found", status=404
-        )
-    if current == replicas:
-        return f"AlreadyApplied: {member.namespace}/{member.name} has {replicas} replicas"
-    await kube.scale_deployment(member.namespace, member.name, replicas)
-    return f"Applied: scaled {member.namespace}/{member.name} from {current} to {replicas}"
 
 
 async def sample_progress(kafka: KafkaPort, effect: SampleProgress) -> ProgressRead:

@@ -12,17 +12,12 @@ from typing import Any
 
 import kopf
 
-from kcr.engine import (
-    ACTIVE_PHASES,
-    StatusUnreadableError,
-    claims,
-    needs_operator,
-    read_signals,
-)
+from kcr.engine import StatusUnreadableError, claims, needs_operator, read_signals
 from kcr.kube.resources import CHANGE_REQUESTS, GROUP, VERSION
-from kcr.model import ChangeType, KafkaChangeRequestSpec, Phase, Risk
+from kcr.model import KINDS, KafkaChangeRequestSpec, Phase, Risk
 from kcr.operator.reconciler import Reconciler
 from kcr.operator.runtime import Runtime
+from kcr.policy.authority import ACTIVE_PHASES
 
 KCR = (GROUP, VERSION, CHANGE_REQUESTS.plural)
 CLAIMS_INDEX = "kcr_claims"
@@ -43,7 +38,7 @@ def kind_and_risk(body: Any) -> tuple[str, str]:
     kind = change.get("type") if isinstance(change, Mapping) else None
     risk = (body.get("status") or {}).get("risk")
     return (
-        kind if kind in {k.value for k in ChangeType} else "Unknown",
+        kind if kind in KINDS.names(requestable_only=True) else "Unknown",
         risk if risk in {r.value for r in Risk} else "None",
     )
 

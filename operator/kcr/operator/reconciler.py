@@ -10,22 +10,27 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 import kopf
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from kcr.engine import (
+    Answer,
     Blocker,
+    ChangeRequestView,
     CheckGate,
     DeploymentLabels,
     Finish,
+    GateReport,
     Next,
     Observations,
-    Resource,
+    ProgressRead,
     RunStep,
     SampleProgress,
+    Snapshot,
+    SnapshotFailed,
     StepOutcome,
     TakeSnapshot,
     Transition,
@@ -34,7 +39,8 @@ from kcr.engine import (
     decide,
 )
 from kcr.kafka import KafkaPort, KafkaPortError
-from kcr.model import KafkaChangeRequestStatus, Phase, ResetConsumerGroupOffsets, explain
+from kcr.kinds import StepRefusedError
+from kcr.model import KafkaChangeRequestStatus, Phase, explain
 from kcr.operator import actions
 from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.kube import KubernetesError
@@ -71,7 +77,7 @@ class Reconciler:
         self.wakeup = wakeup
         self.stopped = stopped
         self.index = index
-        self.resource = Resource.from_body(body)
+        self.resource = ChangeRequestView.from_body(body)
         self.written: KafkaChangeRequestStatus | None = None
         self.removed: dict[str, str] = {}
         self.holds_claim_lock = False
@@ -89,17 +95,17 @@ class Reconciler:
             self._release_claim_lock()
 
     async def _loop(self) -> None:
-        one_shot: dict[str, Any] = {}
+        answer: Answer | None = None
         idle = 0
         while not self.stopped:
             self.wakeup.clear()
             self._refresh()
-            observations = await self._observe(one_shot)
+            observations = await self._observe(answer)
             before = self.resource.status
             transition = decide(self.resource, observations, self.runtime.clock())
             await self._apply(transition)
             self._release_claim_lock()
-            one_shot = {}
+            answer = None
             effect = transition.effect
             unchanged = transition.status == before and isinstance(effect, Next)
             idle = idle + 1 if unchanged else 0
@@ -112,19 +118,22 @@ class Reconciler:
                 self.log.error("decisions change nothing; waiting", phase=self.phase.value)
                 effect = Wait()
                 idle = 0
-            if isinstance(effect, Wait):
-                await self._sleep(effect.until)
-                self.cluster_read = None
-            elif isinstance(effect, TakeSnapshot):
-                one_shot = await self._snapshot()
-            elif isinstance(effect, RunStep):
-                one_shot = {"outcome": await self._run_step(effect)}
-            elif isinstance(effect, SampleProgress):
-                one_shot = await self._sample_progress(effect)
-            elif isinstance(effect, CheckGate):
-                one_shot = await self._check_gate(effect)
-            else:
-                assert isinstance(effect, Next)
+            match effect:
+                case Wait(until=until):
+                    await self._sleep(until)
+                    self.cluster_read = None
+                case TakeSnapshot():
+                    answer = await self._snapshot()
+                case RunStep():
+                    answer = await self._run_step(effect)
+                case SampleProgress():
+                    answer = await self._sample_progress(effect)
+                case CheckGate():
+                    answer = await self._check_gate(effect)
+                case Next():
+                    pass
+                case _:
+                    assert_never(effect)
 
     @property
     def phase(self) -> Phase:
@@ -132,17 +141,17 @@ class Reconciler:
 
     def _refresh(self) -> None:
         """Spec and annotations from the live body; status from our own last write."""
-        fresh = Resource.from_body(self.body)
+        fresh = ChangeRequestView.from_body(self.body)
         self.removed = {k: v for k, v in self.removed.items() if fresh.annotations.get(k) == v}
         annotations = {k: v for k, v in fresh.annotations.items() if self.removed.get(k) != v}
         status = self.written if self.written is not None else fresh.status
         self.resource = replace(fresh, annotations=annotations, status=status)
 
-    async def _observe(self, one_shot: dict[str, Any]) -> Observations:
+    async def _observe(self, answer: Answer | None) -> Observations:
         settings = self.runtime.config.engine
         spec = self.resource.spec
         if spec is None:
-            return Observations(settings=settings, **one_shot)
+            return Observations(settings=settings, answer=answer)
         if self.cluster_read is None:  # once per burst of moves: re-read after each wait
             self.cluster_read = await read_cluster(
                 self.runtime.kube, self.resource.namespace, spec.cluster
@@ -171,16 +180,15 @@ class Reconciler:
             settings=settings,
             scaled_deployment=scaled,
             scaled_deployment_problem=scaled_problem,
-            **one_shot,
+            answer=answer,
         )
 
     async def _scaled_deployment(self) -> tuple[DeploymentLabels | None, str]:
         """For the review: which group the Deployment an offset reset scales consumes."""
         spec = self.resource.spec
-        member = spec.change.member if spec else None
-        if not isinstance(member, ResetConsumerGroupOffsets) or member.scale_deployment is None:
+        ref = spec.change.kind.deployment(spec.change.member) if spec else None
+        if ref is None:
             return None, ""
-        ref = member.scale_deployment
         try:
             labels = await self.runtime.kube.deployment_labels(ref.namespace, ref.name)
         except KubernetesError as error:
@@ -289,27 +297,27 @@ class Reconciler:
             await self.runtime.claims.lock.acquire()
             self.holds_claim_lock = True
 
-    async def _snapshot(self) -> dict[str, Any]:
-        """Under the claim lock: no other request may start on these resources meanwhile."""
+    async def _snapshot(self) -> Snapshot | SnapshotFailed | None:
+        """Under the claim lock: no other request may start on these resources meanwhile.
+
+        None when another request now blocks this one, or the cluster is not known: the
+        next decision says so and waits.
+        """
         await self._acquire_claim_lock()
         spec = self.resource.spec
         assert spec is not None
         if self._blockers() or self.cluster is None:
-            return {}
+            return None
         try:
             kafka = await self._kafka()
-            snapshot = await actions.take_snapshot(
-                kafka, self.runtime.kube, spec, self.runtime.clock
-            )
-        except (KafkaPortError, KubernetesError) as error:
-            return {"snapshot_problem": f"the live state could not be read: {error}"}
+            return await actions.take_snapshot(kafka, self.runtime.kube, spec, self.runtime.clock)
+        except (KafkaPortError, KubernetesError, StepRefusedError) as error:
+            return SnapshotFailed(f"the live state could not be read: {error}")
         except ValidationError as error:
             # The cluster holds something kcr's model cannot record: say what, and wait.
-            return {
-                "snapshot_problem": "the live state could not be recorded: "
-                + "; ".join(explain(error))
-            }
-        return {"snapshot": snapshot}
+            return SnapshotFailed(
+                "the live state could not be recorded: " + "; ".join(explain(error))
+            )
 
     def _release_claim_lock(self) -> None:
         if self.holds_claim_lock:
@@ -328,24 +336,25 @@ class Reconciler:
             effect, kafka, self.runtime.kube, self.resource.status, self.runtime.clock
         )
 
-    async def _sample_progress(self, effect: SampleProgress) -> dict[str, Any]:
+    async def _sample_progress(self, effect: SampleProgress) -> ProgressRead | None:
         try:
             kafka = await self._kafka()
-            return {"progress": await actions.sample_progress(kafka, effect)}
+            return await actions.sample_progress(kafka, effect)
         except (KafkaPortError, KubernetesError) as error:
-            return await self._retry_later("consumer positions could not be read", error)
+            await self._retry_later("consumer positions could not be read", error)
+            return None
 
-    async def _check_gate(self, effect: CheckGate) -> dict[str, Any]:
+    async def _check_gate(self, effect: CheckGate) -> GateReport | None:
         try:
             kafka = await self._kafka()
         except (KafkaPortError, KubernetesError) as error:
-            return await self._retry_later("the health gate could not be checked", error)
-        report = await actions.check_gate(
+            await self._retry_later("the health gate could not be checked", error)
+            return None
+        return await actions.check_gate(
             effect, kafka, self.runtime.prometheus, self.runtime.metrics
         )
-        return {"gate": report}
 
-    async def _retry_later(self, what: str, error: Exception) -> dict[str, Any]:
+    async def _retry_later(self, what: str, error: Exception) -> None:
+        """A pause with no answer: then the engine asks for the same effect again."""
         self.log.warning(f"{what}; retrying", error=str(error), phase=self.phase.value)
         await self._sleep(self.runtime.clock() + self.runtime.config.engine.retry_delay)
-        return {}

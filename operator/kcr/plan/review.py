@@ -11,18 +11,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from kcr.model import (
-    AlterTopicConfig,
     BlastRadius,
     ClusterPolicy,
-    CreateTopic,
+    DataMovement,
     KafkaChangeRequest,
     KafkaChangeRequestSpec,
     Plan,
     Risk,
     RollbackPlan,
+    Storage,
     explain,
 )
-from kcr.model.names import topic_name_warnings
 from kcr.plan.hashing import spec_hash
 from kcr.plan.rollback import build_rollback
 from kcr.plan.stages import build_plan
@@ -44,6 +43,7 @@ class Review:
     risk_reasons: list[str]
     irreversible: list[str]
     blast_radius: BlastRadius
+    data_movement: DataMovement
     plan: Plan
     rollback: RollbackPlan
     required_approvals: int
@@ -56,8 +56,16 @@ class Review:
         return not self.violations
 
 
-def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: datetime) -> Review:
+def review_spec(
+    spec: KafkaChangeRequestSpec,
+    policy: ClusterPolicy,
+    now: datetime,
+    *,
+    storage: Storage = Storage.LOCAL,
+) -> Review:
+    """``storage`` is the KafkaCluster's: on shared storage a replica move copies little."""
     observed = spec.observed
+    change = spec.change
     assessment = assess(spec.change, observed, policy)
     plan = build_plan(spec)
     rollback = build_rollback(plan, observed)
@@ -69,6 +77,7 @@ def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: dateti
         risk_reasons=assessment.reasons,
         irreversible=irreversible,
         blast_radius=blast_radius(spec.change, observed),
+        data_movement=change.kind.data_movement(change.member, observed, storage),
         plan=plan,
         rollback=rollback,
         required_approvals=policy.approvals_for(assessment.risk),
@@ -82,12 +91,7 @@ def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: dateti
 
 
 def _warnings(spec: KafkaChangeRequestSpec) -> list[str]:
-    member = spec.change.member
-    found: list[str] = []
-    if isinstance(member, CreateTopic):
-        found += topic_name_warnings(member.topic)
-    if isinstance(member, AlterTopicConfig) and spec.observed is None:
-        found.append("spec.observed is empty: the rollback plan cannot be shown until execution")
+    found = spec.change.kind.warnings(spec.change.member, spec.observed)
     if spec.observed is None:
         found.append("spec.observed is empty: staleness cannot be checked against the draft")
     return found

@@ -5,11 +5,27 @@ new value held is impossible. So each change below is classified as data loss, r
 risk and is named in the rollback plan as what cannot come back.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from kcr.model import AlterTopicConfig, ObservedState, ObservedTopic, Risk
+from kcr.model import ObservedState, ObservedTopic, Risk
 from kcr.model.topic_configs import TOPIC_CONFIGS, value_problem
 from kcr.policy.config_effects import CONFIG_EFFECTS, ConfigEffect, Loss
+
+
+class ConfigChange(Protocol):
+    """Keys set and overrides removed on some topics."""
+
+    @property
+    def topics(self) -> Sequence[str]: ...
+
+    @property
+    def set(self) -> Mapping[str, str]: ...
+
+    @property
+    def delete(self) -> Sequence[str]: ...
+
 
 _LOST = "restoring the old value does not bring them back"
 
@@ -24,7 +40,7 @@ class DataLoss:
 class _Topic:
     """One topic's values before the change and after it (None: the cluster default)."""
 
-    def __init__(self, member: AlterTopicConfig, seen: ObservedTopic | None) -> None:
+    def __init__(self, member: ConfigChange, seen: ObservedTopic | None) -> None:
         self.member = member
         self.configs = seen.configs if seen else {}
 
@@ -42,7 +58,7 @@ class _Topic:
 
 
 def config_data_losses(
-    member: AlterTopicConfig, topic: str, observed: ObservedState | None
+    member: ConfigChange, topic: str, observed: ObservedState | None
 ) -> list[DataLoss]:
     values = _Topic(member, observed.topic(topic) if observed else None)
     losses = [*_cleanup_policy(values, topic), *_tiered_storage(values, topic)]
@@ -58,7 +74,7 @@ def config_data_losses(
     return losses
 
 
-def observed_value_problems(member: AlterTopicConfig, observed: ObservedState | None) -> list[str]:
+def observed_value_problems(member: ConfigChange, observed: ObservedState | None) -> list[str]:
     """Observed values this module compares must be numbers as a broker reports them: a
     value it cannot read would hide a data loss, so the request is refused, not guessed at."""
     if observed is None:
@@ -82,7 +98,7 @@ def observed_value_problems(member: AlterTopicConfig, observed: ObservedState | 
 
 
 def config_data_risks(
-    member: AlterTopicConfig, topic: str, observed: ObservedState | None
+    member: ConfigChange, topic: str, observed: ObservedState | None
 ) -> list[str]:
     return [loss.note for loss in config_data_losses(member, topic, observed)]
 

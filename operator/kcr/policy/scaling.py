@@ -8,7 +8,7 @@ ownership map names for the group. Any other Deployment is refused, whoever draf
 
 from collections.abc import Iterable, Mapping
 
-from kcr.model import Ownership, ResetConsumerGroupOffsets
+from kcr.model import DeploymentRef, Ownership
 from kcr.policy.ownership import owner_of_group
 
 GROUP_LABEL = "kcr.dev/consumer-group"
@@ -17,7 +17,8 @@ FIELD = "spec.change.resetConsumerGroupOffsets.scaleDeployment"
 
 
 def scale_target_problem(
-    member: ResetConsumerGroupOffsets,
+    group: str,
+    ref: DeploymentRef | None,
     labels: Mapping[str, str] | None,
     owners: Iterable[Ownership],
 ) -> str | None:
@@ -25,14 +26,13 @@ def scale_target_problem(
 
     ``labels`` are the Deployment's labels, None when no such Deployment was found.
     """
-    ref = member.scale_deployment
     if ref is None:
         return None
     where = f"{FIELD}: Deployment {ref.namespace}/{ref.name}"
-    owner = owner_of_group(owners, member.group)
+    owner = owner_of_group(owners, group)
     rule = (
-        f"an offset reset of group {member.group} may only scale a Deployment labelled "
-        f"{GROUP_LABEL}={member.group}"
+        f"an offset reset of group {group} may only scale a Deployment labelled "
+        f"{GROUP_LABEL}={group}"
         + (
             f", or one labelled {TEAM_LABEL}={owner.team} without a {GROUP_LABEL} label"
             if owner
@@ -40,14 +40,12 @@ def scale_target_problem(
         )
     )
     if labels is None:
-        return (
-            f"{where} was not found among the Deployments that consume group {member.group}: {rule}"
-        )
+        return f"{where} was not found among the Deployments that consume group {group}: {rule}"
     consumed = labels.get(GROUP_LABEL)
-    if consumed == member.group:
+    if consumed == group:
         return None
     if consumed is not None:
-        return f"{where} consumes group {consumed}, not {member.group}: {rule}"
+        return f"{where} consumes group {consumed}, not {group}: {rule}"
     if owner is not None and labels.get(TEAM_LABEL) == owner.team:
         return None
-    return f"{where} is not labelled as a consumer of group {member.group}: {rule}"
+    return f"{where} is not labelled as a consumer of group {group}: {rule}"

@@ -8,9 +8,11 @@ need a person, each with the evidence it rests on and the runbook section to rea
 from kcr.mcp.diagnosis.engine import diagnose
 from kcr.mcp.diagnosis.findings import (
     RUNBOOK_SECTIONS,
+    AccessCheck,
     Facts,
     Finding,
     FindingKind,
+    Proposal,
     RunbookRef,
     Severity,
     Thresholds,
@@ -18,9 +20,11 @@ from kcr.mcp.diagnosis.findings import (
 
 __all__ = [
     "RUNBOOK_SECTIONS",
+    "AccessCheck",
     "Facts",
     "Finding",
     "FindingKind",
+    "Proposal",
     "RunbookRef",
     "Severity",
     "Thresholds",

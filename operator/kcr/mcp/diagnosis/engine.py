@@ -1,6 +1,7 @@
 """Ranking: every detector's findings, most urgent first, each with its runbook."""
 
 from kcr.mcp.cluster import OwnerInfo
+from kcr.mcp.diagnosis.access import access_denied
 from kcr.mcp.diagnosis.connectors import failed_sink_tasks
 from kcr.mcp.diagnosis.consumers import (
     idle_stuck_or_slow,
@@ -24,6 +25,7 @@ from kcr.policy.ownership import owner_of_group, owner_of_topic
 def diagnose(facts: Facts) -> list[Finding]:
     found = [
         *offline_partitions(facts),
+        *access_denied(facts),
         *under_replicated(facts),
         *reassignments_in_progress(facts),
         *slow_broker(facts),

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, TopicInfo
+from kcr.mcp.access import Verdict
 from kcr.mcp.broker_metrics import (
     DEFAULT_LOG_DIR_MOUNTPOINT,
     MetricFamily,
@@ -24,7 +25,15 @@ from kcr.mcp.incidents import IncidentLibrary, IncidentRef
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.schemas import SchemaHistory
 from kcr.mcp.workloads import Workload
-from kcr.model import Evidence, EvidenceKind, Ownership, TimeWindow
+from kcr.model import (
+    AclOperation,
+    AclResourceType,
+    Change,
+    Evidence,
+    EvidenceKind,
+    Ownership,
+    TimeWindow,
+)
 from kcr.model.base import KubeModel
 
 
@@ -46,6 +55,7 @@ class FindingKind(StrEnum):
     SLOW_BROKER = "SlowBroker"
     DISK_PRESSURE = "DiskPressure"
     SCHEMA_CHANGED = "SchemaChanged"
+    ACCESS_DENIED = "AccessDenied"
 
 
 class Severity(StrEnum):
@@ -59,6 +69,15 @@ class RunbookRef(KubeModel):
     runbook: str
     section: str
     title: str
+
+
+class Proposal(KubeModel):
+    """The Kafka change a finding calls for: its ``change`` holds the draft tool's arguments
+    (``draft_<snake_case of change.type>``). A finding whose fix is not a Kafka change (a
+    consumer to repair, a producer to correct) carries none."""
+
+    change: Change
+    reason: str = Field(description="Why this change answers the finding, for the draft")
 
 
 class Finding(KubeModel):
@@ -77,6 +96,10 @@ class Finding(KubeModel):
     )
     past_incidents: list[IncidentRef] = Field(
         default_factory=list, description="Past incidents on the same topic or of this kind"
+    )
+    proposal: Proposal | None = Field(
+        default=None,
+        description="The Kafka change to draft for it, or none when the fix is not a Kafka change",
     )
 
 
@@ -116,6 +139,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.SLOW_BROKER: ("broker-metrics", "slow-broker"),
     FindingKind.DISK_PRESSURE: ("disk-pressure", "diagnose"),
     FindingKind.SCHEMA_CHANGED: ("consumer-lag", "lag-after-a-rollout"),
+    FindingKind.ACCESS_DENIED: ("authorization-failures", "diagnose"),
 }
 
 
@@ -144,6 +168,21 @@ class Facts:
     incidents: IncidentLibrary = field(default_factory=IncidentLibrary)
     # Schema versions of the topics in question, by topic.
     schemas: Mapping[str, SchemaHistory] = field(default_factory=dict)
+    # Access questions asked with the diagnosis (a client the broker refuses), answered.
+    access: tuple["AccessCheck", ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessCheck:
+    """May ``principal`` do ``operation`` on a topic or group, as the ACLs read say."""
+
+    principal: str
+    operation: AclOperation
+    resource_type: AclResourceType
+    resource_name: str
+    verdict: Verdict
+    observed_at: datetime
+    source: str
 
 
 # Consumer-side findings (hot, stuck, idle, slow, storms, rollouts) rank by a base for their

@@ -3,10 +3,12 @@
 import math
 
 from kcr.kafka import GroupLag
+from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.mcp.diagnosis.findings import (
     Facts,
     Finding,
     FindingKind,
+    Proposal,
     Severity,
     consumer_score,
     group_rows,
@@ -14,7 +16,12 @@ from kcr.mcp.diagnosis.findings import (
     source,
 )
 from kcr.mcp.sampler import GroupSample
-from kcr.model import Evidence, EvidenceKind, TimeWindow
+from kcr.model import Change, Evidence, EvidenceKind, TimeWindow
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+RETENTION_FACTOR = 4
+"""A retention raised for lag keeps at least four times today's, and twice the lag's age."""
 
 
 def lag_beyond_retention(facts: Facts) -> list[Finding]:
@@ -47,6 +54,7 @@ def lag_beyond_retention(facts: Facts) -> list[Finding]:
                     evidence=[
                         lag_evidence(facts, facts.lag, f"consumer_lag group={row.group}", listed)
                     ],
+                    proposal=_keep_longer(facts, sorted({p.topic for p in lost}), age_ms=0.0),
                 )
             )
             continue
@@ -128,6 +136,25 @@ def _retention_risk(facts: Facts, row: GroupLag) -> Finding | None:
                 captured_at=facts.topics_observed_at,
             ),
         ],
+        proposal=_keep_longer(facts, [topic], age_ms=age_ms),
+    )
+
+
+def _keep_longer(facts: Facts, topics: list[str], age_ms: float) -> Proposal | None:
+    """Raise the shortest retention among ``topics`` so the unread records outlive the lag:
+    reversible, deletes nothing, and bounded to what the lag needs."""
+    found = _shortest_retention(facts, topics)
+    if found is None:
+        return None
+    topic, retention_ms, _ = found
+    wanted = max(RETENTION_FACTOR * retention_ms, 2 * age_ms, DAY_MS)
+    target = int(math.ceil(wanted / HOUR_MS) * HOUR_MS)
+    return Proposal(
+        change=Change.of(AlterTopicConfig(topics=[topic], set={"retention.ms": str(target)})),
+        reason=(
+            f"keep {topic}'s records {_duration(target)} instead of {_duration(retention_ms)} "
+            "so the lagging group reads them before the broker deletes them"
+        ),
     )
 
 
@@ -135,6 +162,8 @@ def _shortest_retention(facts: Facts, topics: list[str]) -> tuple[str, int, str]
     found = []
     for topic in topics:
         configs = facts.configs.get(topic)
+        if configs is not None and not _deletes(configs.configs.get("cleanup.policy")):
+            continue
         entry = configs.configs.get("retention.ms") if configs else None
         if entry is None or entry.value is None:
             continue
@@ -145,6 +174,13 @@ def _shortest_retention(facts: Facts, topics: list[str]) -> tuple[str, int, str]
         if value > 0:
             found.append((topic, value, entry.source.value))
     return min(found, key=lambda f: f[1]) if found else None
+
+
+def _deletes(policy: object) -> bool:
+    """retention.ms deletes records only where cleanup.policy has ``delete``; a compacted
+    topic keeps each key's latest record whatever its age."""
+    value = getattr(policy, "value", None)
+    return value is None or "delete" in str(value).split(",")
 
 
 def hot_partitions(facts: Facts) -> list[Finding]:

@@ -7,8 +7,9 @@ from pydantic import Field
 
 from kcr.kafka import AclFilter, AclPatternFilter
 from kcr.mcp.access import Decision, decide
-from kcr.mcp.calls import ToolFailedError, ToolInvalidError
+from kcr.mcp.diagnosis import AccessCheck
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import (
     AclBinding,
@@ -69,15 +70,10 @@ async def check_access(
         raise ToolInvalidError(
             f"operation {operation} does not apply to a {kind}; use one of {allowed}"
         )
-    kafka = env.services.kafka
-    capabilities = await kafka.capabilities()
-    if not capabilities.describe_acls:
-        why = capabilities.reason("describeAcls") or "the broker does not serve DescribeAcls"
-        raise ToolFailedError(f"ACLs cannot be read on this cluster: {why}")
-    bindings = await kafka.describe_acls(
-        AclFilter(resource_type=kind, resource_name=name, pattern_type=AclPatternFilter.MATCH)
+    check = await read_access(
+        env, principal=principal, operation=operation, kind=kind, name=name, host=host
     )
-    verdict = decide(bindings, principal, host, operation, name)
+    verdict = check.verdict
     result = AccessResult(
         principal=principal,
         operation=operation,
@@ -88,8 +84,8 @@ async def check_access(
         reason=verdict.reason,
         deciding_bindings=verdict.deciding,
         matching_bindings=verdict.matching,
-        observed_at=env.now(),
-        source=f"kafka/{env.services.cluster.name}: DescribeAcls",
+        observed_at=check.observed_at,
+        source=check.source,
     )
     subject = topic_subject(name) if kind is AclResourceType.TOPIC else group_subject(name)
     env.remember(
@@ -107,3 +103,32 @@ async def check_access(
         ],
     )
     return result
+
+
+async def read_access(
+    env: ToolEnv,
+    *,
+    principal: str,
+    operation: AclOperation,
+    kind: AclResourceType,
+    name: str,
+    host: str = "*",
+) -> AccessCheck:
+    """The ACLs on one topic or group read from the broker, and the authorizer's answer."""
+    kafka = env.services.kafka
+    capabilities = await kafka.capabilities()
+    if not capabilities.describe_acls:
+        why = capabilities.reason("describeAcls") or "the broker does not serve DescribeAcls"
+        raise ToolFailedError(f"ACLs cannot be read on this cluster: {why}")
+    bindings = await kafka.describe_acls(
+        AclFilter(resource_type=kind, resource_name=name, pattern_type=AclPatternFilter.MATCH)
+    )
+    return AccessCheck(
+        principal=principal,
+        operation=operation,
+        resource_type=kind,
+        resource_name=name,
+        verdict=decide(bindings, principal, host, operation, name),
+        observed_at=env.now(),
+        source=f"kafka/{env.services.cluster.name}: DescribeAcls",
+    )

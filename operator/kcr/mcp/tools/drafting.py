@@ -11,9 +11,10 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError
 
-from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
+from kcr import kinds
 from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.gate.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
@@ -27,10 +28,8 @@ from kcr.mcp.withholding import (
 )
 from kcr.model import (
     AclResourceType,
-    AlterAcls,
     BlastRadius,
     Change,
-    ChangeMember,
     Channel,
     Evidence,
     KafkaChangeRequest,
@@ -38,7 +37,6 @@ from kcr.model import (
     ObservedState,
     Plan,
     RequestedBy,
-    ResetConsumerGroupOffsets,
     Risk,
     RollbackPlan,
     Rollout,
@@ -47,9 +45,8 @@ from kcr.model import (
 from kcr.model.base import KubeModel
 from kcr.model.request import MAX_REQUEST_TEXT, ObjectMeta
 from kcr.plan import Review, review_spec
-from kcr.policy import affected_topics
 
-Reason = Annotated[
+DraftReason = Annotated[
     str,
     Field(
         min_length=8,
@@ -69,7 +66,7 @@ RequestText = Annotated[
 ]
 
 
-def build_change(kind: str, make: Callable[[], ChangeMember]) -> Change:
+def build_change(kind: str, make: Callable[[], KubeModel]) -> Change:
     """Build a change member from tool arguments; a model rule becomes a clear tool error."""
     try:
         return Change.of(make())
@@ -78,16 +75,14 @@ def build_change(kind: str, make: Callable[[], ChangeMember]) -> Change:
 
 
 def _subjects(change: Change) -> set[str]:
-    subjects = {topic_subject(t) for t in affected_topics(change)}
-    member = change.member
-    if isinstance(member, ResetConsumerGroupOffsets):
-        subjects.add(group_subject(member.group))
-    if isinstance(member, AlterAcls):
-        subjects |= {
-            group_subject(b.resource_name)
-            for b in [*member.add, *member.remove]
-            if b.resource_type is AclResourceType.GROUP
-        }
+    kind, member = change.kind, change.member
+    subjects = {topic_subject(t) for t in kind.topics(member)}
+    subjects |= {group_subject(g) for g in kind.consumer_groups(member)}
+    subjects |= {
+        group_subject(b.resource_name)
+        for b in kind.acl_bindings(member)
+        if b.resource_type is AclResourceType.GROUP
+    }
     return subjects
 
 
@@ -147,10 +142,9 @@ async def review_change(
     if problem is not None:
         raise ToolDeniedError(problem)
     services = env.services
-    if isinstance(change.member, ResetConsumerGroupOffsets):
-        await require_scalable(services.kube, change.member, services.cluster.ownership)
+    await require_scalable(services.kube, change, services.cluster.ownership)
     cluster = services.cluster.name
-    observed = await services.kafka.snapshot(change)
+    observed = await kinds.take_snapshot(services.kafka, change, env.now())
     shown = services.ledger.relevant(env.caller.principal, _subjects(change), env.now())
     spec = KafkaChangeRequestSpec(
         cluster=cluster,
@@ -175,11 +169,12 @@ async def review_change(
             "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
         }
     )
-    full = review_spec(spec, services.cluster.policy, env.now())
+    storage = services.cluster.storage
+    full = review_spec(spec, services.cluster.policy, env.now(), storage=storage)
     sent, review = spec, full
     if drafts_yaml(env):
         sent = shown_spec
-        shown_review = review_spec(shown_spec, services.cluster.policy, env.now())
+        shown_review = review_spec(shown_spec, services.cluster.policy, env.now(), storage=storage)
         review = replace(shown_review, violations=full.violations)
     return Reviewed(
         spec=sent,

@@ -6,7 +6,9 @@ The gathering is I/O (Kafka, the sampler, Kubernetes); the ranking is the pure e
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from pydantic import Field
 
@@ -21,20 +23,30 @@ from kcr.kafka import (
 )
 from kcr.kube.errors import KubeError
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange, read_range
-from kcr.mcp.calls import ToolInvalidError
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectError, ConnectReport
-from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, Facts, Finding, FindingKind, RunbookRef, diagnose
+from kcr.mcp.diagnosis import (
+    RUNBOOK_SECTIONS,
+    AccessCheck,
+    Facts,
+    Finding,
+    FindingKind,
+    RunbookRef,
+    diagnose,
+)
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError
+from kcr.mcp.tools.access import read_access
 from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.groups import scoped_report, visible_consumers
 from kcr.mcp.workloads import Workload
+from kcr.model import AclOperation, AclResourceType
 from kcr.model.base import KubeModel
-from kcr.model.names import GroupId, TopicName
+from kcr.model.names import GroupId, Principal, TopicName
 
 MAX_GROUPS_FOR_DEPLOYMENTS = 10
 MAX_TOPICS_FOR_METRICS = 10
@@ -58,12 +70,28 @@ class Diagnosis(KubeModel):
 
 
 async def explain_current_state(
-    env: ToolEnv, topic: TopicName | None = None, group: GroupId | None = None
+    env: ToolEnv,
+    topic: TopicName | None = None,
+    group: GroupId | None = None,
+    principal: Annotated[
+        Principal | None,
+        Field(
+            description="A client reported refused or failing (User:name): its access is "
+            "checked against the topic's or group's ACLs"
+        ),
+    ] = None,
+    operation: Annotated[
+        AclOperation | None,
+        Field(description="What that client tries: Write to a topic, Read a group by default"),
+    ] = None,
 ) -> Diagnosis:
     """A ranked diagnosis of a topic or group: lag shape, consumers, rebalances, replication,
-    retention and recent rollouts, every claim with its evidence and a runbook section."""
+    retention, recent rollouts and, for a named client, its access, every claim with its
+    evidence, a runbook section and the Kafka change it calls for, if any."""
     if (topic is None) == (group is None):
         raise ToolInvalidError("give exactly one of topic or group")
+    if operation is not None and principal is None:
+        raise ToolInvalidError("operation needs principal: the client whose access to check")
     notes: list[str] = []
     if topic is not None:
         env.require_topic(topic)
@@ -90,6 +118,9 @@ async def explain_current_state(
     if groups:
         await env.services.sampler.sample(groups)
     workloads = await _workloads(env, report, notes)
+    access = await _access(
+        env, principal=principal, operation=operation, topic=topic, group=group, notes=notes
+    )
     facts = _facts(
         env,
         infos=infos,
@@ -103,6 +134,7 @@ async def explain_current_state(
         metrics=metrics,
         schemas=schemas,
     )
+    facts = replace(facts, access=access)
     findings = diagnose(facts)
     env.remember(
         {topic_subject(t) for t in topics} | {group_subject(g) for g in groups},
@@ -118,6 +150,32 @@ async def explain_current_state(
         notes=notes,
         observed_at=facts.now,
     )
+
+
+async def _access(
+    env: ToolEnv,
+    *,
+    principal: str | None,
+    operation: AclOperation | None,
+    topic: str | None,
+    group: str | None,
+    notes: list[str],
+) -> tuple[AccessCheck, ...]:
+    if principal is None:
+        return ()
+    if topic is not None:
+        kind, name, default = AclResourceType.TOPIC, topic, AclOperation.WRITE
+    else:
+        assert group is not None
+        kind, name, default = AclResourceType.GROUP, group, AclOperation.READ
+    try:
+        check = await read_access(
+            env, principal=principal, operation=operation or default, kind=kind, name=name
+        )
+        return (check,)
+    except ToolFailedError as error:
+        notes.append(str(error))
+        return ()
 
 
 async def _lag_or_note(env: ToolEnv, read: Awaitable[LagReport], notes: list[str]) -> LagReport:

@@ -1,0 +1,41 @@
+"""The change kinds: one module each, registered here in the order reviewers meet them.
+
+Importing this package makes every built-in kind known to validation, review, planning
+and execution. A kind defined elsewhere registers itself with :func:`register`.
+"""
+
+from kcr.kinds import (
+    alter_acls,
+    alter_topic_config,
+    create_topic,
+    delete_topic,
+    increase_partitions,
+    reset_offsets,
+    scale_deployment,
+)
+from kcr.kinds.base import KindBase, StepPorts, StepRefusedError, Workloads
+from kcr.kinds.registry import apply, kind_of, register, take_snapshot
+
+BUILT_IN = (
+    create_topic.KIND,
+    increase_partitions.KIND,
+    alter_topic_config.KIND,
+    reset_offsets.KIND,
+    alter_acls.KIND,
+    delete_topic.KIND,
+    scale_deployment.KIND,
+)
+for _kind in BUILT_IN:
+    register(_kind)
+
+__all__ = [
+    "BUILT_IN",
+    "KindBase",
+    "StepPorts",
+    "StepRefusedError",
+    "Workloads",
+    "apply",
+    "kind_of",
+    "register",
+    "take_snapshot",
+]

@@ -1,0 +1,111 @@
+"""``kcr lab``: the scenarios on a cluster, each judged, a scorecard and an HTML page.
+
+Embedded (the default), three Apache Kafka brokers start on loopback for the run; with a
+staging cluster every name is under the lab prefix and removed afterwards. kcr's stack
+(the Kubernetes emulator, the operator, the MCP server) runs on this machine either way,
+and everything started is stopped by pid when the run ends, whatever happened.
+"""
+
+import asyncio
+import secrets
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from kcr.embedded.kraft import running_cluster
+from kcr.embedded.narration import Narrator
+from kcr.embedded.stack import StackOptions
+from kcr.kafka import ClientSettings, open_kafka
+from kcr.lab.cluster import LabKafka, StagingOptions, embedded_kafka, staging_kafka
+from kcr.lab.context import LabContext, LabStack, lab_owner
+from kcr.lab.report import print_scorecard, write_html
+from kcr.lab.runner import REVIEWERS, Result, RunEnv, results_passed, run_scenario, skipped
+from kcr.lab.scenario import discover
+
+BROKERS = 3
+KAFKA_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class LabOptions:
+    staging: StagingOptions | None = None
+    only: tuple[str, ...] = ()
+    assistant_command: str | None = None
+    report: Path = Path("kcr-lab.html")
+    prefix: str = ""
+
+
+def run_lab(options: LabOptions, console: Console) -> bool:
+    """Run every scenario (or ``only``); True when no verdict failed."""
+    narrator = Narrator(console)
+    started_at, started = datetime.now(UTC), time.monotonic()
+    prefix = options.prefix or f"kcr-lab-{secrets.token_hex(3)}."
+    with ExitStack() as stack:
+        if options.staging is None:
+            narrator.chapter(f"starting {BROKERS} Apache Kafka brokers (KRaft) on loopback")
+            kafka = embedded_kafka(stack.enter_context(running_cluster(BROKERS)))
+        else:
+            kafka = staging_kafka(options.staging)
+        narrator.done(f"Kafka at {kafka.bootstrap}; lab names start with {prefix}")
+        results = asyncio.run(_run_all(options, kafka, prefix, narrator))
+    seconds = time.monotonic() - started
+    print_scorecard(console, results)
+    write_html(options.report, results, started_at, seconds)
+    console.print(f"HTML report: {options.report.resolve()} ({seconds:.0f}s in all)")
+    return results_passed(results)
+
+
+async def _run_all(
+    options: LabOptions, kafka: LabKafka, prefix: str, narrator: Narrator
+) -> list[Result]:
+    scenarios = discover()
+    unknown = set(options.only) - set(scenarios)
+    if unknown:
+        raise ValueError(f"no lab scenario named {sorted(unknown)}; known: {sorted(scenarios)}")
+    chosen = [s for n, s in scenarios.items() if not options.only or n in options.only]
+    stack = LabStack.prepare(
+        StackOptions(
+            namespace="kcr-lab",
+            cluster="lab",
+            assistant="assistant",
+            topic_prefixes=(prefix,),
+            group_prefixes=(prefix,),
+            reviewers=REVIEWERS,
+            ownership=(lab_owner(prefix),),
+            sample_interval=1.0,
+        )
+    )
+    assert isinstance(stack, LabStack)
+    admin = open_kafka(
+        kafka.spec,
+        kafka.credentials,
+        ClientSettings(request_timeout=KAFKA_TIMEOUT_SECONDS, client_id="kcr-lab"),
+    )
+    results = []
+    try:
+        stack.start_on(kafka, narrator)
+        stack.launch_operator()
+        stack.launch_mcp()
+        stack.await_services(narrator)
+        env = RunEnv(stack, narrator, prefix, options.assistant_command)
+        for cls in chosen:
+            scenario = cls()
+            narrator.chapter(f"{scenario.name}: {scenario.title}")
+            missing = sorted(scenario.needs - kafka.offers())
+            if missing:
+                results.append(skipped(scenario, f"needs {', '.join(missing)}"))
+                narrator.warn(f"skipped: needs {', '.join(missing)}")
+                continue
+            context = LabContext(scenario.name, prefix, kafka, admin, stack, narrator)
+            result = await run_scenario(scenario, env, context)
+            results.append(result)
+            mark = narrator.done if result.verdict.passed else narrator.failed
+            mark(f"{scenario.name}: {result.verdict.label} in {result.seconds:.1f}s")
+    finally:
+        await admin.close()
+        stack.close()
+    return results

@@ -1,0 +1,196 @@
+"""The verdict on one scenario: fixed criteria over what was observed. Pure.
+
+Judged on evidence and bounded proposals, not on confidence: the true cause first with
+evidence that names its source, query and time window; the right kind of change (or none),
+with the risk and irreversibility a reviewer must see and a rollback plan; the outcome the
+gates allow, read back from the broker; and the time and tool calls it took, recorded.
+"""
+
+from dataclasses import dataclass, field
+
+from kcr.lab.scenario import HEALTHY, Check, Expectation
+from kcr.model import Phase
+
+
+@dataclass(frozen=True)
+class EvidenceSeen:
+    source: str
+    query: str
+    window: str
+    """The time window as read (``start/end``, or the one moment); empty when missing."""
+
+
+@dataclass(frozen=True)
+class FindingSeen:
+    kind: str
+    summary: str
+    evidence: tuple[EvidenceSeen, ...]
+    proposal: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftSeen:
+    name: str
+    kind: str
+    risk: str | None
+    irreversible: bool
+    rollback_steps: int
+    irreversible_reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class Observation:
+    findings: list[FindingSeen] = field(default_factory=list)
+    draft: DraftSeen | None = None
+    phase: str | None = None
+    """The drafted request's last phase; None without a draft."""
+    read_back: list[Check] = field(default_factory=list)
+    seconds_to_diagnosis: float | None = None
+    tool_calls: int = 0
+    error: str = ""
+
+
+@dataclass
+class Verdict:
+    scenario: str
+    checks: list[Check]
+    skipped: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.skipped and all(c.passed for c in self.checks)
+
+    @property
+    def label(self) -> str:
+        if self.skipped:
+            return "SKIPPED"
+        return "PASS" if self.passed else "FAIL"
+
+
+def judge(scenario: str, expected: Expectation, seen: Observation) -> Verdict:
+    checks = [
+        _cause(expected, seen),
+        _evidence(expected, seen),
+        _proposal_kind(expected, seen),
+        *_bounded(expected, seen),
+        _outcome(expected, seen),
+        *seen.read_back,
+        _recorded(seen),
+    ]
+    if seen.error:
+        checks.append(Check("run", False, seen.error))
+    return Verdict(scenario, checks)
+
+
+def _cause(expected: Expectation, seen: Observation) -> Check:
+    if expected.cause == HEALTHY:
+        listed = ", ".join(f.kind for f in seen.findings)
+        return Check("cause ranked first", not seen.findings, listed or "healthy, as it is")
+    if not seen.findings:
+        return Check("cause ranked first", False, f"no finding; expected {expected.cause}")
+    top = seen.findings[0]
+    return Check(
+        "cause ranked first",
+        top.kind == expected.cause,
+        f"#1 {top.kind}: {top.summary}"
+        + ("" if top.kind == expected.cause else f" (expected {expected.cause})"),
+    )
+
+
+def _evidence(expected: Expectation, seen: Observation) -> Check:
+    if expected.cause == HEALTHY and not seen.findings:
+        return Check("evidence: source, query, window", True, "nothing to cite: healthy")
+    if not seen.findings:
+        return Check("evidence: source, query, window", False, "no finding to cite evidence")
+    top = seen.findings[0]
+    if not top.evidence:
+        return Check("evidence: source, query, window", False, f"{top.kind} cites no evidence")
+    missing = [
+        f"evidence {index + 1} lacks {', '.join(what)}"
+        for index, item in enumerate(top.evidence)
+        if (
+            what := [
+                n
+                for n, v in (
+                    ("source", item.source),
+                    ("query", item.query),
+                    ("window", item.window),
+                )
+                if not v.strip()
+            ]
+        )
+    ]
+    first = top.evidence[0]
+    return Check(
+        "evidence: source, query, window",
+        not missing,
+        "; ".join(missing) or f"{first.source} · {first.query} · {first.window}",
+    )
+
+
+def _proposal_kind(expected: Expectation, seen: Observation) -> Check:
+    want = expected.proposal if expected.proposal else "no Kafka change"
+    got = seen.draft.kind if seen.draft else "no Kafka change"
+    return Check("proposal kind", want == got, f"drafted {got}; expected {want}")
+
+
+def _bounded(expected: Expectation, seen: Observation) -> list[Check]:
+    draft = seen.draft
+    if draft is None or expected.proposal is None:
+        return []
+    risk_ok = expected.risk is None or draft.risk == expected.risk.value
+    checks = [
+        Check(
+            "risk",
+            risk_ok,
+            f"{draft.risk}" + ("" if risk_ok else f" (expected {expected.risk})"),
+        ),
+        Check(
+            "irreversibility",
+            draft.irreversible == expected.irreversible,
+            ("irreversible: " + "; ".join(draft.irreversible_reasons))
+            if draft.irreversible
+            else "reversible",
+        ),
+    ]
+    planned = draft.rollback_steps > 0 or (draft.irreversible and draft.irreversible_reasons)
+    checks.append(
+        Check(
+            "rollback plan",
+            bool(planned),
+            f"{draft.rollback_steps} rollback step(s)"
+            + (
+                f", {len(draft.irreversible_reasons)} said to be irreversible"
+                if draft.irreversible_reasons
+                else ""
+            ),
+        )
+    )
+    return checks
+
+
+def _outcome(expected: Expectation, seen: Observation) -> Check:
+    if expected.proposal is None:
+        return Check(
+            "outcome",
+            seen.draft is None,
+            "nothing drafted, nothing written"
+            if seen.draft is None
+            else f"{seen.draft.name} was drafted ({seen.phase})",
+        )
+    wanted = [p.value for p in expected.outcomes] if expected.approve else [Phase.REJECTED.value]
+    return Check(
+        "outcome",
+        seen.phase in wanted,
+        f"{seen.phase or 'no request'}; expected {' or '.join(wanted)}",
+    )
+
+
+def _recorded(seen: Observation) -> Check:
+    ok = seen.seconds_to_diagnosis is not None and seen.tool_calls > 0
+    time_text = (
+        f"{seen.seconds_to_diagnosis:.1f}s" if seen.seconds_to_diagnosis is not None else "none"
+    )
+    return Check(
+        "time and calls recorded", ok, f"diagnosis after {time_text}, {seen.tool_calls} calls"
+    )

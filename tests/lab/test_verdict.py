@@ -1,0 +1,197 @@
+"""The lab's verdicts: each criterion passes on a good answer and fails on the bad one."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kcr.lab.assistant import draft_tool
+from kcr.lab.runner import read_answer
+from kcr.lab.scenario import HEALTHY, NO_CHANGE, Check, Expectation, discover
+from kcr.lab.verdict import DraftSeen, EvidenceSeen, FindingSeen, Observation, judge
+from kcr.model import Phase, Risk
+
+EVIDENCE = EvidenceSeen("kafka/lab: DescribeAcls", "check_access User:app Write", "t0/t1")
+DENIED = FindingSeen("AccessDenied", "the authorizer refuses User:app", (EVIDENCE,))
+GRANT = Expectation(cause="AccessDenied", proposal="AlterAcls", risk=Risk.LOW)
+DRAFT = DraftSeen("grant", "AlterAcls", "LOW", irreversible=False, rollback_steps=1)
+GOOD = Observation(
+    findings=[DENIED],
+    draft=DRAFT,
+    phase="Succeeded",
+    read_back=[Check("same producer succeeds after", True, "delivered")],
+    seconds_to_diagnosis=0.4,
+    tool_calls=5,
+)
+
+
+def failed(observation: Observation, expected: Expectation = GRANT) -> list[str]:
+    return [c.name for c in judge("acl", expected, observation).checks if not c.passed]
+
+
+def test_a_good_answer_passes_every_criterion() -> None:
+    verdict = judge("acl", GRANT, GOOD)
+    assert verdict.passed, [c for c in verdict.checks if not c.passed]
+    assert verdict.label == "PASS"
+
+
+@pytest.mark.parametrize(
+    ("observation", "fails"),
+    [
+        (replace(GOOD, findings=[replace(DENIED, kind="SlowConsumer")]), ["cause ranked first"]),
+        (replace(GOOD, findings=[]), ["cause ranked first", "evidence: source, query, window"]),
+        (
+            replace(GOOD, findings=[replace(DENIED, evidence=(replace(EVIDENCE, window=""),))]),
+            ["evidence: source, query, window"],
+        ),
+        (
+            replace(GOOD, findings=[replace(DENIED, evidence=(replace(EVIDENCE, query=" "),))]),
+            ["evidence: source, query, window"],
+        ),
+        (replace(GOOD, draft=replace(DRAFT, kind="DeleteTopic")), ["proposal kind"]),
+        (replace(GOOD, draft=replace(DRAFT, risk="MEDIUM")), ["risk"]),
+        (
+            replace(GOOD, draft=replace(DRAFT, irreversible=True)),
+            ["irreversibility"],
+        ),
+        (replace(GOOD, draft=replace(DRAFT, rollback_steps=0)), ["rollback plan"]),
+        (replace(GOOD, phase="Failed"), ["outcome"]),
+        (
+            replace(GOOD, read_back=[Check("same producer succeeds after", False, "refused")]),
+            ["same producer succeeds after"],
+        ),
+        (replace(GOOD, tool_calls=0), ["time and calls recorded"]),
+        (replace(GOOD, seconds_to_diagnosis=None), ["time and calls recorded"]),
+        (replace(GOOD, error="TimeoutError: gone"), ["run"]),
+    ],
+    ids=[
+        "wrong-cause-first",
+        "no-diagnosis",
+        "evidence-without-window",
+        "evidence-without-query",
+        "wrong-kind",
+        "wrong-risk",
+        "irreversible-grant",
+        "no-rollback-plan",
+        "failed-outcome",
+        "broker-disagrees",
+        "no-calls-recorded",
+        "no-diagnosis-time",
+        "run-error",
+    ],
+)
+def test_a_verdict_that_must_fail_does_fail(observation: Observation, fails: list[str]) -> None:
+    assert failed(observation) == fails
+    assert not judge("acl", GRANT, observation).passed
+
+
+def test_where_the_answer_is_no_kafka_change_any_draft_fails() -> None:
+    expected = Expectation(cause="SlowConsumer", proposal=NO_CHANGE)
+    slow = FindingSeen("SlowConsumer", "lag grew", (EVIDENCE,))
+    quiet = Observation(findings=[slow], seconds_to_diagnosis=0.2, tool_calls=3)
+    assert judge("slow", expected, quiet).passed
+    drafted = replace(quiet, draft=replace(DRAFT, kind="IncreasePartitions"), phase="Succeeded")
+    assert failed(drafted, expected) == ["proposal kind", "outcome"]
+
+
+def test_a_flagged_change_must_be_refused_not_run() -> None:
+    expected = Expectation(
+        cause="NoActiveConsumer",
+        proposal="AlterTopicConfig",
+        risk=Risk.HIGH,
+        irreversible=True,
+        approve=False,
+    )
+    idle = FindingSeen("NoActiveConsumer", "nothing consumes", (EVIDENCE,))
+    flagged = DraftSeen(
+        "shorter", "AlterTopicConfig", "HIGH", True, 1, ("records older than 2 h are deleted",)
+    )
+    seen = Observation(
+        findings=[idle], draft=flagged, phase="Rejected", seconds_to_diagnosis=1, tool_calls=4
+    )
+    assert judge("decrease", expected, seen).passed
+    assert failed(replace(seen, phase="Succeeded"), expected) == ["outcome"]
+    assert failed(replace(seen, draft=replace(flagged, risk="MEDIUM")), expected) == ["risk"]
+
+
+def test_a_drill_needs_a_healthy_subject_before_it() -> None:
+    expected = Expectation(
+        cause=HEALTHY, proposal="AlterTopicConfig", outcomes=(Phase.ROLLED_BACK,)
+    )
+    seen = Observation(
+        draft=replace(DRAFT, kind="AlterTopicConfig", risk="MEDIUM"),
+        phase="RolledBack",
+        seconds_to_diagnosis=1,
+        tool_calls=4,
+    )
+    assert judge("drill", expected, seen).passed
+    assert failed(replace(seen, phase="Succeeded"), expected) == ["outcome"]
+    assert failed(replace(seen, findings=[DENIED]), expected) == ["cause ranked first"]
+
+
+def test_a_skipped_scenario_is_neither_passed_nor_failed() -> None:
+    verdict = replace(judge("acl", GRANT, GOOD), skipped="needs client-user")
+    assert verdict.label == "SKIPPED"
+    assert not verdict.passed
+
+
+def test_an_answer_file_is_read_as_the_assistant_wrote_it(tmp_path: Path) -> None:
+    path = tmp_path / "answer.json"
+    path.write_text(
+        json.dumps(
+            {
+                "findings": [
+                    {
+                        "kind": "AccessDenied",
+                        "summary": "refused",
+                        "evidence": [
+                            {
+                                "source": "s",
+                                "query": "q",
+                                "timeWindow": {"start": "a", "end": "b"},
+                            },
+                            {"source": "s", "query": "q"},
+                        ],
+                        "proposal": {"change": {"type": "AlterAcls"}, "reason": "r"},
+                    }
+                ]
+            }
+        )
+    )
+    (finding,) = read_answer(path)
+    assert finding.kind == "AccessDenied"
+    assert [e.window for e in finding.evidence] == ["a/b", ""]
+    assert finding.proposal == "AlterAcls"
+    assert read_answer(tmp_path / "missing.json") == []
+
+
+def test_a_proposal_becomes_its_draft_tool_call() -> None:
+    tool, arguments = draft_tool(
+        {
+            "type": "AlterTopicConfig",
+            "alterTopicConfig": {
+                "topics": ["t"],
+                "set": {"retention.ms": "1"},
+                "allowUnknownKeys": False,
+            },
+        }
+    )
+    assert tool == "draft_alter_topic_config"
+    assert arguments == {"topics": ["t"], "set": {"retention.ms": "1"}, "allow_unknown_keys": False}
+
+
+def test_every_scenario_is_registered_with_a_unique_name_and_expectation() -> None:
+    scenarios = discover()
+    assert {
+        "slow-consumer",
+        "rebalance-storm",
+        "acl-failure",
+        "lag-beyond-retention",
+        "retention-decrease",
+        "compacted-topic",
+        "failover-broker-lost",
+        "failover-operator-restart",
+    } <= set(scenarios)
+    names = list(scenarios)
+    assert names.index("failover-broker-lost") == len(names) - 1
