@@ -168,7 +168,9 @@ async def test_acl_snapshot_names_the_readers_of_the_topics_it_binds(
         principal=f"User:{unique}",
         operation=AclOperation.READ,
     )
-    snapshot = await world.kafka.snapshot(AlterAcls(remove=[revoke]))
+    snapshot = await kinds.take_snapshot(world.kafka, AlterAcls(remove=[revoke]))
     assert group in snapshot.consumers_of_topics
     prefixed = revoke.model_copy(update={"pattern_type": AclPatternType.PREFIXED})
-    assert (await world.kafka.snapshot(AlterAcls(remove=[prefixed]))).consumers_of_topics == []
+    assert (
+        await kinds.take_snapshot(world.kafka, AlterAcls(remove=[prefixed]))
+    ).consumers_of_topics == []

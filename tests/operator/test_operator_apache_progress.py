@@ -23,14 +23,11 @@ from waiting import eventually
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import AclFilter, KafkaPort
 from kcr.kafka.connect import open_kafka
-from kcr.model import (
-    AclBinding,
-    AlterAcls,
-    AlterTopicConfig,
-    ConsumerProgressGate,
-    CreateTopic,
-    GroupProgress,
-)
+from kcr import kinds
+from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.create_topic import CreateTopic
+from kcr.model import AclBinding, ConsumerProgressGate, GroupProgress
 from kcr.model.cluster import HealthGates
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
@@ -79,9 +76,7 @@ async def test_a_benign_change_baked_through_a_traffic_peak_succeeds(
     on_apache: Harness, apache_kafka: KraftCluster, broker: KafkaPort, unique: str
 ) -> None:
     topic, group = f"{unique}.orders", f"{unique}-billing"
-    await broker.create_topic(
-        CreateTopic(topic=topic, partitions=2, replication_factor=1, configs={})
-    )
+    await kinds.apply(broker, CreateTopic(topic=topic, partitions=2, replication_factor=1))
     traffic = Production(apache_kafka, topic, STEADY)
     with traffic.running(), LiveReader(apache_kafka, topic, group).running():
         await eventually_committed(broker, group)
@@ -107,9 +102,7 @@ async def test_an_acl_revoke_that_stops_a_live_consumer_is_rolled_back_by_the_ga
     on_apache: Harness, apache_kafka: KraftCluster, broker: KafkaPort, unique: str
 ) -> None:
     topic, group = f"{unique}.invoices", f"{unique}-invoicing"
-    await broker.create_topic(
-        CreateTopic(topic=topic, partitions=1, replication_factor=1, configs={})
-    )
+    await kinds.apply(broker, CreateTopic(topic=topic, partitions=1, replication_factor=1))
     read = AclBinding(
         resource_type="Topic", resource_name=topic, principal="User:alice", operation="Read"
     )
@@ -118,7 +111,7 @@ async def test_an_acl_revoke_that_stops_a_live_consumer_is_rolled_back_by_the_ga
         read.model_copy(update={"operation": "Describe"}),
         read.model_copy(update={"resource_type": "Group", "resource_name": group}),
     ]
-    await broker.alter_acls(AlterAcls(add=access))
+    await kinds.apply(broker, AlterAcls(add=access))
     with (
         Production(apache_kafka, topic, STEADY).running(),
         LiveReader(apache_kafka, topic, group, user="alice").running(),
