@@ -20,10 +20,10 @@ from apache_world import (
 from operator_harness import Harness
 from waiting import eventually
 
+from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import AclFilter, KafkaPort
 from kcr.kafka.connect import open_kafka
-from kcr import kinds
 from kcr.kinds.alter_acls import AlterAcls
 from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.create_topic import CreateTopic
