@@ -36,6 +36,8 @@ class Target:
 
 
 class PluginKube:
+    """The person's session with the API server, for one run of the plugin."""
+
     def __init__(self, target: Target) -> None:
         connection = from_kubeconfig(target.kubeconfig, target.context, target.namespace)
         self.namespace = connection.namespace
@@ -46,10 +48,6 @@ class PluginKube:
             credentials=connection.credentials,
         )
         self._loop = asyncio.Runner()
-
-    @property
-    def server(self) -> str:
-        return self.client.server
 
     def run(self, call: Coroutine[Any, Any, T]) -> T:
         """One call (or a whole async task, such as a diff) on the plugin's event loop."""

@@ -21,7 +21,7 @@ from kcr.model.cluster import (
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
-from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse, LagWatch
+from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
@@ -33,6 +33,14 @@ from kcr.model.observed import (
     ObservedTopic,
 )
 from kcr.model.operation import Operation
+from kcr.model.progress import (
+    ConsumerPositions,
+    ConsumerProgressGate,
+    GroupPosition,
+    GroupProgress,
+    ProgressVerdict,
+    ProgressWindow,
+)
 from kcr.model.request import (
     Approval,
     BlastRadius,
@@ -79,12 +87,16 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
+    "ConsumerPositions",
+    "ConsumerProgressGate",
     "DataMovement",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
     "Facts",
     "FailurePolicy",
+    "GroupPosition",
+    "GroupProgress",
     "GroupState",
     "HealthBaseline",
     "HealthGates",
@@ -95,7 +107,6 @@ __all__ = [
     "KafkaChangeRequestStatus",
     "KafkaCluster",
     "KafkaClusterSpec",
-    "LagWatch",
     "Limits",
     "ObservedConfig",
     "ObservedDeployment",
@@ -109,6 +120,8 @@ __all__ = [
     "PartitionOffset",
     "Phase",
     "Plan",
+    "ProgressVerdict",
+    "ProgressWindow",
     "PromQLGate",
     "RequestedBy",
     "Risk",

@@ -24,11 +24,11 @@ from kcr.engine import (
     DeploymentLabels,
     Finish,
     GateReport,
-    LagSample,
     Next,
     Observations,
+    ProgressRead,
     RunStep,
-    SampleLag,
+    SampleProgress,
     Snapshot,
     SnapshotFailed,
     StepOutcome,
@@ -130,8 +130,8 @@ class Reconciler:
                     answer = await self._snapshot()
                 case RunStep():
                     answer = await self._run_step(effect)
-                case SampleLag():
-                    answer = await self._sample_lag(effect)
+                case SampleProgress():
+                    answer = await self._sample_progress(effect)
                 case CheckGate():
                     answer = await self._check_gate(effect)
                 case Next():
@@ -345,12 +345,12 @@ class Reconciler:
             effect, kafka, self.runtime.kube, self.resource.status, self.runtime.clock
         )
 
-    async def _sample_lag(self, effect: SampleLag) -> LagSample | None:
+    async def _sample_progress(self, effect: SampleProgress) -> ProgressRead | None:
         try:
             kafka = await self._kafka()
-            return await actions.sample_lag(kafka, effect.stage, effect.groups)
+            return await actions.sample_progress(kafka, effect)
         except (KafkaPortError, KubeError) as error:
-            await self._retry_later("lag could not be sampled", error)
+            await self._retry_later("consumer positions could not be read", error)
             return None
 
     async def _check_gate(self, effect: CheckGate) -> GateReport | None:
