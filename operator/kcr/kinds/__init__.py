@@ -9,7 +9,10 @@ from kcr.kinds import (
     alter_topic_config,
     create_topic,
     delete_topic,
+    elect_leaders,
     increase_partitions,
+    reassign_partitions,
+    replication_throttle,
     reset_offsets,
     scale_deployment,
 )
@@ -24,6 +27,9 @@ BUILT_IN = (
     alter_acls.KIND,
     delete_topic.KIND,
     scale_deployment.KIND,
+    reassign_partitions.KIND,
+    elect_leaders.KIND,
+    replication_throttle.KIND,
 )
 for _kind in BUILT_IN:
     register(_kind)

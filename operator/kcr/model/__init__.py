@@ -29,6 +29,7 @@ from kcr.model.observed import (
     ObservedDeployment,
     ObservedGroup,
     ObservedPartition,
+    ObservedReplicaSet,
     ObservedState,
     ObservedTopic,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "ObservedDeployment",
     "ObservedGroup",
     "ObservedPartition",
+    "ObservedReplicaSet",
     "ObservedState",
     "ObservedTopic",
     "OffsetTarget",
