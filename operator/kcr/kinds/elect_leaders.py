@@ -91,7 +91,7 @@ class ElectLeaders(KubeModel):
         """The observed partitions the election covers."""
         entry = next(t for t in self.topics if t.topic == topic)
         wanted = set(entry.partitions)
-        return [p for p in seen.assignment if not wanted or p.partition in wanted]
+        return [p for p in seen.assignment or [] if not wanted or p.partition in wanted]
 
 
 class ElectLeadersKind(KindBase[ElectLeaders]):

@@ -104,7 +104,7 @@ def _live_violations(topic: TopicReplicas, at: str, observed: ObservedState | No
             f"{at}.replicationFactor: a new replication factor for {topic.topic} lists every "
             f"partition; missing: {_some(missing)}"
         )
-    known = set(observed.broker_ids)
+    known = set(observed.broker_ids or [])
     unknown = sorted({b for p in topic.partitions for b in p.replicas} - known) if known else []
     if unknown:
         found.append(

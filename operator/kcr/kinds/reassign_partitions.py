@@ -152,7 +152,7 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
 
     def topic_facts(self, member: ReassignPartitions, seen: ObservedTopic) -> Facts:
         wanted = next(t for t in member.topics if t.topic == seen.name)
-        placed = {p.partition: p for p in seen.assignment}
+        placed = {p.partition: p for p in seen.assignment or []}
         shown = []
         for partition in wanted.partitions:
             at = placed.get(partition.partition)

@@ -130,7 +130,7 @@ def targets(topics: list[TopicReplicas]) -> Iterator[tuple[str, PartitionReplica
 def placements(observed: ObservedState | None, topic: str) -> dict[int, ObservedReplicaSet]:
     """The observed placement of each partition of ``topic`` (empty when not read)."""
     seen = observed.topic(topic) if observed else None
-    return {p.partition: p for p in seen.assignment} if seen and seen.exists else {}
+    return {p.partition: p for p in seen.assignment or []} if seen and seen.exists else {}
 
 
 def group_by_topic(pairs: list[tuple[str, PartitionReplicas]]) -> list[TopicReplicas]:

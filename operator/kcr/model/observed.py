@@ -74,12 +74,12 @@ class ObservedTopic(KubeModel):
         description="Records it holds: high watermark minus log start, summed over its "
         "partitions; null when not read",
     )
-    assignment: Annotated[list[ObservedReplicaSet], Field(max_length=MAX_OBSERVED_PARTITIONS)] = (
-        Field(
-            default_factory=list,
-            description="Each partition's replicas, leader and size; read only by changes that "
-            "move replicas or leaders",
-        )
+    assignment: (
+        Annotated[list[ObservedReplicaSet], Field(max_length=MAX_OBSERVED_PARTITIONS)] | None
+    ) = Field(
+        default=None,
+        description="Each partition's replicas, leader and size; read only by changes that "
+        "move replicas or leaders",
     )
 
 
@@ -128,8 +128,8 @@ class ObservedDeployment(KubeModel):
 class ObservedState(KubeModel):
     captured_at: datetime
     brokers: Annotated[int, Field(ge=0)] = 0
-    broker_ids: Annotated[list[int], Field(max_length=MAX_OBSERVED_PARTITIONS)] = Field(
-        default_factory=list,
+    broker_ids: Annotated[list[int], Field(max_length=MAX_OBSERVED_PARTITIONS)] | None = Field(
+        default=None,
         description="Ids of the live brokers; read only by changes that place replicas",
     )
     topics: Annotated[list[ObservedTopic], Field(max_length=200)] = Field(default_factory=list)
