@@ -114,7 +114,6 @@ class ElectLeadersKind(KindBase[ElectLeaders]):
         count = "the partitions" if moving is None else f"{len(moving)} partition(s)"
         return DataMovement(
             bytes=0,
-            seconds=0,
             summary=f"no records move: leadership of {count} moves to their preferred "
             "replicas, whose clients reconnect to the new leaders",
         )

@@ -170,9 +170,10 @@ def move_risk(member: "ReassignPartitions", observed: ObservedState | None) -> A
         reasons.append("the size of the partitions could not be read, so the copy may be large")
     elif copies is not None and copies > LARGE_MOVE_BYTES:
         risk = Risk.HIGH
+        took = f" for about {duration(found.seconds)}" if found.seconds else ""
         reasons.append(
-            f"copies {size(copies)}, more than {size(LARGE_MOVE_BYTES)}: hours of replication "
-            "traffic"
+            f"copies {size(copies)}, more than {size(LARGE_MOVE_BYTES)}: the brokers carry the "
+            f"extra replication traffic{took}, and disks fill on the receiving ones"
         )
     leaving, preferred = found.leaders_leaving, found.preferred_changing
     shrinking = [m for m in found.moves if len(m.target) < len(m.current)]
