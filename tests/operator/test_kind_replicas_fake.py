@@ -14,6 +14,7 @@ from fake_operator import reach, run
 from kcr import kinds
 from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.kafka.replica_model import FOLLOWER_THROTTLE_RATE, FOLLOWER_THROTTLED_REPLICAS
+from kcr.kinds.await_reassignment import AwaitReassignment
 from kcr.kinds.elect_leaders import ElectLeaders
 from kcr.kinds.reassign_partitions import ReassignPartitions
 from kcr.model import (
@@ -106,14 +107,14 @@ async def test_a_throttled_move_waits_reporting_bytes_left_then_leaves_no_thrott
     seen: list[str] = []
 
     def watch(world: World) -> None:
-        result = _step(world, "move-1")
+        result = _step(world, "await-1")
         if result.startswith("not yet") and result not in seen[-1:]:
             seen.append(result)
         if cluster.moving:
             assert _throttled(cluster), "the move runs throttled"
             if len(seen) == 1:
                 cluster.copy(TOPIC, 0, 2, 3000)  # broker 2 has copied 3,000 of 5,000 bytes
-            elif len(seen) > 1 or _step(world, "move-2").startswith("not yet"):
+            elif len(seen) > 1 or _step(world, "await-2").startswith("not yet"):
                 cluster.finish_moves()
 
     await reach(world, kafka, Phase.SUCCEEDED, watch)
@@ -124,7 +125,8 @@ async def test_a_throttled_move_waits_reporting_bytes_left_then_leaves_no_thrott
     ]
     assert _replicas(cluster) == [[0, 2], [2, 0]]
     assert not _throttled(cluster)
-    assert "orders/0: on [0, 2] (was [0, 1])" in _step(world, "move-1")
+    assert "orders/0: on [0, 2] (was [0, 1])" in _step(world, "await-1")
+    assert _step(world, "move-1").startswith("Applied: orders/0: [0, 1] → [0, 2]")
 
 
 async def test_a_failed_gate_moves_the_replicas_back_under_a_throttle(
@@ -177,18 +179,29 @@ async def test_an_abort_mid_move_cancels_it_and_keeps_the_original_replicas(
     assert cluster.calls["alter_reassignments"] == 2, "one move started, one cancelled"
 
 
-async def test_a_finished_move_repeated_sends_nothing(cluster: FakeCluster) -> None:
+async def test_a_move_and_its_wait_repeated_send_nothing(cluster: FakeCluster) -> None:
     kafka = FakeKafka(cluster)
     await _topic(cluster, records=0)  # nothing to copy: the moves end at once
     member = _off_broker_1()
     snapshot = await kinds.take_snapshot(kafka, member)
+    wait = AwaitReassignment(topics=member.topics, throttle_bytes_per_second=RATE)
     first = await kinds.apply(kafka, member, snapshot=snapshot)
     sent = cluster.calls["alter_reassignments"]
     again = await kinds.apply(kafka, member, snapshot=snapshot)
+    waited = [await kinds.apply(kafka, wait, snapshot=snapshot) for _ in range(2)]
 
-    assert first.applied
-    assert cluster.calls["alter_reassignments"] == sent
-    assert again.details == first.details[-2:]
+    assert first.details == ["orders/0: [0, 1] → [0, 2]", "orders/1: [1, 2] → [2, 0]"]
+    assert (first.applied, again.applied) == (True, False)
+    assert again.details == ["orders/0: already on [0, 2]", "orders/1: already on [2, 0]"]
+    assert cluster.calls["alter_reassignments"] == sent, "a repeat sends nothing"
+    assert (
+        waited[0].details
+        == waited[1].details
+        == [
+            "orders/0: on [0, 2] (was [0, 1])",
+            "orders/1: on [2, 0] (was [1, 2])",
+        ]
+    )
 
 
 async def test_an_election_ends_the_skew_and_says_a_rollback_leaves_it(

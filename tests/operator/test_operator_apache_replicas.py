@@ -145,14 +145,14 @@ async def test_a_drain_moves_every_replica_off_broker_1_throttled_and_leaves_no_
     throttled: list[dict[str, str]] = []
 
     def moving(status: dict) -> bool:  # type: ignore[type-arg]
-        return _step(status, "move-1").startswith("not yet") or status.get("phase") in FINAL
+        return _step(status, "await-1").startswith("not yet") or status.get("phase") in FINAL
 
-    progress = await on_trio.kubectl.wait_for("drain", moving, "move-1 in progress", WAIT)
+    progress = await on_trio.kubectl.wait_for("drain", moving, "await-1 reporting progress", WAIT)
     throttled.append(await asyncio.to_thread(_rates, admin, 2))
     status = await on_trio.kubectl.wait_phase("drain", *FINAL, timeout=WAIT)
 
     assert status["phase"] == "Succeeded", status["message"]
-    assert "left to copy at up to 100 KiB/s per broker" in _step(progress, "move-1")
+    assert "left to copy at up to 100 KiB/s per broker" in _step(progress, "await-1")
     assert throttled == [
         {
             "leader.replication.throttled.rate": str(THROTTLE),

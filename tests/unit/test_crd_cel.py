@@ -64,8 +64,12 @@ MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
         "replicationThrottle",
         {"bytesPerSecond": 10_485_760, "topics": [MOVE]},
     ),
+    "AwaitReassignment": (
+        "awaitReassignment",
+        {"throttleBytesPerSecond": 10_485_760, "topics": [MOVE]},
+    ),
 }
-STEP_ONLY = ("ScaleDeployment", "ReplicationThrottle")
+STEP_ONLY = ("ScaleDeployment", "ReplicationThrottle", "AwaitReassignment")
 CHANGE_TYPES = [kind for kind in MEMBERS if kind not in STEP_ONLY]
 
 

@@ -296,23 +296,21 @@ def test_too_many_batches_are_refused() -> None:
         )
 
 
-def test_each_batch_is_throttled_moved_and_unthrottled_and_waits_its_timeout() -> None:
+def test_each_batch_is_throttled_moved_awaited_and_unthrottled() -> None:
     review = _review(_member({0: [2, 3], 1: [3, 1], 2: [1, 2]}, batchSize=2), _observed())
     stages = review.plan.stages
     assert [s.name for s in stages] == ["batch-1", "batch-2"]
     assert [[step.id for step in s.steps] for s in stages] == [
-        ["throttle-1", "move-1", "unthrottle-1"],
-        ["throttle-2", "move-2", "unthrottle-2"],
+        ["throttle-1", "move-1", "await-1", "unthrottle-1"],
+        ["throttle-2", "move-2", "await-2", "unthrottle-2"],
     ]
-    first = stages[0].steps
-    assert first[0].description == (
-        "throttle replication of 2 partition(s) of orders to 10 MiB/s per broker"
-    )
-    assert first[1].description == (
-        "move orders/0 to [2, 3], orders/1 to [3, 1] at up to 10 MiB/s per broker"
-    )
-    assert first[1].timeout_seconds == 3600
-    assert first[0].timeout_seconds is None
+    assert [step.description for step in stages[0].steps] == [
+        "throttle replication of 2 partition(s) of orders to 10 MiB/s per broker",
+        "move orders/0 to [2, 3], orders/1 to [3, 1] at up to 10 MiB/s per broker",
+        "wait until orders/0 is on [2, 3], orders/1 is on [3, 1]",
+        "remove the replication throttle of 2 partition(s) of orders",
+    ]
+    assert [step.timeout_seconds for step in stages[0].steps] == [None, None, 3600, None]
 
 
 def test_the_rollback_moves_back_to_the_snapshot_throttled_newest_first() -> None:
@@ -326,11 +324,12 @@ def test_the_rollback_moves_back_to_the_snapshot_throttled_newest_first() -> Non
     ]
     assert [s.description for s in rollback.steps] == [
         "throttle replication of 1 partition(s) of orders to 10 MiB/s per broker",
-        "move orders/0 to [1, 2] at up to 10 MiB/s per broker",
+        "wait until orders/0 is on [1, 2]",
         "remove the replication throttle of 1 partition(s) of orders",
     ]
     back = rollback.steps[0].operation.member
     assert back.topics[0].partitions[0].replicas == [1, 2]
+    assert rollback.steps[1].operation.type == "AwaitReassignment", "moves back and waits"
     assert rollback.steps[1].timeout_seconds == 3600
 
 

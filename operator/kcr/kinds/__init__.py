@@ -7,6 +7,7 @@ and execution. A kind defined elsewhere registers itself with :func:`register`.
 from kcr.kinds import (
     alter_acls,
     alter_topic_config,
+    await_reassignment,
     create_topic,
     delete_topic,
     elect_leaders,
@@ -30,6 +31,7 @@ BUILT_IN = (
     reassign_partitions.KIND,
     elect_leaders.KIND,
     replication_throttle.KIND,
+    await_reassignment.KIND,
 )
 for _kind in BUILT_IN:
     register(_kind)

@@ -4,7 +4,7 @@ Pure, from the member and the observed state, so ``kcr validate``, the MCP previ
 operator say the same. Every problem names the field and the rule.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kcr.kinds.move_estimate import LARGE_MOVE_BYTES, Estimate, estimate
 from kcr.kinds.replica_model import TopicReplicas, duration, placements, size, targets
@@ -15,7 +15,20 @@ if TYPE_CHECKING:  # the kind's module imports this one
     from kcr.kinds.reassign_partitions import ReassignPartitions
 
 
-def estimate_of(member: "ReassignPartitions", observed: ObservedState) -> Estimate:
+class Moves(Protocol):
+    """A change's moves or one step's: the targets, their rate, how many copy at once."""
+
+    @property
+    def topics(self) -> list[TopicReplicas]: ...
+
+    @property
+    def throttle_bytes_per_second(self) -> int: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+
+def estimate_of(member: Moves, observed: ObservedState) -> Estimate:
     return estimate(
         list(targets(member.topics)),
         member.batch_size,
@@ -150,7 +163,7 @@ def _too_slow(member: "ReassignPartitions", where: str, observed: ObservedState)
     return []
 
 
-def move_risk(member: "ReassignPartitions", observed: ObservedState | None) -> Assessment:
+def move_risk(member: Moves, observed: ObservedState | None) -> Assessment:
     """LOW for a reorder that copies nothing and keeps every leader; MEDIUM once replicas
     copy or leadership moves; HIGH above 10 GiB, or when the size cannot be read."""
     if observed is None:

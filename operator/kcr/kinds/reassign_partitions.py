@@ -1,10 +1,10 @@
 """ReassignPartitions: move replicas between brokers, or change a topic's replication factor.
 
 The partitions move in batches, each held to a replication throttle while it copies:
-throttle, move, unthrottle. The move step starts the batch's reassignments and then waits,
-answering "not yet" with the bytes left until Kafka lists no move of the batch, so the
-health gate after a stage judges a finished move. The rollback cancels a move still
-running and moves the partitions back to the replicas the snapshot saw, throttled the same.
+throttle, move (start the reassignments), await (wait until Kafka lists none of them,
+answering "not yet" with the bytes left), unthrottle. The health gate after a stage judges
+a finished move. The rollback throttles again, cancels a move still running, moves the
+partitions back to the replicas the snapshot saw and waits for that, then unthrottles.
 """
 
 import math
@@ -14,10 +14,8 @@ from typing import Annotated, ClassVar, Self
 from pydantic import Field, field_validator, model_validator
 
 from kcr.crd.rules import Rule
-from kcr.kafka.errors import KafkaPortError
-from kcr.kafka.port import KafkaPort
-from kcr.kafka.readmodel import Reassignment, TopicPartition
 from kcr.kafka.results import ApplyResult
+from kcr.kinds.await_reassignment import AwaitReassignment, start_moves, wanted_replicas
 from kcr.kinds.base import KindBase, StepPorts
 from kcr.kinds.move_estimate import batches
 from kcr.kinds.move_review import move_risk, move_violations, moved_data
@@ -28,7 +26,6 @@ from kcr.kinds.replica_model import (
     TopicTargets,
     check_topics_once,
     group_by_topic,
-    placements,
     size,
     targets,
 )
@@ -54,8 +51,7 @@ from kcr.model.change import MAX_PARTITIONS
 from kcr.plan.steps import make_step
 
 MAX_BATCHES = 50
-"""Three steps a batch, and as many undo steps: within a plan's and a rollback's bounds."""
-SHOWN = 20
+"""Four steps a batch and three undo steps: within a plan's and a rollback's bounds."""
 
 
 class ReassignPartitions(KubeModel):
@@ -92,12 +88,6 @@ class ReassignPartitions(KubeModel):
                 f"batches, more than {MAX_BATCHES}; raise batchSize or split the change"
             )
         return self
-
-
-class MoveInProgressError(KafkaPortError):
-    """Kafka still lists a move of the batch: the step is not done yet and is asked again."""
-
-    retriable = True
 
 
 class ReassignPartitionsKind(KindBase[ReassignPartitions]):
@@ -177,15 +167,13 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
         stages = []
         for number, batch in enumerate(batches(list(targets(member.topics)), member.batch_size), 1):
             topics = group_by_topic(batch)
-            throttle = ReplicationThrottle(
-                bytes_per_second=member.throttle_bytes_per_second, topics=topics
-            )
-            move = _waiting(
-                make_step(f"move-{number}", member.model_copy(update={"topics": topics})), member
-            )
+            rate = member.throttle_bytes_per_second
+            throttle = ReplicationThrottle(bytes_per_second=rate, topics=topics)
+            wait = AwaitReassignment(topics=topics, throttle_bytes_per_second=rate)
             steps = [
                 make_step(f"throttle-{number}", throttle),
-                move,
+                make_step(f"move-{number}", member.model_copy(update={"topics": topics})),
+                _waiting(make_step(f"await-{number}", wait), member),
                 make_step(f"unthrottle-{number}", throttle.model_copy(update={"remove": True})),
             ]
             stages.append(Stage(name=f"batch-{number}", steps=steps))
@@ -194,6 +182,7 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
     def undo(
         self, undo_id: str, member: ReassignPartitions, snapshot: ObservedState | None
     ) -> Inverse:
+        """Cancel the move if it still runs, move back to the snapshot's replicas, and wait."""
         back = back_to_snapshot(member.topics, snapshot)
         if back is None:
             return Inverse(
@@ -203,9 +192,10 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
                     "observed, so a rollback cannot move them back; move them by hand"
                 ],
             )
-        return Inverse(
-            _waiting(make_step(undo_id, member.model_copy(update={"topics": back})), member)
+        wait = AwaitReassignment(
+            topics=back, throttle_bytes_per_second=member.throttle_bytes_per_second
         )
+        return Inverse(_waiting(make_step(undo_id, wait), member))
 
     # --- effects ----------------------------------------------------------------------------
 
@@ -226,86 +216,15 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
     async def apply(
         self, ports: StepPorts, member: ReassignPartitions, snapshot: ObservedState | None
     ) -> ApplyResult:
-        """Cancel a move of a partition to anywhere else, start the moves that are not
-        running, then wait: ``MoveInProgressError`` (retriable) while Kafka lists any."""
-        kafka = ports.kafka
-        names = self.topics(member)
-        wanted = {
-            TopicPartition(topic=t, partition=p.partition): list(p.replicas)
-            for t, p in targets(member.topics)
-        }
-        details: list[str] = []
-        running = await _running(kafka, names, wanted)
-        elsewhere: dict[TopicPartition, list[int] | None] = {
-            tp: None for tp, move in running.items() if move.target != wanted[tp]
-        }
-        start: dict[TopicPartition, list[int] | None] = dict(wanted)
-        sent = False
-        for request in (elsewhere, start):
-            if request:
-                written = await kafka.alter_reassignments(request)
-                sent |= written.applied
-                details += [d for d in written.details if written.applied]
-        running = await _running(kafka, names, wanted)
-        if running:
-            raise MoveInProgressError(_progress(running, member))
-        live = {t.name: t for t in await kafka.describe_topics(names)}
-        now = {
-            tp: next(p.replicas for p in live[tp.topic].partitions if p.partition == tp.partition)
-            for tp in wanted
-        }
-        unseen = [tp for tp in wanted if now[tp] != wanted[tp]]
-        if unseen:
-            shown = ", ".join(f"{_label(tp)} on {now[tp]}" for tp in unseen[:SHOWN])
-            raise MoveInProgressError(f"the brokers do not show the new replicas yet: {shown}")
-        moved = _moved(wanted, snapshot)
-        lines = [f"{_label(tp)}: on {wanted[tp]}{moved.get(tp, '')}" for tp in wanted]
-        more = [f"and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else []
-        return self.result(member, sent or bool(moved), [*details, *lines[:SHOWN], *more])
+        """Start the moves; the await step after it waits for them to end."""
+        sent, details = await start_moves(ports.kafka, wanted_replicas(member.topics))
+        return self.result(member, sent, details)
 
 
 def _waiting(step: Step, member: ReassignPartitions) -> Step:
-    """A move step answers "not yet" for as long as a batch may take to copy."""
+    """A waiting step answers "not yet" for as long as a batch may take to copy."""
     step.timeout_seconds = member.batch_timeout_seconds
     return step
-
-
-async def _running(
-    kafka: KafkaPort, topics: list[str], wanted: dict[TopicPartition, list[int]]
-) -> dict[TopicPartition, Reassignment]:
-    report = await kafka.reassignments(topics)
-    found = {TopicPartition(topic=m.topic, partition=m.partition): m for m in report.reassignments}
-    return {tp: move for tp, move in found.items() if tp in wanted}
-
-
-def _progress(running: dict[TopicPartition, Reassignment], member: ReassignPartitions) -> str:
-    moves = sorted(running.items(), key=lambda item: (item[0].topic, item[0].partition))
-    shown = ", ".join(f"{_label(tp)} → {m.target} (adding {m.adding})" for tp, m in moves[:5])
-    more = f" and {len(moves) - 5} more" if len(moves) > 5 else ""
-    left = [m.bytes_left for m in running.values()]
-    copied = (
-        "bytes left unknown" if None in left else f"{size(sum(b or 0 for b in left))} left to copy"
-    )
-    return (
-        f"{len(moves)} partition(s) still moving: {shown}{more}; {copied} at up to "
-        f"{size(member.throttle_bytes_per_second)}/s per broker"
-    )
-
-
-def _moved(
-    wanted: dict[TopicPartition, list[int]], snapshot: ObservedState | None
-) -> dict[TopicPartition, str]:
-    """The partitions the snapshot saw elsewhere, with where that was."""
-    found = {}
-    for tp, replicas in wanted.items():
-        seen = placements(snapshot, tp.topic).get(tp.partition)
-        if seen is not None and seen.replicas != replicas:
-            found[tp] = f" (was {seen.replicas})"
-    return found
-
-
-def _label(tp: TopicPartition) -> str:
-    return f"{tp.topic}/{tp.partition}"
 
 
 KIND = ReassignPartitionsKind()
