@@ -223,3 +223,25 @@ async def test_an_election_ends_the_skew_and_says_a_rollback_leaves_it(
     partitions = cluster.topics[TOPIC].partitions
     assert [p.leader for p in partitions] == [p.replicas[0] for p in partitions]
     assert "orders/0, orders/2" in _step(world, "elect-leaders")
+
+
+async def test_an_election_whose_gate_fails_leaves_the_leaders_and_says_why(
+    cluster: FakeCluster,
+) -> None:
+    kafka = FakeKafka(cluster)
+    await cluster.create_topic(TOPIC, 3, 3, {})
+    cluster.commit("billing", {(TOPIC, p): 0 for p in range(3)})
+    cluster.set_leader(TOPIC, 0, 1)
+    member = ElectLeaders.model_validate({"topics": [{"topic": TOPIC}]})
+    world = await _world(kafka, member, gates=HealthGates(max_lag_growth=5))
+
+    def watch(world: World) -> None:
+        plan = world.status.plan
+        assert plan is not None
+        if plan.stages[0].gate_state is StepState.RUNNING:
+            cluster.produce(TOPIC, 1, 20)  # the readers fall behind during the bake
+
+    await reach(world, kafka, Phase.FAILED, watch)
+
+    assert cluster.topics[TOPIC].partitions[0].leader == 0, "the preferred replica still leads"
+    assert "nothing to roll back: leadership is not moved back" in world.status.message

@@ -71,6 +71,7 @@ def test_risk_depends_on_how_much_leadership_moves(
     assert review.risk is risk
     assert words in review.risk_reasons[0]
     assert review.data_movement.bytes == 0
+    assert review.blast_radius.partitions == (0 if risk is Risk.LOW else 1)
     assert review.violations == []
 
 

@@ -126,6 +126,11 @@ def test_the_busiest_broker_sets_the_pace() -> None:
     assert moved.data_movement.seconds == 205
 
 
+def test_the_blast_radius_counts_the_partitions_that_move() -> None:
+    review = _review(_member({0: [2, 3], 2: [1, 2]}), _observed(partitions=6))
+    assert (review.blast_radius.topics, review.blast_radius.partitions) == (["orders"], 2)
+
+
 def test_batches_run_one_after_another() -> None:
     review = _review(_member({0: [1, 2, 3], 1: [2, 3, 1]}, batchSize=1), _observed())
     assert review.data_movement.seconds == 2 * 103

@@ -22,6 +22,7 @@ from kcr.kinds.base import KindBase, StepPorts
 from kcr.kinds.placement import observe_placement
 from kcr.model import (
     Assessment,
+    BlastRadius,
     ClusterPolicy,
     DataMovement,
     Facts,
@@ -106,6 +107,13 @@ class ElectLeadersKind(KindBase[ElectLeaders]):
             for t in member.topics
         ]
         return f"elect the preferred leaders of {', '.join(parts)}"
+
+    def blast_radius(self, member: ElectLeaders, observed: ObservedState | None) -> BlastRadius:
+        """The partitions whose leader changes, when the observed state shows them."""
+        found = super().blast_radius(member, observed)
+        if observed is None:
+            return found
+        return found.model_copy(update={"partitions": len(_skewed(member, observed))})
 
     def data_movement(
         self, member: ElectLeaders, observed: ObservedState | None, storage: Storage

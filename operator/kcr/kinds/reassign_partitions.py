@@ -36,6 +36,7 @@ from kcr.kinds.replication_throttle import (
 )
 from kcr.model import (
     Assessment,
+    BlastRadius,
     ClusterPolicy,
     DataMovement,
     Facts,
@@ -107,6 +108,14 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
 
     def claims(self, member: ReassignPartitions) -> list[str]:
         return [THROTTLE_CLAIM]
+
+    def blast_radius(
+        self, member: ReassignPartitions, observed: ObservedState | None
+    ) -> BlastRadius:
+        """The partitions that move, not every partition of their topics."""
+        found = super().blast_radius(member, observed)
+        moved = sum(len(t.partitions) for t in member.topics)
+        return found.model_copy(update={"partitions": moved})
 
     # --- review -----------------------------------------------------------------------------
 
