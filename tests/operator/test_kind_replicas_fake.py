@@ -14,7 +14,7 @@ from fake_operator import reach, run
 from kcr import kinds
 from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.kafka.replica_model import FOLLOWER_THROTTLE_RATE, FOLLOWER_THROTTLED_REPLICAS
-from kcr.kinds.await_reassignment import AwaitReassignment
+from kcr.kinds.await_reassignment import AwaitReassignment, MoveInProgressError
 from kcr.kinds.elect_leaders import ElectLeaders
 from kcr.kinds.reassign_partitions import ReassignPartitions
 from kcr.model import (
@@ -245,3 +245,20 @@ async def test_an_election_whose_gate_fails_leaves_the_leaders_and_says_why(
 
     assert cluster.topics[TOPIC].partitions[0].leader == 0, "the preferred replica still leads"
     assert "nothing to roll back: leadership is not moved back" in world.status.message
+
+
+async def test_a_move_that_just_ended_is_left_to_settle_not_sent_again(
+    cluster: FakeCluster,
+) -> None:
+    """The controller lists the move no more, but the broker asked still shows the leaving
+    replica after the target: the wait says "not yet" and writes nothing."""
+    kafka = FakeKafka(cluster)
+    await _topic(cluster, records=0)
+    cluster.topics[TOPIC].partitions[0].replicas = [0, 2, 1]
+    cluster.topics[TOPIC].partitions[1].replicas = [2, 0]
+    member = _off_broker_1()
+    wait = AwaitReassignment(topics=member.topics, throttle_bytes_per_second=RATE)
+
+    with pytest.raises(MoveInProgressError, match=r"do not show the new replicas yet: orders/0"):
+        await kinds.apply(kafka, wait)
+    assert cluster.calls["alter_reassignments"] == 0

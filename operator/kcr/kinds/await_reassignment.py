@@ -86,11 +86,7 @@ class AwaitReassignmentKind(KindBase[AwaitReassignment]):
         running = await running_moves(kafka, wanted)
         if running:
             raise MoveInProgressError(_progress(running, member.throttle_bytes_per_second))
-        live = {t.name: t for t in await kafka.describe_topics(sorted({tp.topic for tp in wanted}))}
-        now = {
-            tp: next(p.replicas for p in live[tp.topic].partitions if p.partition == tp.partition)
-            for tp in wanted
-        }
+        now = await replicas_now(kafka, wanted)
         unseen = [tp for tp in wanted if now[tp] != wanted[tp]]
         if unseen:
             shown = ", ".join(f"{label(tp)} on {now[tp]}" for tp in unseen[:SHOWN])
@@ -110,12 +106,21 @@ def wanted_replicas(topics: list[TopicReplicas]) -> Wanted:
 
 async def start_moves(kafka: KafkaPort, wanted: Wanted) -> tuple[bool, list[str]]:
     """Cancel a move of a partition to anywhere else, then start the moves not running
-    (the port compares first: a partition on its target, or moving there, is not sent)."""
+    (the port compares first: a partition on its target, or moving there, is not sent).
+
+    A move that just ended may still show its leaving replicas after the target in the
+    metadata of the broker asked, while the controller lists it no more: it is left to
+    settle, never sent again."""
     running = await running_moves(kafka, wanted)
     elsewhere: dict[TopicPartition, list[int] | None] = {
         tp: None for tp, move in running.items() if move.target != wanted[tp]
     }
-    start: dict[TopicPartition, list[int] | None] = dict(wanted)
+    now = await replicas_now(kafka, wanted)
+    start: dict[TopicPartition, list[int] | None] = {
+        tp: replicas
+        for tp, replicas in wanted.items()
+        if tp in running or not _settling(now[tp], replicas)
+    }
     sent, details = False, []
     for request in (elsewhere, start):
         if request:
@@ -123,6 +128,18 @@ async def start_moves(kafka: KafkaPort, wanted: Wanted) -> tuple[bool, list[str]
             sent |= written.applied
             details += written.details
     return sent, details
+
+
+def _settling(now: list[int], wanted: list[int]) -> bool:
+    return len(now) > len(wanted) and now[: len(wanted)] == wanted
+
+
+async def replicas_now(kafka: KafkaPort, wanted: Wanted) -> Wanted:
+    live = {t.name: t for t in await kafka.describe_topics(sorted({tp.topic for tp in wanted}))}
+    return {
+        tp: next(p.replicas for p in live[tp.topic].partitions if p.partition == tp.partition)
+        for tp in wanted
+    }
 
 
 async def running_moves(kafka: KafkaPort, wanted: Wanted) -> dict[TopicPartition, Reassignment]:
