@@ -21,7 +21,6 @@ from kcr.model import (
     DeploymentRef,
     Facts,
     Inverse,
-    LagWatch,
     ObservedState,
     ObservedTopic,
     Ownership,
@@ -180,14 +179,11 @@ class KindBase(Generic[M]):
     def gate_topics(self, member: M) -> list[str]:
         return self.topics(member)
 
-    def lag_watch(
-        self, member: M, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Only groups that were reading when the snapshot was taken have a lag to bound: a
-        group the change merely names may never have committed, and would fail every gate."""
-        if max_growth is None:
-            return LagWatch()
-        return LagWatch(tuple(sorted(set(reading))), max_growth)
+    def stopped_groups(self, member: M, stage: Stage) -> tuple[str, ...]:
+        return ()
+
+    def restarts_consumers(self, member: M) -> bool:
+        return False
 
     # --- workloads --------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from kcr.model.cluster import (
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
-from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse, LagWatch
+from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
@@ -34,6 +34,14 @@ from kcr.model.observed import (
     ObservedTopic,
 )
 from kcr.model.operation import Operation
+from kcr.model.progress import (
+    ConsumerPositions,
+    ConsumerProgressGate,
+    GroupPosition,
+    GroupProgress,
+    ProgressVerdict,
+    ProgressWindow,
+)
 from kcr.model.request import (
     Approval,
     BlastRadius,
@@ -80,12 +88,16 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
+    "ConsumerPositions",
+    "ConsumerProgressGate",
     "DataMovement",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
     "Facts",
     "FailurePolicy",
+    "GroupPosition",
+    "GroupProgress",
     "GroupState",
     "HealthBaseline",
     "HealthGates",
@@ -96,7 +108,6 @@ __all__ = [
     "KafkaChangeRequestStatus",
     "KafkaCluster",
     "KafkaClusterSpec",
-    "LagWatch",
     "Limits",
     "ObservedConfig",
     "ObservedDeployment",
@@ -111,6 +122,8 @@ __all__ = [
     "PartitionOffset",
     "Phase",
     "Plan",
+    "ProgressVerdict",
+    "ProgressWindow",
     "PromQLGate",
     "RequestedBy",
     "Risk",

@@ -46,14 +46,6 @@ class Inverse:
     reasons: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LagWatch:
-    """The consumer groups a stage's gate samples, and how much their lag may grow."""
-
-    groups: tuple[str, ...] = ()
-    max_growth: int | None = None
-
-
 class ChangeKind(Protocol):
     """The pure behaviour of one kind. ``member`` is always an instance of ``model``."""
 
@@ -143,11 +135,13 @@ class ChangeKind(Protocol):
         """The topics whose in-sync replicas a gate checks (none once a topic is deleted)."""
         ...
 
-    def lag_watch(
-        self, member: Any, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Whose lag the gate after ``stage`` bounds; ``reading`` are the groups that were
-        consuming the touched topics when the snapshot was taken."""
+    def stopped_groups(self, member: Any, stage: Stage) -> tuple[str, ...]:
+        """Groups ``stage`` leaves stopped on purpose: their progress is not judged after it."""
+        ...
+
+    def restarts_consumers(self, member: Any) -> bool:
+        """The change stops consumers and starts them again, so their progress is judged
+        even when no gate asks."""
         ...
 
     def deployment(self, member: Any) -> DeploymentRef | None:
