@@ -11,7 +11,16 @@ from typing import Any
 
 from engine_world import World
 
-from kcr.engine import Answer, CheckGate, Finish, Next, RunStep, SampleLag, TakeSnapshot, Wait
+from kcr.engine import (
+    Answer,
+    CheckGate,
+    Finish,
+    Next,
+    RunStep,
+    SampleProgress,
+    TakeSnapshot,
+    Wait,
+)
 from kcr.kafka.fake import FakeKafka
 from kcr.model import Phase
 from kcr.operator import actions
@@ -51,8 +60,8 @@ async def run(world: World, kafka: FakeKafka, until: Phase, watch: Watch | None 
                 answer = await actions.take_snapshot(kafka, no_kube(), spec, clock)
             case RunStep():
                 answer = await actions.run_step(effect, kafka, no_kube(), world.status, clock)
-            case SampleLag():
-                answer = await actions.sample_lag(kafka, effect.stage, effect.groups)
+            case SampleProgress():
+                answer = await actions.sample_progress(kafka, effect)
             case CheckGate():
                 answer = await actions.check_gate(effect, kafka, _no_prometheus, Metrics())
             case _:

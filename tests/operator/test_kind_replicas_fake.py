@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from engine_world import World, request
-from fake_operator import reach, run
+from fake_operator import Watch, reach, run
 
 from kcr import kinds
 from kcr.kafka.fake import FakeCluster, FakeKafka
@@ -19,7 +19,6 @@ from kcr.kinds.elect_leaders import ElectLeaders
 from kcr.kinds.reassign_partitions import ReassignPartitions
 from kcr.model import (
     Change,
-    HealthGates,
     KafkaChangeRequestSpec,
     Phase,
     RequestedBy,
@@ -129,21 +128,31 @@ async def test_a_throttled_move_waits_reporting_bytes_left_then_leaves_no_thrott
     assert _step(world, "move-1").startswith("Applied: orders/0: [0, 1] → [0, 2]")
 
 
+def _lost_during_the_bake(cluster: FakeCluster) -> Watch:
+    """A partition of another topic goes offline once the first stage bakes."""
+
+    def watch(world: World) -> None:
+        plan = world.status.plan
+        assert plan is not None
+        if plan.stages[0].gate_state is StepState.RUNNING:
+            cluster.take_offline("other", 0)
+
+    return watch
+
+
 async def test_a_failed_gate_moves_the_replicas_back_under_a_throttle(
     cluster: FakeCluster,
 ) -> None:
     kafka = FakeKafka(cluster)
     await _topic(cluster)
-    cluster.commit("billing", {(TOPIC, 0): 10, (TOPIC, 1): 10})
+    await cluster.create_topic("other", 1, 1, {})
     member = _off_broker_1().model_copy(update={"batch_size": 2})
-    world = await _world(kafka, member, gates=HealthGates(max_lag_growth=5))
+    world = await _world(kafka, member)
     throttled_back: list[bool] = []
+    lost = _lost_during_the_bake(cluster)
 
     def watch(world: World) -> None:
-        plan = world.status.plan
-        assert plan is not None
-        if plan.stages[0].gate_state is StepState.RUNNING and not cluster.moving:
-            cluster.produce(TOPIC, 0, 20)  # the consumers fall behind during the bake
+        lost(world)
         if cluster.moving:
             throttled_back.append(_throttled(cluster))
             cluster.finish_moves()
@@ -154,7 +163,7 @@ async def test_a_failed_gate_moves_the_replicas_back_under_a_throttle(
     assert len(throttled_back) == 2, "moved there, then back"
     assert all(throttled_back), "both ways run throttled"
     assert not _throttled(cluster)
-    assert "ConsumerLag: FAILED" in world.status.plan.stages[0].gate_result  # type: ignore[union-attr]
+    assert "OfflinePartitions: FAILED" in world.status.plan.stages[0].gate_result  # type: ignore[union-attr]
 
 
 async def test_an_abort_mid_move_cancels_it_and_keeps_the_original_replicas(
@@ -230,18 +239,12 @@ async def test_an_election_whose_gate_fails_leaves_the_leaders_and_says_why(
 ) -> None:
     kafka = FakeKafka(cluster)
     await cluster.create_topic(TOPIC, 3, 3, {})
-    cluster.commit("billing", {(TOPIC, p): 0 for p in range(3)})
+    await cluster.create_topic("other", 1, 1, {})
     cluster.set_leader(TOPIC, 0, 1)
     member = ElectLeaders.model_validate({"topics": [{"topic": TOPIC}]})
-    world = await _world(kafka, member, gates=HealthGates(max_lag_growth=5))
+    world = await _world(kafka, member)
 
-    def watch(world: World) -> None:
-        plan = world.status.plan
-        assert plan is not None
-        if plan.stages[0].gate_state is StepState.RUNNING:
-            cluster.produce(TOPIC, 1, 20)  # the readers fall behind during the bake
-
-    await reach(world, kafka, Phase.FAILED, watch)
+    await reach(world, kafka, Phase.FAILED, _lost_during_the_bake(cluster))
 
     assert cluster.topics[TOPIC].partitions[0].leader == 0, "the preferred replica still leads"
     assert "nothing to roll back: leadership is not moved back" in world.status.message

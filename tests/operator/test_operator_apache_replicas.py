@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
-from apache_world import admin_port, apply_cluster, approved, commit, drafted
+from apache_world import (
+    LiveReader,
+    Production,
+    admin_port,
+    apply_cluster,
+    approved,
+    drafted,
+    group_committed,
+)
 from confluent_kafka import Producer, TopicCollection
 from confluent_kafka.admin import (
     AdminClient,
@@ -18,6 +26,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 from operator_harness import Harness
+from waiting import eventually
 
 from kcr.embedded.config_command import config_command
 from kcr.embedded.kraft import KraftCluster
@@ -26,7 +35,7 @@ from kcr.kafka.connect import open_kafka
 from kcr.kinds.elect_leaders import ElectLeaders
 from kcr.kinds.placement import drain, replica_load
 from kcr.kinds.reassign_partitions import ReassignPartitions
-from kcr.model.cluster import HealthGates
+from kcr.model.cluster import ConsumerProgressGate, HealthGates
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
 
@@ -182,23 +191,24 @@ async def test_a_failed_gate_moves_the_replicas_back(
 ) -> None:
     topic, group = f"{unique}.moveback", f"{unique}-readers"
     before = await _topic(admin, topic, 2, 2)
-    await asyncio.to_thread(_produce, apache_kafka_trio, topic, 20)
-    commit(apache_kafka_trio, group, {(topic, 0): 5, (topic, 1): 5})
     member = _drain(before, topic, 1).model_copy(update={"batch_size": 10})
-    gates = HealthGates(max_lag_growth=5)
-    spec = await drafted(broker, member, bake_seconds=4, gates=gates, cluster="trio")
-    await approved(on_trio.kubectl, "moveback", spec)
-    await on_trio.kubectl.wait_for(
-        "moveback",
-        lambda s: any(group in st.get("lagBaseline", {}) for st in s["plan"]["stages"]),
-        "the lag baseline after the move",
-        timeout=WAIT,
-    )
-    await asyncio.to_thread(_produce, apache_kafka_trio, topic, 40)  # the readers fall behind
-    status = await on_trio.kubectl.wait_phase("moveback", *FINAL, timeout=WAIT)
+    gates = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=6))
+    readers = LiveReader(apache_kafka_trio, topic, group)
+    with Production(apache_kafka_trio, topic, 20).running(), readers.running():
+        await eventually(lambda: group_committed(broker, group), f"{group} committed", timeout=WAIT)
+        spec = await drafted(broker, member, bake_seconds=6, gates=gates, cluster="trio")
+        await approved(on_trio.kubectl, "moveback", spec)
+        await on_trio.kubectl.wait_for(
+            "moveback",
+            lambda s: any(st.get("bakePositions") for st in s.get("plan", {}).get("stages", [])),
+            "the bake after the move",
+            timeout=WAIT,
+        )
+        readers.stop()  # the readers stop once the replicas moved
+        status = await on_trio.kubectl.wait_phase("moveback", *FINAL, timeout=WAIT)
 
     assert status["phase"] == "RolledBack", status["message"]
-    assert "ConsumerLag: FAILED" in status["plan"]["stages"][0]["gateResult"]
+    assert "ConsumerProgress: FAILED" in status["plan"]["stages"][0]["gateResult"]
     await _until(
         lambda: (
             {p: r for p, (_, r, _) in _layout(admin, topic).items()}
