@@ -59,6 +59,8 @@ EXPECTED_TOOLS = {
     "draft_reset_consumer_group_offsets",
     "draft_alter_acls",
     "draft_delete_topic",
+    "draft_reassign_partitions",
+    "draft_elect_leaders",
 }
 
 

@@ -34,6 +34,8 @@ def test_every_change_kind_has_an_example() -> None:
         "ResetConsumerGroupOffsets",
         "AlterAcls",
         "DeleteTopic",
+        "ReassignPartitions",
+        "ElectLeaders",
     }
 
 

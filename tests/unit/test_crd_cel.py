@@ -28,6 +28,11 @@ BINDING = {
     "principal": "User:alice",
     "operation": "Read",
 }
+MOVE = {
+    "topic": "orders",
+    "replicationFactor": 2,
+    "partitions": [{"partition": 0, "replicas": [1, 2]}],
+}
 MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
     "CreateTopic": (
         "createTopic",
@@ -50,8 +55,22 @@ MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
     "AlterAcls": ("alterAcls", {"add": [BINDING]}),
     "DeleteTopic": ("deleteTopic", {"topic": "orders"}),
     "ScaleDeployment": ("scaleDeployment", {"namespace": "shop", "name": "billing"}),
+    "ReassignPartitions": (
+        "reassignPartitions",
+        {"topics": [MOVE], "throttleBytesPerSecond": 10_485_760},
+    ),
+    "ElectLeaders": ("electLeaders", {"topics": [{"topic": "orders", "partitions": [0]}]}),
+    "ReplicationThrottle": (
+        "replicationThrottle",
+        {"bytesPerSecond": 10_485_760, "topics": [MOVE]},
+    ),
+    "AwaitReassignment": (
+        "awaitReassignment",
+        {"throttleBytesPerSecond": 10_485_760, "topics": [MOVE]},
+    ),
 }
-CHANGE_TYPES = [kind for kind in MEMBERS if kind != "ScaleDeployment"]
+STEP_ONLY = ("ScaleDeployment", "ReplicationThrottle", "AwaitReassignment")
+CHANGE_TYPES = [kind for kind in MEMBERS if kind not in STEP_ONLY]
 
 
 def union(kind: str, **members: Any) -> dict[str, Any]:
@@ -233,6 +252,25 @@ def _spec_only_cases() -> list[Case]:
             message="a key cannot be both set and deleted",
         )
     ]
+    cases.append(
+        Case(
+            id="spec-replication-factor-lists-that-many",
+            kind="KafkaChangeRequest",
+            valid=change_request(union("ReassignPartitions")),
+            invalid=change_request(
+                union(
+                    "ReassignPartitions",
+                    reassignPartitions={
+                        **MEMBERS["ReassignPartitions"][1],
+                        "topics": [{**MOVE, "replicationFactor": 3}],
+                    },
+                )
+            ),
+            path=".spec.change.reassignPartitions",
+            message="a topic with replicationFactor lists that many brokers for each of its "
+            "partitions",
+        )
+    )
     places = {
         "add": (lambda b: change_request(union("AlterAcls", alterAcls={"add": [b]})), "add[]"),
         "remove": (
@@ -396,7 +434,7 @@ def test_spec_rule_is_not_a_create_time_rule() -> None:
 
 def test_null_members_count_as_absent() -> None:
     """A draft dumped with None values (null) is pruned to the one member that is set."""
-    members = {member: None for member, _ in MEMBERS.values() if member != "scaleDeployment"}
+    members = {member: None for kind, (member, _) in MEMBERS.items() if kind not in STEP_ONLY}
     change = {**members, **union("DeleteTopic")}
     assert admit("KafkaChangeRequest", change_request(change)) == []
 

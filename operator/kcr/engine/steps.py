@@ -10,6 +10,7 @@ means for the request depends on the direction.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from kcr.engine.context import RESULT_LIMIT, Context, clip
 from kcr.engine.effects import Next, RunStep, Transition, Wait
@@ -93,8 +94,12 @@ def record(ctx: Context, step: Step, outcome: StepOutcome, direction: Direction)
 
 
 def timed_out(ctx: Context, step: Step) -> bool:
+    """A step that waits on purpose (a replica move) carries its own, longer timeout."""
     started = step.started_at or ctx.now
-    return ctx.now - started >= ctx.observed.settings.step_timeout
+    limit = ctx.observed.settings.step_timeout
+    if step.timeout_seconds is not None:
+        limit = timedelta(seconds=step.timeout_seconds)
+    return ctx.now - started >= limit
 
 
 def finish_step(step: Step, state: StepState, outcome: StepOutcome) -> None:

@@ -7,9 +7,13 @@ and execution. A kind defined elsewhere registers itself with :func:`register`.
 from kcr.kinds import (
     alter_acls,
     alter_topic_config,
+    await_reassignment,
     create_topic,
     delete_topic,
+    elect_leaders,
     increase_partitions,
+    reassign_partitions,
+    replication_throttle,
     reset_offsets,
     scale_deployment,
 )
@@ -24,6 +28,10 @@ BUILT_IN = (
     alter_acls.KIND,
     delete_topic.KIND,
     scale_deployment.KIND,
+    reassign_partitions.KIND,
+    elect_leaders.KIND,
+    replication_throttle.KIND,
+    await_reassignment.KIND,
 )
 for _kind in BUILT_IN:
     register(_kind)

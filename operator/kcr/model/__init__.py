@@ -29,6 +29,7 @@ from kcr.model.observed import (
     ObservedDeployment,
     ObservedGroup,
     ObservedPartition,
+    ObservedReplicaSet,
     ObservedState,
     ObservedTopic,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "ObservedDeployment",
     "ObservedGroup",
     "ObservedPartition",
+    "ObservedReplicaSet",
     "ObservedState",
     "ObservedTopic",
     "OffsetTarget",

@@ -145,6 +145,12 @@ class ClusterPolicy(KubeModel):
     limits: Limits = Field(default_factory=Limits)
     default_gates: HealthGates = Field(default_factory=HealthGates)
     allow_unknown_config_keys: bool = False
+    cruise_control: bool | None = Field(
+        default=None,
+        description="true: Cruise Control balances this cluster's replicas (on Strimzi, "
+        "through a KafkaRebalance), so kcr refuses to move replicas itself and the two never "
+        "fight; unset or false: kcr moves them",
+    )
     rollback_window_seconds: Annotated[int, Field(ge=60, le=365 * 86_400)] | None = Field(
         default=None,
         description="How long after Succeeded a rollback may be asked for and started; "

@@ -190,6 +190,11 @@ class Step(MutableKubeModel):
     operation: Operation
     idempotence_key: Annotated[str, Field(min_length=1, max_length=1024)]
     irreversible: bool = False
+    timeout_seconds: Annotated[int, Field(ge=1, le=7 * 86_400)] | None = Field(
+        default=None,
+        description="How long the step may keep answering 'not yet' (a replica move it waits "
+        "for) or retriable errors; the operator's step timeout when unset",
+    )
     undoes: Annotated[str, Field(max_length=128)] = Field(
         default="", description="On a rollback step: the id of the forward step it reverses"
     )

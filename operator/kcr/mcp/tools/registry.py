@@ -97,6 +97,8 @@ DRAFT_TOOLS = (
     ),
     ToolSpec(draft_tools.draft_alter_acls, "Draft: alter ACLs", DRAFT),
     ToolSpec(draft_tools.draft_delete_topic, "Draft: delete a topic", DRAFT),
+    ToolSpec(draft_tools.draft_reassign_partitions, "Draft: move replicas", DRAFT),
+    ToolSpec(draft_tools.draft_elect_leaders, "Draft: elect preferred leaders", DRAFT),
 )
 
 
