@@ -61,7 +61,8 @@ def flatten(node: Any, handler: GetJsonSchemaHandler, path: tuple[str, ...]) -> 
                 raise LookupError(ref)
             target = handler.resolve_ref_schema({"$ref": ref})
         except LookupError:
-            raise TypeError(f"{ref} refers to itself: a recursive model has no flat schema") from None
+            message = f"{ref} refers to itself: a recursive model has no flat schema"
+            raise TypeError(message) from None
         siblings = {key: value for key, value in node.items() if key != "$ref"}
         return flatten({**target, **siblings}, handler, (*path, ref))
     flat = {key: flatten(value, handler, path) for key, value in node.items()}
