@@ -18,7 +18,8 @@ shape only, unless ``KCR_BENCH_NAIVE`` is 1 (or 0).
   all-groups report in pages of 200 groups; each page shows every group's total lag and
   its first 2,000 partition rows.
   Repeats start more than a second apart, so no repeat is served from the server's
-  shared reads.
+  shared reads. A page's size and the client's schema check of it are printed beside,
+  measured apart from the timed pass.
 
 Requests are counted from librdkafka's statistics (``tx`` per client) in a separate pass,
 so counting never slows the timed pass.
