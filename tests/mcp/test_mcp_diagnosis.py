@@ -586,3 +586,23 @@ def test_a_schema_the_registry_refuses_outranks_the_consumers_lag() -> None:
 )
 def test_a_schema_the_registry_would_take_is_no_finding(check: SchemaCompatibility) -> None:
     assert diagnose(replace(BASE, schema_checks=(check,))) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "at_risk"),
+    [("delete", True), ("compact", False), ("compact,delete", True)],
+)
+def test_retention_is_a_risk_to_the_lag_only_where_it_deletes(policy: str, at_risk: bool) -> None:
+    facts = replace(
+        BASE,
+        lag=lag("orders-app", "orders", [270, 100, 100], [300, 100, 100]),
+        configs=configs("orders", retention_ms="60000", cleanup_policy=policy),
+        history={
+            "orders-app": [
+                sample(10, lag_total=30, committed=240, log_end=270),
+                sample(0, lag_total=30, committed=270, log_end=300),
+            ]
+        },
+    )
+    kinds = [f.kind for f in diagnose(facts)]
+    assert (FindingKind.LAG_BEYOND_RETENTION in kinds) is at_risk

@@ -73,7 +73,7 @@ async def test_stdio_reads_and_drafts_as_the_configured_principal(
             )
         )
         injected = await client.call_tool("describe_topic", {"topic": "$(reboot)"})
-    assert len(tools) == 24  # no Kubernetes API: its three tools are not offered
+    assert len(tools) == 25  # no Kubernetes API: its three tools are not offered
     partitions = lag["groups"][0]["topics"][0]["partitions"]
     assert {p["partition"]: p["lag"] for p in partitions} == incident.orders_log_end
     document = yaml.safe_load(draft["yaml"])
