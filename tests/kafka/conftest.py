@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_snake
 
 from kcr import kinds
 from kcr.embedded.tansu import BOOTSTRAP_ENV
-from kcr.kafka import AclFilter, Capabilities, KafkaPort
+from kcr.kafka import AclFilter, Capabilities, KafkaPort, QuotaAlteration, QuotaKey
 from kcr.kafka.backend import Backend
 from kcr.kafka.connect import open_backend
 from kcr.kafka.fake import FakeCluster, FakeKafka
@@ -28,7 +28,8 @@ from .traffic import BrokerTraffic, FakeTraffic, Traffic
 # ApiVersions answer on every run) and behaviours measured on tansu 0.6. A test marked
 # ``needs(...)`` runs only where nothing it needs is lacking; one marked ``lacks(...)`` only
 # where all of it is, and on a fake built without those APIs. With KCR_KAFKA_BOOTSTRAP the
-# broker is unknown until asked, so it gets every test and skips by its answer.
+# broker is unknown until asked, so it gets every test and skips by its answer. A test that
+# ``needs("threeBrokers")`` runs on Apache Kafka's three-broker cluster, where replicas move.
 TANSU_LACKS = frozenset(
     {
         "createPartitions",
@@ -37,6 +38,13 @@ TANSU_LACKS = frozenset(
         "groupMembers",  # DescribeGroups reports a Stable group with no members
         "configSources",  # DescribeConfigs lists only overrides, each as DEFAULT_CONFIG
         "replicationCheck",  # accepts a replication factor above its broker count
+        "describeLogDirs",
+        "alterPartitionReassignments",
+        "electLeaders",
+        "describeClientQuotas",
+        "alterClientQuotas",
+        "threeBrokers",  # one broker: no replica has anywhere to move
+        "brokerConfigs",  # accepts a broker's dynamic configs and never shows them
     }
 )
 BACKENDS: dict[str, frozenset[str] | None] = {
@@ -135,7 +143,8 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
         kafka = KafkaService(backend)
         traffic = BrokerTraffic(bootstrap)
     else:
-        cluster = request.getfixturevalue("apache_kafka")
+        trio = "threeBrokers" in needs
+        cluster = request.getfixturevalue("apache_kafka_trio" if trio else "apache_kafka")
         backend = open_backend(
             cluster.spec(), cluster.credentials(), settings=ClientSettings(request_timeout=10)
         )
@@ -146,6 +155,8 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
         overview = await kafka.cluster_overview()
         capabilities = await kafka.capabilities()
         _check_capabilities(request.param, capabilities, needs, lacks)
+        if "threeBrokers" in needs and len(overview.brokers) < 3:
+            pytest.skip(f"{request.param} has {len(overview.brokers)} broker(s); the test needs 3")
         yield World(kafka=kafka, backend=backend, traffic=traffic, brokers=len(overview.brokers))
         if request.param != "fake":
             await _remove_leftovers(kafka, unique)
@@ -155,11 +166,20 @@ async def world(request: pytest.FixtureRequest, unique: str) -> AsyncIterator[Wo
 
 async def _remove_leftovers(kafka: KafkaPort, unique: str) -> None:
     """A shared cluster (the session's Apache Kafka, or ``KCR_KAFKA_BOOTSTRAP``) keeps no
-    topics or ACLs of the test: none named after it, none for a principal named after it."""
+    topics, ACLs or client quotas of the test: none named after it, none for a principal or
+    client named after it."""
     for topic in await kafka.list_topics():
         if topic.name.startswith(unique):
             await kinds.apply(kafka, DeleteTopic(topic=topic.name))
     capabilities = await kafka.capabilities()
+    if capabilities.describe_client_quotas and capabilities.alter_client_quotas:
+        quotas = [
+            QuotaAlteration(entity=q.entity, values=dict.fromkeys(QuotaKey))
+            for q in await kafka.describe_client_quotas()
+            if any(name and unique in name for name in q.entity.values())
+        ]
+        if quotas:
+            await kafka.alter_client_quotas(quotas)
     if capabilities.describe_acls and capabilities.delete_acls:
         bindings = [
             b

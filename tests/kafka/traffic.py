@@ -24,6 +24,10 @@ class Traffic(Protocol):
         self, topic: str, partition: int, count: int = 1, *, timestamp_ms: int | None = None
     ) -> None: ...
 
+    async def fill(self, topic: str, partition: int, records: int) -> None:
+        """``records`` of a kilobyte each, batched: data a replica move has to copy."""
+        ...
+
     async def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None: ...
 
     def member(self, group: str, topics: list[str]) -> contextlib.AbstractAsyncContextManager[str]:
@@ -45,6 +49,9 @@ class FakeTraffic:
         self, topic: str, partition: int, count: int = 1, *, timestamp_ms: int | None = None
     ) -> None:
         self.cluster.produce(topic, partition, count, timestamp_ms=timestamp_ms)
+
+    async def fill(self, topic: str, partition: int, records: int) -> None:
+        self.cluster.produce(topic, partition, records)
 
     async def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         self.cluster.commit(group, offsets)
@@ -105,6 +112,18 @@ class BrokerTraffic:
         self, topic: str, partition: int, count: int = 1, *, timestamp_ms: int | None = None
     ) -> None:
         await asyncio.to_thread(self._produce, topic, partition, count, timestamp_ms)
+
+    def _fill(self, topic: str, partition: int, records: int) -> None:
+        producer = Producer(self._config(**{"linger.ms": 20, "acks": "all"}))
+        for _ in range(records):
+            producer.produce(topic, b"x" * 1024, partition=partition)
+            producer.poll(0)
+        left = producer.flush(60)
+        if left:
+            raise RuntimeError(f"{left} records to {topic}/{partition} were not delivered")
+
+    async def fill(self, topic: str, partition: int, records: int) -> None:
+        await asyncio.to_thread(self._fill, topic, partition, records)
 
     def _commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         consumer = Consumer(self._config(**{"group.id": group}))

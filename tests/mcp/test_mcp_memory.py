@@ -45,6 +45,7 @@ EXPECTED_TOOLS = {
     "recent_deployments",
     "explain_current_state",
     "list_reassignments",
+    "describe_quotas",
     "connector_status",
     "broker_metrics",
     "search_incidents",

@@ -4,14 +4,12 @@ The identity is the configured principal; drafts come back as YAML (``--drafts y
 the GitOps path, and every call is in the audit log file.
 """
 
-import asyncio
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from kubernetes import client as kube_client
 from mcp import Client, StdioServerParameters
 from mcp_servers import KCR, Emulated
 from mcp_support import (
@@ -23,7 +21,9 @@ from mcp_support import (
     structured,
 )
 
+from kcr.kube.resources import KAFKA_CLUSTERS
 from kcr.mcp.kube_client import open_kube
+from kcr.mcp.tools.registry import DRAFT_TOOLS, READ_TOOLS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 
@@ -73,7 +73,8 @@ async def test_stdio_reads_and_drafts_as_the_configured_principal(
             )
         )
         injected = await client.call_tool("describe_topic", {"topic": "$(reboot)"})
-    assert len(tools) == 25  # no Kubernetes API: its three tools are not offered
+    offered = [s.name for s in (*READ_TOOLS, *DRAFT_TOOLS) if not s.needs_kube]
+    assert sorted(t.name for t in tools) == sorted(offered), "none that reads Kubernetes"
     partitions = lag["groups"][0]["topics"][0]["partitions"]
     assert {p["partition"]: p["lag"] for p in partitions} == incident.orders_log_end
     document = yaml.safe_load(draft["yaml"])
@@ -152,13 +153,8 @@ async def test_kafka_policy_and_owners_come_from_the_kafkacluster(
     }
     kube = open_kube(str(emulator.kubeconfig), namespace=NAMESPACE)
     try:
-        await asyncio.to_thread(
-            kube_client.CustomObjectsApi(kube.api).create_namespaced_custom_object,
-            "kcr.dev",
-            "v1alpha1",
-            NAMESPACE,
-            "kafkaclusters",
-            cluster,
+        await kube.client.create(
+            KAFKA_CLUSTERS.path(NAMESPACE), cluster, "creating KafkaCluster incident-cluster"
         )
     finally:
         await kube.close()

@@ -18,15 +18,16 @@ from kcr.engine import (
     ChangeRequestView,
     CheckGate,
     CheckResult,
+    DeploymentLabels,
     EngineSettings,
     Finish,
     GateCheck,
     GateReport,
-    LagSample,
     Next,
     Observations,
+    ProgressRead,
     RunStep,
-    SampleLag,
+    SampleProgress,
     Snapshot,
     StepOutcome,
     TakeSnapshot,
@@ -34,8 +35,11 @@ from kcr.engine import (
     Wait,
     decide,
 )
+from kcr.engine.progress import judge
 from kcr.model import (
     ClusterPolicy,
+    ConsumerPositions,
+    GroupPosition,
     HealthBaseline,
     HealthGates,
     KafkaChangeRequestSpec,
@@ -88,6 +92,10 @@ class World:
     gate_passes: Callable[[CheckGate], bool] = lambda _: True
     gate_answer: Callable[[CheckGate], CheckResult] | None = None
     """When set, answers each gate check instead of ``gate_passes``."""
+    consumers: Callable[["World", tuple[str, ...]], ConsumerPositions] | None = None
+    """Where consumer groups stand now; every watched group at offset 0 when unset."""
+    scaled: DeploymentLabels | None = None
+    """The labels of the Deployment an offset reset scales, read for its review."""
     settings: EngineSettings = field(default_factory=EngineSettings)
     blockers: tuple[Blocker, ...] = ()
     allowed_signers: AllowedSigners | None = None
@@ -135,6 +143,7 @@ class World:
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
+            scaled_deployment=self.scaled,
             answer=answer,
         )
         transition = decide(self.resource, observations, self.now)
@@ -165,15 +174,10 @@ class World:
                 assert state is not None
                 baseline = HealthBaseline(captured_at=self.now, under_replicated_partitions=0)
                 answer = Snapshot(state=state, baseline=baseline)
-            elif isinstance(effect, SampleLag):
-                answer = LagSample(effect.stage, dict.fromkeys(effect.groups, 0))
+            elif isinstance(effect, SampleProgress):
+                answer = ProgressRead(effect.stage, self.positions(effect.groups))
             elif isinstance(effect, CheckGate):
-                if self.gate_answer is not None:
-                    check = self.gate_answer(effect)
-                else:
-                    passed = self.gate_passes(effect)
-                    check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
-                answer = GateReport(effect.stage, (check,))
+                answer = self.check(effect)
             elif isinstance(effect, RunStep):
                 self.runs.append(effect)
                 self.run_statuses.append(self.status.model_copy(deep=True))
@@ -186,6 +190,30 @@ class World:
             else:
                 assert isinstance(effect, Next)
         return self.phase
+
+    def positions(self, groups: tuple[str, ...]) -> ConsumerPositions:
+        if self.consumers is not None:
+            return self.consumers(self, groups)
+        idle = [GroupPosition(group=g, committed=0, log_end=0, partitions=1) for g in groups]
+        return ConsumerPositions(observed_at=self.now, groups=idle)
+
+    def check(self, effect: CheckGate) -> GateReport:
+        """The scripted checks, and the progress check judged as the operator judges it."""
+        if self.gate_answer is not None:
+            check = self.gate_answer(effect)
+        else:
+            passed = self.gate_passes(effect)
+            check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
+        if effect.progress is None:
+            return GateReport(effect.stage, (check,))
+        progress, verdicts = judge(effect.progress, self.positions(effect.progress.groups))
+        return GateReport(effect.stage, (check, progress), tuple(verdicts))
+
+    @property
+    def changed(self) -> bool:
+        """A forward write is in place and not undone yet."""
+        forward = sum(1 for _, rollback in self.writes if not rollback)
+        return forward > sum(1 for _, rollback in self.writes if rollback)
 
 
 def reviewed(world: World) -> None:

@@ -1,8 +1,8 @@
 """What the operator read or did since the last decision: the engine's only inputs.
 
 ``answer`` is the operator's reply to the effect the engine asked for in its previous
-transition (a snapshot, a lag sample, a gate report, a step outcome), handed in exactly
-once; the engine matches on its type, so no reply can be read as another.
+transition (a snapshot, consumer positions, a gate report, a step outcome), handed in
+exactly once; the engine matches on its type, so no reply can be read as another.
 """
 
 from collections.abc import Mapping
@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kcr.model import HealthBaseline, KafkaClusterSpec, ObservedState, Phase
+from kcr.model import (
+    ConsumerPositions,
+    GroupProgress,
+    HealthBaseline,
+    KafkaClusterSpec,
+    ObservedState,
+    Phase,
+)
 from kcr.policy.signatures import AllowedSigners
 
 
@@ -45,16 +52,18 @@ class SnapshotFailed:
 
 
 @dataclass(frozen=True)
-class LagSample:
-    stage: str
-    lag: dict[str, int]
+class ProgressRead:
+    """The answer to :class:`~kcr.engine.effects.SampleProgress` for the same ``stage``."""
+
+    stage: str | None
+    positions: ConsumerPositions
 
 
 class GateCheck(StrEnum):
     OFFLINE_PARTITIONS = "OfflinePartitions"
     UNDER_REPLICATED = "UnderReplicatedPartitions"
     MIN_INSYNC = "MinInSyncReplicas"
-    CONSUMER_LAG = "ConsumerLag"
+    CONSUMER_PROGRESS = "ConsumerProgress"
     PROMQL = "PromQL"
 
 
@@ -72,6 +81,8 @@ class CheckResult:
 class GateReport:
     stage: str
     checks: tuple[CheckResult, ...]
+    progress: tuple[GroupProgress, ...] = ()
+    """The consumer progress check's verdict on each group, recorded on the stage."""
 
     @property
     def passed(self) -> bool:
@@ -98,8 +109,8 @@ class StepOutcome:
     """Not done yet but may be soon (broker unavailable, group not empty yet)."""
 
 
-Answer = Snapshot | SnapshotFailed | LagSample | GateReport | StepOutcome
-"""The reply to one effect: TakeSnapshot, SampleLag, CheckGate or RunStep."""
+Answer = Snapshot | SnapshotFailed | ProgressRead | GateReport | StepOutcome
+"""The reply to one effect: TakeSnapshot, SampleProgress, CheckGate or RunStep."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class Reason(StrEnum):
     STALE_PLAN = "StalePlan"
     PLAN_MISMATCH = "PlanMismatch"
     EXECUTION_STARTED = "ExecutionStarted"
+    MEASURING_BASELINE = "MeasuringBaseline"
+    BASELINE_MEASURED = "BaselineMeasured"
     STEP_SUCCEEDED = "StepSucceeded"
     STEP_RETRYING = "StepRetrying"
     STEP_FAILED = "StepFailed"

@@ -17,6 +17,15 @@ from kcr.kafka.errors import (
     UnsupportedByBrokerError,
 )
 from kcr.kafka.port import KafkaPort
+from kcr.kafka.quota_model import (
+    ClientQuota,
+    ClientQuotaFilter,
+    QuotaAlteration,
+    QuotaEntityType,
+    QuotaFilterComponent,
+    QuotaKey,
+    QuotaMatch,
+)
 from kcr.kafka.readmodel import (
     AclFilter,
     AclPatternFilter,
@@ -43,8 +52,25 @@ from kcr.kafka.readmodel import (
     TopicLag,
     TopicPartition,
 )
-from kcr.kafka.results import ApplyOutcome, ApplyResult, Measurement, ProbeKind, ProbeVerdict
+from kcr.kafka.replica_model import (
+    BrokerThrottle,
+    Election,
+    ElectionOutcome,
+    ElectionResult,
+    ReplicaLogSize,
+    ReplicationThrottles,
+    TopicThrottle,
+)
+from kcr.kafka.results import (
+    ApplyOutcome,
+    ApplyResult,
+    Measurement,
+    ProbeKind,
+    ProbeVerdict,
+    WriteResult,
+)
 from kcr.kafka.settings import ClientSettings
+from kcr.kafka.throttles import move_throttle
 
 __all__ = [
     "AclFilter",
@@ -53,13 +79,19 @@ __all__ = [
     "ApplyResult",
     "AuthorizationError",
     "Broker",
+    "BrokerThrottle",
     "Capabilities",
+    "ClientQuota",
+    "ClientQuotaFilter",
     "ClientSettings",
     "ClusterOverview",
     "CommittedOffset",
     "ConfigEntry",
     "ConflictError",
     "Credentials",
+    "Election",
+    "ElectionOutcome",
+    "ElectionResult",
     "GroupDescription",
     "GroupLag",
     "GroupListing",
@@ -80,15 +112,25 @@ __all__ = [
     "PartitionOffsets",
     "ProbeKind",
     "ProbeVerdict",
+    "QuotaAlteration",
+    "QuotaEntityType",
+    "QuotaFilterComponent",
+    "QuotaKey",
+    "QuotaMatch",
     "Reassignment",
     "ReassignmentReport",
+    "ReplicaLogSize",
+    "ReplicationThrottles",
     "TopicConfigs",
     "TopicInfo",
     "TopicLag",
     "TopicPartition",
+    "TopicThrottle",
     "UnavailableError",
     "UnsupportedByBrokerError",
+    "WriteResult",
     "file_secret_reader",
+    "move_throttle",
     "open_kafka",
     "resolve_credentials",
 ]

@@ -10,6 +10,8 @@ import asyncio
 import ssl
 import struct
 
+from pydantic.alias_generators import to_snake
+
 from kcr.kafka.errors import UnavailableError
 from kcr.kafka.readmodel import Capabilities
 
@@ -18,6 +20,11 @@ CREATE_PARTITIONS = 37
 DESCRIBE_ACLS = 29
 CREATE_ACLS = 30
 DELETE_ACLS = 31
+DESCRIBE_LOG_DIRS = 35
+ELECT_LEADERS = 43
+ALTER_PARTITION_REASSIGNMENTS = 45
+DESCRIBE_CLIENT_QUOTAS = 48
+ALTER_CLIENT_QUOTAS = 49
 
 _HEADER = struct.Struct(">hhih")  # api key, api version, correlation id, client id length
 _ENTRY = struct.Struct(">hhh")  # api key, min version, max version
@@ -66,6 +73,20 @@ async def fetch_api_versions(
         raise UnavailableError(f"cannot ask {host}:{port} for its API versions: {error}") from None
 
 
+# API key, kcr's feature name, Kafka's API name: one row per optional API kcr uses.
+OPTIONAL_APIS = (
+    (CREATE_PARTITIONS, "createPartitions", "CreatePartitions"),
+    (DESCRIBE_ACLS, "describeAcls", "DescribeAcls"),
+    (CREATE_ACLS, "createAcls", "CreateAcls"),
+    (DELETE_ACLS, "deleteAcls", "DeleteAcls"),
+    (DESCRIBE_LOG_DIRS, "describeLogDirs", "DescribeLogDirs"),
+    (ELECT_LEADERS, "electLeaders", "ElectLeaders"),
+    (ALTER_PARTITION_REASSIGNMENTS, "alterPartitionReassignments", "AlterPartitionReassignments"),
+    (DESCRIBE_CLIENT_QUOTAS, "describeClientQuotas", "DescribeClientQuotas"),
+    (ALTER_CLIENT_QUOTAS, "alterClientQuotas", "AlterClientQuotas"),
+)
+
+
 def capabilities_from(ranges: ApiRanges) -> Capabilities:
     """Each optional API on its own, with one dependency: kcr creates ACLs only where it can
     also delete them, since every binding it grants must be revocable by a rollback.
@@ -76,12 +97,7 @@ def capabilities_from(ranges: ApiRanges) -> Capabilities:
     """
     reasons = {
         feature: f"the broker does not serve {api} (API key {key})"
-        for key, feature, api in (
-            (CREATE_PARTITIONS, "createPartitions", "CreatePartitions"),
-            (DESCRIBE_ACLS, "describeAcls", "DescribeAcls"),
-            (CREATE_ACLS, "createAcls", "CreateAcls"),
-            (DELETE_ACLS, "deleteAcls", "DeleteAcls"),
-        )
+        for key, feature, api in OPTIONAL_APIS
         if key not in ranges
     }
     if "deleteAcls" in reasons and "createAcls" not in reasons:
@@ -89,10 +105,7 @@ def capabilities_from(ranges: ApiRanges) -> Capabilities:
             "the broker serves CreateAcls but not DeleteAcls (API key 31), so a binding kcr "
             "granted could not be revoked by a rollback"
         )
-    return Capabilities(
-        create_partitions="createPartitions" not in reasons,
-        describe_acls="describeAcls" not in reasons,
-        create_acls="createAcls" not in reasons,
-        delete_acls="deleteAcls" not in reasons,
-        reasons=reasons,
+    return Capabilities.model_validate(
+        {to_snake(feature): feature not in reasons for _, feature, _ in OPTIONAL_APIS}
+        | {"reasons": reasons}
     )

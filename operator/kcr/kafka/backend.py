@@ -11,10 +11,12 @@ A backend raises the typed errors of :mod:`kcr.kafka.errors` and nothing else.
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kcr.kafka.quota_model import ClientQuota, ClientQuotaFilter, QuotaAlteration
 from kcr.kafka.readmodel import (
     AclFilter,
     Broker,
     Capabilities,
+    ConfigEntry,
     GroupDescription,
     GroupListing,
     GroupOffsets,
@@ -24,6 +26,7 @@ from kcr.kafka.readmodel import (
     TopicInfo,
     TopicPartition,
 )
+from kcr.kafka.replica_model import Election, ElectionResult, ReplicaLogSize
 from kcr.kafka.settings import ClientSettings
 from kcr.model import AclBinding, PartitionOffset
 
@@ -95,3 +98,44 @@ class Backend(Protocol):
     async def delete_acls(self, bindings: list[AclBinding]) -> None: ...
 
     async def delete_topic(self, topic: str) -> None: ...
+
+    # --- replicas ---------------------------------------------------------------------------
+
+    async def log_dirs(
+        self, partitions: dict[str, list[int]], brokers: list[int]
+    ) -> list[ReplicaLogSize]:
+        """The replicas of these partitions each broker holds (one DescribeLogDirs each)."""
+        ...
+
+    async def alter_reassignments(self, targets: dict[TopicPartition, list[int] | None]) -> None:
+        """Start (a replica list) or cancel (None) moves; any refused partition raises, all
+        of them named in one message."""
+        ...
+
+    async def elect_leaders(
+        self, election: Election, partitions: list[TopicPartition] | None
+    ) -> list[ElectionResult]:
+        """One result per partition asked (None: only those where an election was needed)."""
+        ...
+
+    async def broker_config_entries(
+        self, brokers: list[int], keys: list[str]
+    ) -> dict[int, dict[str, ConfigEntry]]:
+        """Only ``keys`` of each broker's configuration, so no secret is ever read."""
+        ...
+
+    async def alter_broker_config(
+        self, broker: int, set_: dict[str, str], delete: list[str]
+    ) -> None:
+        """Incremental, on the broker's own dynamic configuration."""
+        ...
+
+    # --- client quotas --------------------------------------------------------------------------
+
+    async def describe_client_quotas(
+        self, quota_filter: ClientQuotaFilter
+    ) -> list[ClientQuota]: ...
+
+    async def alter_client_quotas(self, alterations: list[QuotaAlteration]) -> None:
+        """A refused entity raises, naming it; Kafka applies the others."""
+        ...

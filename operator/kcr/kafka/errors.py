@@ -66,3 +66,15 @@ class UnavailableError(KafkaPortError):
     """No broker, leader or coordinator could be reached right now."""
 
     retriable = True
+
+
+def raise_together(failures: list[KafkaPortError]) -> None:
+    """Kafka answers per partition or entity: the first refusal, typed, its message naming
+    every one that was refused."""
+    if not failures:
+        return
+    first = failures[0]
+    if len(failures) > 1:
+        first.message = "; ".join(f.message for f in failures)
+        first.args = (first.message,)
+    raise first

@@ -10,6 +10,8 @@ shrink an ISR, or make the next calls fail.
 from collections.abc import Callable
 from datetime import datetime
 
+from pydantic.alias_generators import to_snake
+
 from kcr.kafka.backend import ClusterMetadata
 from kcr.kafka.errors import (
     ConflictError,
@@ -18,9 +20,9 @@ from kcr.kafka.errors import (
     UnavailableError,
 )
 from kcr.kafka.fake_acls import selected
+from kcr.kafka.fake_replicas import FakeReplicas
 from kcr.kafka.fake_state import (
     DEFAULT_TOPIC_CONFIGS,
-    ClusterState,
     FakeGroup,
     FakeTopic,
 )
@@ -46,7 +48,7 @@ from kcr.model import AclBinding, ConfigSource, GroupState, PartitionOffset
 from kcr.model.topic_configs import TOPIC_CONFIGS
 
 
-class FakeCluster(ClusterState):
+class FakeCluster(FakeReplicas):
     """The backend: Kafka's primitive calls answered from the state."""
 
     async def close(self) -> None:
@@ -59,12 +61,8 @@ class FakeCluster(ClusterState):
             for feature, on in self._supports.items()
             if not on
         }
-        return Capabilities(
-            create_partitions=self._supports["createPartitions"],
-            describe_acls=self._supports["describeAcls"],
-            create_acls=self._supports["createAcls"],
-            delete_acls=self._supports["deleteAcls"],
-            reasons=reasons,
+        return Capabilities.model_validate(
+            {to_snake(feature): on for feature, on in self._supports.items()} | {"reasons": reasons}
         )
 
     async def metadata(self, topics: list[str] | None = None) -> ClusterMetadata:

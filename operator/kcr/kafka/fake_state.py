@@ -40,6 +40,8 @@ class FakePartition:
     isr: list[int]
     log_start: int = 0
     timestamps: list[int] = field(default_factory=list, repr=False)
+    # Bytes an adding replica has copied so far, while a move is held in progress.
+    copied: dict[int, int] = field(default_factory=dict)
 
     @property
     def log_end(self) -> int:
@@ -92,8 +94,16 @@ PRIMITIVES = frozenset(
         "create_acls",
         "delete_acls",
         "delete_topic",
+        "log_dirs",
+        "alter_reassignments",
+        "elect_leaders",
+        "broker_config_entries",
+        "alter_broker_config",
+        "describe_client_quotas",
+        "alter_client_quotas",
     }
 )
+RECORD_BYTES = 100  # what one produced record adds to a replica's log on disk
 
 
 class ClusterState:
@@ -109,6 +119,11 @@ class ClusterState:
         describe_acls: bool = True,
         create_acls: bool = True,
         delete_acls: bool = True,
+        describe_log_dirs: bool = True,
+        alter_partition_reassignments: bool = True,
+        elect_leaders: bool = True,
+        describe_client_quotas: bool = True,
+        alter_client_quotas: bool = True,
         broker_configs: dict[str, ConfigEntry] | None = None,
         clock: Callable[[], datetime] = utc_now,
         settings: ClientSettings | None = None,
@@ -127,7 +142,18 @@ class ClusterState:
             "describeAcls": describe_acls,
             "createAcls": create_acls,
             "deleteAcls": delete_acls,
+            "describeLogDirs": describe_log_dirs,
+            "alterPartitionReassignments": alter_partition_reassignments,
+            "electLeaders": elect_leaders,
+            "describeClientQuotas": describe_client_quotas,
+            "alterClientQuotas": alter_client_quotas,
         }
+        # Each broker's own dynamic configuration (as kafka-configs --entity-name sets it).
+        self.broker_overrides: dict[int, dict[str, str]] = {b.id: {} for b in self.brokers}
+        # Client quotas by entity: the (type, name) pairs, a null name for a default.
+        self.quotas: dict[frozenset[tuple[str, str | None]], dict[str, float]] = {}
+        # A move of a partition with data takes time; held moves wait for finish_moves().
+        self.hold_moves = False
         # Topic keys whose value the brokers give (server.properties, or a cluster-wide dynamic
         # default), as DescribeConfigs reports them for a topic without an override.
         self.broker_configs = dict(broker_configs or {})
@@ -138,17 +164,43 @@ class ClusterState:
 
     def reassign(self, topic: str, partition: int, target: list[int]) -> Reassignment:
         """Start moving a partition's replicas to ``target``; it stays in progress, as a
-        throttled move of a large partition does on a real cluster."""
-        current = self._topic(topic).partitions[partition].replicas
+        throttled move of a large partition does on a real cluster.
+
+        As Kafka's controller does (PartitionReassignmentReplicas): the partition's replicas
+        become the target followed by those it removes; the adding ones are not in the ISR
+        until they catch up.
+        """
+        found = self._partition(topic, partition)
+        current = found.replicas
+        removing = sorted(set(current) - set(target))
         moving = Reassignment(
             topic=topic,
             partition=partition,
-            replicas=list(dict.fromkeys([*target, *current])),
-            adding=[b for b in target if b not in current],
-            removing=[b for b in current if b not in target],
+            replicas=[*target, *removing],
+            adding=sorted(set(target) - set(current)),
+            removing=removing,
         )
+        found.replicas = list(moving.replicas)
         self.moving[topic, partition] = moving
         return moving
+
+    def copy(self, topic: str, partition: int, broker: int, size: int) -> None:
+        """An adding replica of a held move has copied ``size`` bytes so far."""
+        self._partition(topic, partition).copied[broker] = size
+
+    def finish_moves(self, only: list[tuple[str, int]] | None = None) -> None:
+        """Held moves (all, or ``only`` these) complete: the adding replicas caught up and
+        joined the ISR, the removed ones are gone, a removed leader handed over."""
+        for (topic, partition), move in sorted(self.moving.items()):
+            if only is not None and (topic, partition) not in only:
+                continue
+            found = self._partition(topic, partition)
+            found.replicas = move.target
+            found.isr = list(move.target)
+            found.copied = {}
+            if found.leader not in move.target:
+                found.leader = move.target[0]
+            del self.moving[topic, partition]
 
     def fail(self, call: str, error: KafkaPortError, *, times: int = 1) -> None:
         """The next ``times`` calls of the primitive ``call`` raise ``error``."""

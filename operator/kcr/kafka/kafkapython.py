@@ -1,38 +1,59 @@
-"""The admin APIs librdkafka lacks, through kafka-python: ListPartitionReassignments.
+"""The admin APIs librdkafka lacks, through kafka-python: partition reassignments (list,
+start, cancel), log dir sizes and client quotas.
 
-confluent-kafka 2.16's AdminClient has no call for reassignments in progress; kafka-python
-3 does. Its client is blocking, so each call runs in a worker thread under the same
-deadline as every other Kafka call, and its errors become the port's typed errors. It is
-opened on first use with the same connection settings (SASL, TLS) as the main client.
+confluent-kafka 2.16's AdminClient has none of these calls; kafka-python 3 has them or their
+protocol classes (:mod:`kcr.kafka.kafkapython_admin`). Its client is blocking, so each call
+runs in a worker thread under the same deadline as every other Kafka call, and its errors,
+and the error codes in its answers, become the port's typed errors by the same rules as
+librdkafka's. It is opened on first use with the same connection settings (SASL, TLS) as
+the main client.
 """
 
 import asyncio
+import logging
 import ssl
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from kafka import TopicPartition as KafkaPythonPartition
-from kafka.admin import KafkaAdminClient
 from kafka.errors import (
     AuthorizationError as KafkaPythonAuthorization,
 )
 from kafka.errors import (
+    BrokerResponseError,
+    IncompatibleBrokerVersion,
     KafkaConnectionError,
     KafkaError,
     SaslAuthenticationFailedError,
 )
 from kafka.errors import KafkaTimeoutError as KafkaPythonTimeout
 
+from kcr.kafka.confluent.errors import translate_code
 from kcr.kafka.credentials import Credentials
 from kcr.kafka.errors import (
     AuthorizationError,
     KafkaPortError,
     KafkaTimeoutError,
     UnavailableError,
+    UnsupportedByBrokerError,
+    raise_together,
 )
-from kcr.kafka.readmodel import Reassignment
+from kcr.kafka.kafkapython_admin import KcrAdminClient
+from kcr.kafka.quota_model import (
+    ClientQuota,
+    ClientQuotaFilter,
+    QuotaAlteration,
+    QuotaEntityType,
+    entity_label,
+)
+from kcr.kafka.readmodel import Reassignment, TopicPartition
+from kcr.kafka.replica_model import ReplicaLogSize
 from kcr.kafka.settings import ClientSettings
 from kcr.model import KafkaClusterSpec
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ENTITY_TYPES = {kind.value: kind for kind in QuotaEntityType}
 
 
 def _secret(value: Any) -> str | None:
@@ -64,25 +85,25 @@ def admin_config(
 
 
 class KafkaPythonAdmin:
-    """One kafka-python admin client, opened lazily, used by one call at a time."""
+    """One kafka-python admin client, opened lazily, shared by the calls librdkafka lacks."""
 
     def __init__(self, config: dict[str, Any], settings: ClientSettings) -> None:
         self._config = config
         self._settings = settings
         self._lock = threading.Lock()
-        self._client: KafkaAdminClient | None = None
-
-    async def list_reassignments(self, topics: list[str] | None = None) -> list[Reassignment]:
-        found = await self._run(self._list, topics)
-        return sorted(found, key=lambda r: (r.topic, r.partition))
+        self._client: KcrAdminClient | None = None
 
     async def close(self) -> None:
         await asyncio.to_thread(self._close)
 
+    # --- reassignments ----------------------------------------------------------------------
+
+    async def list_reassignments(self, topics: list[str] | None = None) -> list[Reassignment]:
+        found = await self._run("ListPartitionReassignments", lambda: self._list(topics))
+        return sorted(found, key=lambda r: (r.topic, r.partition))
+
     def _list(self, topics: list[str] | None) -> list[Reassignment]:
-        client = self._open()
-        moving: dict[KafkaPythonPartition, dict[str, list[int]]]
-        moving = client.list_partition_reassignments(timeout_ms=self._timeout_ms())
+        moving = self._open().list_partition_reassignments(timeout_ms=self._timeout_ms())
         wanted = set(topics) if topics is not None else None
         return [
             Reassignment(
@@ -96,13 +117,109 @@ class KafkaPythonAdmin:
             if wanted is None or tp.topic in wanted
         ]
 
+    async def alter_reassignments(self, targets: dict[TopicPartition, list[int] | None]) -> None:
+        api = "AlterPartitionReassignments"
+        response = await self._run(api, lambda: self._alter_reassignments(targets))
+        raise_together(
+            [
+                translate_code(
+                    p.error_code,
+                    p.error_message,
+                    f"move {t.name}/{p.partition_index}",
+                    resource="partition",
+                    name=f"{t.name}/{p.partition_index}",
+                )
+                for t in response.responses
+                for p in t.partitions
+                if p.error_code
+            ]
+        )
+
+    def _alter_reassignments(self, targets: dict[TopicPartition, list[int] | None]) -> Any:
+        try:
+            response = self._open().alter_reassignments_of(targets, self._timeout_ms())
+        except RuntimeError as error:  # kafka-python's word for "the controller moved twice"
+            raise UnavailableError(f"move partitions: {error}; retry") from None
+        if response.error_code:
+            raise _refused(response, "move partitions")
+        return response
+
+    # --- log dirs -------------------------------------------------------------------------------
+
+    async def log_dirs(
+        self, partitions: dict[str, list[int]], brokers: list[int]
+    ) -> list[ReplicaLogSize]:
+        answers = await self._run(
+            "DescribeLogDirs", lambda: self._open().describe_log_dirs_of(partitions, brokers)
+        )
+        found = []
+        for broker, response in answers:
+            if getattr(response, "error_code", 0):
+                raise _refused(response, f"describe the log dirs of broker {broker}")
+            for result in response.results:
+                if result.error_code:
+                    action = f"describe log dir {result.log_dir} of broker {broker}"
+                    raise translate_code(result.error_code, None, action)
+                found += [
+                    ReplicaLogSize(
+                        topic=topic.name,
+                        partition=p.partition_index,
+                        broker=broker,
+                        log_dir=result.log_dir,
+                        size=max(0, p.partition_size),
+                        offset_lag=p.offset_lag,
+                        future=p.is_future_key,
+                    )
+                    for topic in result.topics
+                    for p in topic.partitions
+                ]
+        return sorted(found, key=lambda r: (r.topic, r.partition, r.broker, r.future))
+
+    # --- client quotas --------------------------------------------------------------------------
+
+    async def describe_client_quotas(self, quota_filter: ClientQuotaFilter) -> list[ClientQuota]:
+        response = await self._run(
+            "DescribeClientQuotas", lambda: self._open().describe_client_quotas(quota_filter)
+        )
+        if response.error_code:
+            raise _refused(response, "describe client quotas")
+        found = []
+        for entry in response.entries or []:
+            kinds = {e.entity_type: e.entity_name for e in entry.entity}
+            if not set(kinds) <= set(ENTITY_TYPES):
+                log.debug("leaving out a quota on entity types kcr does not manage: %s", kinds)
+                continue
+            found.append(
+                ClientQuota(
+                    entity={ENTITY_TYPES[k]: name for k, name in kinds.items()},
+                    values={v.key: v.value for v in entry.values},
+                )
+            )
+        return found
+
+    async def alter_client_quotas(self, alterations: list[QuotaAlteration]) -> None:
+        response = await self._run(
+            "AlterClientQuotas", lambda: self._open().alter_client_quotas(alterations)
+        )
+        failures = []
+        for entry in response.entries:
+            if entry.error_code:
+                label = entity_label(
+                    {ENTITY_TYPES[e.entity_type]: e.entity_name for e in entry.entity}
+                )
+                action = f"alter the client quotas of {label}"
+                failures.append(translate_code(entry.error_code, entry.error_message, action))
+        raise_together(failures)
+
+    # --- the client -----------------------------------------------------------------------------
+
     def _timeout_ms(self) -> int:
         return int(self._settings.request_timeout * 1000)
 
-    def _open(self) -> KafkaAdminClient:
+    def _open(self) -> KcrAdminClient:
         with self._lock:
             if self._client is None:
-                self._client = KafkaAdminClient(**self._config)
+                self._client = KcrAdminClient(**self._config)
             return self._client
 
     def _close(self) -> None:
@@ -111,23 +228,30 @@ class KafkaPythonAdmin:
                 self._client.close()
                 self._client = None
 
-    async def _run(self, call: Any, *arguments: Any) -> Any:
+    async def _run(self, api: str, call: Callable[[], T]) -> T:
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(call, *arguments), self._settings.deadline
-            )
+            return await asyncio.wait_for(asyncio.to_thread(call), self._settings.deadline)
         except TimeoutError:
             raise KafkaTimeoutError(
-                f"no answer to ListPartitionReassignments within {self._settings.deadline:.0f}s"
+                f"no answer to {api} within {self._settings.deadline:.0f}s"
             ) from None
         except KafkaError as error:
-            raise _typed(error) from None
+            raise _typed(api, error) from None
 
 
-def _typed(error: KafkaError) -> KafkaPortError:
-    text = f"ListPartitionReassignments failed: {type(error).__name__}: {error}"
+def _refused(response: Any, action: str) -> KafkaPortError:
+    """A request the broker refused as a whole (its top-level error code)."""
+    return translate_code(response.error_code, getattr(response, "error_message", None), action)
+
+
+def _typed(api: str, error: KafkaError) -> KafkaPortError:
+    text = f"{api} failed: {type(error).__name__}: {error}"
+    if isinstance(error, BrokerResponseError) and error.errno:
+        return translate_code(error.errno, str(error), api, retriable=error.retriable)
     if isinstance(error, KafkaPythonAuthorization | SaslAuthenticationFailedError):
         return AuthorizationError(text + "; kcr's principal needs Describe on the Cluster resource")
+    if isinstance(error, IncompatibleBrokerVersion):
+        return UnsupportedByBrokerError(f"{text}; the broker does not serve {api}", feature=api)
     if isinstance(error, KafkaPythonTimeout):
         return KafkaTimeoutError(text)
     if isinstance(error, KafkaConnectionError):

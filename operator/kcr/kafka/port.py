@@ -10,14 +10,16 @@ Two implementations keep the same contract (``tests/kafka``): the confluent-kafk
 (:func:`kcr.kafka.connect.open_kafka`) and the in-memory :class:`kcr.kafka.fake.FakeKafka`.
 
 Writes are primitives that return once the cluster shows them; each change kind compares
-before it writes (:mod:`kcr.kinds`). Topic, group and ACL arguments are lists, never a
-bare string.
+before it writes (:mod:`kcr.kinds`). The replica and quota writes compare too, against
+the reads a kind would use, and say what they sent (``WriteResult``): a repeat sends
+nothing. Topic, group and ACL arguments are lists, never a bare string.
 """
 
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from kcr.kafka.offsets import OffsetReset
+from kcr.kafka.quota_model import ClientQuota, ClientQuotaFilter, QuotaAlteration
 from kcr.kafka.readmodel import (
     AclFilter,
     Capabilities,
@@ -33,9 +35,17 @@ from kcr.kafka.readmodel import (
     TopicInfo,
     TopicPartition,
 )
-from kcr.kafka.results import ProbeVerdict
+from kcr.kafka.replica_model import (
+    Election,
+    ElectionResult,
+    ReplicaLogSize,
+    ReplicationThrottles,
+    TopicThrottle,
+)
+from kcr.kafka.results import ProbeVerdict, WriteResult
 from kcr.model import (
     AclBinding,
+    ConsumerPositions,
     GroupState,
     ObservedGroup,
     ObservedState,
@@ -127,7 +137,8 @@ class KafkaPort(Protocol):
         ...
 
     async def reassignments(self, topics: list[str] | None = None) -> ReassignmentReport:
-        """Partitions whose replicas are moving now, of the named topics (all when None)."""
+        """Partitions whose replicas are moving now, of the named topics (all when None),
+        with the bytes each move has left to copy where the cluster reports its log dirs."""
         ...
 
     # --- ACLs ---------------------------------------------------------------------------
@@ -201,6 +212,62 @@ class KafkaPort(Protocol):
         """Delete the topic; False when it did not exist."""
         ...
 
+    # --- replicas: moves, elections, throttles -------------------------------------------------
+
+    async def log_dir_sizes(self, topics: list[str]) -> list[ReplicaLogSize]:
+        """Bytes of every replica of the topics on every broker (DescribeLogDirs)."""
+        ...
+
+    async def alter_reassignments(
+        self, targets: dict[TopicPartition, list[int] | None]
+    ) -> WriteResult:
+        """Start moving each partition to its broker list (first = preferred leader), or cancel
+        its move (None). Already on the target, already moving there, or nothing to cancel:
+        not sent. Kafka's refusals (an unknown or repeated broker) raise
+        ``InvalidRequestError`` naming every refused partition."""
+        ...
+
+    async def elect_leaders(
+        self,
+        partitions: list[TopicPartition] | None = None,
+        *,
+        election: Election = Election.PREFERRED,
+    ) -> list[ElectionResult]:
+        """Each partition's result; ``NotNeeded`` (already led so) is success, ``Failed`` says
+        Kafka's reason. None elects wherever needed, and lists only those partitions."""
+        ...
+
+    async def replication_throttles(
+        self, topics: list[str], *, brokers: list[int] | None = None
+    ) -> ReplicationThrottles:
+        """The rates set on each broker (all when None) and the topics' throttled replicas."""
+        ...
+
+    async def set_replication_throttle(
+        self, rate: int, *, brokers: list[int], topics: list[TopicThrottle]
+    ) -> WriteResult:
+        """Both rates (bytes/s) on each broker and each topic's non-null replica lists; see
+        :func:`kcr.kafka.throttles.move_throttle` for the lists a move needs."""
+        ...
+
+    async def remove_replication_throttle(
+        self, *, brokers: list[int], topics: list[str]
+    ) -> WriteResult:
+        """Both rates off each broker and both replica lists off each topic."""
+        ...
+
+    # --- client quotas --------------------------------------------------------------------
+
+    async def describe_client_quotas(
+        self, quota_filter: ClientQuotaFilter | None = None
+    ) -> list[ClientQuota]:
+        """Quotas of the entities the filter matches (every one when None), by entity."""
+        ...
+
+    async def alter_client_quotas(self, alterations: list[QuotaAlteration]) -> WriteResult:
+        """Set (a value) or remove (null) each entity's keys; the others stay as they are."""
+        ...
+
     # --- health probes ---------------------------------------------------------------------
 
     async def probe_offline_partitions(self, topics: list[str] | None = None) -> ProbeVerdict:
@@ -232,18 +299,11 @@ class KafkaPort(Protocol):
         """
         ...
 
-    async def probe_lag(
-        self,
-        groups: list[str],
-        *,
-        baseline: dict[str, int] | None = None,
-        max_growth: int | None = None,
-    ) -> ProbeVerdict:
-        """A lag sample: each group's total lag; fails when it grew past ``max_growth``.
+    async def consumer_positions(self, groups: list[str]) -> ConsumerPositions:
+        """Each group's committed and log-end offsets, summed over the partitions it has
+        committed on, read at one moment; a group without commits is left out.
 
-        Measurements carry each group's total lag, so the next sample's ``baseline`` is
-        ``{m.subject: m.value for m in verdict.measurements}``. A group without committed
-        offsets has no measurement and is named in the message; under a bound it fails
-        unless the baseline measured it (its offsets went with a deleted topic).
+        Two readings say how fast a group read and how fast records arrived in between:
+        what the consumer progress gate compares before the change and during its bake.
         """
         ...

@@ -144,10 +144,23 @@ class Reassignment(KubeModel):
     replicas: list[int] = Field(description="The full replica set while it moves")
     adding: list[int] = Field(default_factory=list, description="Brokers receiving a copy")
     removing: list[int] = Field(default_factory=list, description="Brokers giving theirs up")
+    bytes_left: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="Bytes the adding brokers still have to copy, from the log dir sizes; "
+        "null when the cluster does not report them",
+    )
+
+    @property
+    def target(self) -> list[int]:
+        """The replicas the partition will have when the move ends (Kafka lists them first)."""
+        return [b for b in self.replicas if b not in self.removing]
 
 
 class ReassignmentReport(KubeModel):
     reassignments: list[Reassignment]
+    bytes_left: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Sum over the moves; null when any is unknown"
+    )
     observed_at: datetime
 
 
@@ -286,7 +299,19 @@ class AclFilter(KubeModel):
     permission: AclPermission | None = None
 
 
-OPTIONAL_FEATURES = frozenset({"createPartitions", "describeAcls", "createAcls", "deleteAcls"})
+OPTIONAL_FEATURES = frozenset(
+    {
+        "createPartitions",
+        "describeAcls",
+        "createAcls",
+        "deleteAcls",
+        "describeLogDirs",
+        "alterPartitionReassignments",
+        "electLeaders",
+        "describeClientQuotas",
+        "alterClientQuotas",
+    }
+)
 
 
 class Capabilities(KubeModel):
@@ -300,10 +325,14 @@ class Capabilities(KubeModel):
     describe_acls: bool = True
     create_acls: bool = True
     delete_acls: bool = True
+    describe_log_dirs: bool = True
+    alter_partition_reassignments: bool = True
+    elect_leaders: bool = True
+    describe_client_quotas: bool = True
+    alter_client_quotas: bool = True
     reasons: dict[str, str] = Field(
         default_factory=dict,
-        description="Feature (createPartitions, describeAcls, createAcls, deleteAcls) → why it "
-        "is unavailable",
+        description="Feature (createPartitions, describeAcls, ...) → why it is unavailable",
     )
 
     def serves(self, feature: str) -> bool:

@@ -31,12 +31,28 @@ class ApplyResult(KubeModel):
         return self.outcome is ApplyOutcome.APPLIED
 
 
+class WriteResult(KubeModel):
+    """A primitive write's outcome (throttles, moves, quotas), free of any change kind: the
+    kind that called it folds it into its own step result."""
+
+    outcome: ApplyOutcome
+    details: list[str] = Field(default_factory=list, description="What was (or was not) done")
+
+    @property
+    def applied(self) -> bool:
+        return self.outcome is ApplyOutcome.APPLIED
+
+    @classmethod
+    def of(cls, sent: bool, details: list[str]) -> "WriteResult":
+        outcome = ApplyOutcome.APPLIED if sent else ApplyOutcome.ALREADY_APPLIED
+        return cls(outcome=outcome, details=details)
+
+
 class ProbeKind(StrEnum):
     OFFLINE_PARTITIONS = "OfflinePartitions"
     UNDER_REPLICATED = "UnderReplicatedPartitions"
     MIN_INSYNC = "MinInSyncReplicas"
     GROUP_STATE = "ConsumerGroupState"
-    LAG = "ConsumerLag"
 
 
 class Measurement(KubeModel):

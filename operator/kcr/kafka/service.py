@@ -4,12 +4,13 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from kcr.kafka import probes, snapshot, topics, writes
+from kcr.kafka import moves, probes, quotas, snapshot, throttles, topics, writes
 from kcr.kafka.backend import Backend
 from kcr.kafka.errors import InvalidRequestError, NotFoundError
 from kcr.kafka.lag import build_lag_report, partitions_to_read
 from kcr.kafka.offsets import OffsetReset, read_and_resolve
 from kcr.kafka.port import DEFAULT_GROUP_STATES, KafkaPort
+from kcr.kafka.quota_model import ClientQuota, ClientQuotaFilter, QuotaAlteration
 from kcr.kafka.readmodel import (
     AclFilter,
     Capabilities,
@@ -25,9 +26,17 @@ from kcr.kafka.readmodel import (
     TopicInfo,
     TopicPartition,
 )
-from kcr.kafka.results import ProbeVerdict
+from kcr.kafka.replica_model import (
+    Election,
+    ElectionResult,
+    ReplicaLogSize,
+    ReplicationThrottles,
+    TopicThrottle,
+)
+from kcr.kafka.results import ProbeVerdict, WriteResult
 from kcr.model import (
     AclBinding,
+    ConsumerPositions,
     GroupState,
     ObservedGroup,
     ObservedState,
@@ -179,8 +188,15 @@ class KafkaService:
         found = await self._backend.list_reassignments(names)
         # A move adds or removes replicas; a partition listed with neither is not moving
         # (tansu lists every partition so), and would only send people on a false trail.
-        moving = [r for r in found if r.adding or r.removing]
-        return ReassignmentReport(reassignments=moving, observed_at=self._clock())
+        moving = await moves.with_bytes_left(
+            self._backend, [r for r in found if r.adding or r.removing]
+        )
+        left = [m.bytes_left for m in moving]
+        return ReassignmentReport(
+            reassignments=moving,
+            bytes_left=None if None in left else sum(b for b in left if b is not None),
+            observed_at=self._clock(),
+        )
 
     async def describe_acls(self, acl_filter: AclFilter) -> list[AclBinding]:
         bindings = await self._backend.describe_acls(acl_filter)
@@ -240,6 +256,51 @@ class KafkaService:
     async def remove_topic(self, name: str) -> bool:
         return await writes.remove_topic(self._backend, name)
 
+    # --- replicas: moves, elections, throttles ----------------------------------------------------
+
+    async def log_dir_sizes(self, topics: list[str]) -> list[ReplicaLogSize]:
+        return await moves.log_dir_sizes(self._backend, _names("topics", topics))
+
+    async def alter_reassignments(
+        self, targets: dict[TopicPartition, list[int] | None]
+    ) -> WriteResult:
+        return await moves.alter_reassignments(self._backend, targets)
+
+    async def elect_leaders(
+        self,
+        partitions: list[TopicPartition] | None = None,
+        *,
+        election: Election = Election.PREFERRED,
+    ) -> list[ElectionResult]:
+        return await moves.elect_leaders(self._backend, partitions, election)
+
+    async def replication_throttles(
+        self, topics: list[str], *, brokers: list[int] | None = None
+    ) -> ReplicationThrottles:
+        names = _names("topics", topics)
+        return await throttles.read_throttles(self._backend, names, brokers, self._clock())
+
+    async def set_replication_throttle(
+        self, rate: int, *, brokers: list[int], topics: list[TopicThrottle]
+    ) -> WriteResult:
+        return await throttles.set_throttle(self._backend, rate, brokers, topics, self._clock())
+
+    async def remove_replication_throttle(
+        self, *, brokers: list[int], topics: list[str]
+    ) -> WriteResult:
+        names = _names("topics", topics)
+        return await throttles.remove_throttle(self._backend, brokers, names, self._clock())
+
+    # --- client quotas ----------------------------------------------------------------------------
+
+    async def describe_client_quotas(
+        self, quota_filter: ClientQuotaFilter | None = None
+    ) -> list[ClientQuota]:
+        return await quotas.describe(self._backend, quota_filter or ClientQuotaFilter())
+
+    async def alter_client_quotas(self, alterations: list[QuotaAlteration]) -> WriteResult:
+        return await quotas.alter(self._backend, alterations)
+
     # --- health probes --------------------------------------------------------------------------
 
     async def _topics_in_scope(self, topics: list[str] | None) -> list[TopicInfo]:
@@ -274,16 +335,10 @@ class KafkaService:
         described = await self.describe_consumer_groups(groups)
         return probes.group_state_verdict(described, allowed, max_members, self._clock())
 
-    async def probe_lag(
-        self,
-        groups: list[str],
-        *,
-        baseline: dict[str, int] | None = None,
-        max_growth: int | None = None,
-    ) -> ProbeVerdict:
+    async def consumer_positions(self, groups: list[str]) -> ConsumerPositions:
         names = _names("groups", groups)
         report = await self.lag_report(names, describe_groups=False)
-        return probes.lag_verdict(report, names, baseline, max_growth)
+        return probes.positions(report, names)
 
 
 def _conforms(service: KafkaService) -> KafkaPort:

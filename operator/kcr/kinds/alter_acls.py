@@ -149,11 +149,15 @@ class AlterAclsKind(KindBase[AlterAcls]):
         return Inverse(make_step(undo_id, AlterAcls(add=add, remove=remove)))
 
     async def snapshot(self, ports: StepPorts, member: AlterAcls, now: datetime) -> ObservedState:
+        """The bindings it names that exist, and the readers of the topics it binds: a revoke
+        (or a Deny) stops them, so they are in its blast radius."""
         kafka = ports.kafka
+        topics = self.topics(member)
         return ObservedState(
             captured_at=now,
             brokers=await kafka.broker_count(),
             acls=await kafka.existing_acls(member.bindings()),
+            consumers_of_topics=await kafka.consumers_of(topics) if topics else [],
         )
 
     async def apply(

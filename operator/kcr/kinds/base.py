@@ -17,16 +17,17 @@ from kcr.model import (
     Assessment,
     BlastRadius,
     ClusterPolicy,
+    DataMovement,
     DeploymentRef,
     Facts,
     Inverse,
-    LagWatch,
     ObservedState,
     ObservedTopic,
     Ownership,
     Risk,
     Stage,
     Step,
+    Storage,
 )
 from kcr.model.base import KubeModel
 from kcr.model.topic_configs import RETENTION_KEYS
@@ -106,6 +107,11 @@ class KindBase(Generic[M]):
 
     # --- review -----------------------------------------------------------------------------
 
+    def data_movement(
+        self, member: M, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        return DataMovement(bytes=0, summary="configuration only: no records move")
+
     def limit_violations(
         self, member: M, where: str, observed: ObservedState | None, policy: ClusterPolicy
     ) -> list[str]:
@@ -173,14 +179,11 @@ class KindBase(Generic[M]):
     def gate_topics(self, member: M) -> list[str]:
         return self.topics(member)
 
-    def lag_watch(
-        self, member: M, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Only groups that were reading when the snapshot was taken have a lag to bound: a
-        group the change merely names may never have committed, and would fail every gate."""
-        if max_growth is None:
-            return LagWatch()
-        return LagWatch(tuple(sorted(set(reading))), max_growth)
+    def stopped_groups(self, member: M, stage: Stage) -> tuple[str, ...]:
+        return ()
+
+    def restarts_consumers(self, member: M) -> bool:
+        return False
 
     # --- workloads --------------------------------------------------------------------------
 

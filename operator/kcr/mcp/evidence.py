@@ -26,6 +26,11 @@ def group_subject(group: str) -> str:
     return f"group:{group}"
 
 
+def quota_subject(entity: str) -> str:
+    """A client quota entity, as :func:`kcr.kafka.quota_model.entity_label` writes it."""
+    return f"quota:{entity}"
+
+
 @dataclass(frozen=True)
 class _Entry:
     subjects: frozenset[str]

@@ -17,10 +17,11 @@ from kcr.model.cluster import (
     Limits,
     Ownership,
     PromQLGate,
+    Storage,
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
-from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse, LagWatch
+from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
@@ -32,11 +33,20 @@ from kcr.model.observed import (
     ObservedTopic,
 )
 from kcr.model.operation import Operation
+from kcr.model.progress import (
+    ConsumerPositions,
+    ConsumerProgressGate,
+    GroupPosition,
+    GroupProgress,
+    ProgressVerdict,
+    ProgressWindow,
+)
 from kcr.model.request import (
     Approval,
     BlastRadius,
     Channel,
     ClusterPolicyRecord,
+    DataMovement,
     Evidence,
     EvidenceKind,
     FailurePolicy,
@@ -77,11 +87,16 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
+    "ConsumerPositions",
+    "ConsumerProgressGate",
+    "DataMovement",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
     "Facts",
     "FailurePolicy",
+    "GroupPosition",
+    "GroupProgress",
     "GroupState",
     "HealthBaseline",
     "HealthGates",
@@ -92,7 +107,6 @@ __all__ = [
     "KafkaChangeRequestStatus",
     "KafkaCluster",
     "KafkaClusterSpec",
-    "LagWatch",
     "Limits",
     "ObservedConfig",
     "ObservedDeployment",
@@ -106,6 +120,8 @@ __all__ = [
     "PartitionOffset",
     "Phase",
     "Plan",
+    "ProgressVerdict",
+    "ProgressWindow",
     "PromQLGate",
     "RequestedBy",
     "Risk",
@@ -115,6 +131,7 @@ __all__ = [
     "Stage",
     "Step",
     "StepState",
+    "Storage",
     "TimeWindow",
     "explain",
 ]

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from kcr.model.base import KubeModel
 from kcr.model.names import KubeName
+from kcr.model.progress import ConsumerProgressGate
 from kcr.model.risk import Risk
 
 BOOTSTRAP_PATTERN = r"^[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*$"
@@ -113,8 +114,10 @@ class HealthGates(KubeModel):
     no_offline_partitions: bool = True
     under_replicated_not_above_baseline: bool = True
     isr_at_least_min_insync: bool = True
-    max_lag_growth: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, description="Largest allowed growth of an affected group's total lag"
+    consumer_progress: ConsumerProgressGate | None = Field(
+        default=None,
+        description="Affected groups must keep reading at their pre-change rate during the "
+        "bake; unset turns the check off",
     )
     promql: Annotated[list[PromQLGate], Field(max_length=10)] = Field(default_factory=list)
     manual: bool = Field(default=False, description="Wait for kcr.dev/continue between stages")
@@ -151,6 +154,12 @@ class ClusterPolicy(KubeModel):
         return self.required_approvals.get(risk, _default_approvals()[risk])
 
 
+class Storage(StrEnum):
+    LOCAL = "Local"
+    TIERED = "Tiered"
+    SHARED = "Shared"
+
+
 class KafkaClusterSpec(KubeModel):
     bootstrap_servers: Annotated[
         str, Field(pattern=BOOTSTRAP_PATTERN, max_length=2048, description="host:port[,host:port]")
@@ -176,6 +185,12 @@ class KafkaClusterSpec(KubeModel):
             description="A Confluent-compatible schema registry (Apicurio: .../apis/ccompat/v7)",
         ),
     ] = None
+    storage: Storage = Field(
+        default=Storage.LOCAL,
+        description="Where brokers keep partition data: Local disks, Tiered (older segments in "
+        "object storage) or Shared (every broker reads one object store, so replica moves "
+        "copy almost nothing)",
+    )
     ownership: Annotated[list[Ownership], Field(max_length=200)] = Field(default_factory=list)
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
 

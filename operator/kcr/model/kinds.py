@@ -17,9 +17,9 @@ from kcr.model.risk import Risk
 if TYPE_CHECKING:  # the request model refers back to this registry through its unions
     from kcr.model.acl import AclBinding
     from kcr.model.change import DeploymentRef
-    from kcr.model.cluster import ClusterPolicy, Ownership
+    from kcr.model.cluster import ClusterPolicy, Ownership, Storage
     from kcr.model.observed import ObservedState
-    from kcr.model.request import BlastRadius, Stage, Step
+    from kcr.model.request import BlastRadius, DataMovement, Stage, Step
 
 Facts = dict[str, str]
 """Readable fact → value, compared between the draft's observed state and the live one."""
@@ -44,14 +44,6 @@ class Inverse:
 
     step: Step | None
     reasons: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class LagWatch:
-    """The consumer groups a stage's gate samples, and how much their lag may grow."""
-
-    groups: tuple[str, ...] = ()
-    max_growth: int | None = None
 
 
 class ChangeKind(Protocol):
@@ -102,6 +94,12 @@ class ChangeKind(Protocol):
 
     def blast_radius(self, member: Any, observed: ObservedState | None) -> BlastRadius: ...
 
+    def data_movement(
+        self, member: Any, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        """The bytes the change copies between brokers, and how long that takes."""
+        ...
+
     def limit_violations(
         self, member: Any, where: str, observed: ObservedState | None, policy: ClusterPolicy
     ) -> list[str]:
@@ -137,11 +135,13 @@ class ChangeKind(Protocol):
         """The topics whose in-sync replicas a gate checks (none once a topic is deleted)."""
         ...
 
-    def lag_watch(
-        self, member: Any, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Whose lag the gate after ``stage`` bounds; ``reading`` are the groups that were
-        consuming the touched topics when the snapshot was taken."""
+    def stopped_groups(self, member: Any, stage: Stage) -> tuple[str, ...]:
+        """Groups ``stage`` leaves stopped on purpose: their progress is not judged after it."""
+        ...
+
+    def restarts_consumers(self, member: Any) -> bool:
+        """The change stops consumers and starts them again, so their progress is judged
+        even when no gate asks."""
         ...
 
     def deployment(self, member: Any) -> DeploymentRef | None:

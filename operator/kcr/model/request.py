@@ -13,6 +13,7 @@ from kcr.model.conditions import Condition
 from kcr.model.names import GroupId, KubeName, Principal, TopicName
 from kcr.model.observed import ObservedState
 from kcr.model.operation import Operation
+from kcr.model.progress import MAX_PROGRESS_GROUPS, ConsumerPositions, GroupProgress
 from kcr.model.risk import Risk
 
 HISTORY_LIMIT = 50
@@ -206,9 +207,12 @@ class Stage(MutableKubeModel):
     bake_started_at: datetime | None = Field(
         default=None, description="When the stage's steps were done and its bake time began"
     )
-    lag_baseline: Annotated[dict[str, int], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
-        default_factory=dict,
-        description="Total lag of each affected consumer group when the bake began",
+    bake_positions: ConsumerPositions | None = Field(
+        default=None, description="The judged consumer groups' positions when the bake began"
+    )
+    progress: Annotated[list[GroupProgress], Field(max_length=MAX_PROGRESS_GROUPS)] = Field(
+        default_factory=list,
+        description="The consumer progress gate's verdict on each group, with its numbers",
     )
 
 
@@ -232,6 +236,11 @@ class HealthBaseline(KubeModel):
 
     captured_at: datetime
     under_replicated_partitions: Annotated[int, Field(ge=0)] | None = None
+    consumer_positions: Annotated[list[ConsumerPositions], Field(max_length=2)] = Field(
+        default_factory=list,
+        description="The watched groups' positions at the start and the end of the window "
+        "measured before the first write",
+    )
 
 
 class Approval(KubeModel):
@@ -295,6 +304,26 @@ class HistoryEntry(KubeModel):
     message: Annotated[str, Field(max_length=4096)] = ""
 
 
+class DataMovement(KubeModel):
+    """What a change moves between brokers: "which actions move data?", answered per plan."""
+
+    bytes: Annotated[int, Field(ge=0)] | None = Field(
+        default=0, description="Bytes copied between brokers; null when they could not be read"
+    )
+    seconds: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="How long the copy takes at the replication throttle"
+    )
+    summary: Annotated[str, Field(max_length=1024)] = Field(
+        default="no records move", description="The movement in words, for reviewers"
+    )
+
+    def describe(self) -> str:
+        if self.bytes is None:
+            return self.summary
+        took = f", about {self.seconds}s at the throttle" if self.seconds is not None else ""
+        return f"{self.bytes} bytes{took}: {self.summary}"
+
+
 class KafkaChangeRequestStatus(MutableKubeModel):
     phase: Phase = Phase.PENDING
     conditions: Annotated[list[Condition], Field(max_length=MAX_CONDITIONS)] = Field(
@@ -304,6 +333,7 @@ class KafkaChangeRequestStatus(MutableKubeModel):
     risk: Risk | None = None
     irreversible: bool = False
     blast_radius: BlastRadius | None = None
+    data_movement: DataMovement | None = None
     spec_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)] | None = None
     plan: Plan | None = None
     snapshot: ObservedState | None = None

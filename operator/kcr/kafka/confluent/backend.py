@@ -22,8 +22,8 @@ from pydantic import TypeAdapter
 from kcr.kafka.apiversions import capabilities_from, fetch_api_versions
 from kcr.kafka.backend import ClusterMetadata
 from kcr.kafka.confluent import convert
-from kcr.kafka.confluent.calls import AdminCalls
 from kcr.kafka.confluent.moving import COORDINATOR_MOVING, LEADER_MOVING, while_moving
+from kcr.kafka.confluent.replicas import ReplicaCalls
 from kcr.kafka.errors import (
     ConflictError,
     GroupNotEmptyError,
@@ -31,9 +31,7 @@ from kcr.kafka.errors import (
     KafkaTimeoutError,
     NotFoundError,
     UnavailableError,
-    UnsupportedByBrokerError,
 )
-from kcr.kafka.kafkapython import KafkaPythonAdmin
 from kcr.kafka.lag import without_gc_pauses
 from kcr.kafka.readmodel import (
     AclFilter,
@@ -44,58 +42,21 @@ from kcr.kafka.readmodel import (
     GroupListing,
     GroupOffsets,
     PartitionOffsets,
-    Reassignment,
     TopicConfigs,
     TopicInfo,
     TopicPartition,
 )
 from kcr.kafka.service import utc_now
-from kcr.kafka.settings import ClientSettings
 from kcr.kafka.writes import exact_filter
 from kcr.model import AclBinding, GroupState, PartitionOffset
 
 T = TypeVar("T")
 _COMMITTED_ROWS = TypeAdapter(list[CommittedOffset])  # one validation call per group
-ProbeVersions = Callable[[], Awaitable[Capabilities]]
 _GROUP_ACTIVE = {"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"}
 
 
-class ConfluentBackend(AdminCalls):
-    """``reassignments`` answers what librdkafka cannot (ListPartitionReassignments)."""
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        settings: ClientSettings,
-        probe_versions: ProbeVersions,
-        reassignments: KafkaPythonAdmin,
-    ) -> None:
-        super().__init__(config, settings)
-        self._probe_versions = probe_versions
-        self._capabilities: Capabilities | None = None
-        self._reassignments = reassignments
-
-    async def close(self) -> None:
-        await super().close()
-        await self._reassignments.close()
-
-    async def list_reassignments(self, topics: list[str] | None) -> list[Reassignment]:
-        return await self._reassignments.list_reassignments(topics)
-
-    async def capabilities(self) -> Capabilities:
-        if self._capabilities is None:
-            self._capabilities = await self._probe_versions()
-        return self._capabilities
-
-    async def _require(self, feature: str, api: str) -> None:
-        """``feature`` by its camelCase name (``createAcls``); refused before sending."""
-        found = await self.capabilities()
-        if not found.serves(feature):
-            raise UnsupportedByBrokerError(
-                f"{api} is not available on this cluster: {found.reason(feature)}; "
-                "kcr did not send it",
-                feature=feature,
-            )
+class ConfluentBackend(ReplicaCalls):
+    """The port's primitives; the replica and quota calls are in :class:`ReplicaCalls`."""
 
     # --- metadata ---------------------------------------------------------------------------
 

@@ -87,6 +87,16 @@ def config_source(raw: Any) -> ConfigSource:
     return CONFIG_SOURCES.get(_value(raw), ConfigSource.UNKNOWN)
 
 
+def config_entry(entry: Any) -> ConfigEntry:
+    """One entry as the broker reports it; a sensitive value is never kept."""
+    return ConfigEntry(
+        value=None if entry.is_sensitive else entry.value,
+        source=config_source(entry.source),
+        sensitive=bool(entry.is_sensitive),
+        read_only=bool(entry.is_read_only),
+    )
+
+
 def topic_configs(topic: str, entries: dict[str, Any]) -> TopicConfigs:
     """Sources as Kafka reports them, with one correction for partial listings.
 

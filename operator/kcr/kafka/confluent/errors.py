@@ -53,6 +53,7 @@ _CONFLICT = {
     KafkaError.REBALANCE_IN_PROGRESS,
     KafkaError.GROUP_SUBSCRIBED_TO_TOPIC,
     KafkaError.REASSIGNMENT_IN_PROGRESS,
+    KafkaError.NO_REASSIGNMENT_IN_PROGRESS,
 }
 _UNSUPPORTED = {
     KafkaError._UNSUPPORTED_FEATURE,
@@ -127,3 +128,21 @@ def translate(
     failure = KafkaPortError(said, code=label)
     failure.retriable = bool(error.retriable())
     return failure
+
+
+def translate_code(
+    code: int,
+    message: str | None,
+    action: str,
+    *,
+    resource: str = "resource",
+    name: str = "",
+    retriable: bool = False,
+) -> KafkaPortError:
+    """A broker's error code (from a response another client parsed) as the port's error.
+
+    Kafka's codes are the same on every client, so kafka-python's answers are classified
+    here by the same rules as librdkafka's; ``message`` is the broker's own text, if any.
+    """
+    found = KafkaError(code, message or None, retriable=retriable)
+    return translate(found, action, resource=resource, name=name)

@@ -169,11 +169,12 @@ async def review_change(
             "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
         }
     )
-    full = review_spec(spec, services.cluster.policy, env.now())
+    storage = services.cluster.storage
+    full = review_spec(spec, services.cluster.policy, env.now(), storage=storage)
     sent, review = spec, full
     if drafts_yaml(env):
         sent = shown_spec
-        shown_review = review_spec(shown_spec, services.cluster.policy, env.now())
+        shown_review = review_spec(shown_spec, services.cluster.policy, env.now(), storage=storage)
         review = replace(shown_review, violations=full.violations)
     return Reviewed(
         spec=sent,
