@@ -50,6 +50,7 @@ EXPECTED_TOOLS = {
     "broker_metrics",
     "search_incidents",
     "schema_history",
+    "check_schema_compatibility",
     "list_change_requests",
     "get_change_request",
     "preview_change",

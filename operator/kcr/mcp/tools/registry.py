@@ -73,6 +73,7 @@ READ_TOOLS = (
     ToolSpec(connectors.connector_status, "Kafka Connect connectors and tasks", READ),
     ToolSpec(metrics.broker_metrics, "Broker metrics (Prometheus)", READ),
     ToolSpec(schema_tools.schema_history, "Schema versions of a topic", READ),
+    ToolSpec(schema_tools.check_schema_compatibility, "Check a schema against the registry", READ),
     ToolSpec(groups.recent_rebalances, "Recent rebalances", READ),
     ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
     ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
