@@ -97,7 +97,7 @@ async def _topic(admin: AdminClient, name: str, replicas: list[list[int]]) -> La
     admin.create_topics([NewTopic(name, replica_assignment=replicas)])[name].result(timeout=30)
     await _until(
         lambda: (
-            [r for _, r, isr in _layout(admin, name).values() if sorted(isr) == sorted(r)]
+            [r for _, (_, r, isr) in sorted(_layout(admin, name).items()) if set(isr) == set(r)]
             == replicas
         ),
         f"topic {name} on {replicas}, in sync",
