@@ -94,7 +94,8 @@ async def _until(check: Callable[[], bool], what: str) -> None:
 
 async def _topic(admin: AdminClient, name: str, replicas: list[list[int]]) -> Layout:
     """Placed by hand: a broker the controller still fences at start-up would get none."""
-    admin.create_topics([NewTopic(name, replica_assignment=replicas)])[name].result(timeout=30)
+    new = NewTopic(name, num_partitions=-1, replication_factor=-1, replica_assignment=replicas)
+    admin.create_topics([new])[name].result(timeout=30)
     await _until(
         lambda: (
             [r for _, (_, r, isr) in sorted(_layout(admin, name).items()) if set(isr) == set(r)]
