@@ -94,7 +94,7 @@ async def _until(check: Callable[[], bool], what: str) -> None:
 
 async def _topic(admin: AdminClient, name: str, replicas: list[list[int]]) -> Layout:
     """Placed by hand: a broker the controller still fences at start-up would get none."""
-    new = NewTopic(name, num_partitions=-1, replication_factor=-1, replica_assignment=replicas)
+    new = NewTopic(name, num_partitions=len(replicas), replica_assignment=replicas)
     admin.create_topics([new])[name].result(timeout=30)
     await _until(
         lambda: (
