@@ -49,10 +49,10 @@ from mcp.client.streamable_http import streamable_http_client
 from kcr.embedded.tansu import bootstrap_servers
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
-from kcr.mcp.calls import CallContext
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import YamlDraftSink
-from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.gate.calls import CallContext
+from kcr.mcp.gate.identity import Caller, Role, Scope
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.services import Services

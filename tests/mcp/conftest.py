@@ -32,7 +32,7 @@ from mcp_support import NAMESPACE, Incident, make_incident, wait_until
 from oidc_issuer import Issuer, running_issuer
 
 from kcr.embedded.kube_emulator import EmulatorThread
-from kcr.mcp.access_file import token_digest
+from kcr.mcp.gate.access_file import token_digest
 
 REPLICA_SETS = "apps/v1/replicasets"
 VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}

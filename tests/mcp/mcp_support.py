@@ -15,18 +15,18 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kcr.engine import Observations, Resource, decide
+from kcr.engine import ChangeRequestView, Observations, decide
 from kcr.kafka import KafkaPort
-from kcr.mcp.audit import MemorySink
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectPort
 from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink, YamlDraftSink
-from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.gate.audit import MemorySink
+from kcr.mcp.gate.identity import Caller, Role, Scope
+from kcr.mcp.gate.ratelimit import RateLimits
 from kcr.mcp.incidents import IncidentLibrary
 from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
-from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
@@ -247,7 +247,7 @@ def utc(*parts: int) -> datetime:
 
 def engine_verdict(body: dict[str, Any], approver: str) -> str:
     """Review the stored request with the engine, then approve it as ``approver``."""
-    resource = Resource.from_body(body)
+    resource = ChangeRequestView.from_body(body)
     cluster = KafkaClusterSpec(bootstrap_servers="kafka:9092")
     observations = Observations(cluster=cluster)
     for _ in range(10):

@@ -13,9 +13,9 @@ from mcp_servers import KCR
 from mcp_support import build, error_text, structured
 from test_mcp_memory import fake_kafka
 
-from kcr.mcp.audit import AuditRecord, JsonLinesSink, Outcome
-from kcr.mcp.audit_chain import digest
-from kcr.mcp.audit_verify import verify_file
+from kcr.mcp.gate.audit import AuditRecord, JsonLinesSink, Outcome
+from kcr.mcp.gate.audit_chain import digest
+from kcr.mcp.gate.audit_verify import verify_file
 
 REQUEST_TEXT = (
     "orders is lagging again since the 14:05 deploy, see:\n"

@@ -25,7 +25,7 @@ from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
 from kcr.mcp.prometheus import MetricPoint, MetricSeries
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.schemas import SchemaHistory, SchemaVersion, SubjectHistory
-from kcr.mcp.workloads import Rollout, Workload
+from kcr.mcp.workloads import DeploymentRollout, Workload
 from kcr.model import ConfigSource, EvidenceKind, GroupState, Ownership, TimeWindow
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -138,7 +138,7 @@ ROLLOUT = Workload(
     name="orders-app",
     matched_by="kcr.dev/consumer-group=orders-app",
     rollouts=[
-        Rollout(
+        DeploymentRollout(
             revision=7,
             at=NOW - timedelta(minutes=20),
             images=["shop/orders:1.8"],

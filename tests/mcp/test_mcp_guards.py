@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from kcr.mcp.guards import ArgumentRejectedError, GuardLimits, check_arguments
+from kcr.mcp.gate.guards import ArgumentRejectedError, GuardLimits, check_arguments
 
 LIMITS = GuardLimits(max_argument_bytes=2048, max_string_length=300, max_depth=4, max_items=20)
 

@@ -15,14 +15,14 @@ import pytest
 import pytest_asyncio
 
 from kcr.kafka.fake import FakeKafka
-from kcr.mcp.access_file import AccessFile, token_digest
-from kcr.mcp.audit import MemorySink, Outcome
-from kcr.mcp.auth import TokenFileVerifier, TokenReviewVerifier
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.drafts import YamlDraftSink
-from kcr.mcp.http import http_app, uvicorn_server
+from kcr.mcp.gate.access_file import AccessFile, token_digest
+from kcr.mcp.gate.audit import MemorySink, Outcome
+from kcr.mcp.gate.auth import TokenFileVerifier, TokenReviewVerifier
+from kcr.mcp.gate.http import http_app, uvicorn_server
+from kcr.mcp.gate.ratelimit import RateLimits
 from kcr.mcp.kube import ReviewedUser
-from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.server import ServerOptions, build_server

@@ -18,10 +18,10 @@ from mcp_support import build, caller, error_text, structured
 from kcr import kinds
 from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.kinds.create_topic import CreateTopic
-from kcr.mcp.audit import Outcome
-from kcr.mcp.identity import Role
-from kcr.mcp.middleware import GateMiddleware
-from kcr.mcp.ratelimit import RateLimits
+from kcr.mcp.gate.audit import Outcome
+from kcr.mcp.gate.identity import Role
+from kcr.mcp.gate.middleware import GateMiddleware
+from kcr.mcp.gate.ratelimit import RateLimits
 from kcr.mcp.sampler import GroupSampler
 from kcr.mcp.tools.registry import DRAFT_TOOLS, READ_TOOLS
 from kcr.model import AclBinding, AclOperation, AclPermission, AclResourceType, Ownership

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from kcr.mcp.oidc import OidcSettings, TokenRefusedError, kubernetes_identity, token_scopes
+from kcr.mcp.gate.oidc import OidcSettings, TokenRefusedError, kubernetes_identity, token_scopes
 
 ISSUER = "https://idp.example"
 

@@ -13,8 +13,8 @@ from mcp_support import NAMESPACE, build, caller, error_text, structured
 from kcr import kinds
 from kcr.kafka.fake import FakeKafka
 from kcr.kinds.create_topic import CreateTopic
-from kcr.mcp.audit import Outcome
 from kcr.mcp.drafts import KubeDraftSink
+from kcr.mcp.gate.audit import Outcome
 from kcr.mcp.kube_client import KubernetesApi, open_kube
 
 pytestmark = pytest.mark.asyncio

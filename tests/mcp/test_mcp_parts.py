@@ -12,15 +12,15 @@ from kcr.kafka import GroupDescription, GroupMember
 from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.increase_partitions import IncreasePartitions
-from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file, token_digest
-from kcr.mcp.auth import TokenReviewVerifier, caller_of
 from kcr.mcp.diagnosis import RUNBOOK_SECTIONS, FindingKind
 from kcr.mcp.drafts import request_name
-from kcr.mcp.identity import Role, Scope
+from kcr.mcp.gate.access_file import AccessFile, AccessFileError, load_access_file, token_digest
+from kcr.mcp.gate.auth import TokenReviewVerifier, caller_of
+from kcr.mcp.gate.identity import Role, Scope
+from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.kube import ReviewedUser
 from kcr.mcp.masking import MASK, is_sensitive_key, mask_mapping
 from kcr.mcp.paging import CursorError, page
-from kcr.mcp.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.runbooks import RunbookLibrary, parse_runbook
 from kcr.mcp.sampler import rebalance_between, sample_of
 from kcr.mcp.withholding import (

@@ -12,8 +12,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_servers import TOKENS, Emulated, HttpServer
 from mcp_support import NAMESPACE, error_text, structured
 
-from kcr.mcp.shared_ratelimit import PRINCIPAL, lease_name
-from kcr.mcp.shared_ratelimit import TOKENS as TOKENS_LEFT
+from kcr.mcp.gate.shared_ratelimit import PRINCIPAL, lease_name
+from kcr.mcp.gate.shared_ratelimit import TOKENS as TOKENS_LEFT
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 

@@ -7,8 +7,14 @@ from dataclasses import dataclass, field
 import pytest
 
 from kcr.kube.errors import KubeConflictError, KubeUnreachableError
-from kcr.mcp.ratelimit import RateLimits
-from kcr.mcp.shared_ratelimit import SharedRateLimiter, StoredBucket, lease_name
+from kcr.mcp.gate.ratelimit import RateLimits
+from kcr.mcp.gate.shared_ratelimit import (
+    ATTEMPTS,
+    CONTENDED_WAIT_SECONDS,
+    SharedRateLimiter,
+    StoredBucket,
+    lease_name,
+)
 
 
 class Clock:
@@ -91,6 +97,16 @@ async def test_a_lost_race_reads_again_instead_of_refusing() -> None:
     store.interleave = 2  # two other replicas write between this one's reads and writes
     assert await limiter.acquire("alice") is None
     assert store.buckets[lease_name("alice")].tokens == pytest.approx(1.0)
+
+
+@pytest.mark.asyncio
+async def test_races_lost_every_time_refuse_the_call_after_a_bounded_number_of_reads() -> None:
+    store = MemoryStore()
+    limiter = SharedRateLimiter(store, RateLimits(per_minute=60, burst=50), Clock())
+    assert await limiter.acquire("alice") is None
+    store.interleave = 100  # another replica writes between every read and write
+    assert await limiter.acquire("alice") == CONTENDED_WAIT_SECONDS
+    assert store.interleave == 100 - ATTEMPTS, "each attempt read the Lease once"
 
 
 @pytest.mark.asyncio

@@ -15,6 +15,7 @@ from kcr_builders import T0
 from kcr.engine import (
     Answer,
     Blocker,
+    ChangeRequestView,
     CheckGate,
     CheckResult,
     EngineSettings,
@@ -24,7 +25,6 @@ from kcr.engine import (
     LagSample,
     Next,
     Observations,
-    Resource,
     RunStep,
     SampleLag,
     Snapshot,
@@ -58,8 +58,8 @@ def cluster_spec(**policy: Any) -> KafkaClusterSpec:
     )
 
 
-def request(spec: KafkaChangeRequestSpec, **annotations: str) -> Resource:
-    return Resource(
+def request(spec: KafkaChangeRequestSpec, **annotations: str) -> ChangeRequestView:
+    return ChangeRequestView(
         namespace="team-a",
         name="change-1",
         spec=spec,
@@ -76,7 +76,7 @@ def ok(effect: RunStep, at: datetime) -> StepOutcome:
 
 @dataclass
 class World:
-    resource: Resource
+    resource: ChangeRequestView
     cluster: KafkaClusterSpec | None = field(default_factory=cluster_spec)
     now: datetime = T0
     live: ObservedState | None = None

@@ -25,12 +25,12 @@ from kcr_builders import (
 
 from kcr.engine import (
     Blocker,
+    ChangeRequestView,
     CheckGate,
     CheckResult,
     EngineSettings,
     Finish,
     GateCheck,
-    Resource,
     StepOutcome,
     claims,
     describe_claim,
@@ -66,7 +66,7 @@ def rejected(world: World) -> None:
 
 
 def test_invalid_spec_is_reported_with_every_reason() -> None:
-    resource = Resource.from_body(
+    resource = ChangeRequestView.from_body(
         {
             "metadata": {"name": "bad", "namespace": "team-a", "generation": 3},
             "spec": {"cluster": "prod", "change": {"type": "DeleteTopic"}, "reason": ""},

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kcr.engine import Resource, StatusUnreadableError
+from kcr.engine import ChangeRequestView, StatusUnreadableError
 from kcr.model import Phase
 from kcr.operator.claims import ClaimBook
 from kcr.operator.handlers import kind_and_risk, needs_attention
@@ -70,12 +70,12 @@ def test_a_daemon_runs_only_while_there_is_work(
 def test_a_broken_status_is_refused_not_guessed() -> None:
     body = {"metadata": {"name": "x", "namespace": "a"}, "status": {"phase": "Sideways"}}
     with pytest.raises(StatusUnreadableError, match=r"status\.phase: must be one of"):
-        Resource.from_body(body)
+        ChangeRequestView.from_body(body)
 
 
 def test_status_fields_of_others_are_ignored() -> None:
     body = {"metadata": {"name": "x"}, "status": {"phase": "Approved", "kopf": {"progress": {}}}}
-    assert Resource.from_body(body).status.phase is Phase.APPROVED
+    assert ChangeRequestView.from_body(body).status.phase is Phase.APPROVED
 
 
 def test_prometheus_answers_are_parsed() -> None:

@@ -48,6 +48,29 @@ def test_examples_validate_and_show_plan_and_rollback(path: Path) -> None:
         "rollback or its absence is explained"
     )
     assert review["risk"] in {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
+    moved = review["dataMovement"]
+    assert moved["bytes"] is not None and moved["bytes"] >= 0, "every review says what moves"
+    assert moved["summary"]
+
+
+def test_a_partition_increase_says_nothing_moves_but_keys_map_elsewhere() -> None:
+    path = ROOT / "manifests/examples/increase-partitions.yaml"
+    result = CliRunner().invoke(cli, ["validate", str(path), "--cluster", str(CLUSTER)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "data moved" in text
+    assert "no records move now, but from now on keys map to other partitions" in text
+
+
+def test_a_cluster_storage_outside_the_three_is_refused_by_name(tmp_path: Path) -> None:
+    cluster = yaml.safe_load(CLUSTER.read_text())
+    cluster["spec"]["storage"] = "Cloud"
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(yaml.safe_dump(cluster))
+    path = ROOT / "manifests/examples/create-topic.yaml"
+    result = CliRunner().invoke(cli, ["validate", str(path), "--cluster", str(bad)])
+    assert result.exit_code != 0
+    assert "spec.storage" in result.output and "Local" in result.output
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from kcr.cli.main import cli as kcr_cli
 from kcr.kafka.connect import open_kafka
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kubectl.diff import observed_diff
-from kcr.kubectl.main import cli
+from kcr.kubectl.main import PATCH_ATTEMPTS, cli
 from kcr.model import (
     ClusterPolicy,
     HistoryEntry,
@@ -285,6 +285,34 @@ def test_a_concurrent_approval_is_kept(api: RunningApi) -> None:
     result = kubectl_kcr(api, BOB, "approve", NAME)
     assert result.exit_code == 0, result.output
     assert annotations(api)["kcr.dev/approved-by"] == "erin,bob"
+
+
+class EveryPatch(list[Callable[[], None]]):
+    """Hooks that stay for every later patch (the server clears its list after each)."""
+
+    def clear(self) -> None:
+        return None
+
+
+def test_a_request_that_keeps_changing_is_given_up_after_a_few_reads(api: RunningApi) -> None:
+    api.put(request_with(Phase.AWAITING_APPROVAL))
+    writes: list[str] = []
+
+    def someone_writes_first() -> None:
+        stored = api.server.stored("kafka-ops", NAME)
+        assert stored is not None
+        writes.append(str(2000 + len(writes)))
+        stored["metadata"]["resourceVersion"] = writes[-1]
+        api.put(stored)
+
+    api.server.before_patch = EveryPatch([someone_writes_first])
+    result = kubectl_kcr(api, BOB, "approve", NAME)
+    assert result.exit_code == 1
+    assert f"{NAME} kept changing while being annotated ({PATCH_ATTEMPTS} attempts)" in (
+        result.output
+    )
+    assert len(writes) == PATCH_ATTEMPTS, "each attempt read the request again and patched once"
+    assert "kcr.dev/approved-by" not in annotations(api)
 
 
 def test_without_self_review_the_user_name_is_given(api: RunningApi) -> None:

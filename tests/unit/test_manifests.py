@@ -11,7 +11,7 @@ import yaml
 
 from kcr.cli.main import cli as kcr_cli
 from kcr.crd import render_crds
-from kcr.mcp.access_file import AccessFile
+from kcr.mcp.gate.access_file import AccessFile
 
 from .kube_manifests import (
     MANIFESTS,

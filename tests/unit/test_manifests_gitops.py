@@ -9,6 +9,7 @@ import yaml
 
 from kcr.engine.signals import ABORT, CONTINUE, ROLLBACK
 from kcr.model import Phase
+from kcr.policy.authority import TERMINAL_PHASES
 
 from .kube_manifests import MANIFESTS, Document, load_documents, schema_errors
 
@@ -93,6 +94,11 @@ EXPECTED_HEALTH = {
 
 def test_every_phase_has_a_health() -> None:
     assert set(EXPECTED_HEALTH) == set(Phase)
+
+
+def test_degraded_are_the_phases_the_operator_no_longer_acts_on() -> None:
+    degraded = {phase for phase, health in EXPECTED_HEALTH.items() if health == "Degraded"}
+    assert degraded == TERMINAL_PHASES
 
 
 @pytest.mark.parametrize(("phase", "status"), EXPECTED_HEALTH.items(), ids=str)

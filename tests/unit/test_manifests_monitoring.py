@@ -15,7 +15,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from kcr.mcp.metrics import ToolMetrics
+from kcr.mcp.gate.metrics import ToolMetrics
 from kcr.operator.metrics import Metrics
 
 from .kube_manifests import MANIFESTS

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from kcr.mcp.audit_verify import verify_file
+from kcr.mcp.gate.audit_verify import verify_file
 
 
 @click.group()

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from kcr.cli.lazy import LazyGroup
 from kcr.cli.review_view import print_review
-from kcr.model import ClusterPolicy, KafkaCluster, explain
+from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, Storage, explain
 from kcr.plan import parse_request, review_spec
 
 
@@ -67,8 +67,8 @@ def load_documents(paths: tuple[Path, ...]) -> list[tuple[Path, Any]]:
     return documents
 
 
-def cluster_policies(documents: list[tuple[Path, Any]]) -> dict[str, ClusterPolicy]:
-    policies = {}
+def cluster_specs(documents: list[tuple[Path, Any]]) -> dict[str, KafkaClusterSpec]:
+    specs = {}
     for path, doc in documents:
         if isinstance(doc, dict) and doc.get("kind") == "KafkaCluster":
             try:
@@ -78,8 +78,8 @@ def cluster_policies(documents: list[tuple[Path, Any]]) -> dict[str, ClusterPoli
             except ValidationError as error:
                 lines = "\n  ".join(explain(error))
                 raise click.ClickException(f"{path}: invalid KafkaCluster:\n  {lines}") from error
-            policies[cluster.metadata.name] = cluster.spec.policy
-    return policies
+            specs[cluster.metadata.name] = cluster.spec
+    return specs
 
 
 @cli.command()
@@ -100,7 +100,7 @@ def validate(files: tuple[Path, ...], cluster_files: tuple[Path, ...], as_json: 
     Exits 1 when any request is invalid, naming every bad field and the rule it breaks.
     """
     documents = load_documents(files)
-    policies = cluster_policies([*documents, *load_documents(cluster_files)])
+    clusters = cluster_specs([*documents, *load_documents(cluster_files)])
     console = Console(width=120, soft_wrap=False)
     failed = 0
     requests = [
@@ -117,8 +117,10 @@ def validate(files: tuple[Path, ...], cluster_files: tuple[Path, ...], as_json: 
             _report_errors(path, parsed.errors, as_json)
             continue
         request = parsed.request
-        policy = policies.get(request.spec.cluster, ClusterPolicy())
-        review = review_spec(request.spec, policy, datetime.now(UTC))
+        cluster = clusters.get(request.spec.cluster)
+        policy = cluster.policy if cluster else ClusterPolicy()
+        storage = cluster.storage if cluster else Storage.LOCAL
+        review = review_spec(request.spec, policy, datetime.now(UTC), storage=storage)
         if not review.valid:
             failed += 1
         if as_json:
@@ -149,6 +151,7 @@ def _review_json(name: str, review: Any) -> dict[str, Any]:
         "requiredApprovals": review.required_approvals,
         "specHash": review.spec_hash,
         "blastRadius": review.blast_radius.model_dump(mode="json"),
+        "dataMovement": review.data_movement.model_dump(mode="json"),
         "plan": review.plan.model_dump(mode="json", exclude_none=True),
         "rollbackPlan": review.rollback.model_dump(mode="json", exclude_none=True),
     }

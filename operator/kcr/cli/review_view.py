@@ -23,6 +23,7 @@ def review_panel(request: KafkaChangeRequest, review: Review) -> Panel:
     head.add_row("approvals", f"{review.required_approvals} required, never by the requester")
     head.add_row("change window", review.window.message)
     head.add_row("blast radius", review.blast_radius.describe())
+    head.add_row("data moved", review.data_movement.describe())
     head.add_row("spec hash", review.spec_hash)
     parts: list[Table | Text] = [head, plan_table(review.plan.stages, "Plan")]
     parts.append(rollback_table(review.rollback))

@@ -5,15 +5,15 @@ schemas and their CEL rules are derived from them, never written by hand.
 """
 
 from kcr.crd.check import structural_problems, unbounded_fields
-from kcr.crd.resources import GROUP, RESOURCES, VERSION, Resource, build_crds, render_crds
+from kcr.crd.resources import GROUP, RESOURCES, VERSION, CrdResource, build_crds, render_crds
 from kcr.crd.structural import CrdSchemaError, structural_schema
 
 __all__ = [
     "GROUP",
     "RESOURCES",
     "VERSION",
+    "CrdResource",
     "CrdSchemaError",
-    "Resource",
     "build_crds",
     "render_crds",
     "structural_problems",

@@ -40,7 +40,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Resource:
+class CrdResource:
     """One kind: its model, its names and what ``kubectl get`` shows."""
 
     model: type[BaseModel]
@@ -67,7 +67,7 @@ class Resource:
 AGE = Column("Age", ".metadata.creationTimestamp", "date")
 
 RESOURCES = (
-    Resource(
+    CrdResource(
         model=KafkaChangeRequest,
         kind="KafkaChangeRequest",
         plural="kafkachangerequests",
@@ -84,7 +84,7 @@ RESOURCES = (
             AGE,
         ),
     ),
-    Resource(
+    CrdResource(
         model=KafkaCluster,
         kind="KafkaCluster",
         plural="kafkaclusters",
@@ -98,7 +98,7 @@ RESOURCES = (
 )
 
 
-def resource_schema(resource: Resource) -> JsonSchema:
+def resource_schema(resource: CrdResource) -> JsonSchema:
     """The openAPIV3Schema: spec and status from the model; metadata belongs to Kubernetes."""
     schema = structural_schema(model_json_schema(resource.model), keep=_rule_belongs_here)
     properties = schema["properties"]
@@ -117,7 +117,7 @@ def _rule_belongs_here(path: str, validation: JsonSchema) -> bool:
     return not (path.startswith(".status") and validation.get(SPEC_ONLY))
 
 
-def build_crd(resource: Resource) -> dict[str, Any]:
+def build_crd(resource: CrdResource) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",

@@ -28,7 +28,7 @@ from kcr.embedded.narration import Narrator
 from kcr.embedded.processes import Child, Children, ProcessError, kcr_command
 from kcr.embedded.signals import signals_held
 from kcr.embedded.tansu import TansuBroker, start_tansu, stop_tansu
-from kcr.mcp.access_file import token_digest
+from kcr.mcp.gate.access_file import token_digest
 from kcr.model import ClusterPolicy, HealthGates, KafkaCluster, KafkaClusterSpec, Ownership
 from kcr.model.cluster import ClusterMeta
 

@@ -30,6 +30,7 @@ from kcr.embedded.watch import (
 from kcr.kafka import KafkaPort
 from kcr.model import Phase, StepState
 from kcr.model.request import MAX_STAGES
+from kcr.policy.authority import FINISHED_PHASES
 
 REVIEW_TIMEOUT_SECONDS = 30.0
 STAGE_TIMEOUT_SECONDS = 45.0
@@ -39,17 +40,8 @@ GATE_TIMEOUT_SECONDS = 30.0
 SEVEN_DAYS_MS = 7 * 24 * 3_600_000
 ACTING_VERBS = ("execute", "apply", "approve", "run_", "alter_", "delete_", "reset_")
 """Tool name beginnings that would mean the assistant could change Kafka by itself."""
-FINISHED = (
-    Phase.SUCCEEDED,
-    Phase.ROLLED_BACK,
-    Phase.ROLLBACK_FAILED,
-    Phase.FAILED,
-    Phase.STALE,
-    Phase.INVALID,
-    Phase.REJECTED,
-    Phase.EXPIRED,
-    Phase.PAUSED,
-)
+SETTLED = frozenset({*FINISHED_PHASES, Phase.PAUSED})
+"""Where a story stops following the operator: the change is done with, or waits for a person."""
 
 
 class StoryError(RuntimeError):
@@ -141,7 +133,7 @@ async def draft(cast: Cast, key: str, value: str, reason: str) -> dict[str, Any]
 async def await_review(cast: Cast, name: str) -> Status:
     label = f"the operator reviews {name}"
     with cast.narrator.waiting(label, REVIEW_TIMEOUT_SECONDS) as wait:
-        status = await cast.watch.until(name, in_phase(Phase.AWAITING_APPROVAL, *FINISHED), wait)
+        status = await cast.watch.until(name, in_phase(Phase.AWAITING_APPROVAL, *SETTLED), wait)
     if status.phase is not Phase.AWAITING_APPROVAL:
         raise StoryError(f"{name} is {status.phase.value}, not AwaitingApproval: {status.message}")
     show_review(cast.narrator, name, status)
@@ -194,7 +186,7 @@ async def execute(
 
 
 def _baking_or_finished(status: Status) -> bool:
-    return status.phase in FINISHED or bool(baking_stage(status)[0])
+    return status.phase in SETTLED or bool(baking_stage(status)[0])
 
 
 def narrate_gates(narrator: Narrator, status: Status) -> None:

@@ -17,18 +17,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+
 from kcr.kafka.apiversions import decode_response, encode_request
 
 log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 START_ATTEMPTS = 3
+"""Starts on fresh ports: a free port may be taken before the broker binds it."""
 POLL_SECONDS = 0.05
 LOG_TAIL_BYTES = 2000
 
 
 class TansuError(RuntimeError):
     """The broker could not be found, did not start, or did not become ready in time."""
+
+
+class _NotReadyError(TansuError):
+    """One start that did not answer in time: another port may still work."""
 
 
 @dataclass
@@ -146,17 +153,28 @@ def start_tansu(
         handle, name = tempfile.mkstemp(prefix="kcr-tansu-", suffix=".log")
         os.close(handle)
         log_path = Path(name)
-    failures = []
-    for _ in range(1 if port is not None else START_ATTEMPTS):
+    failures: list[str] = []
+
+    def start_once() -> TansuBroker:
         broker = _launch(binary, host, port or free_port(host), cluster_id, log_path)
         if _wait_ready(broker, ready_timeout):
-            log.info("tansu broker ready on %s (pid %d)", broker.bootstrap, broker.pid)
             return broker
         failures.append(f"port {broker.port}: {broker.log_tail().strip()[-500:] or 'no output'}")
         stop_tansu(broker)
-    raise TansuError(
-        f"tansu did not become ready within {ready_timeout:.0f}s: " + " | ".join(failures)
+        raise _NotReadyError(failures[-1])
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(_NotReadyError),
+        stop=stop_after_attempt(1 if port is not None else START_ATTEMPTS),
     )
+    try:
+        broker: TansuBroker = retrying(start_once)
+    except RetryError:
+        raise TansuError(
+            f"tansu did not become ready within {ready_timeout:.0f}s: " + " | ".join(failures)
+        ) from None
+    log.info("tansu broker ready on %s (pid %d)", broker.bootstrap, broker.pid)
+    return broker
 
 
 def stop_tansu(broker: TansuBroker, grace: float = 1.0) -> None:

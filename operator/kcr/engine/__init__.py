@@ -1,7 +1,7 @@
 """The pure phase machine of a KafkaChangeRequest: ``decide(resource, observations, now)``."""
 
 import kcr.kinds  # noqa: F401  (registers the built-in change kinds)
-from kcr.engine.claims import ACTIVE_PHASES, claims, describe_claim
+from kcr.engine.claims import claims, describe_claim
 from kcr.engine.decide import decide, needs_operator
 from kcr.engine.effects import (
     CheckGate,
@@ -31,14 +31,14 @@ from kcr.engine.observations import (
     StepOutcome,
 )
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource, StatusUnreadableError
+from kcr.engine.resource import ChangeRequestView, StatusUnreadableError
 from kcr.engine.signals import Signals, read_signals
 from kcr.engine.staleness import plan_facts, stale_differences
 
 __all__ = [
-    "ACTIVE_PHASES",
     "Answer",
     "Blocker",
+    "ChangeRequestView",
     "CheckGate",
     "CheckResult",
     "DeploymentLabels",
@@ -53,7 +53,6 @@ __all__ = [
     "Next",
     "Observations",
     "Reason",
-    "Resource",
     "RunStep",
     "SampleLag",
     "Signals",

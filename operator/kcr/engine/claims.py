@@ -6,10 +6,8 @@ and the Deployment an offset reset scales, which no two changes may scale at onc
 """
 
 from kcr.engine.observations import Blocker
-from kcr.model import KafkaChangeRequestSpec, Phase
+from kcr.model import KafkaChangeRequestSpec
 from kcr.policy import affected_topics
-
-ACTIVE_PHASES = frozenset({Phase.EXECUTING, Phase.PAUSED, Phase.ROLLING_BACK})
 
 
 def claims(namespace: str, spec: KafkaChangeRequestSpec) -> frozenset[str]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from kcr.engine.effects import Effect, Event, EventType, Transition
 from kcr.engine.observations import Observations
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource
+from kcr.engine.resource import ChangeRequestView
 from kcr.model import (
     Condition,
     ConditionStatus,
@@ -21,6 +21,7 @@ from kcr.model import (
 )
 from kcr.model.conditions import set_condition
 from kcr.model.request import append_history
+from kcr.policy.authority import TERMINAL_PHASES
 
 READY = "Ready"
 VALIDATED = "Validated"
@@ -61,7 +62,7 @@ def clip(text: str, limit: int) -> str:
 
 @dataclass
 class Context:
-    resource: Resource
+    resource: ChangeRequestView
     observed: Observations
     now: datetime
     status: KafkaChangeRequestStatus
@@ -70,7 +71,7 @@ class Context:
     reason: str = ""
 
     @classmethod
-    def start(cls, resource: Resource, observed: Observations, now: datetime) -> "Context":
+    def start(cls, resource: ChangeRequestView, observed: Observations, now: datetime) -> "Context":
         return cls(resource, observed, now, resource.status.model_copy(deep=True))
 
     @property
@@ -134,7 +135,9 @@ class Context:
     def ready_state(self) -> ConditionStatus:
         if self.status.phase is Phase.SUCCEEDED:
             return ConditionStatus.TRUE
-        return ConditionStatus.FALSE if self.status.phase.terminal else ConditionStatus.UNKNOWN
+        if self.status.phase in TERMINAL_PHASES:
+            return ConditionStatus.FALSE
+        return ConditionStatus.UNKNOWN
 
     def event(self, reason: Reason, message: str) -> None:
         kind = EventType.WARNING if reason in WARNINGS else EventType.NORMAL

@@ -13,12 +13,13 @@ from kcr.engine.effects import Finish, Transition
 from kcr.engine.execution import execute, resume
 from kcr.engine.observations import Observations
 from kcr.engine.reasons import Reason
-from kcr.engine.resource import Resource
+from kcr.engine.resource import ChangeRequestView
 from kcr.engine.rollback import roll_back
 from kcr.engine.rollback_review import after_success, await_rollback_approval
 from kcr.engine.start import start
 from kcr.engine.validation import validate
 from kcr.model import Phase
+from kcr.policy.authority import TERMINAL_PHASES
 
 PHASES: dict[Phase, Callable[[Context], Transition]] = {
     Phase.PENDING: validate,
@@ -32,10 +33,10 @@ PHASES: dict[Phase, Callable[[Context], Transition]] = {
 }
 
 
-def decide(resource: Resource, observations: Observations, now: datetime) -> Transition:
+def decide(resource: ChangeRequestView, observations: Observations, now: datetime) -> Transition:
     ctx = Context.start(resource, observations, now)
     phase = ctx.status.phase
-    if phase.terminal:
+    if phase in TERMINAL_PHASES:
         return ctx.finish(Finish())
     if resource.spec is None and phase is not Phase.PENDING:
         ctx.move(
@@ -51,4 +52,4 @@ def needs_operator(phase: Phase, rollback_requested: bool) -> bool:
     """Whether a request in ``phase`` still has anything for the operator to do."""
     if phase is Phase.SUCCEEDED:
         return rollback_requested
-    return not phase.terminal
+    return phase not in TERMINAL_PHASES

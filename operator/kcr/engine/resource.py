@@ -20,7 +20,7 @@ class StatusUnreadableError(ValueError):
 
 
 @dataclass(frozen=True)
-class Resource:
+class ChangeRequestView:
     namespace: str
     name: str
     spec: KafkaChangeRequestSpec | None

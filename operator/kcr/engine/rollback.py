@@ -31,11 +31,14 @@ def handle_failure(ctx: Context, reason: Reason, message: str) -> Transition:
 
 
 def abort_execution(ctx: Context) -> Transition:
-    """kcr.dev/abort between steps: stop; roll back what was done when the policy says so."""
+    """kcr.dev/abort between steps: stop; roll back what was done when the policy says so.
+
+    Under the rollback policy that holds while the change waits at a manual gate too: an
+    aborted change leaves nothing applied that its rollback could undo.
+    """
     ctx.consume(ABORT)
     message = f"stopped with {ABORT}"
-    policy = ctx.spec.rollout.on_failure
-    if ctx.status.phase is Phase.EXECUTING and policy is FailurePolicy.ROLLBACK:
+    if ctx.spec.rollout.on_failure is FailurePolicy.ROLLBACK:
         return begin_rollback(ctx, Reason.ABORTED, message)
     ctx.move(Phase.FAILED, Reason.ABORTED, f"{message}; {progress(ctx)}")
     return ctx.finish(Finish())

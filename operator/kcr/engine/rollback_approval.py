@@ -20,7 +20,7 @@ from kcr.model import (
 from kcr.model.request import MAX_ROLLBACK_STEPS
 from kcr.plan import all_steps, rollback_hash
 from kcr.policy.approvals import ApprovalVerdict
-from kcr.policy.authority import same_person
+from kcr.policy.authority import Action, identity_refusal
 from kcr.policy.rollback_risk import assess_rollback
 
 WINDOW_FIELD = "KafkaCluster spec.policy.rollbackWindowSeconds"
@@ -104,10 +104,13 @@ def rollback_verdict(review: RollbackReview, signals: Signals) -> ApprovalVerdic
                 "another rollback plan or request; review the current one and approve its hash"
             ],
         )
-    refused = [
-        f"{user} asked for this rollback and may not approve it"
+    # Group membership is the admission policy's to check, as for the change's approvals.
+    verdicts = {
+        user: identity_refusal(
+            Action.APPROVE_ROLLBACK, user=user, requester=review.requested_by, approver=True
+        )
         for user in approvers
-        if same_person(user, review.requested_by)
-    ]
-    accepted = [user for user in approvers if not same_person(user, review.requested_by)]
+    }
+    refused = [reason for reason in verdicts.values() if reason]
+    accepted = [user for user, reason in verdicts.items() if not reason]
     return ApprovalVerdict(accepted=accepted, refused=refused, required=required)

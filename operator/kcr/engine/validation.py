@@ -30,7 +30,7 @@ def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> 
     scales = change.kind.deployment(change.member) is not None
     if scales and scaled is None:
         return wait_for_deployment(ctx)
-    review = review_spec(ctx.spec, cluster.policy, ctx.now)
+    review = review_spec(ctx.spec, cluster.policy, ctx.now, storage=cluster.storage)
     problems = [*review.violations, *gate_problems(ctx, cluster)]
     if scales and scaled is not None:
         owners = list(cluster.ownership)
@@ -72,6 +72,7 @@ def record_review(ctx: Context, review: Review, cluster: KafkaClusterSpec) -> No
     status.risk = review.risk
     status.irreversible = bool(review.irreversible)
     status.blast_radius = review.blast_radius
+    status.data_movement = review.data_movement
     status.spec_hash = review.spec_hash
     status.plan = review.plan
     status.rollback_plan = review.rollback

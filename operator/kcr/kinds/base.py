@@ -17,6 +17,7 @@ from kcr.model import (
     Assessment,
     BlastRadius,
     ClusterPolicy,
+    DataMovement,
     DeploymentRef,
     Facts,
     Inverse,
@@ -27,6 +28,7 @@ from kcr.model import (
     Risk,
     Stage,
     Step,
+    Storage,
 )
 from kcr.model.base import KubeModel
 from kcr.model.topic_configs import RETENTION_KEYS
@@ -105,6 +107,11 @@ class KindBase(Generic[M]):
         return BlastRadius(topics=topics, partitions=partitions, consumer_groups=sorted(groups))
 
     # --- review -----------------------------------------------------------------------------
+
+    def data_movement(
+        self, member: M, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        return DataMovement(bytes=0, summary="configuration only: no records move")
 
     def limit_violations(
         self, member: M, where: str, observed: ObservedState | None, policy: ClusterPolicy

@@ -7,12 +7,14 @@ from kcr.kinds.base import CONTEXT_KEYS, KindBase, StepPorts
 from kcr.model import (
     Assessment,
     ClusterPolicy,
+    DataMovement,
     Facts,
     Inverse,
     ObservedState,
     ObservedTopic,
     Risk,
     Stage,
+    Storage,
 )
 from kcr.model.base import KubeModel
 from kcr.model.names import TopicName
@@ -29,6 +31,11 @@ class DeleteTopicKind(KindBase[DeleteTopic]):
 
     def describe(self, member: DeleteTopic) -> str:
         return f"delete topic {member.topic} and all its data"
+
+    def data_movement(
+        self, member: DeleteTopic, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        return DataMovement(bytes=0, summary="no records move: every record is deleted")
 
     def limit_violations(
         self,

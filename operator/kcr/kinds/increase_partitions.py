@@ -14,12 +14,14 @@ from kcr.kinds.base import KindBase, StepPorts
 from kcr.model import (
     Assessment,
     ClusterPolicy,
+    DataMovement,
     Facts,
     Inverse,
     ObservedState,
     ObservedTopic,
     Risk,
     Stage,
+    Storage,
 )
 from kcr.model.base import KubeModel
 from kcr.model.change import MAX_PARTITIONS
@@ -45,6 +47,15 @@ class IncreasePartitionsKind(KindBase[IncreasePartitions]):
 
     def describe(self, member: IncreasePartitions) -> str:
         return f"increase partitions of {member.topic} to {member.partitions}"
+
+    def data_movement(
+        self, member: IncreasePartitions, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        return DataMovement(
+            bytes=0,
+            summary="no records move now, but from now on keys map to other partitions: new "
+            "records of a key may land on a different partition than its older ones",
+        )
 
     def limit_violations(
         self,

@@ -20,6 +20,7 @@ from kcr.kinds.scale_deployment import ScaleDeployment
 from kcr.model import (
     Assessment,
     ClusterPolicy,
+    DataMovement,
     DeploymentRef,
     Facts,
     Inverse,
@@ -32,6 +33,7 @@ from kcr.model import (
     PartitionOffset,
     Risk,
     Stage,
+    Storage,
 )
 from kcr.model.base import KubeModel
 from kcr.model.change import MAX_TOPICS_PER_CHANGE
@@ -96,6 +98,15 @@ class ResetOffsetsKind(KindBase[ResetConsumerGroupOffsets]):
         if ref is not None:
             keys.append(f"*/deployment/{ref.namespace}/{ref.name}")
         return keys
+
+    def data_movement(
+        self, member: ResetConsumerGroupOffsets, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        return DataMovement(
+            bytes=0,
+            summary=f"no records move between brokers; group {member.group} skips or re-reads "
+            "records from its new offsets",
+        )
 
     def limit_violations(
         self,

@@ -14,7 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from kcr.kube.errors import explain, unreachable
-from kcr.kube.resources import GROUP, VERSION, KubeObject, Resource
+from kcr.kube.resources import GROUP, VERSION, ApiResource, KubeObject
 
 
 @contextmanager
@@ -36,7 +36,7 @@ class CustomObjects:
         self._api: Any = client.CustomObjectsApi(api)
         self._bounds: dict[str, float] = {} if timeout is None else {"_request_timeout": timeout}
 
-    def get(self, resource: Resource, namespace: str, name: str) -> KubeObject:
+    def get(self, resource: ApiResource, namespace: str, name: str) -> KubeObject:
         return cast(
             KubeObject,
             self._api.get_namespaced_custom_object(
@@ -44,7 +44,7 @@ class CustomObjects:
             ),
         )
 
-    def list(self, resource: Resource, namespace: str | None) -> list[KubeObject]:
+    def list(self, resource: ApiResource, namespace: str | None) -> list[KubeObject]:
         """The items in ``namespace``, or in every namespace when it is None."""
         if namespace is None:
             found = self._api.list_cluster_custom_object(
@@ -56,7 +56,7 @@ class CustomObjects:
             )
         return cast(list[KubeObject], (found or {}).get("items", []))
 
-    def create(self, resource: Resource, namespace: str, body: KubeObject) -> KubeObject:
+    def create(self, resource: ApiResource, namespace: str, body: KubeObject) -> KubeObject:
         return cast(
             KubeObject,
             self._api.create_namespaced_custom_object(
@@ -64,7 +64,9 @@ class CustomObjects:
             ),
         )
 
-    def patch(self, resource: Resource, namespace: str, name: str, body: KubeObject) -> KubeObject:
+    def patch(
+        self, resource: ApiResource, namespace: str, name: str, body: KubeObject
+    ) -> KubeObject:
         """A JSON merge patch (the client's default for a dict body)."""
         return cast(
             KubeObject,

@@ -16,7 +16,7 @@ KubeObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Resource:
+class ApiResource:
     """A kcr.dev custom resource: its kind for messages, its plural for URLs."""
 
     kind: str
@@ -27,5 +27,5 @@ class Resource:
         return f"{self.kind}s"
 
 
-CHANGE_REQUESTS = Resource("KafkaChangeRequest", "kafkachangerequests")
-KAFKA_CLUSTERS = Resource("KafkaCluster", "kafkaclusters")
+CHANGE_REQUESTS = ApiResource("KafkaChangeRequest", "kafkachangerequests")
+KAFKA_CLUSTERS = ApiResource("KafkaCluster", "kafkaclusters")

@@ -24,7 +24,7 @@ from kcr.engine.signals import (
 from kcr.model import KafkaChangeRequestStatus, Phase, RollbackReview, StepState
 from kcr.plan import rollback_hash
 from kcr.policy.approvals import parse_approvers
-from kcr.policy.authority import Action, phase_refusal, same_person
+from kcr.policy.authority import Action, identity_refusal, phase_refusal
 from kcr.policy.signatures import (
     SignatureFormatError,
     SignedApproval,
@@ -71,9 +71,7 @@ class Request:
 
 def approve(request: Request, user: str) -> Patch:
     """Append ``user`` to the approvers and bind the approval to the spec hash."""
-    _require_phase(request, Action.APPROVE)
-    if same_person(user, request.requester):
-        raise RefusedError(f"{user} requested {request.name} and may not approve it")
+    _require(request, Action.APPROVE, user, request.requester)
     status_hash = request.status.spec_hash if request.status is not None else None
     if status_hash and status_hash != request.spec_hash:
         raise RefusedError(
@@ -100,9 +98,7 @@ def sign_approval(request: Request, user: str, sign: Callable[[str], str]) -> Pa
     Every refusal is decided before ``sign`` is called, so nobody types a passphrase or
     touches a hardware key for an approval that would not count.
     """
-    _require_phase(request, Action.APPROVE)
-    if same_person(user, request.requester):
-        raise RefusedError(f"{user} requested {request.name} and may not approve it")
+    _require(request, Action.APPROVE, user, request.requester)
     current = request.annotations.get(APPROVAL_SIGNATURES)
     try:
         signed = parse_signed_approvals(current) if current else []
@@ -116,7 +112,7 @@ def sign_approval(request: Request, user: str, sign: Callable[[str], str]) -> Pa
 
 def reject(request: Request, user: str) -> Patch:
     """Record ``user`` as rejecting; the operator moves the request to ``Rejected``."""
-    _require_phase(request, Action.REJECT)
+    _require(request, Action.REJECT, user, request.requester)
     rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
     if user in rejecters:
         raise RefusedError(f"{user} has already rejected {request.name}")
@@ -126,9 +122,7 @@ def reject(request: Request, user: str) -> Patch:
 def continue_stage(request: Request, user: str) -> Patch:
     """Release the manual gate the request is paused at; like an approval, never by the
     requester (the admission policy refuses it too)."""
-    _require_phase(request, Action.CONTINUE)
-    if same_person(user, request.requester):
-        raise RefusedError(f"{user} requested {request.name} and may not continue it")
+    _require(request, Action.CONTINUE, user, request.requester)
     stage = _waiting_stage(request)
     if stage is None:
         raise RefusedError(f"{request.name} is not waiting at a manual gate")
@@ -137,14 +131,14 @@ def continue_stage(request: Request, user: str) -> Patch:
 
 def abort(request: Request) -> Patch:
     """Stop before the next step; what already ran stays as it is until a rollback."""
-    _require_phase(request, Action.ABORT)
+    _require(request, Action.ABORT)
     return {ABORT: "true"}
 
 
 def rollback(request: Request, user: str) -> Patch:
     """Ask for the rollback plan to run, as ``user``. After Succeeded the operator shows it
     for review, and someone other than ``user`` approves it (see :func:`approve_rollback`)."""
-    _require_phase(request, Action.ROLLBACK)
+    _require(request, Action.ROLLBACK, user, request.requester)
     plan = request.status.rollback_plan if request.status is not None else None
     if plan is not None and not plan.steps:
         raise RefusedError(
@@ -156,19 +150,12 @@ def rollback(request: Request, user: str) -> Patch:
 
 def approve_rollback(request: Request, user: str) -> Patch:
     """Append ``user`` to the rollback's approvers, bound to the hash of its review."""
-    if request.phase is not Phase.AWAITING_ROLLBACK_APPROVAL:
-        raise RefusedError(
-            f"{request.name} is {request.phase.value}: its rollback can be approved only when "
-            f"{Phase.AWAITING_ROLLBACK_APPROVAL.value}"
-        )
+    _require(request, Action.APPROVE_ROLLBACK)
     assert request.status is not None  # a phase was read from it
     review = request.status.rollback_review
     if review is None:
         raise RefusedError(f"{request.name} shows no rollback review in status.rollbackReview")
-    if same_person(user, review.requested_by):
-        raise RefusedError(
-            f"{user} asked for the rollback of {request.name} and may not approve it"
-        )
+    _require(request, Action.APPROVE_ROLLBACK, user, review.requested_by)
     if _review_hash(request.status, review) != review.hash:
         raise RefusedError(
             f"status.rollbackReview.hash of {request.name} is not the hash of the steps it "
@@ -202,7 +189,16 @@ def _waiting_stage(request: Request) -> str | None:
     return next((s.name for s in request.status.plan.stages if s.gate_state not in done), None)
 
 
-def _require_phase(request: Request, action: Action) -> None:
+def _require(request: Request, action: Action, user: str = "", requester: str = "") -> None:
+    """The rules of :mod:`kcr.policy.authority`: the phase, then (given ``user``) who.
+
+    Whether the user is in the approvers group is the API server's to say (the plugin does
+    not know the group's name); everything else is refused here, in the same words.
+    """
     refusal = phase_refusal(action, request.phase, request.name)
+    if not refusal and user:
+        refusal = identity_refusal(
+            action, user=user, requester=requester, approver=True, name=request.name
+        )
     if refusal:
         raise RefusedError(refusal)

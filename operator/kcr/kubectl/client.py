@@ -16,7 +16,7 @@ from urllib3.exceptions import HTTPError
 from kcr.kube.config import from_kubeconfig
 from kcr.kube.errors import KubeError, explain, unreachable
 from kcr.kube.objects import CustomObjects, explained
-from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, ApiResource, KubeObject
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class KubeClient:
     def get_cluster(self, name: str) -> KubeObject:
         return self._get(KAFKA_CLUSTERS, name)
 
-    def _get(self, resource: Resource, name: str) -> KubeObject:
+    def _get(self, resource: ApiResource, name: str) -> KubeObject:
         with explained(f"reading {resource.kind} {self.namespace}/{name}", self.server):
             return self.objects.get(resource, self.namespace, name)
 

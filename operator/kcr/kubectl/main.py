@@ -15,6 +15,13 @@ from typing import Any, TypeVar
 import click
 import yaml
 from rich.console import Console
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
 
 from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.kubectl import annotations as notes
@@ -27,6 +34,8 @@ from kcr.policy.approvals import parse_approvers
 from kcr.policy.signatures import parse_signed_approvals
 
 PATCH_ATTEMPTS = 3
+PATCH_SECONDS = 30.0
+"""Longest the plugin keeps reading a request again that others keep changing."""
 PIPE_WIDTH = 160
 T = TypeVar("T")
 
@@ -361,25 +370,37 @@ def _annotate(
     session: Session, name: str, decide: Callable[[notes.Request], notes.Patch]
 ) -> dict[str, Any]:
     """Read, decide, patch with the read resourceVersion; on a conflict read again."""
-    for attempt in range(1, PATCH_ATTEMPTS + 1):
-        raw = _kube(lambda: session.kube.get_request(name))
-        request = _request_of(parse(raw))
-        try:
-            patch = decide(request)
-        except notes.RefusedError as refused:
-            raise click.ClickException(str(refused)) from refused
-        try:
-            return session.kube.patch_annotations(
-                name, patch, str(raw["metadata"].get("resourceVersion", ""))
-            )
-        except KubeConflictError:
-            log.info(
-                "%s changed while being annotated (attempt %d); reading it again", name, attempt
-            )
-        except KubeError as error:
-            raise click.ClickException(str(error)) from error
-    raise click.ClickException(
-        f"{name} kept changing while being annotated ({PATCH_ATTEMPTS} attempts); try again"
+    retrying = Retrying(
+        retry=retry_if_exception_type(KubeConflictError),
+        stop=stop_after_attempt(PATCH_ATTEMPTS) | stop_after_delay(PATCH_SECONDS),
+        before_sleep=lambda state: log.info(
+            "%s changed while being annotated (attempt %d); reading it again",
+            name,
+            state.attempt_number,
+        ),
+    )
+    try:
+        patched: dict[str, Any] = retrying(_annotate_once, session, name, decide)
+    except RetryError as error:
+        raise click.ClickException(
+            f"{name} kept changing while being annotated ({PATCH_ATTEMPTS} attempts); try again"
+        ) from error
+    except KubeError as error:
+        raise click.ClickException(str(error)) from error
+    return patched
+
+
+def _annotate_once(
+    session: Session, name: str, decide: Callable[[notes.Request], notes.Patch]
+) -> dict[str, Any]:
+    raw = _kube(lambda: session.kube.get_request(name))
+    request = _request_of(parse(raw))
+    try:
+        patch = decide(request)
+    except notes.RefusedError as refused:
+        raise click.ClickException(str(refused)) from refused
+    return session.kube.patch_annotations(
+        name, patch, str(raw["metadata"].get("resourceVersion", ""))
     )
 
 

@@ -181,6 +181,8 @@ def _header(request: Parsed, now: datetime) -> Table:
         grid.add_row("Reason", spec.reason.strip())
     if status is not None and status.blast_radius is not None:
         grid.add_row("Blast radius", status.blast_radius.describe())
+    if status is not None and status.data_movement is not None:
+        grid.add_row("Data moved", status.data_movement.describe())
     grid.add_row("Approvals", _approvals(request, now))
     rejecters = parse_approvers(request.annotations.get(REJECTED_BY))
     if rejecters:

@@ -263,7 +263,7 @@ def command(**options: Any) -> None:
     Nothing this server does changes Kafka: drafts become KafkaChangeRequests that people
     approve and the operator executes.
     """
-    from kcr.mcp.identity import Role  # noqa: PLC0415
+    from kcr.mcp.gate.identity import Role  # noqa: PLC0415
     from kcr.mcp.logs import configure_logging  # noqa: PLC0415
     from kcr.mcp.wiring import McpSettings  # noqa: PLC0415
 
@@ -316,8 +316,8 @@ def command(**options: Any) -> None:
 
 
 async def _serve(settings: Any) -> None:
-    from kcr.mcp.http import http_app, uvicorn_server  # noqa: PLC0415
-    from kcr.mcp.ratelimit import RateLimits  # noqa: PLC0415
+    from kcr.mcp.gate.http import http_app, uvicorn_server  # noqa: PLC0415
+    from kcr.mcp.gate.ratelimit import RateLimits  # noqa: PLC0415
     from kcr.mcp.wiring import SetupError, assemble  # noqa: PLC0415
 
     try:

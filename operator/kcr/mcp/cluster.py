@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from kcr.model import ClusterPolicy, Ownership
+from kcr.model import ClusterPolicy, Ownership, Storage
 from kcr.model.base import KubeModel
 from kcr.policy.ownership import owner_of_group, owner_of_topic
 
@@ -29,6 +29,7 @@ class ClusterContext:
     namespace: str
     policy: ClusterPolicy = field(default_factory=ClusterPolicy)
     ownership: tuple[Ownership, ...] = ()
+    storage: Storage = Storage.LOCAL
 
     def owner_of_topic(self, topic: str) -> Ownership | None:
         return owner_of_topic(self.ownership, topic)

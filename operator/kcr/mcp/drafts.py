@@ -17,11 +17,10 @@ from pydantic import ValidationError
 from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.mcp.kube import KubePort
 from kcr.model import Change, KafkaChangeRequest, Phase
-from kcr.model.request import TERMINAL_PHASES
 from kcr.plan import canonical_json
+from kcr.policy.authority import FINISHED_PHASES
 
 MAX_ATTEMPTS = 20
-FINISHED = frozenset({*TERMINAL_PHASES, Phase.SUCCEEDED})
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -118,7 +117,7 @@ class KubeDraftSink:
                 if existing is None or not _same_change(existing, spec.change, spec.cluster):
                     continue
                 phase = (existing.get("status") or {}).get("phase")
-                if phase in FINISHED:
+                if phase in FINISHED_PHASES:
                     continue
                 requester = ((existing.get("spec") or {}).get("requestedBy") or {}).get("principal")
                 return Submitted(

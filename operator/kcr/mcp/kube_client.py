@@ -23,7 +23,7 @@ from kcr.kube.config import (
 )
 from kcr.kube.errors import KubeError, KubeNotFoundError
 from kcr.kube.objects import CustomObjects, explained
-from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, KubeObject, Resource
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, ApiResource, KubeObject
 from kcr.mcp.kube import ReviewedUser
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class KubernetesApi:
     async def list_kafka_clusters(self) -> list[KubeObject]:
         return await self._list(KAFKA_CLUSTERS)
 
-    async def _get(self, resource: Resource, name: str) -> KubeObject | None:
+    async def _get(self, resource: ApiResource, name: str) -> KubeObject | None:
         try:
             return await self._run(
                 f"reading {resource.kind} {self.namespace}/{name}",
@@ -92,7 +92,7 @@ class KubernetesApi:
         except KubeNotFoundError:
             return None
 
-    async def _list(self, resource: Resource) -> list[KubeObject]:
+    async def _list(self, resource: ApiResource) -> list[KubeObject]:
         return await self._run(
             f"listing {resource.kinds} in {self.namespace}",
             lambda: self._kcr.list(resource, self.namespace),

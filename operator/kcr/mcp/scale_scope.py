@@ -7,7 +7,7 @@ so a tenant cannot scale another team's workload to zero through its own reset.
 
 from typing import Any
 
-from kcr.mcp.calls import ToolDeniedError
+from kcr.mcp.gate.calls import ToolDeniedError
 from kcr.mcp.kube import KubePort
 from kcr.mcp.workloads import label_value
 from kcr.model import Change, Ownership

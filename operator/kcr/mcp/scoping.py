@@ -1,6 +1,6 @@
 """Whether a change stays inside a tenant scope: every topic, group and ACL it touches."""
 
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.identity import Scope
 from kcr.model import AclBinding, AclPatternType, AclResourceType, Change
 
 

@@ -16,15 +16,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from kcr.mcp.audit import AuditSink
-from kcr.mcp.guards import GuardLimits
-from kcr.mcp.identity import Caller
-from kcr.mcp.metrics import ToolMetrics
-from kcr.mcp.middleware import Gate, GateMiddleware
-from kcr.mcp.oidc import SCOPES
-from kcr.mcp.ratelimit import RateLimiter, RateLimits
+from kcr.mcp.gate.audit import AuditSink
+from kcr.mcp.gate.guards import GuardLimits
+from kcr.mcp.gate.identity import Caller
+from kcr.mcp.gate.metrics import ToolMetrics
+from kcr.mcp.gate.middleware import Gate, GateMiddleware
+from kcr.mcp.gate.oidc import SCOPES
+from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
+from kcr.mcp.gate.shared_ratelimit import SharedRateLimiter
 from kcr.mcp.services import Services
-from kcr.mcp.shared_ratelimit import SharedRateLimiter
 from kcr.mcp.tools.registry import (
     register_tools,
     tool_arguments,

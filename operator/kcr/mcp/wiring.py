@@ -26,35 +26,35 @@ from kcr.kafka.connect import open_kafka
 from kcr.kafka.credentials import Credentials, resolve_credentials
 from kcr.kafka.settings import ClientSettings
 from kcr.kube.errors import KubeError
-from kcr.mcp.access_file import AccessFile, AccessFileError, load_access_file
-from kcr.mcp.audit import AuditSink, JsonLinesSink, LogSink
-from kcr.mcp.auth import (
-    DEFAULT_AUDIENCE,
-    FirstAccepting,
-    TokenFileVerifier,
-    TokenReviewVerifier,
-)
 from kcr.mcp.broker_metrics import DEFAULT_LOG_DIR_MOUNTPOINT
 from kcr.mcp.cluster import ClusterContext
 from kcr.mcp.connect import ConnectClient, ConnectPort
 from kcr.mcp.diagnosis import Thresholds
 from kcr.mcp.drafts import DraftSink, KubeDraftSink, YamlDraftSink
-from kcr.mcp.identity import Caller, Role, Scope
+from kcr.mcp.gate.access_file import AccessFile, AccessFileError, load_access_file
+from kcr.mcp.gate.audit import AuditSink, JsonLinesSink, LogSink
+from kcr.mcp.gate.auth import (
+    DEFAULT_AUDIENCE,
+    FirstAccepting,
+    TokenFileVerifier,
+    TokenReviewVerifier,
+)
+from kcr.mcp.gate.identity import Caller, Role, Scope
+from kcr.mcp.gate.metrics import ToolMetrics
+from kcr.mcp.gate.oidc import JwksCache, OidcSettings, OidcVerifier
+from kcr.mcp.gate.ratelimit import RateLimits
+from kcr.mcp.gate.shared_ratelimit import LeaseBuckets, SharedRateLimiter
 from kcr.mcp.incidents import IncidentError, IncidentLibrary
 from kcr.mcp.kafka_load import KafkaRequestMeter
 from kcr.mcp.kube import KubePort
-from kcr.mcp.metrics import ToolMetrics
-from kcr.mcp.oidc import JwksCache, OidcSettings, OidcVerifier
 from kcr.mcp.prometheus import PrometheusClient, PrometheusPort
-from kcr.mcp.ratelimit import RateLimits
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import DEFAULT_MAX_REQUESTS_PER_MINUTE, GroupSampler, utc_now
 from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
-from kcr.mcp.shared_ratelimit import LeaseBuckets, SharedRateLimiter
 from kcr.mcp.tools.registry import tool_names
-from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, explain
+from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, Storage, explain
 from kcr.model.cluster import SecretKeyRef
 
 DEFAULT_CLUSTER_NAME = "default"
@@ -170,6 +170,7 @@ async def assemble(settings: McpSettings) -> Assembled:
             namespace=namespace,
             policy=cluster.policy if cluster else ClusterPolicy(),
             ownership=tuple(cluster.ownership) if cluster else (),
+            storage=cluster.storage if cluster else Storage.LOCAL,
         ),
         drafts=_drafts(settings, kube),
         runbooks=_runbooks(settings),

@@ -9,7 +9,7 @@ stays honest without naming another team's consumers.
 import re
 from collections.abc import Callable, Iterable
 
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.identity import Scope
 from kcr.model import (
     BlastRadius,
     Evidence,

@@ -22,7 +22,7 @@ MAX_ROLLOUTS = 10
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 
 
-class Rollout(KubeModel):
+class DeploymentRollout(KubeModel):
     revision: int
     at: datetime | None = Field(default=None, description="When this revision was created")
     images: list[str] = Field(default_factory=list)
@@ -39,7 +39,7 @@ class Workload(KubeModel):
     replicas: int = 0
     ready_replicas: int = 0
     images: list[str] = Field(default_factory=list)
-    rollouts: list[Rollout] = Field(default_factory=list, description="Newest first")
+    rollouts: list[DeploymentRollout] = Field(default_factory=list, description="Newest first")
 
 
 def label_value(value: str) -> str | None:
@@ -72,7 +72,9 @@ def workload_of(
     )
 
 
-def rollouts_of(deployment: dict[str, Any], replica_sets: list[dict[str, Any]]) -> list[Rollout]:
+def rollouts_of(
+    deployment: dict[str, Any], replica_sets: list[dict[str, Any]]
+) -> list[DeploymentRollout]:
     meta = deployment.get("metadata") or {}
     owned = [rs for rs in replica_sets if _owned_by(rs, meta)]
     revisions = sorted(
@@ -80,12 +82,12 @@ def rollouts_of(deployment: dict[str, Any], replica_sets: list[dict[str, Any]]) 
     )
     if not revisions:
         return _from_deployment(deployment)
-    rollouts: list[Rollout] = []
+    rollouts: list[DeploymentRollout] = []
     previous: list[str] = []
     for number, at, images in revisions:
         changed = sorted(set(images) - set(previous)) if previous else []
         rollouts.append(
-            Rollout(
+            DeploymentRollout(
                 revision=number,
                 at=at,
                 images=images,
@@ -118,7 +120,7 @@ def _revision(replica_set: dict[str, Any]) -> tuple[int, datetime | None, list[s
     return int(raw), _time(meta.get("creationTimestamp")), _images(replica_set.get("spec") or {})
 
 
-def _from_deployment(deployment: dict[str, Any]) -> list[Rollout]:
+def _from_deployment(deployment: dict[str, Any]) -> list[DeploymentRollout]:
     """Without ReplicaSets: the current revision, dated by the Progressing condition."""
     meta = deployment.get("metadata") or {}
     raw = (meta.get("annotations") or {}).get(REVISION)
@@ -129,7 +131,9 @@ def _from_deployment(deployment: dict[str, Any]) -> list[Rollout]:
         (c for c in conditions if c.get("type") == "Progressing"), {}
     )
     at = _time(progressing.get("lastUpdateTime")) or _time(meta.get("creationTimestamp"))
-    return [Rollout(revision=int(raw), at=at, images=_images(deployment.get("spec") or {}))]
+    return [
+        DeploymentRollout(revision=int(raw), at=at, images=_images(deployment.get("spec") or {}))
+    ]
 
 
 def _images(spec: dict[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ from kcr.model.cluster import (
     Limits,
     Ownership,
     PromQLGate,
+    Storage,
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
@@ -37,6 +38,7 @@ from kcr.model.request import (
     BlastRadius,
     Channel,
     ClusterPolicyRecord,
+    DataMovement,
     Evidence,
     EvidenceKind,
     FailurePolicy,
@@ -77,6 +79,7 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
+    "DataMovement",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
@@ -115,6 +118,7 @@ __all__ = [
     "Stage",
     "Step",
     "StepState",
+    "Storage",
     "TimeWindow",
     "explain",
 ]

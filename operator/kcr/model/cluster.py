@@ -151,6 +151,12 @@ class ClusterPolicy(KubeModel):
         return self.required_approvals.get(risk, _default_approvals()[risk])
 
 
+class Storage(StrEnum):
+    LOCAL = "Local"
+    TIERED = "Tiered"
+    SHARED = "Shared"
+
+
 class KafkaClusterSpec(KubeModel):
     bootstrap_servers: Annotated[
         str, Field(pattern=BOOTSTRAP_PATTERN, max_length=2048, description="host:port[,host:port]")
@@ -176,6 +182,12 @@ class KafkaClusterSpec(KubeModel):
             description="A Confluent-compatible schema registry (Apicurio: .../apis/ccompat/v7)",
         ),
     ] = None
+    storage: Storage = Field(
+        default=Storage.LOCAL,
+        description="Where brokers keep partition data: Local disks, Tiered (older segments in "
+        "object storage) or Shared (every broker reads one object store, so replica moves "
+        "copy almost nothing)",
+    )
     ownership: Annotated[list[Ownership], Field(max_length=200)] = Field(default_factory=list)
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
 

@@ -17,9 +17,9 @@ from kcr.model.risk import Risk
 if TYPE_CHECKING:  # the request model refers back to this registry through its unions
     from kcr.model.acl import AclBinding
     from kcr.model.change import DeploymentRef
-    from kcr.model.cluster import ClusterPolicy, Ownership
+    from kcr.model.cluster import ClusterPolicy, Ownership, Storage
     from kcr.model.observed import ObservedState
-    from kcr.model.request import BlastRadius, Stage, Step
+    from kcr.model.request import BlastRadius, DataMovement, Stage, Step
 
 Facts = dict[str, str]
 """Readable fact → value, compared between the draft's observed state and the live one."""
@@ -101,6 +101,12 @@ class ChangeKind(Protocol):
         ...
 
     def blast_radius(self, member: Any, observed: ObservedState | None) -> BlastRadius: ...
+
+    def data_movement(
+        self, member: Any, observed: ObservedState | None, storage: Storage
+    ) -> DataMovement:
+        """The bytes the change copies between brokers, and how long that takes."""
+        ...
 
     def limit_violations(
         self, member: Any, where: str, observed: ObservedState | None, policy: ClusterPolicy

@@ -141,23 +141,6 @@ class Phase(StrEnum):
     ROLLED_BACK = "RolledBack"
     ROLLBACK_FAILED = "RollbackFailed"
 
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_PHASES
-
-
-TERMINAL_PHASES = frozenset(
-    {
-        Phase.INVALID,
-        Phase.REJECTED,
-        Phase.EXPIRED,
-        Phase.STALE,
-        Phase.FAILED,
-        Phase.ROLLED_BACK,
-        Phase.ROLLBACK_FAILED,
-    }
-)
-
 
 class BlastRadius(KubeModel):
     topics: Annotated[list[TopicName], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
@@ -312,6 +295,26 @@ class HistoryEntry(KubeModel):
     message: Annotated[str, Field(max_length=4096)] = ""
 
 
+class DataMovement(KubeModel):
+    """What a change moves between brokers: "which actions move data?", answered per plan."""
+
+    bytes: Annotated[int, Field(ge=0)] | None = Field(
+        default=0, description="Bytes copied between brokers; null when they could not be read"
+    )
+    seconds: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="How long the copy takes at the replication throttle"
+    )
+    summary: Annotated[str, Field(max_length=1024)] = Field(
+        default="no records move", description="The movement in words, for reviewers"
+    )
+
+    def describe(self) -> str:
+        if self.bytes is None:
+            return self.summary
+        took = f", about {self.seconds}s at the throttle" if self.seconds is not None else ""
+        return f"{self.bytes} bytes{took}: {self.summary}"
+
+
 class KafkaChangeRequestStatus(MutableKubeModel):
     phase: Phase = Phase.PENDING
     conditions: Annotated[list[Condition], Field(max_length=MAX_CONDITIONS)] = Field(
@@ -321,6 +324,7 @@ class KafkaChangeRequestStatus(MutableKubeModel):
     risk: Risk | None = None
     irreversible: bool = False
     blast_radius: BlastRadius | None = None
+    data_movement: DataMovement | None = None
     spec_hash: Annotated[str, Field(max_length=HASH_MAX_LENGTH)] | None = None
     plan: Plan | None = None
     snapshot: ObservedState | None = None

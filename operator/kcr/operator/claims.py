@@ -8,8 +8,9 @@ lags behind them. A lock makes "check for blockers, then start" one step per pro
 import asyncio
 from collections.abc import Iterable, Mapping
 
-from kcr.engine import ACTIVE_PHASES, Blocker
+from kcr.engine import Blocker
 from kcr.model import Phase
+from kcr.policy.authority import ACTIVE_PHASES
 
 Holder = tuple[str, str]
 """(request ``namespace/name``, phase)"""

@@ -12,17 +12,12 @@ from typing import Any
 
 import kopf
 
-from kcr.engine import (
-    ACTIVE_PHASES,
-    StatusUnreadableError,
-    claims,
-    needs_operator,
-    read_signals,
-)
+from kcr.engine import StatusUnreadableError, claims, needs_operator, read_signals
 from kcr.kube.resources import CHANGE_REQUESTS, GROUP, VERSION
 from kcr.model import KINDS, KafkaChangeRequestSpec, Phase, Risk
 from kcr.operator.reconciler import Reconciler
 from kcr.operator.runtime import Runtime
+from kcr.policy.authority import ACTIVE_PHASES
 
 KCR = (GROUP, VERSION, CHANGE_REQUESTS.plural)
 CLAIMS_INDEX = "kcr_claims"

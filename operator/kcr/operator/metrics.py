@@ -18,10 +18,12 @@ from prometheus_client.registry import Collector
 from kcr.kafka import KafkaPort
 from kcr.model import KafkaChangeRequestStatus, Phase, Step, StepState
 from kcr.plan import all_steps
+from kcr.policy.authority import ROLLBACK_ENDED_PHASES
 
 SECONDS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
 WAITS = (60, 300, 900, 3600, 4 * 3600, 86_400, 7 * 86_400)
-FINISHED = (StepState.SUCCEEDED, StepState.FAILED)
+ENDED_STATES = (StepState.SUCCEEDED, StepState.FAILED)
+"""The states a step or a stage's gate ends in."""
 
 
 class RequestBook(Collector):
@@ -145,7 +147,7 @@ class Metrics:
             if since is not None:
                 risk = new.risk.value if new.risk else "None"
                 self.approval_wait.labels(risk).observe((now - since).total_seconds())
-        if new.phase in (Phase.ROLLED_BACK, Phase.ROLLBACK_FAILED):
+        if new.phase in ROLLBACK_ENDED_PHASES:
             start = next((h for h in reversed(new.history) if h.phase is Phase.ROLLING_BACK), None)
             manual = start is not None and start.reason in ("RollbackRequested", "RollbackApproved")
             self.rollbacks.labels(new.phase.value, "manual" if manual else "automatic").inc()
@@ -157,7 +159,7 @@ class Metrics:
         ):
             states = {s.id: s.state for s in before}
             for step in after:
-                changed = step.state in FINISHED and states.get(step.id) is not step.state
+                changed = step.state in ENDED_STATES and states.get(step.id) is not step.state
                 if changed and step.started_at and step.finished_at:
                     self.step_duration.labels(
                         step.operation.type, direction, step.state.value
@@ -168,7 +170,7 @@ class Metrics:
     ) -> None:
         before = {s.name: s.gate_state for s in (old.plan.stages if old.plan else [])}
         for stage in new.plan.stages if new.plan else []:
-            if stage.gate_state in FINISHED and before.get(stage.name) is StepState.RUNNING:
+            if stage.gate_state in ENDED_STATES and before.get(stage.name) is StepState.RUNNING:
                 started = stage.bake_started_at or now
                 self.gate_duration.labels(stage.gate_state.value).observe(
                     (now - started).total_seconds()

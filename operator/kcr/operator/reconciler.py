@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from kcr.engine import (
     Answer,
     Blocker,
+    ChangeRequestView,
     CheckGate,
     DeploymentLabels,
     Finish,
@@ -26,7 +27,6 @@ from kcr.engine import (
     LagSample,
     Next,
     Observations,
-    Resource,
     RunStep,
     SampleLag,
     Snapshot,
@@ -77,7 +77,7 @@ class Reconciler:
         self.wakeup = wakeup
         self.stopped = stopped
         self.index = index
-        self.resource = Resource.from_body(body)
+        self.resource = ChangeRequestView.from_body(body)
         self.written: KafkaChangeRequestStatus | None = None
         self.removed: dict[str, str] = {}
         self.holds_claim_lock = False
@@ -141,7 +141,7 @@ class Reconciler:
 
     def _refresh(self) -> None:
         """Spec and annotations from the live body; status from our own last write."""
-        fresh = Resource.from_body(self.body)
+        fresh = ChangeRequestView.from_body(self.body)
         self.removed = {k: v for k, v in self.removed.items() if fresh.annotations.get(k) == v}
         annotations = {k: v for k, v in fresh.annotations.items() if self.removed.get(k) != v}
         status = self.written if self.written is not None else fresh.status

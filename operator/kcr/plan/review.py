@@ -13,11 +13,13 @@ from pydantic import ValidationError
 from kcr.model import (
     BlastRadius,
     ClusterPolicy,
+    DataMovement,
     KafkaChangeRequest,
     KafkaChangeRequestSpec,
     Plan,
     Risk,
     RollbackPlan,
+    Storage,
     explain,
 )
 from kcr.plan.hashing import spec_hash
@@ -41,6 +43,7 @@ class Review:
     risk_reasons: list[str]
     irreversible: list[str]
     blast_radius: BlastRadius
+    data_movement: DataMovement
     plan: Plan
     rollback: RollbackPlan
     required_approvals: int
@@ -53,8 +56,16 @@ class Review:
         return not self.violations
 
 
-def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: datetime) -> Review:
+def review_spec(
+    spec: KafkaChangeRequestSpec,
+    policy: ClusterPolicy,
+    now: datetime,
+    *,
+    storage: Storage = Storage.LOCAL,
+) -> Review:
+    """``storage`` is the KafkaCluster's: on shared storage a replica move copies little."""
     observed = spec.observed
+    change = spec.change
     assessment = assess(spec.change, observed, policy)
     plan = build_plan(spec)
     rollback = build_rollback(plan, observed)
@@ -66,6 +77,7 @@ def review_spec(spec: KafkaChangeRequestSpec, policy: ClusterPolicy, now: dateti
         risk_reasons=assessment.reasons,
         irreversible=irreversible,
         blast_radius=blast_radius(spec.change, observed),
+        data_movement=change.kind.data_movement(change.member, observed, storage),
         plan=plan,
         rollback=rollback,
         required_approvals=policy.approvals_for(assessment.risk),

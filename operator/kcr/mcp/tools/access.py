@@ -7,9 +7,9 @@ from pydantic import Field
 
 from kcr.kafka import AclFilter, AclPatternFilter
 from kcr.mcp.access import Decision, decide
-from kcr.mcp.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.diagnosis import AccessCheck
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import (
     AclBinding,

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kcr.mcp.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.connect import ConnectError, Connector, ConnectReport
 from kcr.mcp.evidence import group_subject
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
+from kcr.mcp.gate.identity import Scope
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import Evidence, EvidenceKind, TimeWindow
 

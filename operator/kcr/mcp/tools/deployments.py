@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kcr.mcp.calls import ToolInvalidError
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.gate.calls import ToolInvalidError
 from kcr.mcp.kube import KubePort
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.workloads import (

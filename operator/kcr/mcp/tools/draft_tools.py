@@ -16,9 +16,9 @@ from kcr.kinds.delete_topic import DeleteTopic
 from kcr.kinds.increase_partitions import IncreasePartitions
 from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.mcp.tools.drafting import (
+    DraftReason,
     DraftResult,
     PreviewResult,
-    Reason,
     RequestText,
     build_change,
     preview,
@@ -61,7 +61,7 @@ async def preview_change(
     env: ToolEnv,
     *,
     change: Change,
-    reason: Reason = "preview of a change",
+    reason: DraftReason = "preview of a change",
     rollout: Pacing = None,
 ) -> PreviewResult:
     """Dry run: validation, risk, blast radius, staged plan and rollback, on the live state."""
@@ -74,7 +74,7 @@ async def draft_create_topic(
     topic: TopicName,
     partitions: PartitionCount,
     replication_factor: ReplicationFactor,
-    reason: Reason,
+    reason: DraftReason,
     configs: ConfigValues | None = None,
     allow_unknown_keys: bool = False,
     rollout: Pacing = None,
@@ -99,7 +99,7 @@ async def draft_increase_partitions(
     *,
     topic: TopicName,
     partitions: NewTotal,
-    reason: Reason,
+    reason: DraftReason,
     rollout: Pacing = None,
     request_text: RequestText = None,
 ) -> DraftResult:
@@ -114,7 +114,7 @@ async def draft_alter_topic_config(
     env: ToolEnv,
     *,
     topics: Topics,
-    reason: Reason,
+    reason: DraftReason,
     set: ConfigValues | None = None,
     delete: ConfigKeys | None = None,
     allow_unknown_keys: bool = False,
@@ -140,7 +140,7 @@ async def draft_reset_consumer_group_offsets(
     group: GroupId,
     topics: Topics,
     to: OffsetTarget,
-    reason: Reason,
+    reason: DraftReason,
     scale_deployment: DeploymentRef | None = None,
     rollout: Pacing = None,
     request_text: RequestText = None,
@@ -159,7 +159,7 @@ async def draft_reset_consumer_group_offsets(
 async def draft_alter_acls(
     env: ToolEnv,
     *,
-    reason: Reason,
+    reason: DraftReason,
     add: Bindings | None = None,
     remove: Bindings | None = None,
     rollout: Pacing = None,
@@ -174,7 +174,7 @@ async def draft_delete_topic(
     env: ToolEnv,
     *,
     topic: TopicName,
-    reason: Reason,
+    reason: DraftReason,
     rollout: Pacing = None,
     request_text: RequestText = None,
 ) -> DraftResult:

@@ -12,9 +12,9 @@ from typing import Annotated
 from pydantic import Field, ValidationError
 
 from kcr import kinds
-from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.gate.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
@@ -46,7 +46,7 @@ from kcr.model.base import KubeModel
 from kcr.model.request import MAX_REQUEST_TEXT, ObjectMeta
 from kcr.plan import Review, review_spec
 
-Reason = Annotated[
+DraftReason = Annotated[
     str,
     Field(
         min_length=8,
@@ -169,11 +169,12 @@ async def review_change(
             "evidence": combined(snapshot_evidence(cluster, visible, withheld), shown),
         }
     )
-    full = review_spec(spec, services.cluster.policy, env.now())
+    storage = services.cluster.storage
+    full = review_spec(spec, services.cluster.policy, env.now(), storage=storage)
     sent, review = spec, full
     if drafts_yaml(env):
         sent = shown_spec
-        shown_review = review_spec(shown_spec, services.cluster.policy, env.now())
+        shown_review = review_spec(shown_spec, services.cluster.policy, env.now(), storage=storage)
         review = replace(shown_review, violations=full.violations)
     return Reviewed(
         spec=sent,

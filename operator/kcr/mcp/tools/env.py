@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from kcr.mcp.calls import CallContext, ToolDeniedError, ToolFailedError
-from kcr.mcp.identity import Caller, Scope
+from kcr.mcp.gate.calls import CallContext, ToolDeniedError, ToolFailedError
+from kcr.mcp.gate.identity import Caller, Scope
 from kcr.mcp.kube import KubePort
 from kcr.mcp.services import Services
 from kcr.model import Evidence

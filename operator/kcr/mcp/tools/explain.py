@@ -23,7 +23,6 @@ from kcr.kafka import (
 )
 from kcr.kube.errors import KubeError
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange, read_range
-from kcr.mcp.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectError, ConnectReport
 from kcr.mcp.diagnosis import (
@@ -36,6 +35,7 @@ from kcr.mcp.diagnosis import (
     diagnose,
 )
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError
 from kcr.mcp.tools.access import read_access

@@ -9,7 +9,7 @@ from pydantic import Field
 from kcr.kafka import GroupLag, GroupMember, HotPartition, LagReport, TopicPartition
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.evidence import group_subject, topic_subject
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, decode_position, page
 from kcr.mcp.sampler import RebalanceEvent
 from kcr.mcp.tools.env import ToolEnv
@@ -98,7 +98,7 @@ async def consumer_lag(
     for row in shown:
         env.remember(
             {group_subject(row.group), *(topic_subject(t.topic) for t in row.topics)},
-            [lag_evidence(env, report, row)],
+            [group_lag_evidence(env, report, row)],
         )
     return result
 
@@ -200,7 +200,7 @@ def _cap_rows(rows: list[GroupLag]) -> tuple[list[GroupLag], bool]:
     return kept, total > count
 
 
-def lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
+def group_lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
     parts = [
         f"{p.topic}/{p.partition}={p.lag}{' (hot)' if p.hot else ''}"
         for t in row.topics

@@ -12,8 +12,8 @@ from kcr.mcp.broker_metrics import (
     read_range,
     summary,
 )
-from kcr.mcp.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.evidence import topic_subject
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model.names import TopicName

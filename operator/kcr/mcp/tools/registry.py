@@ -18,7 +18,7 @@ from mcp_types import ToolAnnotations
 
 from kcr.kafka import KafkaPortError, NotFoundError
 from kcr.kube.errors import KubeError
-from kcr.mcp.calls import ToolDeniedError, ToolFailedError, ToolInvalidError, call_in_progress
+from kcr.mcp.gate.calls import ToolDeniedError, ToolFailedError, ToolInvalidError, call_in_progress
 from kcr.mcp.paging import CursorError
 from kcr.mcp.services import Services
 from kcr.mcp.tools import (

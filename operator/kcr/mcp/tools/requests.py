@@ -5,8 +5,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from kcr.mcp.calls import ToolDeniedError, ToolInvalidError
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.calls import ToolDeniedError, ToolInvalidError
+from kcr.mcp.gate.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, page
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kcr.mcp.calls import ToolInvalidError
+from kcr.mcp.gate.calls import ToolInvalidError
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model.base import KubeModel
 

@@ -1,7 +1,7 @@
 """``schema_history``: a topic's key and value schema versions, with registration times."""
 
-from kcr.mcp.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.evidence import topic_subject
+from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError, schema_evidence
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model.names import TopicName

@@ -3,7 +3,7 @@
 Arguments are recorded masked and truncated. Results are recorded by their digest only:
 they can be large and hold data a log should not keep, but the digest proves later which
 answer the caller was given. A file log chains its records by hash
-(:mod:`kcr.mcp.audit_chain`), and every record is on disk before the caller gets its reply.
+(:mod:`kcr.mcp.gate.audit_chain`), and every record is on disk before the caller gets its reply.
 """
 
 import json
@@ -17,7 +17,7 @@ from typing import Annotated, Any, Protocol, TextIO
 
 from pydantic import Field
 
-from kcr.mcp.audit_chain import HashChain, head_path, read_head, write_head
+from kcr.mcp.gate.audit_chain import HashChain, head_path, read_head, write_head
 from kcr.mcp.masking import mask_mapping
 from kcr.model.base import KubeModel
 

@@ -20,15 +20,15 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_REQUEST, CallToolResult, TextContent
 from pydantic import BaseModel
 
-from kcr.mcp.audit import AuditRecord, AuditSink, Outcome, now_utc, recorded_arguments
-from kcr.mcp.audit_chain import digest
-from kcr.mcp.auth import caller_of
-from kcr.mcp.calls import CallContext, current_call
-from kcr.mcp.guards import ArgumentRejectedError, GuardLimits, check_arguments
-from kcr.mcp.identity import Caller, Role
-from kcr.mcp.metrics import ToolMetrics
-from kcr.mcp.ratelimit import RateLimiter
-from kcr.mcp.shared_ratelimit import SharedRateLimiter
+from kcr.mcp.gate.audit import AuditRecord, AuditSink, Outcome, now_utc, recorded_arguments
+from kcr.mcp.gate.audit_chain import digest
+from kcr.mcp.gate.auth import caller_of
+from kcr.mcp.gate.calls import CallContext, current_call
+from kcr.mcp.gate.guards import ArgumentRejectedError, GuardLimits, check_arguments
+from kcr.mcp.gate.identity import Caller, Role
+from kcr.mcp.gate.metrics import ToolMetrics
+from kcr.mcp.gate.ratelimit import RateLimiter
+from kcr.mcp.gate.shared_ratelimit import SharedRateLimiter
 
 log = logging.getLogger(__name__)
 

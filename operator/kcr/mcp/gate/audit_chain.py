@@ -5,7 +5,7 @@ number and the hash of the record before it, and carries the hash of its own con
 chain's head (its last sequence and hash) is rewritten next to the log after every record,
 in ``<log>.head``, so a tail cut off the log no longer matches it; and the first record of
 the next process names the head it found there, so a tail removed together with its head
-file still shows. :mod:`kcr.mcp.audit_verify` checks all of this.
+file still shows. :mod:`kcr.mcp.gate.audit_verify` checks all of this.
 """
 
 import hashlib

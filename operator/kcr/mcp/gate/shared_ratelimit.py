@@ -1,7 +1,7 @@
 """Rate limits shared by every replica of the MCP server, kept in Kubernetes Leases.
 
 Behind one Service, a principal's calls land on any replica; a bucket per replica would let
-them through once per replica. Here the bucket of :class:`~kcr.mcp.ratelimit.RateLimiter`
+them through once per replica. Here the bucket of :class:`~kcr.mcp.gate.ratelimit.RateLimiter`
 (``burst`` calls at once, ``per_minute`` sustained) lives in one ``coordination.k8s.io``
 Lease per principal, in the server's namespace: its annotations hold the tokens left and
 when they were counted. A replica reads the Lease, takes a token and writes it back with
@@ -16,14 +16,22 @@ replica still bounds the principal, the limit is no longer shared, and calls go 
 import asyncio
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random,
+)
+
 from kcr.kube.errors import KubeConflictError, KubeError, KubeNotFoundError
-from kcr.mcp.ratelimit import RateLimiter, RateLimits
+from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,8 @@ LEASE_PREFIX = "kcr-rate-"
 ATTEMPTS = 8
 """Writes tried before a call is refused for contention: each lost race means another call
 of the same principal took a token in the same moment."""
+CONTENDED_SECONDS = 2.0
+"""Longest a call reads again after lost races before it is refused for contention."""
 CONTENDED_WAIT_SECONDS = 0.5
 
 
@@ -75,21 +85,22 @@ class SharedRateLimiter:
 
     async def acquire(self, principal: str) -> float | None:
         """Take one call; None when allowed, else the seconds until the next one would be."""
-        name = lease_name(principal)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(KubeConflictError),  # another replica wrote first
+            stop=stop_after_attempt(ATTEMPTS) | stop_after_delay(CONTENDED_SECONDS),
+            wait=wait_random(0.0, 0.02),
+        )
         try:
-            for _ in range(ATTEMPTS):
-                try:
-                    return await self._take(name, principal)
-                except KubeConflictError:
-                    pass  # another replica wrote first: read again
-                await asyncio.sleep(random.uniform(0.0, 0.02))  # noqa: S311 (jitter, not secrets)
+            taken: float | None = await retrying(self._take, lease_name(principal), principal)
+        except RetryError:
+            return CONTENDED_WAIT_SECONDS
         except KubeError as error:
             log.warning(
                 "the shared rate limit store is unreachable; this replica's own limit applies",
                 extra={"principal": principal, "reason": str(error)},
             )
             return self._local.acquire(principal)
-        return CONTENDED_WAIT_SECONDS
+        return taken
 
     async def _take(self, name: str, principal: str) -> float | None:
         """None: taken; else the seconds until one would be. ``KubeConflictError``: another

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-from kcr.mcp.audit import Outcome
+from kcr.mcp.gate.audit import Outcome
 
 UNKNOWN_TOOL = "unknown"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kcr.mcp.audit_chain import HASH_FIELD, ChainHead, head_path, read_head, record_hash
+from kcr.mcp.gate.audit_chain import HASH_FIELD, ChainHead, head_path, read_head, record_hash
 
 
 @dataclass

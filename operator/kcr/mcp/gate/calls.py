@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from kcr.mcp.audit import Outcome
-from kcr.mcp.identity import Caller
+from kcr.mcp.gate.audit import Outcome
+from kcr.mcp.gate.identity import Caller
 
 
 class ToolDeniedError(ToolError):

@@ -14,8 +14,8 @@ from typing import Protocol, TypeVar
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 
 from kcr.kube.errors import KubeError
-from kcr.mcp.access_file import AccessFile, token_digest
-from kcr.mcp.identity import Caller
+from kcr.mcp.gate.access_file import AccessFile, token_digest
+from kcr.mcp.gate.identity import Caller
 from kcr.mcp.kube import ReviewedUser
 
 CALLER_CLAIM = "kcr.dev/caller"

@@ -21,10 +21,10 @@ import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kcr.mcp.access_file import token_digest
-from kcr.mcp.audit import AuditRecord, Outcome, now_utc
-from kcr.mcp.middleware import ANONYMOUS, HTTP, Gate
-from kcr.mcp.ratelimit import RateLimiter, RateLimits
+from kcr.mcp.gate.access_file import token_digest
+from kcr.mcp.gate.audit import AuditRecord, Outcome, now_utc
+from kcr.mcp.gate.middleware import ANONYMOUS, HTTP, Gate
+from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.server import KcrServer
 
 UNAUTHENTICATED_TOOL = "(http request)"

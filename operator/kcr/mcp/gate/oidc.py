@@ -21,9 +21,9 @@ import httpx
 import jwt
 from mcp.server.auth.provider import AccessToken
 
-from kcr.mcp.access_file import AccessFile
-from kcr.mcp.auth import access_token_for
-from kcr.mcp.identity import Role
+from kcr.mcp.gate.access_file import AccessFile
+from kcr.mcp.gate.auth import access_token_for
+from kcr.mcp.gate.identity import Role
 
 READ_SCOPE = "kcr:read"
 DRAFT_SCOPE = "kcr:draft"

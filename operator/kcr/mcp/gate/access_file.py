@@ -36,7 +36,7 @@ from typing import Annotated, Self
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from kcr.mcp.identity import Caller, KubernetesUser, Prefix, Role, Scope
+from kcr.mcp.gate.identity import Caller, KubernetesUser, Prefix, Role, Scope
 from kcr.model import explain
 from kcr.model.base import KubeModel
 
