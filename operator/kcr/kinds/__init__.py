@@ -6,11 +6,14 @@ and execution. A kind defined elsewhere registers itself with :func:`register`.
 
 from kcr.kinds import (
     alter_acls,
+    alter_client_quotas,
     alter_topic_config,
+    await_rejoin,
     create_topic,
     delete_topic,
     increase_partitions,
     reset_offsets,
+    restart_workload,
     scale_deployment,
 )
 from kcr.kinds.base import KindBase, StepPorts, StepRefusedError, Workloads
@@ -23,7 +26,10 @@ BUILT_IN = (
     reset_offsets.KIND,
     alter_acls.KIND,
     delete_topic.KIND,
+    alter_client_quotas.KIND,
+    restart_workload.KIND,
     scale_deployment.KIND,
+    await_rejoin.KIND,
 )
 for _kind in BUILT_IN:
     register(_kind)

@@ -25,6 +25,7 @@ from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse, LagWa
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
+    ObservedClientQuota,
     ObservedConfig,
     ObservedDeployment,
     ObservedGroup,
@@ -97,6 +98,7 @@ __all__ = [
     "KafkaClusterSpec",
     "LagWatch",
     "Limits",
+    "ObservedClientQuota",
     "ObservedConfig",
     "ObservedDeployment",
     "ObservedGroup",

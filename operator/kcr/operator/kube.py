@@ -1,9 +1,10 @@
 """The Kubernetes port of the operator: the few reads and writes kcr does beyond kopf.
 
 kopf watches and posts Events; this port writes status, removes acted-upon annotations,
-reads KafkaClusters and their Secrets, and scales Deployments through their ``scale``
-subresource. Status and annotations are JSON merge patches: lists are replaced, ``null``
-removes a key, so a full status written twice is written once.
+reads KafkaClusters and their Secrets, scales Deployments through their ``scale``
+subresource and restarts them as ``kubectl rollout restart`` does. Status and annotations
+are JSON merge patches: lists are replaced, ``null`` removes a key, so a full status
+written twice is written once.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 import httpx
 import kopf
 
+from kcr.kinds.restart_workload import RESTARTED_AT
 from kcr.kube.resources import CHANGE_REQUESTS, GROUP_VERSION, KAFKA_CLUSTERS
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -53,12 +55,22 @@ class KubernetesPort(Protocol):
 
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
 
+    async def deployment_template_annotations(
+        self, namespace: str, name: str
+    ) -> dict[str, str] | None: ...
+
+    async def restart_deployment(self, namespace: str, name: str, stamp: str) -> None: ...
+
     async def aclose(self) -> None: ...
 
 
 def _path(namespace: str, plural: str, name: str, sub: str = "") -> str:
     base = f"/apis/{GROUP_VERSION}/namespaces/{namespace}/{plural}/{name}"
     return f"{base}/{sub}" if sub else base
+
+
+def _deployment(namespace: str, name: str) -> str:
+    return f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
 
 
 def _scale(namespace: str, name: str) -> str:
@@ -173,6 +185,21 @@ class HttpKubernetes:
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None:
         patch = {"spec": {"replicas": replicas}}
         await self._must("PATCH", _scale(namespace, name), json=patch, headers=MERGE)
+
+    async def deployment_template_annotations(
+        self, namespace: str, name: str
+    ) -> dict[str, str] | None:
+        body = await self._json("GET", _deployment(namespace, name))
+        if body is None:
+            return None
+        template = (body.get("spec") or {}).get("template") or {}
+        annotations = (template.get("metadata") or {}).get("annotations") or {}
+        return {str(key): str(value) for key, value in annotations.items()}
+
+    async def restart_deployment(self, namespace: str, name: str, stamp: str) -> None:
+        """What ``kubectl rollout restart`` sends: a new pod template, so new pods."""
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        await self._must("PATCH", _deployment(namespace, name), json=patch, headers=MERGE)
 
     async def aclose(self) -> None:
         await self._client.aclose()
