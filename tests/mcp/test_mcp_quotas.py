@@ -9,8 +9,8 @@ from mcp_support import build, caller, error_text, structured
 
 from kcr.kafka import QuotaAlteration, QuotaEntityType, QuotaKey
 from kcr.kafka.fake import FakeCluster, FakeKafka
-from kcr.mcp.audit import Outcome
 from kcr.mcp.evidence import quota_subject
+from kcr.mcp.gate.audit import Outcome
 
 pytestmark = pytest.mark.asyncio
 

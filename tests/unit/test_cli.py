@@ -49,7 +49,8 @@ def test_examples_validate_and_show_plan_and_rollback(path: Path) -> None:
     )
     assert review["risk"] in {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
     moved = review["dataMovement"]
-    assert moved["bytes"] is not None and moved["bytes"] >= 0, "every review says what moves"
+    assert moved["bytes"] is not None, "every review says what moves"
+    assert moved["bytes"] >= 0
     assert moved["summary"]
 
 
@@ -70,7 +71,8 @@ def test_a_cluster_storage_outside_the_three_is_refused_by_name(tmp_path: Path) 
     path = ROOT / "manifests/examples/create-topic.yaml"
     result = CliRunner().invoke(cli, ["validate", str(path), "--cluster", str(bad)])
     assert result.exit_code != 0
-    assert "spec.storage" in result.output and "Local" in result.output
+    assert "spec.storage" in result.output
+    assert "Local" in result.output
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,9 @@ from kcr.kafka.quota_model import (
     precedence,
     quota_text,
 )
-from kcr.mcp.calls import ToolDeniedError, ToolFailedError
 from kcr.mcp.evidence import quota_subject
-from kcr.mcp.identity import Scope
+from kcr.mcp.gate.calls import ToolDeniedError, ToolFailedError
+from kcr.mcp.gate.identity import Scope
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import Evidence, EvidenceKind, TimeWindow
 from kcr.model.base import KubeModel
