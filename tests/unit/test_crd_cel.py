@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from kcr.crd import build_crds
 from kcr.crd.check import walk
-from kcr.model import KafkaChangeRequest, KafkaCluster
+from kcr.model import KINDS, KafkaChangeRequest, KafkaCluster
 
 from .test_crd_apiserver import CLUSTER, admit
 
@@ -50,8 +50,17 @@ MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
     "AlterAcls": ("alterAcls", {"add": [BINDING]}),
     "DeleteTopic": ("deleteTopic", {"topic": "orders"}),
     "ScaleDeployment": ("scaleDeployment", {"namespace": "shop", "name": "billing"}),
+    "AlterClientQuotas": (
+        "alterClientQuotas",
+        {"entities": [{"user": "alice", "quotas": {"producer_byte_rate": 1048576}}]},
+    ),
+    "RestartWorkload": (
+        "restartWorkload",
+        {"group": "billing", "deployment": {"namespace": "shop", "name": "billing"}},
+    ),
+    "AwaitRejoin": ("awaitRejoin", {"group": "billing"}),
 }
-CHANGE_TYPES = [kind for kind in MEMBERS if kind != "ScaleDeployment"]
+CHANGE_TYPES = [kind for kind in MEMBERS if KINDS.named(kind).requestable]
 
 
 def union(kind: str, **members: Any) -> dict[str, Any]:
@@ -341,9 +350,38 @@ def _immutability_case() -> Case:
     )
 
 
+def _quota_cases() -> list[Case]:
+    """A quota entity names a user or a client id; only Kafka's three keys are quotas."""
+
+    def quotas(entity: dict[str, Any]) -> dict[str, Any]:
+        return change_request(union("AlterClientQuotas", alterClientQuotas={"entities": [entity]}))
+
+    alice = {"user": "alice", "quotas": {"producer_byte_rate": 1048576}}
+    return [
+        Case(
+            id="spec-quota-entity-names-someone",
+            kind="KafkaChangeRequest",
+            valid=quotas(alice),
+            invalid=quotas({"quotas": {"producer_byte_rate": 1048576}}),
+            path=".spec.change.alterClientQuotas.entities[]",
+            message="name a user, a clientId, or both",
+        ),
+        Case(
+            id="spec-quota-keys-are-kafkas",
+            kind="KafkaChangeRequest",
+            valid=quotas({**alice, "quotas": {"request_percentage": None}}),
+            invalid=quotas({**alice, "quotas": {"producer.byte.rate": 1048576}}),
+            path=".spec.change.alterClientQuotas",
+            message="quota keys must be one of producer_byte_rate, consumer_byte_rate, "
+            "request_percentage",
+        ),
+    ]
+
+
 CASES = [
     *_union_cases(),
     *_member_cases(),
+    *_quota_cases(),
     *_spec_only_cases(),
     *_config_key_cases(),
     *_cluster_cases(),
@@ -396,7 +434,7 @@ def test_spec_rule_is_not_a_create_time_rule() -> None:
 
 def test_null_members_count_as_absent() -> None:
     """A draft dumped with None values (null) is pruned to the one member that is set."""
-    members = {member: None for member, _ in MEMBERS.values() if member != "scaleDeployment"}
+    members = {MEMBERS[kind][0]: None for kind in CHANGE_TYPES}
     change = {**members, **union("DeleteTopic")}
     assert admit("KafkaChangeRequest", change_request(change)) == []
 
