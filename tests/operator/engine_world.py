@@ -17,6 +17,7 @@ from kcr.engine import (
     Blocker,
     ChangeRequestView,
     CheckGate,
+    DeploymentLabels,
     CheckResult,
     EngineSettings,
     Finish,
@@ -91,6 +92,8 @@ class World:
     settings: EngineSettings = field(default_factory=EngineSettings)
     blockers: tuple[Blocker, ...] = ()
     allowed_signers: AllowedSigners | None = None
+    scaled_deployment: DeploymentLabels | None = None
+    """The labels of the Deployment the change scales or restarts, as the operator reads them."""
     writes: list[tuple[str, bool]] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     runs: list[RunStep] = field(default_factory=list)
@@ -135,6 +138,7 @@ class World:
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
+            scaled_deployment=self.scaled_deployment,
             answer=answer,
         )
         transition = decide(self.resource, observations, self.now)

@@ -48,8 +48,8 @@ def test_review_is_medium_irreversible_and_moves_no_data() -> None:
         "rebalances and stops reading until its new members have joined"
     ]
     assert review.irreversible == [
-        "a rollout restart cannot be undone: the old pods are replaced by new ones; nothing "
-        "else changes, so there is nothing to restore (irreversible but harmless)"
+        "a rollout restart cannot be undone: Kubernetes replaces the pods with new ones; "
+        "nothing else changes, so there is nothing to restore (irreversible but harmless)"
     ]
     assert review.blast_radius.topics == ["orders"]
     assert review.blast_radius.partitions == 4

@@ -43,8 +43,8 @@ from kcr.policy.scaling import consumer_workload_problem
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 FIELD = "spec.change.restartWorkload.deployment"
 CANNOT_UNDO = (
-    "a rollout restart cannot be undone: the old pods are replaced by new ones; nothing "
-    "else changes, so there is nothing to restore (irreversible but harmless)"
+    "a rollout restart cannot be undone: Kubernetes replaces the pods with new ones; "
+    "nothing else changes, so there is nothing to restore (irreversible but harmless)"
 )
 
 
