@@ -103,9 +103,7 @@ async def test_restart_waits_for_new_members_and_is_never_written_twice() -> Non
     assert restart.result.startswith("Applied: restarted shop/billing-api: ")
     assert rejoin.state is StepState.SUCCEEDED
     assert rejoin.result.startswith("AlreadyApplied: group billing rejoined: 2 member(s)")
-    retried = [
-        e.message for t in world.transitions for e in t.events if e.reason == "StepRetrying"
-    ]
+    retried = [e.message for t in world.transitions for e in t.events if e.reason == "StepRetrying"]
     assert retried == [
         "step await-rejoin will be retried: group billing is Stable with 2 of 2 member(s); 1 "
         "from before the restart still in it (billing-api-1)"
@@ -119,7 +117,7 @@ async def test_restart_waits_for_new_members_and_is_never_written_twice() -> Non
 
 
 async def test_members_that_never_come_back_fail_the_step_and_nothing_is_undone() -> None:
-    kafka, workloads, pods, spec = await setup()
+    kafka, workloads, _pods, spec = await setup()
     world = World(request(spec), scaled_deployment=LABELS)
     await drive(world, kafka, Phase.AWAITING_APPROVAL, kube=workloads)
     world.approve("bob", "carol")
