@@ -14,6 +14,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
+import kcr.kinds  # noqa: F401  (the built-in kinds, which CHANGE_TYPES reads)
 from kcr.crd import build_crds
 from kcr.crd.check import walk
 from kcr.model import KINDS, KafkaChangeRequest, KafkaCluster
@@ -365,6 +366,15 @@ def _quota_cases() -> list[Case]:
             invalid=quotas({"quotas": {"producer_byte_rate": 1048576}}),
             path=".spec.change.alterClientQuotas.entities[]",
             message="name a user, a clientId, or both",
+        ),
+        Case(
+            id="spec-quota-user-is-a-name",
+            kind="KafkaChangeRequest",
+            valid=quotas(alice),
+            invalid=quotas({**alice, "user": "User:alice"}),
+            path=".spec.change.alterClientQuotas.entities[]",
+            message="give the user's name without 'User:': Kafka keeps quotas under the "
+            "principal's name",
         ),
         Case(
             id="spec-quota-keys-are-kafkas",

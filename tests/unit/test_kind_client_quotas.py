@@ -36,12 +36,12 @@ def seen(user: str | None = None, client_id: str | None = None, **values: float)
         pytest.param({"quotas": {PRODUCE: 1024}}, "name a user, a clientId, or both", id="nobody"),
         pytest.param(
             {"user": "alice", "quotas": {PRODUCE: 0}},
-            "producer_byte_rate must be greater than 0, got 0.0",
+            "entities[0].quotas.producer_byte_rate: must be more than 0.0, got 0",
             id="zero-rate",
         ),
         pytest.param(
             {"user": "alice", "quotas": {SHARE: -5}},
-            "request_percentage must be greater than 0, got -5.0",
+            "entities[0].quotas.request_percentage: must be more than 0.0, got -5",
             id="negative-share",
         ),
         pytest.param(
@@ -67,7 +67,7 @@ def seen(user: str | None = None, client_id: str | None = None, **values: float)
         ),
         pytest.param(
             {"user": "User:alice", "quotas": {PRODUCE: 1024}},
-            "give the user's name without 'User:' (alice)",
+            "entities[0].user: give the user's name without 'User:' (alice)",
             id="principal-not-name",
         ),
         pytest.param({"user": "alice", "quotas": {}}, "at least 1 item", id="no-keys"),

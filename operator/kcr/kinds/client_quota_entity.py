@@ -29,8 +29,9 @@ QuotaEntityName = Annotated[
         description="The name exactly as Kafka knows it (a user without 'User:'), or <default>",
     ),
 ]
+QuotaValue = Annotated[float, Field(gt=0)]
 QuotaValues = Annotated[
-    dict[str, float | None],
+    dict[str, QuotaValue | None],
     Field(
         min_length=1,
         max_length=len(QUOTA_KEYS),
@@ -51,6 +52,11 @@ class ClientQuotaEntity(KubeModel):
             "has(self.user) || has(self.clientId)",
             "name a user, a clientId, or both",
             spec_only=True,  # in status, once per entity of each of 10,000 steps is too many
+        ),
+        Rule(
+            "!has(self.user) || !self.user.startsWith('User:')",
+            "give the user's name without 'User:': Kafka keeps quotas under the principal's name",
+            spec_only=True,
         ),
     )
 
