@@ -87,14 +87,19 @@ def throttled_ms(cluster: KraftCluster, topic: str, client_id: str, rounds: int 
             "stats_cb": statistics,
         }
     )
-    for _ in range(rounds):
-        for _ in range(32):
-            producer.produce(topic, value=b"q" * 1024)
-            producer.poll(0)
-        producer.flush(15)
-        producer.poll(0.3)
-        if max(seen) > 0:
-            break
+    try:
+        for _ in range(rounds):
+            for _ in range(32):
+                producer.produce(topic, value=b"q" * 1024)
+                producer.poll(0)
+            producer.flush(15)
+            producer.poll(0.3)
+            if max(seen) > 0:
+                break
+    finally:
+        # Closed here, not by the garbage collector: a statistics callback into a producer
+        # being collected later, in another test, crashes the interpreter.
+        producer.close()
     return max(seen)
 
 
@@ -103,7 +108,9 @@ def produce(cluster: KraftCluster, topic: str, count: int) -> None:
     for _ in range(count):
         producer.produce(topic, value=b"r" * 1024)
         producer.poll(0)
-    assert producer.flush(30) == 0
+    left = producer.flush(30)
+    producer.close()
+    assert left == 0
 
 
 @contextmanager
@@ -126,14 +133,20 @@ def consuming(cluster: KraftCluster, topic: str, group: str, client_id: str) -> 
         }
     )
     consumer.subscribe([topic])
+    assigned = threading.Event()
 
     def poll() -> None:
         while not stop.is_set():
             consumer.poll(0.1)
+            if consumer.assignment():
+                assigned.set()
 
     thread = threading.Thread(target=poll, name=f"consumer-{client_id}", daemon=True)
     thread.start()
     try:
+        # Joined: the group's coordinator is loaded before kcr asks it for offsets
+        # (librdkafka's admin client crashes on an OffsetFetch answered NOT_COORDINATOR).
+        assert assigned.wait(WAIT), f"{client_id} did not join {group}"
         yield
     finally:
         stop.set()

@@ -189,7 +189,9 @@ def produce(cluster: KraftCluster, topic: str, count: int) -> None:
     producer = Producer(cluster.client_config() | {"linger.ms": 5})
     for index in range(count):
         producer.produce(topic, value=f"order-{index}".encode())
-    assert producer.flush(30) == 0
+    left = producer.flush(30)
+    producer.close()
+    assert left == 0
 
 
 async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_once(
