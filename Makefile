@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup kafka apiserver inspector lint format test test-fast demo lab bench crds e2e clean dist krew image
+.PHONY: setup kafka apicurio apiserver inspector lint format test test-fast demo lab bench crds e2e clean dist krew image
 
 setup: $(VENV)/.synced
 
@@ -28,6 +28,16 @@ kafka: setup
 			&& $(BIN)/python -m kcr.embedded.config_command; \
 	else \
 		echo "make kafka: no java or mvn on PATH: the Apache Kafka suites will be skipped"; \
+	fi
+
+# Apicurio Registry (a schema registry) for the lab's schema scenario and the schema tests:
+# Maven builds it once from Maven Central into ~/.cache/kcr. Without Java or Maven the
+# tests say so in one line and skip it, and the lab skips its schema scenario.
+apicurio: setup
+	@if command -v java >/dev/null && command -v mvn >/dev/null; then \
+		$(BIN)/python -m kcr.embedded.apicurio; \
+	else \
+		echo "make apicurio: no java or mvn on PATH: the schema registry suites will be skipped"; \
 	fi
 
 # The MCP Inspector (an MCP client kcr did not write), pinned by tests/inspector's lockfile.
@@ -52,7 +62,7 @@ format: setup
 	$(BIN)/ruff format operator tests
 	$(BIN)/ruff check --fix operator tests
 
-test: lint kafka apiserver inspector
+test: lint kafka apicurio apiserver inspector
 	$(BIN)/pytest
 
 # etcd and kube-apiserver for tests/apiserver, built once from the Go module proxy.
@@ -65,8 +75,9 @@ test-fast: setup
 demo: setup
 	$(BIN)/kcr demo
 
-# The lab on three Apache Kafka brokers: exits 1 when any scenario's verdict fails.
-lab: kafka
+# The lab on three Apache Kafka brokers and Apicurio Registry: exits 1 when any scenario's
+# verdict fails.
+lab: kafka apicurio
 	$(BIN)/kcr lab --report kcr-lab.html
 
 bench: setup

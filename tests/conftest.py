@@ -4,13 +4,13 @@
 tansu broker started once per session on a free 127.0.0.1 port and stopped by pid.
 ``apache_kafka`` and ``apache_kafka_trio`` are Apache Kafka itself (KRaft, one node or
 three), started once per session the same way; ``kafka_connect`` is a Kafka Connect worker
-joined to ``apache_kafka``.
+joined to ``apache_kafka``; ``schema_registry`` is Apicurio Registry, in memory.
 
 The tools other suites need (kubectl, shellcheck, Prometheus and its node exporter, tansu,
 Java for Apache Kafka) are fixtures too: each skips where its tool is missing, saying why in
 one line, and fails instead where the run requires it: ``KCR_REQUIRE_ALL=1`` (CI), or one of
 ``KCR_REQUIRE_KUBECTL``, ``KCR_REQUIRE_SHELLCHECK``, ``KCR_REQUIRE_PROMETHEUS``,
-``KCR_REQUIRE_TANSU``, ``KCR_REQUIRE_APACHE_KAFKA`` set to 1.
+``KCR_REQUIRE_TANSU``, ``KCR_REQUIRE_APACHE_KAFKA``, ``KCR_REQUIRE_APICURIO`` set to 1.
 """
 
 import os
@@ -25,6 +25,7 @@ from typing import NoReturn
 import pytest
 
 import kcr.kinds  # noqa: F401  (every test sees the built-in change kinds)
+from kcr.embedded.apicurio import SchemaRegistry, runner_jar, running_registry
 from kcr.embedded.config_command import tools_classpath
 from kcr.embedded.connect import ConnectWorker, connect_classpath, running_worker
 from kcr.embedded.jmx import agent_jar
@@ -186,3 +187,16 @@ def kafka_tools() -> str:
         return tools_classpath(offline=True)
     except KraftError as error:
         missing_tool(f"no Apache Kafka tools: {error}", REQUIRE_APACHE_KAFKA)
+
+
+@pytest.fixture(scope="session")
+def schema_registry() -> Iterator[SchemaRegistry]:
+    """Apicurio Registry on a free 127.0.0.1 port, schemas in memory; built by ``make
+    apicurio`` and stopped by pid."""
+    try:
+        java_binary()
+        runner_jar(offline=True)
+    except KraftError as error:
+        missing_tool(f"no Apicurio Registry: {error}", "KCR_REQUIRE_APICURIO")
+    with running_registry() as registry:
+        yield registry

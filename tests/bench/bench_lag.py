@@ -18,7 +18,8 @@ shape only, unless ``KCR_BENCH_NAIVE`` is 1 (or 0).
   all-groups report in pages of 200 groups; each page shows every group's total lag and
   its first 2,000 partition rows.
   Repeats start more than a second apart, so no repeat is served from the server's
-  shared reads.
+  shared reads. A page's size and the client's schema check of it are printed beside,
+  measured apart from the timed pass.
 
 Requests are counted from librdkafka's statistics (``tx`` per client) in a separate pass,
 so counting never slows the timed pass.
@@ -42,7 +43,9 @@ from typing import Any
 from bench_mcp import KCR, common_arguments
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from jsonschema.validators import validator_for
 from mcp import Client, StdioServerParameters
+from referencing import Registry
 
 from kcr.embedded.tansu import bootstrap_servers
 from kcr.kafka.connect import open_kafka
@@ -279,8 +282,11 @@ async def mcp_stdio(bootstrap: str, workdir: Path) -> Any:
         yield client
 
 
-async def mcp_report(client: Client, limit: int, most_pages: int) -> dict[str, int]:
-    """Every page of the all-groups report; each group's total lag."""
+async def mcp_report(
+    client: Client, limit: int, most_pages: int, pages: list[dict[str, Any]] | None = None
+) -> dict[str, int]:
+    """Every page of the all-groups report; each group's total lag (each page kept in
+    ``pages`` when given)."""
     totals: dict[str, int] = {}
     cursor = None
     for _ in range(most_pages):
@@ -291,6 +297,8 @@ async def mcp_report(client: Client, limit: int, most_pages: int) -> dict[str, i
         if result.is_error:
             raise RuntimeError(f"consumer_lag failed: {result.content[0].text}")
         page = result.structured_content or {}
+        if pages is not None:
+            pages.append(page)
         for group in page["groups"]:
             totals[group["group"]] = group["totalLag"]
         cursor = page["nextCursor"]
@@ -307,6 +315,8 @@ class Timings:
     floor_rows: dict[tuple[str, str, int], int]
     report: Any
     mcp_totals: dict[str, int]
+    output_schema: dict[str, Any]
+    pages: list[dict[str, Any]]
 
 
 async def contenders(bootstrap: str, prefix: str, load: Load, repeats: int) -> Timings:
@@ -321,7 +331,9 @@ async def contenders(bootstrap: str, prefix: str, load: Load, repeats: int) -> T
             # connections and coordinator lookups, for every contender
             await asyncio.to_thread(floor_report, admin, prefix)
             await kafka.lag_report()
-            await mcp_report(client, limit, most_pages)
+            pages: list[dict[str, Any]] = []
+            await mcp_report(client, limit, most_pages, pages)
+            listed = await client.list_tools()
             last_mcp = time.monotonic()
             for _ in range(repeats):  # alternated, so background load hits all alike
                 started = time.perf_counter()
@@ -343,7 +355,22 @@ async def contenders(bootstrap: str, prefix: str, load: Load, repeats: int) -> T
         floor_rows=floor_rows,
         report=report,
         mcp_totals=mcp_totals,
+        output_schema=next(t.output_schema or {} for t in listed.tools if t.name == "consumer_lag"),
+        pages=pages,
     )
+
+
+def schema_check(schema: dict[str, Any], pages: list[dict[str, Any]]) -> float:
+    """What the SDK client spends checking one page against the output schema (median)."""
+    validator = validator_for(schema)(schema, registry=Registry())
+    times = []
+    for page in pages:
+        started = time.perf_counter()
+        errors = list(validator.iter_errors(page))
+        times.append(time.perf_counter() - started)
+        if errors:
+            raise RuntimeError(f"a page does not match the output schema: {errors[0].message}")
+    return statistics.median(times)
 
 
 def measure(
@@ -384,6 +411,13 @@ def measure(
         write(f"{name:<16}{seconds * 1000:>13.1f} ms{sent:>12}")
     pages = -(-load.groups // limit)
     write(f"{'mcp (stdio)':<16}{mcp_time * 1000:>13.1f} ms   {pages} pages of {limit} groups")
+    sizes = [len(json.dumps(p, separators=(",", ":"))) for p in timings.pages]
+    checked = schema_check(timings.output_schema, timings.pages)
+    write(
+        f"  a page: {max(p['partitions'] for p in timings.pages)} partition rows, "
+        f"{statistics.median(sizes) / 1024:.0f} KiB structured; the client's schema check "
+        f"{checked * 1000:.1f} ms of it (measured apart)"
+    )
     overhead = kcr_time / floor_time
     mcp_overhead = mcp_time / floor_time
     fast_enough = True

@@ -141,18 +141,33 @@ def test_demo_tells_both_stories_and_leaves_nothing_behind(tmp_path: Path) -> No
     report = report_of(report_path)
     first, second = report["outcomes"]
 
-    assert (first["phase"], first["config_key"]) == ("Succeeded", "retention.ms")
+    assert (first["phase"], first["subject"]) == ("Succeeded", "retention.ms")
     assert (first["before"], first["on_broker"]) == ("600000", first["requested"])
-    assert (second["phase"], second["config_key"]) == ("RolledBack", "compression.type")
-    assert (second["before"], second["requested"], second["on_broker"]) == ("lz4", "zstd", "lz4")
-    assert "ConsumerLag: FAILED" in second["gate_result"]
+    assert (second["phase"], second["subject"]) == ("RolledBack", "topic shop.orders.dlq")
+    assert (second["before"], second["requested"], second["on_broker"]) == (
+        "absent",
+        "created",
+        "absent",
+    )
+    assert "ConsumerProgress: FAILED (shop.invoicing read" in second["gate_result"]
+    assert "below 50% of its baseline" in second["gate_result"]
     for outcome in (first, second):
         assert (outcome["requested_by"], outcome["approved_by"]) == ("assistant", "bob")
 
     assert "LagBeyondRetention" in text
     assert f"approved kcr-demo/{first['name']} as bob" in text
+    # Story one bakes through the evening peak: lag grows, invoicing keeps reading, it stays.
+    story_one = text.split("5. Story one", 1)[1].split("6. Story two", 1)[0]
+    assert "the evening peak begins" in story_one
+    assert "shop.fulfilment not judged: it read nothing in the 8s before the change" in story_one
+    assert re.search(r"shop\.invoicing read [\d.]+/s over the 15s bake", story_one)
     assert f"{first['name']} Succeeded; the broker now has retention.ms=604800000" in text
-    assert f"{second['name']} RolledBack by the operator on its own" in text
+    # Story two's change stops invoicing; the rollback removes the topic; invoicing reads again.
+    assert "_AUTO_OFFSET_RESET" in text
+    assert (
+        f"{second['name']} RolledBack by the operator on its own: shop.orders.dlq is gone from "
+        "the broker and shop.invoicing reads again"
+    ) in text
     table = text.split("$ kubectl kcr list", 1)[1].splitlines()
     rows = {line.split()[0]: line.split()[1] for line in table if "topic/shop.orders" in line}
     assert rows == {first["name"]: "Succeeded", second["name"]: "RolledBack"}
@@ -160,6 +175,7 @@ def test_demo_tells_both_stories_and_leaves_nothing_behind(tmp_path: Path) -> No
 
     started = report["processes"]
     assert {"kafka-broker", "kcr-operator", "kcr-mcp", "producer-checkout"} <= set(started)
+    assert {"consumer-invoicing", "producer-evening-peak"} <= set(started)
     assert {int(p) for p in PID.findall(text)} <= set(started.values())
     assert {"kcr-operator", "kcr-mcp"} <= {name for name, pid in started.items() if pid in run.seen}
     assert sorted(pid for _, pid in report["stopped"]) == sorted(started.values())

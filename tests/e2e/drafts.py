@@ -6,6 +6,7 @@ from kcr import kinds
 from kcr.kafka.port import KafkaPort
 from kcr.model import (
     Change,
+    ConsumerProgressGate,
     HealthGates,
     KafkaChangeRequestSpec,
     ObservedState,
@@ -57,8 +58,10 @@ def observe(kafka: Kafka, member: KubeModel) -> ObservedState:
     return kafka.run(read())
 
 
-def lag_gate(max_growth: int, bake_seconds: int) -> Rollout:
+def progress_gate(baseline_seconds: int, bake_seconds: int) -> Rollout:
     return Rollout(
         bake_seconds=bake_seconds,
-        gates=HealthGates(max_lag_growth=max_growth),
+        gates=HealthGates(
+            consumer_progress=ConsumerProgressGate(baseline_seconds=baseline_seconds)
+        ),
     )

@@ -16,7 +16,7 @@ from kcr.kinds.create_topic import CreateTopic
 from kcr.model import Rollout
 
 from .cluster import ALICE, BOB, Cluster, Kafka
-from .drafts import document, lag_gate, observe
+from .drafts import document, observe, progress_gate
 
 pytestmark = pytest.mark.e2e
 
@@ -50,30 +50,42 @@ def make_topic(kafka: Kafka, topic: str, **configs: str) -> None:
     kafka.run(create())
 
 
-def commit_group(kafka: Kafka, topic: str, group: str) -> None:
-    """A consumer group that read the first record and stopped: its lag grows with traffic."""
-    producer = Producer({"bootstrap.servers": kafka.bootstrap, "linger.ms": 0})
-    producer.produce(topic, b"first")
-    assert producer.flush(30) == 0
-    consumer = Consumer(
-        {
-            "bootstrap.servers": kafka.bootstrap,
-            "group.id": group,
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        consumer.subscribe([topic])
-        deadline = time.monotonic() + 60
-        message = None
-        while message is None and time.monotonic() < deadline:
-            message = consumer.poll(1.0)
-        assert message is not None, "the group read a record"
-        assert message.error() is None, message.error()
-        consumer.commit(message=message, asynchronous=False)
-    finally:
-        consumer.close()
+class Reader:
+    """A live consumer of ``group`` committing every second, until ``stop`` is called."""
+
+    def __init__(self, kafka: Kafka, topic: str, group: str) -> None:
+        self.kafka, self.topic, self.group = kafka, topic, group
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.kafka.bootstrap,
+                "group.id": self.group,
+                "auto.offset.reset": "earliest",
+                "auto.commit.interval.ms": 1000,
+            }
+        )
+        deadline = time.monotonic() + TRAFFIC_SECONDS
+        try:
+            consumer.subscribe([self.topic])
+            while not self.stopped.is_set() and time.monotonic() < deadline:
+                consumer.poll(0.2)
+        finally:
+            consumer.close()
+
+    @contextmanager
+    def running(self) -> Iterator["Reader"]:
+        self.thread.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(TRAFFIC_SECONDS)
 
 
 @contextmanager
@@ -124,22 +136,40 @@ def test_create_topic_from_draft_to_succeeded(cluster: Cluster, kafka: Kafka, na
         cluster.delete(name)
 
 
-def test_a_failed_gate_rolls_the_change_back(cluster: Cluster, kafka: Kafka, name: str) -> None:
+def bake_began(cluster: Cluster, name: str) -> None:
+    deadline = time.monotonic() + TRAFFIC_SECONDS
+    while time.monotonic() < deadline:
+        stages = (cluster.request(name).get("status", {}).get("plan") or {}).get("stages", [])
+        if any(stage.get("bakePositions") for stage in stages):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{name}'s bake did not begin")
+
+
+def test_a_consumer_that_stops_during_the_bake_rolls_the_change_back(
+    cluster: Cluster, kafka: Kafka, name: str
+) -> None:
     topic, group = f"e2e.{name}", f"e2e-{name}"
     make_topic(kafka, topic, **{"retention.ms": WEEK})
-    commit_group(kafka, topic, group)
-    member = AlterTopicConfig(topics=[topic], set={"retention.ms": TWO_WEEKS})
-    observed = observe(kafka, member)
-    assert group in observed.consumers_of_topics
-    request = document(
-        name, member, ALICE, observed=observed, rollout=lag_gate(max_growth=10, bake_seconds=20)
-    )
-    assert cluster.create(request, ALICE).returncode == 0
-    try:
-        cluster.wait_phase(name, "AwaitingApproval")
-        with traffic(kafka, topic):
+    reader = Reader(kafka, topic, group)
+    with traffic(kafka, topic), reader.running():
+        time.sleep(5)  # the group commits before the draft, so the draft sees it reading
+        member = AlterTopicConfig(topics=[topic], set={"retention.ms": TWO_WEEKS})
+        observed = observe(kafka, member)
+        assert group in observed.consumers_of_topics
+        rollout = progress_gate(baseline_seconds=20, bake_seconds=20)
+        request = document(name, member, ALICE, observed=observed, rollout=rollout)
+        assert cluster.create(request, ALICE).returncode == 0
+        try:
+            cluster.wait_phase(name, "AwaitingApproval")
             assert cluster.kubectl_kcr(BOB, "approve", name).exit_code == 0
+            bake_began(cluster, name)
+            reader.stop()  # what a revoked ACL does to it (tests/operator revokes one)
             status = cluster.wait_phase(name, "RolledBack", "RollbackFailed", "Succeeded", "Failed")
+        except BaseException:
+            cluster.delete(name)
+            raise
+    try:
         assert status["phase"] == "RolledBack", status.get("message")
         assert retention(kafka, topic) == WEEK
         gates = [stage["gateState"] for stage in status["plan"]["stages"]]

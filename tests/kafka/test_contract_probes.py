@@ -4,8 +4,9 @@ import pytest
 
 from kcr import kinds
 from kcr.kafka import ProbeKind
+from kcr.kafka.errors import InvalidRequestError
 from kcr.kinds.create_topic import CreateTopic
-from kcr.model import GroupState
+from kcr.model import GroupState, ProgressWindow
 
 from .conftest import World
 
@@ -79,33 +80,29 @@ async def test_group_state_probe_counts_members(world: World, unique: str) -> No
     assert strict.message.startswith(f"{group} is ")
 
 
-async def test_lag_probe_fails_when_lag_grows_past_the_bound(world: World, unique: str) -> None:
-    topic, group = f"{unique}-t", f"{unique}-g"
-    await _topic(world, topic)
-    await world.traffic.produce(topic, 0, 3)
-    await world.traffic.commit(group, {(topic, 0): 1})
-    before = await world.kafka.probe_lag([group])
-    baseline = {m.subject: m.value for m in before.measurements}
-    assert baseline == {group: 2}
-    await world.traffic.produce(topic, 1, 5)
-    await world.traffic.commit(group, {(topic, 0): 1, (topic, 1): 0})
-    within = await world.kafka.probe_lag([group], baseline=baseline, max_growth=5)
-    beyond = await world.kafka.probe_lag([group], baseline=baseline, max_growth=4)
-    assert (within.passed, within.value(group)) == (True, 7)
-    assert not beyond.passed
-    assert beyond.message == f"lag grew too much: {group} lag 7, was 2, allowed growth 4"
-
-
-async def test_lag_probe_names_a_group_without_commits(world: World, unique: str) -> None:
+async def test_consumer_positions_sum_commits_and_log_ends(world: World, unique: str) -> None:
+    """Two readings say what a group read and what arrived in between: the progress gate's
+    numbers, read from the broker, summed over the partitions the group committed on."""
     topic, group, ghost = f"{unique}-t", f"{unique}-g", f"{unique}-never"
     await _topic(world, topic)
     await world.traffic.produce(topic, 0, 3)
     await world.traffic.commit(group, {(topic, 0): 1})
-    sample = await world.kafka.probe_lag([group, ghost])
-    assert sample.passed
-    assert {m.subject: m.value for m in sample.measurements} == {group: 2}
-    assert sample.message == f"lag of {group}=2; no committed offsets: {ghost}"
-    baseline = {m.subject: m.value for m in sample.measurements}
-    gate = await world.kafka.probe_lag([group, ghost], baseline=baseline, max_growth=10)
-    assert not gate.passed
-    assert gate.message.endswith(f"so lag cannot be bounded: {ghost}")
+    first = await world.kafka.consumer_positions([group, ghost])
+    (position,) = first.groups
+    assert (position.group, position.committed, position.log_end) == (group, 1, 3)
+    assert (position.partitions, position.lag) == (1, 2)
+
+    await world.traffic.produce(topic, 1, 5)
+    await world.traffic.commit(group, {(topic, 0): 3, (topic, 1): 2})
+    last = await world.kafka.consumer_positions([group, ghost])
+    assert [(p.committed, p.log_end, p.partitions) for p in last.groups] == [(5, 8, 2)]
+    assert last.observed_at >= first.observed_at
+    window = ProgressWindow.between(first, last, group)
+    assert window is not None
+    assert (window.consumed, window.arrived, window.lag_at_start, window.lag_at_end) == (4, 5, 2, 3)
+    assert ProgressWindow.between(first, last, ghost) is None
+
+
+async def test_consumer_positions_refuse_a_bare_group_name(world: World) -> None:
+    with pytest.raises(InvalidRequestError, match="groups"):
+        await world.kafka.consumer_positions("orders")  # type: ignore[arg-type]

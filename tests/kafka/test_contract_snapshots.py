@@ -12,6 +12,7 @@ from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
     AclOperation,
+    AclPatternType,
     AclResourceType,
     Change,
     ConfigSource,
@@ -150,3 +151,26 @@ async def test_acl_snapshot_holds_only_existing_named_bindings(world: World, uni
     await kinds.apply(world.kafka, AlterAcls(add=[present]))
     snapshot = await kinds.take_snapshot(world.kafka, AlterAcls(add=[absent], remove=[present]))
     assert [b.key() for b in snapshot.acls] == [present.key()]
+
+
+@pytest.mark.needs("describeAcls", "createAcls")
+async def test_acl_snapshot_names_the_readers_of_the_topics_it_binds(
+    world: World, unique: str
+) -> None:
+    """Revoking Read on a topic stops whoever reads it: those groups are in its blast radius."""
+    name, group = f"{unique}-acl", f"{unique}-readers"
+    await _create(world, name, 1, {})
+    await world.traffic.produce(name, 0, 1)
+    await world.traffic.commit(group, {(name, 0): 1})
+    revoke = AclBinding(
+        resource_type=AclResourceType.TOPIC,
+        resource_name=name,
+        principal=f"User:{unique}",
+        operation=AclOperation.READ,
+    )
+    snapshot = await kinds.take_snapshot(world.kafka, AlterAcls(remove=[revoke]))
+    assert group in snapshot.consumers_of_topics
+    prefixed = revoke.model_copy(update={"pattern_type": AclPatternType.PREFIXED})
+    assert (
+        await kinds.take_snapshot(world.kafka, AlterAcls(remove=[prefixed]))
+    ).consumers_of_topics == []

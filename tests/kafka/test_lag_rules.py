@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kcr.kafka.lag import build_lag_report, partition_lag
-from kcr.kafka.probes import lag_verdict
+from kcr.kafka.probes import positions
 from kcr.kafka.readmodel import (
     CommittedOffset,
     GroupOffsets,
@@ -127,52 +127,28 @@ def _lag_of(groups: dict[str, int | None]) -> LagReport:
     return build_lag_report(NOW, offsets, log, None, HotPartitionRule())
 
 
-@pytest.mark.parametrize(
-    ("baseline", "growth", "passed", "measured", "message"),
-    [
-        (None, None, True, {"billing": 7}, "lag of billing=7; no committed offsets: ghost"),
-        (
-            {"billing": 5},
-            10,
-            False,
-            {"billing": 7},
-            "lag of billing=7; no committed offsets, now or at the baseline, so lag cannot be "
-            "bounded: ghost",
-        ),
-        (
-            {"billing": 5, "ghost": 3},
-            10,
-            True,
-            {"billing": 7},
-            "lag of billing=7; no committed offsets: ghost (lag was 3)",
-        ),
-        (
-            {"billing": 5},
-            1,
-            False,
-            {"billing": 7},
-            "lag grew too much: billing lag 7, was 5, allowed growth 1; no committed offsets, "
-            "now or at the baseline, so lag cannot be bounded: ghost",
-        ),
-    ],
-    ids=["sample", "never-committed-fails", "offsets-gone-since-baseline", "grown-and-never"],
-)
-def test_a_group_without_commits_is_named_not_counted_as_zero(
-    baseline: dict[str, int] | None,
-    growth: int | None,
-    passed: bool,
-    measured: dict[str, int],
-    message: str,
-) -> None:
-    report = _lag_of({"billing": 7, "ghost": None})
-    verdict = lag_verdict(report, ["billing", "ghost"], baseline, growth)
-    assert verdict.passed is passed
-    assert {m.subject: m.value for m in verdict.measurements} == measured
-    assert verdict.message == message
+def test_positions_leave_out_a_group_without_commits() -> None:
+    """A made-up 0 would make its first commit look like records read."""
+    found = positions(_lag_of({"billing": 7, "ghost": None}), ["billing", "ghost", "typo"])
+    assert found.observed_at == NOW
+    assert [(p.group, p.committed, p.log_end, p.partitions) for p in found.groups] == [
+        ("billing", 93, 100, 1)
+    ]
 
 
-def test_a_group_missing_from_the_report_has_no_commits() -> None:
-    verdict = lag_verdict(_lag_of({}), ["typo"], {}, 5)
-    assert not verdict.passed
-    assert verdict.measurements == []
-    assert verdict.message.endswith("so lag cannot be bounded: typo")
+def test_positions_sum_the_partitions_of_every_topic() -> None:
+    log = {
+        (t, p): PartitionOffsets(topic=t, partition=p, earliest=0, latest=50 * (p + 1))
+        for t in ("a", "b")
+        for p in range(2)
+    }
+    committed = [
+        CommittedOffset(topic="a", partition=0, offset=10),
+        CommittedOffset(topic="a", partition=1, offset=None),
+        CommittedOffset(topic="b", partition=1, offset=90),
+    ]
+    report = build_lag_report(
+        NOW, [GroupOffsets(group="g", offsets=committed)], log, None, HotPartitionRule()
+    )
+    (found,) = positions(report, ["g"]).groups
+    assert (found.committed, found.log_end, found.partitions, found.lag) == (100, 150, 2, 50)

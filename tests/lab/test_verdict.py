@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from kcr.lab import scenario as scenario_module
 from kcr.lab.assistant import draft_tool
 from kcr.lab.runner import read_answer
 from kcr.lab.scenario import HEALTHY, NO_CHANGE, Check, Expectation, discover
+from kcr.lab.scenarios.schemas import SchemaIncompatible
 from kcr.lab.verdict import DraftSeen, EvidenceSeen, FindingSeen, Observation, judge
 from kcr.model import Phase, Risk
 
@@ -192,6 +194,48 @@ def test_every_scenario_is_registered_with_a_unique_name_and_expectation() -> No
         "compacted-topic",
         "failover-broker-lost",
         "failover-operator-restart",
+        "schema-incompatible",
     } <= set(scenarios)
     names = list(scenarios)
     assert names.index("failover-broker-lost") == len(names) - 1
+
+
+def test_the_schema_diagnosis_must_name_the_subject_and_the_version() -> None:
+    scenario = SchemaIncompatible()
+    scenario.subject = "kcr-lab-1.schema-incompatible.orders-value"
+    named = FindingSeen(
+        "SchemaIncompatible",
+        f"the schema registry refuses the producer's AVRO schema for subject "
+        f"{scenario.subject}: it is not compatible with version 2 (id 2)",
+        (EVIDENCE,),
+    )
+    ((check,),) = [scenario.diagnosis_checks([named])]
+    assert (check.name, check.passed) == ("diagnosis names subject and version", True)
+    vague = replace(named, summary="the schema registry refuses the producer's schema")
+    assert [c.passed for c in scenario.diagnosis_checks([vague])] == [False]
+    assert [c.passed for c in scenario.diagnosis_checks([])] == [False]
+
+
+def test_a_scenario_module_added_later_is_found_without_editing_the_runner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "more_scenarios"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "hot.py").write_text(
+        "from kcr.lab.scenario import NO_CHANGE, Expectation, Scenario, register\n"
+        "@register\n"
+        "class Hot(Scenario):\n"
+        "    name = 'hot-partition'\n"
+        "    title = 'Hot partition'\n"
+        "    expectation = Expectation(cause='HotPartition', proposal=NO_CHANGE)\n"
+        "    async def build(self, lab): ...\n"
+        "    async def read_back(self, lab, drafted): ...\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(scenario_module, "REGISTRY", dict(scenario_module.REGISTRY))
+    found = discover("more_scenarios")
+    assert found["hot-partition"].expectation.cause == "HotPartition"
+    assert "schema-incompatible" in found, "the built-in scenarios stay registered"
+    with pytest.raises(ValueError, match="two lab scenarios are named 'hot-partition'"):
+        scenario_module.register(type("Other", (found["hot-partition"],), {}))

@@ -29,6 +29,7 @@ from kcr.mcp.kube import KubePort
 from kcr.mcp.prometheus import PrometheusPort
 from kcr.mcp.runbooks import RunbookLibrary
 from kcr.mcp.sampler import GroupSampler
+from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
 from kcr.model import ClusterPolicy, KafkaClusterSpec, Ownership, Phase
@@ -77,6 +78,7 @@ def build(
     prometheus: PrometheusPort | None = None,
     thresholds: Thresholds | None = None,
     incidents: IncidentLibrary | None = None,
+    schemas: SchemaRegistryClient | None = None,
 ) -> Built:
     audit = MemorySink()
     services = Services(
@@ -93,6 +95,7 @@ def build(
         kube=kube,
         connect=connect,
         prometheus=prometheus,
+        schemas=schemas,
         **({"incidents": incidents} if incidents else {}),
         **({"thresholds": thresholds} if thresholds else {}),
         **({"clock": clock} if clock else {}),

@@ -24,7 +24,13 @@ from kcr.mcp.broker_metrics import MetricFamily, MetricRange
 from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
 from kcr.mcp.prometheus import MetricPoint, MetricSeries
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
-from kcr.mcp.schemas import SchemaHistory, SchemaVersion, SubjectHistory
+from kcr.mcp.schemas import (
+    SchemaCompatibility,
+    SchemaHistory,
+    SchemaType,
+    SchemaVersion,
+    SubjectHistory,
+)
 from kcr.mcp.workloads import DeploymentRollout, Workload
 from kcr.model import ConfigSource, EvidenceKind, GroupState, Ownership, TimeWindow
 
@@ -530,3 +536,73 @@ def test_a_schema_version_registered_before_the_lag_is_a_lead() -> None:
     assert "v2 (id 7, registered 2026-11-25T08:56:00+00:00)" in evidence.observed_value
     assert evidence.time_window.start == NOW - timedelta(days=30)
     assert diagnose(replace(BASE, lag=EVEN, schemas={})) == []
+
+
+REFUSED = SchemaCompatibility(
+    topic="orders",
+    subject="orders-value",
+    url="http://registry:8080/apis/ccompat/v7",
+    schema_type=SchemaType.AVRO,
+    compatible=False,
+    latest_version=4,
+    latest_id=12,
+    compatibility_level="BACKWARD",
+    messages=["reader type: LONG not compatible with writer type: STRING at /fields/0/type"],
+    observed_at=NOW,
+)
+
+
+def test_a_schema_the_registry_refuses_outranks_the_consumers_lag() -> None:
+    slow = {
+        "orders-app": [
+            sample(0.5, lag_total=10, committed=250, log_end=260),
+            sample(0, lag_total=30, committed=270, log_end=300),
+        ]
+    }
+    found = diagnose(replace(BASE, lag=EVEN, history=slow, schema_checks=(REFUSED,)))
+    assert [f.kind for f in found] == [FindingKind.SCHEMA_INCOMPATIBLE, FindingKind.SLOW_CONSUMER]
+    first = found[0]
+    assert (first.rank, first.subject, first.proposal) == (1, "topic/orders", None)
+    assert "subject orders-value: it is not compatible with version 4 (id 12)" in first.summary
+    assert "BACKWARD rule" in first.summary
+    assert "/fields/0/type" in first.summary
+    (evidence,) = first.evidence
+    assert evidence.kind is EvidenceKind.SCHEMA
+    assert (
+        evidence.query == "check_schema_compatibility topic=orders subject=orders-value version=4"
+    )
+    assert evidence.time_window == TimeWindow.at(NOW)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        pytest.param(REFUSED.model_copy(update={"compatible": True}), id="compatible"),
+        pytest.param(
+            REFUSED.model_copy(update={"latest_version": None, "latest_id": None}),
+            id="first-version",
+        ),
+    ],
+)
+def test_a_schema_the_registry_would_take_is_no_finding(check: SchemaCompatibility) -> None:
+    assert diagnose(replace(BASE, schema_checks=(check,))) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "at_risk"),
+    [("delete", True), ("compact", False), ("compact,delete", True)],
+)
+def test_retention_is_a_risk_to_the_lag_only_where_it_deletes(policy: str, at_risk: bool) -> None:
+    facts = replace(
+        BASE,
+        lag=lag("orders-app", "orders", [270, 100, 100], [300, 100, 100]),
+        configs=configs("orders", retention_ms="60000", cleanup_policy=policy),
+        history={
+            "orders-app": [
+                sample(10, lag_total=30, committed=240, log_end=270),
+                sample(0, lag_total=30, committed=270, log_end=300),
+            ]
+        },
+    )
+    kinds = [f.kind for f in diagnose(facts)]
+    assert (FindingKind.LAG_BEYOND_RETENTION in kinds) is at_risk

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from kubernetes import client as kube_client
 from mcp import Client
 from mcp_support import (
     BILLING_COMMITTED,
@@ -148,17 +147,21 @@ def replica_set(name: str, revision: int, image: str, created: datetime) -> dict
 async def test_recent_rollout_is_found_and_cited(
     drafting: Built, kube: KubernetesApi, incident: Incident
 ) -> None:
-    apps = kube_client.AppsV1Api(kube.api)
+    apps = "/apis/apps/v1/namespaces/billing"
     now = datetime.now(UTC)
-    apps.create_namespaced_deployment(
-        "billing", deployment("billing-worker", incident.billing_group)
+    await kube.client.create(
+        f"{apps}/deployments",
+        deployment("billing-worker", incident.billing_group),
+        "creating Deployment billing/billing-worker",
     )
     for revision, image, created in [
         (1, "billing:2.0", now - timedelta(days=3)),
         (2, "billing:2.1", now - timedelta(minutes=10)),
     ]:
-        apps.create_namespaced_replica_set(
-            "billing", replica_set("billing-worker", revision, image, created)
+        await kube.client.create(
+            f"{apps}/replicasets",
+            replica_set("billing-worker", revision, image, created),
+            f"creating ReplicaSet billing/billing-worker-{revision}",
         )
     async with Client(drafting.mcp) as client:
         deployments = structured(

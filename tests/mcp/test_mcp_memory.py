@@ -50,6 +50,7 @@ EXPECTED_TOOLS = {
     "broker_metrics",
     "search_incidents",
     "schema_history",
+    "check_schema_compatibility",
     "list_change_requests",
     "get_change_request",
     "preview_change",
@@ -59,6 +60,8 @@ EXPECTED_TOOLS = {
     "draft_reset_consumer_group_offsets",
     "draft_alter_acls",
     "draft_delete_topic",
+    "draft_reassign_partitions",
+    "draft_elect_leaders",
     "draft_alter_client_quotas",
     "draft_restart_workload",
 }

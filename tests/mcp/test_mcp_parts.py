@@ -35,13 +35,18 @@ from kcr.model import (
     BlastRadius,
     Change,
     Channel,
+    ConsumerPositions,
     Evidence,
     EvidenceKind,
+    GroupPosition,
+    GroupProgress,
     GroupState,
+    HealthBaseline,
     KafkaChangeRequestSpec,
     KafkaChangeRequestStatus,
     ObservedState,
     Plan,
+    ProgressVerdict,
     RequestedBy,
     Stage,
     TimeWindow,
@@ -396,7 +401,13 @@ def test_a_withheld_group_named_like_a_topic_leaves_the_topic_alone() -> None:
         evidence=evidence,
         observed=observed,
     )
-    baseline = {"team-a.app": 1, "team-a.orders": 2, "team-b.reader": 3}
+    positions = ConsumerPositions(
+        observed_at=T0,
+        groups=[
+            GroupPosition(group=g, committed=c, log_end=c + 10, partitions=1)
+            for g, c in (("team-a.app", 1), ("team-a.orders", 2), ("team-b.reader", 3))
+        ],
+    )
     status = KafkaChangeRequestStatus(
         snapshot=observed,
         blast_radius=BlastRadius(
@@ -408,10 +419,15 @@ def test_a_withheld_group_named_like_a_topic_leaves_the_topic_alone() -> None:
                     name="canary",
                     steps=[],
                     gate_result="lag of team-a.app=1, team-a.orders=2, team-b.reader=3",
-                    lag_baseline=baseline,
+                    bake_positions=positions,
+                    progress=[
+                        GroupProgress(group=g.group, verdict=ProgressVerdict.PASSED)
+                        for g in positions.groups
+                    ],
                 )
             ]
         ),
+        baseline=HealthBaseline(captured_at=T0, consumer_positions=[positions, positions]),
         message="team-b.reader lag grew",
     )
     foreign = foreign_groups(groups_named(spec, status), scope)
@@ -434,7 +450,14 @@ def test_a_withheld_group_named_like_a_topic_leaves_the_topic_alone() -> None:
     )
     assert seen.plan is not None
     (stage,) = seen.plan.stages
-    assert stage.lag_baseline == {"team-a.app": 1}
+    assert stage.bake_positions is not None
+    assert [g.group for g in stage.bake_positions.groups] == ["team-a.app"]
+    assert [p.group for p in stage.progress] == ["team-a.app"]
+    assert seen.baseline is not None
+    assert [[g.group for g in p.groups] for p in seen.baseline.consumer_positions] == [
+        ["team-a.app"],
+        ["team-a.app"],
+    ]
     assert stage.gate_result == (f"lag of team-a.app=1, team-a.orders=2, {WITHHELD}=3"), (
         "a name that is also a topic of the request stays readable in prose"
     )

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from kubernetes import client as kube_client
 from mcp import Client
 from mcp_support import NAMESPACE, build, caller, error_text, structured
 
@@ -51,7 +50,6 @@ async def test_a_reset_may_scale_only_a_deployment_that_consumes_its_group(
     run = uuid.uuid4().hex[:6]
     group, other = f"payments-{run}.settle", f"billing-{run}.api"
     team = f"payments-{run}"
-    apps = kube_client.AppsV1Api(kube.api)
     for namespace, name, labels in [
         ("billing", f"billing-api-{run}", {"kcr.dev/consumer-group": other}),
         ("payments", f"settle-{run}", {"kcr.dev/consumer-group": group}),
@@ -59,7 +57,11 @@ async def test_a_reset_may_scale_only_a_deployment_that_consumes_its_group(
         ("payments", f"mislabelled-{run}", {"kcr.dev/team": team, "kcr.dev/consumer-group": other}),
         ("payments", f"unlabelled-{run}", {}),
     ]:
-        apps.create_namespaced_deployment(namespace, deployment(namespace, name, labels))
+        await kube.client.create(
+            f"/apis/apps/v1/namespaces/{namespace}/deployments",
+            deployment(namespace, name, labels),
+            f"creating Deployment {namespace}/{name}",
+        )
     fake = FakeKafka()
     topic = f"payments-{run}.ledger"
     await kinds.apply(fake, CreateTopic(topic=topic, partitions=1, replication_factor=1))

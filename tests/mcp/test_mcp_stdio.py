@@ -4,14 +4,12 @@ The identity is the configured principal; drafts come back as YAML (``--drafts y
 the GitOps path, and every call is in the audit log file.
 """
 
-import asyncio
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from kubernetes import client as kube_client
 from mcp import Client, StdioServerParameters
 from mcp_servers import KCR, Emulated
 from mcp_support import (
@@ -23,6 +21,7 @@ from mcp_support import (
     structured,
 )
 
+from kcr.kube.resources import KAFKA_CLUSTERS
 from kcr.mcp.kube_client import open_kube
 from kcr.mcp.tools.registry import DRAFT_TOOLS, READ_TOOLS
 
@@ -154,13 +153,8 @@ async def test_kafka_policy_and_owners_come_from_the_kafkacluster(
     }
     kube = open_kube(str(emulator.kubeconfig), namespace=NAMESPACE)
     try:
-        await asyncio.to_thread(
-            kube_client.CustomObjectsApi(kube.api).create_namespaced_custom_object,
-            "kcr.dev",
-            "v1alpha1",
-            NAMESPACE,
-            "kafkaclusters",
-            cluster,
+        await kube.client.create(
+            KAFKA_CLUSTERS.path(NAMESPACE), cluster, "creating KafkaCluster incident-cluster"
         )
     finally:
         await kube.close()

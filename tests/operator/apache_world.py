@@ -16,7 +16,7 @@ from operator_harness import DEPLOYMENTS, NAMESPACE, Kubectl
 
 from kcr import kinds
 from kcr.embedded.kraft import ADMIN, SASL_SECRET, KraftCluster, password_of
-from kcr.kafka import KafkaPort
+from kcr.kafka import KafkaPort, reader
 from kcr.kafka.connect import open_kafka
 from kcr.model import Change, KafkaChangeRequestSpec, RequestedBy, Rollout
 from kcr.model.base import KubeModel
@@ -205,3 +205,87 @@ async def follow_deployment(
 def config_source(configs: Any, key: str) -> tuple[str | None, str]:
     entry = configs.configs[key]
     return entry.value, str(entry.source)
+
+
+class Production:
+    """A producer thread writing ``per_second`` records to ``topic`` until stopped; the rate
+    can be raised (an evening peak) while it runs. Bounded by ``WAIT_SECONDS * 10``."""
+
+    def __init__(self, cluster: KraftCluster, topic: str, per_second: float) -> None:
+        self.cluster = cluster
+        self.topic = topic
+        self.per_second = per_second
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"produce-{topic}", daemon=True)
+
+    def _run(self) -> None:
+        producer = Producer(self.cluster.client_config() | {"linger.ms": 5})
+        deadline = time.monotonic() + WAIT_SECONDS * 10
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            producer.produce(self.topic, f"order-{self.sent}".encode())
+            producer.poll(0)
+            self.sent += 1
+            self._stop.wait(1 / self.per_second)
+        producer.flush(15)
+
+    @contextmanager
+    def running(self) -> Iterator["Production"]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join(WAIT_SECONDS)
+
+
+class LiveReader:
+    """A consumer service reading ``topic`` as ``user`` in ``group``, committing every
+    second; an error (a refused fetch) restarts it a second later, as kcr.kafka.reader does."""
+
+    def __init__(self, cluster: KraftCluster, topic: str, group: str, user: str = ADMIN) -> None:
+        self.config: dict[str, object] = cluster.client_config(user) | {
+            "group.id": group,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": True,
+            "auto.commit.interval.ms": 1000,
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 500,
+        }
+        self.topic = topic
+        self.stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"read-{group}", daemon=True)
+
+    def _run(self) -> None:
+        reader.run(self.config, [self.topic], self.stopped)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._thread.join(WAIT_SECONDS)
+
+    @contextmanager
+    def running(self) -> Iterator["LiveReader"]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+
+async def group_committed(broker: KafkaPort, group: str) -> int:
+    """The sum of ``group``'s committed offsets, read back from the broker; 0 without any."""
+    positions = await broker.consumer_positions([group])
+    found = positions.group(group)
+    return found.committed if found else 0
+
+
+async def reads_again(broker: KafkaPort, group: str, timeout: float = WAIT_SECONDS) -> int:
+    """How far ``group``'s commits moved once it reads again, within ``timeout``."""
+    start = await group_committed(broker, group)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        moved = await group_committed(broker, group) - start
+        if moved > 0:
+            return moved
+    raise AssertionError(f"{group} did not commit again within {timeout}s")

@@ -23,11 +23,11 @@ from kcr.engine import (
     Finish,
     GateCheck,
     GateReport,
-    LagSample,
     Next,
     Observations,
+    ProgressRead,
     RunStep,
-    SampleLag,
+    SampleProgress,
     Snapshot,
     StepOutcome,
     TakeSnapshot,
@@ -35,8 +35,11 @@ from kcr.engine import (
     Wait,
     decide,
 )
+from kcr.engine.progress import judge
 from kcr.model import (
     ClusterPolicy,
+    ConsumerPositions,
+    GroupPosition,
     HealthBaseline,
     HealthGates,
     KafkaChangeRequestSpec,
@@ -46,6 +49,7 @@ from kcr.model import (
     Phase,
     Rollout,
 )
+from kcr.model.strimzi import StrimziResources
 from kcr.policy.signatures import AllowedSigners
 
 StepScript = Callable[[RunStep], StepOutcome | None]
@@ -89,11 +93,15 @@ class World:
     gate_passes: Callable[[CheckGate], bool] = lambda _: True
     gate_answer: Callable[[CheckGate], CheckResult] | None = None
     """When set, answers each gate check instead of ``gate_passes``."""
+    consumers: Callable[["World", tuple[str, ...]], ConsumerPositions] | None = None
+    """Where consumer groups stand now; every watched group at offset 0 when unset."""
+    scaled: DeploymentLabels | None = None
+    """The labels of the Deployment an offset reset scales, read for its review."""
     settings: EngineSettings = field(default_factory=EngineSettings)
     blockers: tuple[Blocker, ...] = ()
     allowed_signers: AllowedSigners | None = None
-    scaled_deployment: DeploymentLabels | None = None
-    """The labels of the Deployment the change scales or restarts, as the operator reads them."""
+    strimzi: StrimziResources | None = None
+    strimzi_problem: str = ""
     writes: list[tuple[str, bool]] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     runs: list[RunStep] = field(default_factory=list)
@@ -138,7 +146,9 @@ class World:
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
-            scaled_deployment=self.scaled_deployment,
+            strimzi=self.strimzi,
+            strimzi_problem=self.strimzi_problem,
+            scaled_deployment=self.scaled,
             answer=answer,
         )
         transition = decide(self.resource, observations, self.now)
@@ -169,15 +179,10 @@ class World:
                 assert state is not None
                 baseline = HealthBaseline(captured_at=self.now, under_replicated_partitions=0)
                 answer = Snapshot(state=state, baseline=baseline)
-            elif isinstance(effect, SampleLag):
-                answer = LagSample(effect.stage, dict.fromkeys(effect.groups, 0))
+            elif isinstance(effect, SampleProgress):
+                answer = ProgressRead(effect.stage, self.positions(effect.groups))
             elif isinstance(effect, CheckGate):
-                if self.gate_answer is not None:
-                    check = self.gate_answer(effect)
-                else:
-                    passed = self.gate_passes(effect)
-                    check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
-                answer = GateReport(effect.stage, (check,))
+                answer = self.check(effect)
             elif isinstance(effect, RunStep):
                 self.runs.append(effect)
                 self.run_statuses.append(self.status.model_copy(deep=True))
@@ -190,6 +195,30 @@ class World:
             else:
                 assert isinstance(effect, Next)
         return self.phase
+
+    def positions(self, groups: tuple[str, ...]) -> ConsumerPositions:
+        if self.consumers is not None:
+            return self.consumers(self, groups)
+        idle = [GroupPosition(group=g, committed=0, log_end=0, partitions=1) for g in groups]
+        return ConsumerPositions(observed_at=self.now, groups=idle)
+
+    def check(self, effect: CheckGate) -> GateReport:
+        """The scripted checks, and the progress check judged as the operator judges it."""
+        if self.gate_answer is not None:
+            check = self.gate_answer(effect)
+        else:
+            passed = self.gate_passes(effect)
+            check = CheckResult(GateCheck.OFFLINE_PARTITIONS, passed, "0 offline")
+        if effect.progress is None:
+            return GateReport(effect.stage, (check,))
+        progress, verdicts = judge(effect.progress, self.positions(effect.progress.groups))
+        return GateReport(effect.stage, (check, progress), tuple(verdicts))
+
+    @property
+    def changed(self) -> bool:
+        """A forward write is in place and not undone yet."""
+        forward = sum(1 for _, rollback in self.writes if not rollback)
+        return forward > sum(1 for _, rollback in self.writes if rollback)
 
 
 def reviewed(world: World) -> None:

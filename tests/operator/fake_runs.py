@@ -1,21 +1,42 @@
 """The operator's loop over the Kafka fake: each effect done by the operator's own actions
-(``kcr.operator.actions``), with hooks before each step and gate check and a workloads port,
-so a test can make traffic during a bake or stand in for a Deployment's pods."""
+(``kcr.operator.actions``), with hooks before each step, consumer position reading and gate
+check, and a workloads port, so a test can make traffic and consumption happen as time
+passes or stand in for a Deployment's pods."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine_world import World
+from kcr_builders import T0
 
-from kcr.engine import Answer, CheckGate, Finish, Next, RunStep, SampleLag, TakeSnapshot, Wait
-from kcr.kafka.fake import FakeKafka
+from kcr.engine import (
+    Answer,
+    CheckGate,
+    Finish,
+    Next,
+    RunStep,
+    SampleProgress,
+    TakeSnapshot,
+    Wait,
+)
+from kcr.kafka.fake import FakeCluster, FakeKafka
 from kcr.model import Phase
 from kcr.operator import actions
 from kcr.operator.metrics import Metrics
 
 MOVES = 300
+
+
+@dataclass
+class SimClock:
+    """The world's time for the fake, so consumer positions are read at the engine's now."""
+
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -59,12 +80,20 @@ async def drive(
     until: Phase,
     *,
     kube: Any = None,
+    sim: SimClock | None = None,
     before_gate: Callable[[CheckGate], None] = lambda _: None,
     before_step: Callable[[RunStep], None] = lambda _: None,
+    before_sample: Callable[[SampleProgress], None] = lambda _: None,
 ) -> Phase:
-    """Until the request reaches ``until``, finishes, or waits for a person."""
+    """Until the request reaches ``until``, finishes, or waits for a person. ``sim``, the
+    fake's clock, follows the world's."""
     answer: Answer | None = None
-    clock = lambda: world.now  # noqa: E731
+
+    def now() -> datetime:
+        if sim is not None:
+            sim.now = world.now
+        return world.now
+
     for _ in range(MOVES):
         effect = world.decide(answer).effect
         answer = None
@@ -77,17 +106,49 @@ async def drive(
             if effect.until is None:
                 break
             world.now = max(world.now, effect.until)
-        elif isinstance(effect, TakeSnapshot):
+            continue
+        now()
+        if isinstance(effect, TakeSnapshot):
             assert world.resource.spec is not None
-            answer = await actions.take_snapshot(kafka, kube, world.resource.spec, clock)
+            answer = await actions.take_snapshot(kafka, kube, world.resource.spec, now)
         elif isinstance(effect, RunStep):
             before_step(effect)
-            answer = await actions.run_step(effect, kafka, kube, world.status, clock)
-        elif isinstance(effect, SampleLag):
-            answer = await actions.sample_lag(kafka, effect.stage, effect.groups)
+            answer = await actions.run_step(effect, kafka, kube, world.status, now)
+        elif isinstance(effect, SampleProgress):
+            before_sample(effect)
+            answer = await actions.sample_progress(kafka, effect)
         elif isinstance(effect, CheckGate):
             before_gate(effect)
             answer = await actions.check_gate(effect, kafka, lambda url: None, Metrics())  # type: ignore[arg-type,return-value]
         else:
             assert isinstance(effect, Next)
     return world.phase
+
+
+@dataclass
+class Consumption:
+    """Records arriving on one partition and a group reading them, integrated over the
+    fake's time: ``advance`` produces and commits what happened since the last call.
+    ``reading`` gives the group's rate at that moment (it may depend on the fake's state)."""
+
+    cluster: FakeCluster
+    sim: SimClock
+    topic: str
+    group: str
+    arriving: float
+    reading: Callable[[], float]
+    produced: float = 0.0
+    committed: float = 0.0
+    at: datetime | None = None
+
+    def advance(self, *_: object) -> None:
+        now = self.sim.now
+        seconds = (now - self.at).total_seconds() if self.at else 0.0
+        self.at = now
+        if seconds <= 0:
+            return
+        before = int(self.produced)
+        self.produced += self.arriving * seconds
+        self.cluster.produce(self.topic, 0, int(self.produced) - before)
+        self.committed = min(self.produced, self.committed + self.reading() * seconds)
+        self.cluster.commit(self.group, {(self.topic, 0): int(self.committed)})

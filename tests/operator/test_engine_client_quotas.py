@@ -1,12 +1,13 @@
 """Client quota changes through the engine and the operator's own actions on the Kafka fake:
-applied, repeated without a write, rolled back after a failed gate and after success, each
-read back from the fake."""
+applied, repeated without a write, rolled back after a failed progress gate and after
+success, each read back from the fake."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from engine_world import World, cluster_spec, request
-from fake_runs import drive
+from fake_runs import Consumption, SimClock, drive
 
 from kcr import kinds
 from kcr.kafka import QuotaAlteration, QuotaEntityType, QuotaKey
@@ -15,9 +16,11 @@ from kcr.kafka.readmodel import TopicPartition
 from kcr.kinds.alter_client_quotas import AlterClientQuotas
 from kcr.model import (
     Change,
+    ConsumerProgressGate,
     HealthGates,
     KafkaChangeRequestSpec,
     Phase,
+    ProgressVerdict,
     RequestedBy,
     Risk,
     Rollout,
@@ -92,36 +95,58 @@ async def test_applied_repeated_and_rolled_back_after_success() -> None:
     }
 
 
-async def test_a_throttled_consumer_fails_the_lag_gate_and_the_old_quota_comes_back() -> None:
-    """The group whose members use the client id is watched: lowering its fetch rate makes
-    its lag grow during the bake, the gate fails, and the rollback restores the old rate."""
-    cluster = FakeCluster()
-    kafka = FakeKafka(cluster)
+async def test_a_consumer_the_quota_slows_fails_the_progress_gate_and_the_old_quota_is_back() -> (
+    None
+):
+    """The group whose members use the client id is watched: held to 1 KiB/s it reads one
+    kilobyte record a second instead of twenty, the progress gate fails, and the rollback
+    restores the old rate."""
+    sim = SimClock()
+    cluster = FakeCluster(clock=sim)
+    kafka = FakeKafka(cluster, clock=sim)
     await cluster.create_topic("orders", 1, 1, {})
-    cluster.produce("orders", 0, 10)
     orders = [TopicPartition(topic="orders", partition=0)]
     cluster.join("billing", "billing-1", client_id="billing-app", assignments=orders)
-    cluster.commit("billing", {("orders", 0): 10})
     await kafka.alter_client_quotas(
         [QuotaAlteration(entity={CLIENT: "billing-app"}, values={CONSUME: 1048576})]
     )
+
+    def fetch_rate() -> float:
+        """Records a second the quota lets the consumer read (1 KiB each), at most 20."""
+        quota = cluster.quotas.get(frozenset({("client-id", "billing-app")}), {})
+        return min(20.0, quota.get("consumer_byte_rate", 1e9) / 1024)
+
+    flow = Consumption(cluster, sim, "orders", "billing", arriving=20, reading=fetch_rate)
+    flow.advance()
+    sim.now += timedelta(seconds=5)
+    flow.advance()
     member = quotas({"clientId": "billing-app", "quotas": {"consumer_byte_rate": 1024}})
     spec = await drafted(kafka, member)
     assert spec.observed is not None
     assert spec.observed.consumers_of_topics == ["billing"]
 
-    world = World(request(spec), cluster=cluster_spec(default_gates=HealthGates(max_lag_growth=5)))
+    gates = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=30))
+    world = World(request(spec), cluster=cluster_spec(default_gates=gates), now=sim.now)
     assert await drive(world, kafka, Phase.AWAITING_APPROVAL) is Phase.AWAITING_APPROVAL
     assert world.status.risk is Risk.MEDIUM
     assert world.status.blast_radius.consumer_groups == ["billing"]  # type: ignore[union-attr]
     world.approve("bob", "carol")
-
-    def throttled(_gate: object) -> None:
-        cluster.produce("orders", 0, 50)  # the consumer, held to 1 KiB/s, falls behind
-
-    phase = await drive(world, kafka, Phase.ROLLED_BACK, before_gate=throttled)
+    phase = await drive(
+        world,
+        kafka,
+        Phase.ROLLED_BACK,
+        sim=sim,
+        before_sample=flow.advance,
+        before_step=flow.advance,
+        before_gate=flow.advance,
+    )
     assert phase is Phase.ROLLED_BACK, world.status.message
     (stage,) = world.status.plan.stages  # type: ignore[union-attr]
-    assert "ConsumerLag: FAILED" in stage.gate_result
-    assert "billing" in stage.gate_result
+    (billing,) = stage.progress
+    assert billing.verdict is ProgressVerdict.FAILED, billing.message
+    assert billing.baseline is not None
+    assert billing.baseline.rate == pytest.approx(20, abs=0.5)
+    assert billing.bake is not None
+    assert billing.bake.rate == pytest.approx(1, abs=0.1)
+    assert "ConsumerProgress: FAILED (billing read 1.0/s" in stage.gate_result
     assert held(cluster) == {"client-id=billing-app": {"consumer_byte_rate": 1048576.0}}

@@ -92,6 +92,14 @@ SPECS = {
 }
 
 
+def aborted_while_paused(status: KafkaChangeRequestStatus) -> bool:
+    """An abort while paused stops and leaves what was done in place, by design."""
+    history = status.history
+    return (
+        len(history) >= 2 and history[-1].reason == "Aborted" and history[-2].phase is Phase.PAUSED
+    )
+
+
 @dataclass
 class Kafka:
     """How the world answers step writes: remembers which writes really happened."""
@@ -281,12 +289,15 @@ class ChangeRequestMachine(RuleBasedStateMachine):
         started = first_runs(self.world.runs, rollback=False)
         undone = [undoes[step_id] for step_id in first_runs(self.world.runs, rollback=True)]
         finished = self.world.phase is Phase.ROLLED_BACK or (
-            self.world.phase is Phase.FAILED and spec.rollout.on_failure is FailurePolicy.ROLLBACK
+            self.world.phase is Phase.FAILED
+            and spec.rollout.on_failure is FailurePolicy.ROLLBACK
+            and not aborted_while_paused(self.world.status)
         )
         if not finished:
             return
         # Every reversible write that reached Kafka is undone, in flight or not: a request
-        # that fails under the rollback policy had nothing left to undo.
+        # that fails under the rollback policy had nothing left to undo (an abort while
+        # paused stops and leaves what was done in place, by design).
         for forward_id, rollback in self.kafka.applied:
             if not rollback and forward_id in undoes.values():
                 assert forward_id in undone, f"{forward_id} left applied"

@@ -22,7 +22,7 @@ from kcr.engine import (
     Finish,
     Next,
     RunStep,
-    SampleLag,
+    SampleProgress,
     Snapshot,
     StepOutcome,
     TakeSnapshot,
@@ -64,8 +64,8 @@ async def drive(world: World, kafka: FakeKafka, after_first_write: Callable[[], 
             if not written and not effect.rollback:
                 written = True
                 after_first_write()
-        elif isinstance(effect, SampleLag):
-            answer = await actions.sample_lag(kafka, effect.stage, effect.groups)
+        elif isinstance(effect, SampleProgress):
+            answer = await actions.sample_progress(kafka, effect)
         elif isinstance(effect, CheckGate):
             answer = await actions.check_gate(effect, kafka, no_prometheus, Metrics())
         else:

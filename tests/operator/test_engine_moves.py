@@ -39,6 +39,7 @@ from kcr.kinds.alter_acls import AlterAcls
 from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
     AclBinding,
+    ConsumerProgressGate,
     FailurePolicy,
     HealthGates,
     KafkaChangeRequestSpec,
@@ -196,7 +197,7 @@ def test_terminal_phases_do_nothing() -> None:
 
 
 def test_gate_checks_what_the_rollout_asks() -> None:
-    gates = HealthGates(max_lag_growth=10)
+    gates = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=5))
     spec = alter_config("orders").model_copy(
         update={"rollout": Rollout(gates=gates, bake_seconds=5)}
     )
@@ -206,7 +207,7 @@ def test_gate_checks_what_the_rollout_asks() -> None:
     world.gate_passes = lambda gate: bool(seen.append(gate)) or True
     world.run()
     (gate,) = seen
-    assert (gate.stage, gate.topics, gate.max_lag_growth) == ("apply", ("orders",), 10)
+    assert (gate.stage, gate.topics, gate.gates) == ("apply", ("orders",), gates)
     assert gate.under_replicated_baseline == 0
     stage = world.status.plan.stages[0]  # type: ignore[union-attr]
     assert stage.bake_started_at is not None
@@ -339,8 +340,9 @@ def test_a_gate_that_stays_unchecked_fails_after_the_step_timeout() -> None:
 
 
 def gate_of(spec: KafkaChangeRequestSpec) -> CheckGate:
+    progress = ConsumerProgressGate(baseline_seconds=5)
     gated_spec = spec.model_copy(
-        update={"rollout": Rollout(gates=HealthGates(max_lag_growth=10), bake_seconds=0)}
+        update={"rollout": Rollout(gates=HealthGates(consumer_progress=progress), bake_seconds=5)}
     )
     world = World(request(gated_spec))
     approved(world)
@@ -350,15 +352,20 @@ def gate_of(spec: KafkaChangeRequestSpec) -> CheckGate:
     return seen[0]
 
 
-def test_lag_gate_bounds_the_groups_that_were_reading_not_those_a_grant_names() -> None:
+def judged(spec: KafkaChangeRequestSpec) -> tuple[str, ...]:
+    progress = gate_of(spec).progress
+    return progress.groups if progress else ()
+
+
+def test_progress_gate_judges_the_groups_the_change_affects_and_a_grant_names() -> None:
     grant = AclBinding(
         resource_type="Group", resource_name="billing", principal="User:bob", operation="Read"
     )
     acls = spec_of(AlterAcls(add=[grant]), state(topic("orders")))
-    assert gate_of(acls).lag_groups == ()
+    assert judged(acls) == ("billing",)  # judged only if it commits: else NotJudged
 
-    assert gate_of(reset_offsets()).lag_groups == ()  # stopped on purpose, never restarted
+    assert judged(reset_offsets()) == ()  # stopped on purpose, never restarted
 
     config = alter_config("orders")
     observed = config.observed.model_copy(update={"consumers_of_topics": ["billing"]})  # type: ignore[union-attr]
-    assert gate_of(config.model_copy(update={"observed": observed})).lag_groups == ("billing",)
+    assert judged(config.model_copy(update={"observed": observed})) == ("billing",)

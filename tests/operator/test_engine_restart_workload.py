@@ -1,12 +1,15 @@
 """A Deployment restart through the engine and the operator's own actions on the Kafka fake:
 the pod template stamped once however often the step runs, the wait for every member to
-come back with a new id, the lag gate after it, and a rollback that says it cannot undo."""
+come back with a new id, the consumer progress gate after it (judged though no gate asks),
+and a rollback that says it cannot undo."""
 
 import itertools
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
-from engine_world import World, cluster_spec, request
-from fake_runs import FakeDeployment, FakeWorkloads, drive
+from engine_world import World, request
+from fake_runs import Consumption, FakeDeployment, FakeWorkloads, SimClock, drive
 
 from kcr import kinds
 from kcr.engine import DeploymentLabels, RunStep
@@ -15,9 +18,9 @@ from kcr.kinds.restart_workload import RESTARTED_AT, RestartWorkload, restart_st
 from kcr.model import (
     Change,
     DeploymentRef,
-    HealthGates,
     KafkaChangeRequestSpec,
     Phase,
+    ProgressVerdict,
     RequestedBy,
     Risk,
     Rollout,
@@ -57,37 +60,74 @@ class Pods:
             self.start()
 
 
-async def setup() -> tuple[FakeKafka, FakeWorkloads, Pods, KafkaChangeRequestSpec]:
-    cluster = FakeCluster()
-    kafka = FakeKafka(cluster)
-    await cluster.create_topic("orders", 2, 1, {})
-    cluster.produce("orders", 0, 10)
+@dataclass
+class Restart:
+    kafka: FakeKafka
+    workloads: FakeWorkloads
+    pods: Pods
+    flow: Consumption
+    sim: SimClock
+    spec: KafkaChangeRequestSpec
+
+    async def run(self, world: World, until: Phase, *, rolls: bool = True) -> Phase:
+        def step(effect: RunStep) -> None:
+            self.flow.advance()
+            if rolls:
+                self.pods.roll_one(effect)
+
+        return await drive(
+            world,
+            self.kafka,
+            until,
+            kube=self.workloads,
+            sim=self.sim,
+            before_step=step,
+            before_sample=self.flow.advance,
+            before_gate=self.flow.advance,
+        )
+
+
+async def setup(after_restart: float = 20.0) -> Restart:
+    """The pods read 20 records a second of the 20 arriving; ``after_restart`` once the
+    Deployment was restarted."""
+    sim = SimClock()
+    cluster = FakeCluster(clock=sim)
+    kafka = FakeKafka(cluster, clock=sim)
+    await cluster.create_topic("orders", 1, 1, {})
     pods = Pods(cluster, replicas=2)
-    cluster.commit("billing", {("orders", 0): 10, ("orders", 1): 0})
     deployment = FakeDeployment(replicas=2, on_restart=pods.restart)
     workloads = FakeWorkloads({("shop", "billing-api"): deployment})
+
+    def reading() -> float:
+        return after_restart if deployment.patches else 20.0
+
+    flow = Consumption(cluster, sim, "orders", "billing", arriving=20, reading=reading)
+    flow.advance()
+    sim.now += timedelta(seconds=5)
+    flow.advance()
     change = Change.of(RESTART)
     spec = KafkaChangeRequestSpec(
         cluster="prod",
         change=change,
         requested_by=RequestedBy(principal="alice", channel="mcp"),
         reason="billing holds a stale registry client",
-        observed=await kinds.take_snapshot(kafka, change),
-        rollout=Rollout(bake_seconds=10),
+        observed=await kinds.take_snapshot(kafka, change, sim.now),
+        rollout=Rollout(bake_seconds=30),
     )
-    return kafka, workloads, pods, spec
+    return Restart(kafka, workloads, pods, flow, sim, spec)
 
 
 async def test_restart_waits_for_new_members_and_is_never_written_twice() -> None:
-    kafka, workloads, pods, spec = await setup()
+    restart = await setup()
+    kafka, workloads = restart.kafka, restart.workloads
     before = set(kafka.cluster.groups["billing"].members)
-    world = World(request(spec), scaled_deployment=LABELS)
-    assert await drive(world, kafka, Phase.AWAITING_APPROVAL, kube=workloads) is (
-        Phase.AWAITING_APPROVAL
-    ), world.status.message
+    world = World(request(restart.spec), scaled=LABELS, now=restart.sim.now)
+    assert await restart.run(world, Phase.AWAITING_APPROVAL) is Phase.AWAITING_APPROVAL, (
+        world.status.message
+    )
     assert world.status.risk is Risk.MEDIUM
     world.approve("bob", "carol")
-    phase = await drive(world, kafka, Phase.SUCCEEDED, kube=workloads, before_step=pods.roll_one)
+    phase = await restart.run(world, Phase.SUCCEEDED)
     assert phase is Phase.SUCCEEDED, world.status.message
 
     after = set(kafka.cluster.groups["billing"].members)
@@ -99,8 +139,9 @@ async def test_restart_waits_for_new_members_and_is_never_written_twice() -> Non
     deployment = workloads.deployments[("shop", "billing-api")]
     assert deployment.annotations == {RESTARTED_AT: restart_stamp(snapshot)}
     assert deployment.patches == 1
-    restart, rejoin = world.status.plan.stages[0].steps  # type: ignore[union-attr]
-    assert restart.result.startswith("Applied: restarted shop/billing-api: ")
+    (stage,) = world.status.plan.stages  # type: ignore[union-attr]
+    step, rejoin = stage.steps
+    assert step.result.startswith("Applied: restarted shop/billing-api: ")
     assert rejoin.state is StepState.SUCCEEDED
     assert rejoin.result.startswith("AlreadyApplied: group billing rejoined: 2 member(s)")
     retried = [e.message for t in world.transitions for e in t.events if e.reason == "StepRetrying"]
@@ -108,44 +149,38 @@ async def test_restart_waits_for_new_members_and_is_never_written_twice() -> Non
         "step await-rejoin will be retried: group billing is Stable with 2 of 2 member(s); 1 "
         "from before the restart still in it (billing-api-1)"
     ]
+    (billing,) = stage.progress  # judged with the gate's defaults, though no gate asked
+    assert billing.verdict is ProgressVerdict.PASSED, billing.message
+    assert billing.baseline is not None
+    assert billing.baseline.seconds == pytest.approx(60, abs=0.1)
 
-    again = await kinds.apply(
-        kinds.StepPorts(kafka, workloads), restart.operation, snapshot=snapshot
-    )
+    again = await kinds.apply(kinds.StepPorts(kafka, workloads), step.operation, snapshot=snapshot)
     assert again.applied is False
     assert deployment.patches == 1
 
 
 async def test_members_that_never_come_back_fail_the_step_and_nothing_is_undone() -> None:
-    kafka, workloads, _pods, spec = await setup()
-    world = World(request(spec), scaled_deployment=LABELS)
-    await drive(world, kafka, Phase.AWAITING_APPROVAL, kube=workloads)
+    restart = await setup()
+    world = World(request(restart.spec), scaled=LABELS, now=restart.sim.now)
+    await restart.run(world, Phase.AWAITING_APPROVAL)
     world.approve("bob", "carol")
-    phase = await drive(world, kafka, Phase.FAILED, kube=workloads)  # the old pods stay
+    phase = await restart.run(world, Phase.FAILED, rolls=False)  # the old pods stay
     assert phase is Phase.FAILED
     assert "step await-rejoin failed" in world.status.message
     assert "2 from before the restart still in it" in world.status.message
     assert "a rollout restart cannot be undone" in world.status.message
-    assert workloads.deployments[("shop", "billing-api")].patches == 1
+    assert restart.workloads.deployments[("shop", "billing-api")].patches == 1
 
 
-async def test_a_group_that_reads_slower_after_the_restart_fails_the_gate() -> None:
-    kafka, workloads, pods, spec = await setup()
-    world = World(
-        request(spec),
-        cluster=cluster_spec(default_gates=HealthGates(max_lag_growth=5)),
-        scaled_deployment=LABELS,
-    )
-    await drive(world, kafka, Phase.AWAITING_APPROVAL, kube=workloads)
+async def test_new_pods_that_read_slower_fail_the_progress_gate() -> None:
+    restart = await setup(after_restart=2.0)
+    world = World(request(restart.spec), scaled=LABELS, now=restart.sim.now)
+    await restart.run(world, Phase.AWAITING_APPROVAL)
     world.approve("bob", "carol")
-
-    def stuck(_gate: object) -> None:
-        kafka.cluster.produce("orders", 1, 40)  # the new pods do not commit
-
-    await drive(
-        world, kafka, Phase.SUCCEEDED, kube=workloads, before_step=pods.roll_one, before_gate=stuck
-    )
+    await restart.run(world, Phase.SUCCEEDED)
     (stage,) = world.status.plan.stages  # type: ignore[union-attr]
-    assert "ConsumerLag: FAILED (lag grew too much: billing lag 40, was 0" in stage.gate_result
+    (billing,) = stage.progress
+    assert billing.verdict is ProgressVerdict.FAILED
+    assert "ConsumerProgress: FAILED (billing read 2.0/s" in stage.gate_result
     assert world.phase is Phase.FAILED
     assert "nothing to roll back" in world.status.message

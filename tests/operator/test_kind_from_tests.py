@@ -21,7 +21,7 @@ from kcr.engine import (
     Finish,
     Next,
     RunStep,
-    SampleLag,
+    SampleProgress,
     TakeSnapshot,
     Wait,
 )
@@ -134,8 +134,8 @@ async def run(world: World, kafka: FakeKafka, until: Phase) -> Phase:
         elif isinstance(effect, RunStep):
             status = world.status
             answer = await actions.run_step(effect, kafka, no_kube(), status, clock)
-        elif isinstance(effect, SampleLag):
-            answer = await actions.sample_lag(kafka, effect.stage, effect.groups)
+        elif isinstance(effect, SampleProgress):
+            answer = await actions.sample_progress(kafka, effect)
         elif isinstance(effect, CheckGate):
             answer = await actions.check_gate(effect, kafka, lambda url: None, Metrics())  # type: ignore[arg-type,return-value]
         else:

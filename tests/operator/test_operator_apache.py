@@ -9,6 +9,8 @@ import pytest
 import pytest_asyncio
 from apache_world import (
     ConsumerPods,
+    LiveReader,
+    Production,
     admin_port,
     apply_cluster,
     approved,
@@ -16,9 +18,11 @@ from apache_world import (
     commit,
     drafted,
     follow_deployment,
+    group_committed,
     produce,
 )
 from operator_harness import NAMESPACE, Harness
+from waiting import eventually
 
 from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
@@ -33,7 +37,7 @@ from kcr.kinds.increase_partitions import IncreasePartitions
 from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import AclBinding
 from kcr.model.change import OffsetTarget
-from kcr.model.cluster import HealthGates
+from kcr.model.cluster import ConsumerProgressGate, HealthGates
 from kcr.model.observed import ConfigSource
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
@@ -112,36 +116,31 @@ async def test_create_topic_then_rollback_leaves_no_topic(
     assert topic not in {t.name for t in await broker.list_topics()}
 
 
-async def test_failed_lag_gate_restores_the_previous_override_and_removes_a_new_one(
+async def test_a_failed_gate_restores_the_previous_override_and_removes_a_new_one(
     on_apache: Harness, apache_kafka: KraftCluster, broker: KafkaPort, unique: str
 ) -> None:
     topic, group = f"{unique}.payments", f"{unique}-billing"
     await create_topic(broker, topic, **{"retention.ms": "3600000"})
-    produce(apache_kafka, topic, 3)
-    commit(apache_kafka, group, {(topic, 0): 3})
     change = AlterTopicConfig(
         topics=[topic], set={"retention.ms": "7200000", "max.message.bytes": "2097152"}
     )
-    gates = HealthGates(max_lag_growth=5)
-    spec = await drafted(broker, change, bake_seconds=4, gates=gates)
-    await approved(on_apache.kubectl, "alter", spec)
-
-    # The billing consumers stop keeping up once the change is in: lag grows during the bake,
-    # after the gate took its baseline.
-    await on_apache.kubectl.wait_for(
-        "alter",
-        lambda s: any(
-            group in stage.get("lagBaseline", {})
-            for stage in (s.get("plan") or {}).get("stages", [])
-        ),
-        "the lag baseline",
-        timeout=WAIT,
-    )
-    produce(apache_kafka, topic, 20)
-    status = await finished(on_apache, "alter")
+    gates = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=6))
+    billing = LiveReader(apache_kafka, topic, group)
+    with Production(apache_kafka, topic, 20).running(), billing.running():
+        await eventually(lambda: group_committed(broker, group), f"{group} committed", timeout=WAIT)
+        spec = await drafted(broker, change, bake_seconds=6, gates=gates)
+        await approved(on_apache.kubectl, "alter", spec)
+        await on_apache.kubectl.wait_for(
+            "alter",
+            lambda s: any(st.get("bakePositions") for st in s.get("plan", {}).get("stages", [])),
+            "the bake",
+            timeout=WAIT,
+        )
+        billing.stop()  # the billing consumers stop once the change is in
+        status = await finished(on_apache, "alter")
 
     assert status["phase"] == "RolledBack", status["message"]
-    assert "lag" in status["plan"]["stages"][0]["gateResult"].lower()
+    assert "ConsumerProgress: FAILED" in status["plan"]["stages"][0]["gateResult"]
     (configs,) = await broker.topic_configs([topic])
     assert configs.configs["retention.ms"].value == "3600000"
     assert configs.configs["retention.ms"].source == ConfigSource.TOPIC_OVERRIDE

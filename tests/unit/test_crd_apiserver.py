@@ -304,7 +304,7 @@ def test_date_time_follows_the_api_server(text: str, valid: bool) -> None:
 
 
 def test_integers_beyond_int64_are_refused() -> None:
-    cluster = _cluster(policy={"defaultGates": {"maxLagGrowth": 2**63}})
+    cluster = _cluster(policy={"limits": {"minRetentionMs": 2**63}})
     assert any("int64" in error for error in admit("KafkaCluster", cluster))
 
 

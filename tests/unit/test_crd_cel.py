@@ -29,6 +29,11 @@ BINDING = {
     "principal": "User:alice",
     "operation": "Read",
 }
+MOVE = {
+    "topic": "orders",
+    "replicationFactor": 2,
+    "partitions": [{"partition": 0, "replicas": [1, 2]}],
+}
 MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
     "CreateTopic": (
         "createTopic",
@@ -51,6 +56,19 @@ MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
     "AlterAcls": ("alterAcls", {"add": [BINDING]}),
     "DeleteTopic": ("deleteTopic", {"topic": "orders"}),
     "ScaleDeployment": ("scaleDeployment", {"namespace": "shop", "name": "billing"}),
+    "ReassignPartitions": (
+        "reassignPartitions",
+        {"topics": [MOVE], "throttleBytesPerSecond": 10_485_760},
+    ),
+    "ElectLeaders": ("electLeaders", {"topics": [{"topic": "orders", "partitions": [0]}]}),
+    "ReplicationThrottle": (
+        "replicationThrottle",
+        {"bytesPerSecond": 10_485_760, "topics": [MOVE]},
+    ),
+    "AwaitReassignment": (
+        "awaitReassignment",
+        {"throttleBytesPerSecond": 10_485_760, "topics": [MOVE]},
+    ),
     "AlterClientQuotas": (
         "alterClientQuotas",
         {"entities": [{"user": "alice", "quotas": {"producer_byte_rate": 1048576}}]},
@@ -61,7 +79,8 @@ MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "AwaitRejoin": ("awaitRejoin", {"group": "billing"}),
 }
-CHANGE_TYPES = [kind for kind in MEMBERS if KINDS.named(kind).requestable]
+STEP_ONLY = tuple(kind for kind in MEMBERS if not KINDS.named(kind).requestable)
+CHANGE_TYPES = [kind for kind in MEMBERS if kind not in STEP_ONLY]
 
 
 def union(kind: str, **members: Any) -> dict[str, Any]:
@@ -243,6 +262,25 @@ def _spec_only_cases() -> list[Case]:
             message="a key cannot be both set and deleted",
         )
     ]
+    cases.append(
+        Case(
+            id="spec-replication-factor-lists-that-many",
+            kind="KafkaChangeRequest",
+            valid=change_request(union("ReassignPartitions")),
+            invalid=change_request(
+                union(
+                    "ReassignPartitions",
+                    reassignPartitions={
+                        **MEMBERS["ReassignPartitions"][1],
+                        "topics": [{**MOVE, "replicationFactor": 3}],
+                    },
+                )
+            ),
+            path=".spec.change.reassignPartitions",
+            message="a topic with replicationFactor lists that many brokers for each of its "
+            "partitions",
+        )
+    )
     places = {
         "add": (lambda b: change_request(union("AlterAcls", alterAcls={"add": [b]})), "add[]"),
         "remove": (
@@ -444,7 +482,7 @@ def test_spec_rule_is_not_a_create_time_rule() -> None:
 
 def test_null_members_count_as_absent() -> None:
     """A draft dumped with None values (null) is pruned to the one member that is set."""
-    members = {MEMBERS[kind][0]: None for kind in CHANGE_TYPES}
+    members = {member: None for kind, (member, _) in MEMBERS.items() if kind not in STEP_ONLY}
     change = {**members, **union("DeleteTopic")}
     assert admit("KafkaChangeRequest", change_request(change)) == []
 

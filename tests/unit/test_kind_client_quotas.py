@@ -236,3 +236,20 @@ def test_whole_byte_rates_read_as_whole_numbers() -> None:
     entity = ClientQuotaEntity(user="alice", quotas={PRODUCE: 1048576.0, SHARE: 12.5})
     assert entity.model_dump(mode="json")["quotas"] == {PRODUCE: 1048576, SHARE: 12.5}
     assert entity.describe() == "user=alice: producer_byte_rate=1048576, request_percentage=12.5"
+
+
+def test_on_strimzi_the_kafkausers_quotas_carry_the_change() -> None:
+    member = quotas({"user": "bob", "quotas": {PRODUCE: 4096, CONSUME: None}})
+    kind = spec_of(member).change.kind
+    spec = {
+        "authentication": {"type": "scram-sha-512"},
+        "quotas": {"producerByteRate": 1, "consumerByteRate": 2},
+    }
+    edit = kind.strimzi_user_edit(member, "User:bob", spec)
+    assert edit is not None
+    assert edit.spec == {
+        "authentication": {"type": "scram-sha-512"},
+        "quotas": {"producerByteRate": 4096},
+    }
+    assert edit.summary == "in spec.quotas producerByteRate: 4096; remove consumerByteRate"
+    assert kind.strimzi_user_edit(member, "User:carol", spec) is None

@@ -199,7 +199,7 @@ CASES: dict[str, tuple[list[dict[str, str]], str, str, list[dict[str, Any]]]] = 
         [expected("KcrHealthGateFailed", "1", check="UnderReplicated")],
     ),
     "gates fail again and again": (
-        [series("kcr_gate_failures_total", {"check": "ConsumerLag"}, "0 1 2 3x60")],
+        [series("kcr_gate_failures_total", {"check": "ConsumerProgress"}, "0 1 2 3x60")],
         "KcrHealthGatesFailingOften",
         "30m",
         [expected("KcrHealthGatesFailingOften", "3")],

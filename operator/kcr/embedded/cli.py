@@ -45,8 +45,9 @@ def demo(report_path: Path | None) -> None:
     Starts a Kafka broker (tansu), a Kubernetes API (the kmock emulator), `kcr operator`
     and `kcr mcp --transport http`, builds a lag incident, and lets an MCP client play the
     assistant: it explains the incident and drafts a change, a person approves it with
-    `kubectl kcr approve`, and the operator runs it with health gates (Succeeded); then a
-    second change fails its lag gate and is rolled back automatically (RolledBack).
+    `kubectl kcr approve`, and the operator runs it through a traffic peak with health gates
+    (Succeeded); then a second change stops a consumer, fails its consumer progress gate and
+    is rolled back automatically (RolledBack).
     Everything started is stopped by pid at the end, also on Ctrl-C or SIGTERM.
     """
     _configure_logging()

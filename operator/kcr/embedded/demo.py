@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kcr.embedded.assistant import ToolCallError, connect
+from kcr.embedded.follow import StoryError
 from kcr.embedded.incident import Incident, build_incident
 from kcr.embedded.kube_users import EmulatorError
 from kcr.embedded.narration import Narrator, WaitTimeoutError
@@ -21,17 +22,17 @@ from kcr.embedded.stack import Stack, StackOptions
 from kcr.embedded.stories import (
     Cast,
     Outcome,
-    StoryError,
     investigate,
+    story_dead_letter,
     story_retention,
-    story_rollback,
 )
 from kcr.embedded.tansu import TansuError
 from kcr.embedded.watch import RequestWatch
 from kcr.kafka import ClientSettings, KafkaPortError, open_kafka
+from kcr.model import ConsumerProgressGate
 
 REVIEWER = "bob"
-MAX_LAG_GROWTH = 1000
+BASELINE_SECONDS = 8
 SAMPLES_BEFORE_DIAGNOSIS = 3
 KAFKA_TIMEOUT_SECONDS = 10.0
 BUDGET_SECONDS = 120.0
@@ -63,6 +64,14 @@ class Report:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
 
+def progress_gate(incident: Incident) -> ConsumerProgressGate:
+    """Each group keeps half its reading rate; invoicing, which subscribes by pattern, is
+    watched on every change, even one whose blast radius does not name it."""
+    return ConsumerProgressGate(
+        baseline_seconds=BASELINE_SECONDS, min_percent=50, groups=[incident.invoicing]
+    )
+
+
 def demo_options(incident: Incident) -> StackOptions:
     return StackOptions(
         assistant="assistant",
@@ -71,7 +80,7 @@ def demo_options(incident: Incident) -> StackOptions:
         group_prefixes=("shop.",),
         reviewers=(REVIEWER,),
         ownership=(incident.owner,),
-        max_lag_growth=MAX_LAG_GROWTH,
+        progress_gate=progress_gate(incident),
         sample_interval=1.0,
     )
 
@@ -155,7 +164,7 @@ async def _tell(stack: Stack, incident: Incident, narrator: Narrator, report: Re
                 incident=incident,
                 children=stack.children,
                 bootstrap=stack.bootstrap,
-                max_lag_growth=MAX_LAG_GROWTH,
+                gate=progress_gate(incident),
             )
             await _stories(cast, report)
         narrator.chapter(f"7. The review table, as {REVIEWER} sees it")
@@ -181,7 +190,7 @@ async def _stories(cast: Cast, report: Report) -> None:
     narrator = cast.narrator
     narrator.chapter(f"4. The assistant investigates (MCP, as {cast.assistant.principal!r})")
     await investigate(cast)
-    narrator.chapter("5. Story one: keep the unread orders (draft → review → approve → run)")
+    narrator.chapter("5. Story one: keep the unread orders, through the evening peak")
     report.outcomes.append(await story_retention(cast))
-    narrator.chapter("6. Story two: a change whose health gate fails (→ automatic rollback)")
-    report.outcomes.append(await story_rollback(cast))
+    narrator.chapter("6. Story two: a change that stops a consumer (→ automatic rollback)")
+    report.outcomes.append(await story_dead_letter(cast))

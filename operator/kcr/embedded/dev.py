@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from kcr.embedded.demo import EXPECTED_FAILURES, MAX_LAG_GROWTH, print_stopped
+from kcr.embedded.demo import EXPECTED_FAILURES, print_stopped, progress_gate
 from kcr.embedded.incident import Incident, build_incident
 from kcr.embedded.narration import Narrator
 from kcr.embedded.signals import interrupt_on_stop_signals, interruptible
@@ -30,7 +30,7 @@ def main(workdir: Path | None, incident: bool) -> int:
     options = StackOptions(
         reviewers=(person,),
         ownership=(story.owner,),
-        max_lag_growth=MAX_LAG_GROWTH,
+        progress_gate=progress_gate(story),
         workdir=workdir,
     )
     stack = Stack.prepare(options)

@@ -3,7 +3,8 @@
 ``shop.orders`` keeps only ten minutes of records. Its consumer group
 ``shop.fulfilment`` stopped consuming: a burst of orders piled up on one partition (a hot
 partition) and producers keep writing, so the unread records are about as old as the
-retention allows. The broker will delete them before anyone reads them.
+retention allows. The broker will delete them before anyone reads them. Meanwhile
+``shop.invoicing`` reads every order topic (``^shop\\.orders.*``) and keeps up.
 """
 
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from kcr import kinds
 from kcr.embedded.narration import Narrator
 from kcr.embedded.processes import Child, Children
-from kcr.embedded.traffic import Producer, fill_partition, start_producer
-from kcr.kafka import KafkaPort
+from kcr.embedded.traffic import Producer, fill_partition, start_producer, start_reader
+from kcr.kafka import KafkaPort, TopicPartition
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.model import (
@@ -38,7 +39,11 @@ class Incident:
     steady_per_second: int = 6
     peak_partition: int = 2
     peak_per_second: int = 100
-    """The evening peak the second story bakes through."""
+    """The evening peak the first story bakes through."""
+    invoicing: str = "shop.invoicing"
+    invoicing_subscription: str = r"^shop\.orders.*"
+    """A pattern: a new topic whose name matches it joins the subscription."""
+    dead_letter_topic: str = "shop.orders.dlq"
 
     @property
     def owner(self) -> Ownership:
@@ -113,4 +118,40 @@ async def build_incident(
         f"checkout producer (pid {producer.pid}) writes {incident.steady_per_second} records/s "
         f"to {incident.topic}/{incident.steady_partition}"
     )
+    await start_invoicing(incident, kafka, children, bootstrap, narrator)
     return producer
+
+
+async def start_invoicing(
+    incident: Incident, kafka: KafkaPort, children: Children, bootstrap: str, narrator: Narrator
+) -> Child:
+    """Invoicing has sent an invoice for every order so far: it starts at the log end."""
+    ends = await kafka.log_offsets(
+        [TopicPartition(topic=incident.topic, partition=p) for p in range(incident.partitions)]
+    )
+    await kinds.apply(
+        kafka,
+        ResetConsumerGroupOffsets(
+            group=incident.invoicing,
+            topics=[incident.topic],
+            to=OffsetTarget(
+                offsets=[
+                    PartitionOffset(topic=o.topic, partition=o.partition, offset=o.latest)
+                    for o in ends
+                ]
+            ),
+        ),
+    )
+    reader = start_reader(
+        children,
+        bootstrap,
+        "consumer-invoicing",
+        incident.invoicing,
+        incident.invoicing_subscription,
+    )
+    narrator.done(
+        f"invoicing (pid {reader.pid}) reads {incident.invoicing_subscription} as group "
+        f"{incident.invoicing} and keeps up; it never resets offsets by itself "
+        "(auto.offset.reset=error: no invoice skipped, none sent twice)"
+    )
+    return reader

@@ -29,7 +29,14 @@ from kcr.embedded.processes import Child, Children, ProcessError, kcr_command
 from kcr.embedded.signals import signals_held
 from kcr.embedded.tansu import TansuBroker, start_tansu, stop_tansu
 from kcr.mcp.gate.access_file import token_digest
-from kcr.model import ClusterPolicy, HealthGates, KafkaCluster, KafkaClusterSpec, Ownership
+from kcr.model import (
+    ClusterPolicy,
+    ConsumerProgressGate,
+    HealthGates,
+    KafkaCluster,
+    KafkaClusterSpec,
+    Ownership,
+)
 from kcr.model.cluster import ClusterMeta
 
 READY_TIMEOUT_SECONDS = 45.0
@@ -52,8 +59,8 @@ class StackOptions:
     reviewers: tuple[str, ...] = ("bob",)
     """People with a kubeconfig of their own (``kubectl kcr approve`` knows them by name)."""
     ownership: tuple[Ownership, ...] = ()
-    max_lag_growth: int | None = None
-    """The cluster's default lag gate: records an affected group may fall behind per bake."""
+    progress_gate: ConsumerProgressGate | None = None
+    """The cluster's default consumer progress gate."""
     sample_interval: float = 1.0
     """Seconds between the MCP server's consumer group samples (its sense of trends)."""
     workdir: Path | None = None
@@ -167,7 +174,7 @@ class Stack:
         )
 
     def cluster_resource(self) -> dict[str, Any]:
-        gates = HealthGates(max_lag_growth=self.options.max_lag_growth)
+        gates = HealthGates(consumer_progress=self.options.progress_gate)
         cluster = KafkaCluster(
             metadata=ClusterMeta(name=self.options.cluster, namespace=self.options.namespace),
             spec=KafkaClusterSpec(
@@ -183,10 +190,17 @@ class Stack:
         url = f"{self.kube_url}/apis/kcr.dev/v1alpha1/namespaces/{self.options.namespace}"
         response = httpx.post(f"{url}/kafkaclusters", json=body, timeout=10)
         response.raise_for_status()
-        gate = self.options.max_lag_growth
+        gate = self.options.progress_gate
+        watched = f", and always {', '.join(gate.groups)}" if gate and gate.groups else ""
         narrator.done(
             f"KafkaCluster {self.options.namespace}/{self.options.cluster} → {self.bootstrap}"
-            + (f"; default health gates include lag growth ≤ {gate} records" if gate else "")
+            + (
+                f"; its default health gates include consumer progress: each affected group"
+                f"{watched} keeps reading at {gate.min_percent}% of its rate measured "
+                f"{gate.baseline_seconds}s before the change"
+                if gate
+                else ""
+            )
         )
 
     def _write_access(self) -> None:

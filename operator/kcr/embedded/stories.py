@@ -1,12 +1,14 @@
 """The two stories of ``kcr demo``, told against the running stack.
 
 The assistant investigates and drafts through MCP; a person approves with ``kubectl kcr``;
-the operator executes. The first change succeeds. The second bakes through an evening
-peak while the lagging group still reads nothing, its lag-growth gate fails, and the
-operator rolls it back. Each outcome is checked on the broker itself, not only in status.
+the operator executes. The first change bakes through an evening traffic peak: lag grows,
+but the consumers read as fast as before, so it succeeds. The second creates a dead-letter
+topic that joins invoicing's pattern subscription; invoicing cannot start on it, stops
+reading, its progress gate fails, and the operator rolls the change back. Each outcome is
+checked on the broker itself, not only in status.
 """
 
-from collections.abc import Callable
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,38 +16,22 @@ from typing import Any
 from rich.table import Table
 
 from kcr.embedded.assistant import Assistant
+from kcr.embedded.follow import StoryError, await_review, execute, failed_gate
 from kcr.embedded.incident import Incident
 from kcr.embedded.narration import Narrator
 from kcr.embedded.processes import Child, Children
-from kcr.embedded.reviewer import approve
 from kcr.embedded.traffic import start_producer
-from kcr.embedded.watch import (
-    RequestWatch,
-    Status,
-    baking_stage,
-    in_phase,
-    narrate_history,
-    seconds_since,
-)
+from kcr.embedded.watch import RequestWatch, Status
 from kcr.kafka import KafkaPort
-from kcr.model import Phase, StepState
-from kcr.model.request import MAX_STAGES
-from kcr.policy.authority import FINISHED_PHASES
+from kcr.model import ConsumerProgressGate, Phase, ProgressWindow
 
-REVIEW_TIMEOUT_SECONDS = 30.0
-STAGE_TIMEOUT_SECONDS = 45.0
-"""Longest wait for a stage's steps (or the rollback) between two bakes."""
-GATE_TIMEOUT_SECONDS = 30.0
-"""Longest wait past the bake time for the operator to check the gate."""
 SEVEN_DAYS_MS = 7 * 24 * 3_600_000
+BAKE_SECONDS = 15
 ACTING_VERBS = ("execute", "apply", "approve", "run_", "alter_", "delete_", "reset_")
 """Tool name beginnings that would mean the assistant could change Kafka by itself."""
-SETTLED = frozenset({*FINISHED_PHASES, Phase.PAUSED})
-"""Where a story stops following the operator: the change is done with, or waits for a person."""
-
-
-class StoryError(RuntimeError):
-    """A story did not end as it should; the message says where and what was seen."""
+RESUME_TIMEOUT_SECONDS = 20.0
+"""Longest wait for invoicing to read again once the dead-letter topic is gone."""
+RESUME_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -62,7 +48,7 @@ class Cast:
     incident: Incident
     children: Children
     bootstrap: str
-    max_lag_growth: int
+    gate: ConsumerProgressGate
 
 
 @dataclass
@@ -72,7 +58,8 @@ class Outcome:
     risk: str | None
     requested_by: str
     approved_by: str
-    config_key: str
+    subject: str
+    """What the change set: a config key, or a topic."""
     before: str | None
     requested: str
     on_broker: str | None
@@ -116,11 +103,9 @@ async def investigate(cast: Cast) -> dict[str, Any]:
     return diagnosis
 
 
-async def draft(cast: Cast, key: str, value: str, reason: str) -> dict[str, Any]:
-    result = await cast.assistant.call(
-        "draft_alter_topic_config",
-        {"topics": [cast.incident.topic], "set": {key: value}, "reason": reason},
-    )
+async def draft(cast: Cast, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    rollout = {"bakeSeconds": BAKE_SECONDS}
+    result = await cast.assistant.call(tool, {**arguments, "rollout": rollout})
     review = result["review"]
     cast.narrator.done(
         f"drafted KafkaChangeRequest {result['namespace']}/{result['name']}: "
@@ -130,122 +115,26 @@ async def draft(cast: Cast, key: str, value: str, reason: str) -> dict[str, Any]
     return result
 
 
-async def await_review(cast: Cast, name: str) -> Status:
-    label = f"the operator reviews {name}"
-    with cast.narrator.waiting(label, REVIEW_TIMEOUT_SECONDS) as wait:
-        status = await cast.watch.until(name, in_phase(Phase.AWAITING_APPROVAL, *SETTLED), wait)
-    if status.phase is not Phase.AWAITING_APPROVAL:
-        raise StoryError(f"{name} is {status.phase.value}, not AwaitingApproval: {status.message}")
-    show_review(cast.narrator, name, status)
-    return status
-
-
-def show_review(narrator: Narrator, name: str, status: Status) -> None:
-    narrator.done(
-        f"{name} awaits approval: risk {status.risk.value if status.risk else '?'}, "
-        f"spec hash {status.spec_hash or '?'}"
-    )
-    radius = status.blast_radius
-    if radius is not None:
-        narrator.say(f"  blast     {radius.describe()}")
-    for stage in status.plan.stages if status.plan else []:
-        for step in stage.steps:
-            narrator.say(f"  plan      stage {stage.name}: {step.description}")
-    for step in status.rollback_plan.steps if status.rollback_plan else []:
-        narrator.say(f"  rollback  {step.description}")
-
-
-async def execute(
-    cast: Cast, name: str, expected: Phase, after_approval: Callable[[], None] | None = None
+async def run(
+    cast: Cast, drafted: dict[str, Any], expected: Phase, *, peak: bool = False
 ) -> Status:
-    """Approve as the reviewer and follow the execution to its end."""
-    narrator = cast.narrator
-    narrator.say(
-        f"the requester ({cast.assistant.principal}) may not approve its own change; "
-        f"{cast.reviewer} reviews it"
-    )
-    output = await approve(cast.reviewer_kubeconfig, cast.reviewer, name, cast.namespace, narrator)
-    narrator.done(output)
-    if after_approval is not None:
-        after_approval()
-    seen: int | None = None
-    for _ in range(MAX_STAGES + 1):
-        with narrator.waiting(f"{name} executes", STAGE_TIMEOUT_SECONDS) as wait:
-            status = await cast.watch.until(name, _baking_or_finished, wait)
-        seen = narrate_history(narrator, status, _approved_at(status) if seen is None else seen)
-        stage, _ = baking_stage(status)
-        if not stage:
-            break
-        await bake(cast, name, stage)
-    narrate_gates(narrator, status)
-    if status.phase is not expected:
-        raise StoryError(
-            f"{name} ended {status.phase.value}, expected {expected.value}: {status.message}"
+    """Review, approve and execute; with ``peak``, the evening peak runs through the bake."""
+    name = drafted["name"]
+    await await_review(cast.narrator, cast.watch, name)
+    peaks: list[Child] = []
+    try:
+        return await execute(
+            cast.narrator,
+            cast.watch,
+            cast.kafka,
+            reviewer=(cast.reviewer, cast.reviewer_kubeconfig),
+            request=(name, cast.namespace, cast.assistant.principal),
+            expected=expected,
+            when_baking=(lambda: peaks.append(_start_peak(cast))) if peak else None,
         )
-    return status
-
-
-def _baking_or_finished(status: Status) -> bool:
-    return status.phase in SETTLED or bool(baking_stage(status)[0])
-
-
-def narrate_gates(narrator: Narrator, status: Status) -> None:
-    """Each stage's health gate verdict, one check a line, in the operator's words."""
-    for stage in status.plan.stages if status.plan else []:
-        if not stage.gate_result:
-            continue
-        verdict = "FAILED" if stage.gate_state is StepState.FAILED else "passed"
-        mark = narrator.failed if verdict == "FAILED" else narrator.done
-        mark(f"health gate after stage {stage.name}: {verdict}")
-        for check in stage.gate_result.split("; "):
-            narrator.say(f"    {check}")
-
-
-def _approved_at(status: Status) -> int:
-    """History entries up to (not including) the approval were narrated already."""
-    for index, entry in enumerate(status.history):
-        if entry.phase is Phase.APPROVED:
-            return index
-    return len(status.history)
-
-
-async def bake(cast: Cast, name: str, stage: str) -> None:
-    """Follow the bake on a bar, with the watched group's lag against the gate's bound."""
-    body = await cast.watch.read(name)
-    seconds = float(body["spec"].get("rollout", {}).get("bakeSeconds", 30))
-    status = Status.model_validate(body.get("status") or {})
-    group = cast.incident.group
-    baseline = _baseline(status, stage, group)
-    growth = 0
-    label = f"bake of stage {stage}"
-    with cast.narrator.waiting(label, seconds + GATE_TIMEOUT_SECONDS, total=seconds) as wait:
-
-        async def detail(current: Status) -> str:
-            nonlocal growth
-            _, started = baking_stage(current)
-            wait.show(completed=min(seconds, seconds_since(started)))
-            lag = await _group_lag(cast)
-            growth = lag - baseline if baseline is not None else 0
-            return f"lag {growth:+,}, gate ≤ +{cast.max_lag_growth:,}"
-
-        await cast.watch.until(name, lambda s: not baking_stage(s)[0], wait, detail=detail)
-    cast.narrator.done(
-        f"stage {stage} baked {seconds:.0f}s; the lag of {group} grew {growth:+,} meanwhile "
-        f"(the gate allows +{cast.max_lag_growth:,})"
-    )
-
-
-def _baseline(status: Status, stage: str, group: str) -> int | None:
-    for candidate in status.plan.stages if status.plan else []:
-        if candidate.name == stage:
-            return candidate.lag_baseline.get(group)
-    return None
-
-
-async def _group_lag(cast: Cast) -> int:
-    report = await cast.kafka.lag_report([cast.incident.group], describe_groups=False)
-    row = report.group(cast.incident.group)
-    return row.total_lag if row is not None else 0
+    finally:
+        for child in peaks:
+            cast.children.stop(child)
 
 
 async def config_value(cast: Cast, key: str) -> str | None:
@@ -255,66 +144,63 @@ async def config_value(cast: Cast, key: str) -> str | None:
 
 
 async def story_retention(cast: Cast) -> Outcome:
-    """Raise retention.ms so the broker keeps the unread orders: approved, baked, done."""
+    """Raise retention.ms so the broker keeps the unread orders, baked through the evening
+    peak: lag grows, nobody reads slower, and the change stays."""
     narrator, incident = cast.narrator, cast.incident
     key, value = "retention.ms", str(SEVEN_DAYS_MS)
     before = await config_value(cast, key)
-    drafted = await draft(
-        cast,
-        key,
-        value,
+    reason = (
         f"{incident.group} is so far behind that {incident.topic}'s 10-minute retention will "
-        "delete records it has not read; keep 7 days while the consumer is fixed",
+        "delete records it has not read; keep 7 days while the consumer is fixed"
     )
-    name = drafted["name"]
-    await await_review(cast, name)
-    status = await execute(cast, name, Phase.SUCCEEDED)
+    arguments = {"topics": [incident.topic], "set": {key: value}, "reason": reason}
+    drafted = await draft(cast, "draft_alter_topic_config", arguments)
+    status = await run(cast, drafted, Phase.SUCCEEDED, peak=True)
     on_broker = await config_value(cast, key)
     if on_broker != value:
-        raise StoryError(f"{name} Succeeded but the broker has {key}={on_broker}, not {value}")
-    narrator.done(f"{name} Succeeded; the broker now has {key}={on_broker} (it was {before})")
-    return _outcome(
-        drafted, status=status, key=key, before=before, requested=value, on_broker=on_broker
-    )
-
-
-async def story_rollback(cast: Cast) -> Outcome:
-    """A compression change baked through a traffic peak: the lag gate fails, it rolls back."""
-    narrator, incident = cast.narrator, cast.incident
-    key, value = "compression.type", "zstd"
-    before = await config_value(cast, key)
-    drafted = await draft(
-        cast,
-        key,
-        value,
-        f"with 7 days of retention {incident.topic} will hold far more data; store it "
-        "compressed with zstd to bound its disk use",
-    )
-    name = drafted["name"]
-    await await_review(cast, name)
-    peaks: list[Child] = []
-    try:
-        status = await execute(
-            cast, name, Phase.ROLLED_BACK, after_approval=lambda: peaks.append(_start_peak(cast))
-        )
-    finally:
-        for peak in peaks:
-            cast.children.stop(peak)
-    on_broker = await config_value(cast, key)
-    if on_broker != before:
-        raise StoryError(f"{name} RolledBack but the broker has {key}={on_broker}, not {before}")
+        raise StoryError(f"{drafted['name']} Succeeded but the broker has {key}={on_broker}")
     narrator.done(
-        f"{name} RolledBack by the operator on its own; the broker has {key}={on_broker} "
-        f"again (the change had set {value})"
+        f"{drafted['name']} Succeeded; the broker now has {key}={on_broker} (it was {before}). "
+        "The peak raised the lag, but no group read slower than before the change: the gate "
+        "judges the change, not the traffic"
+    )
+    return _outcome(
+        drafted, status, subject=key, before=before, requested=value, on_broker=on_broker
+    )
+
+
+async def story_dead_letter(cast: Cast) -> Outcome:
+    """A dead-letter topic joins invoicing's pattern subscription and stops it: the gate
+    sees invoicing read nothing while orders wait, and the operator deletes the topic."""
+    narrator, incident = cast.narrator, cast.incident
+    topic = incident.dead_letter_topic
+    reason = (
+        f"give {incident.group} a dead-letter topic for the orders it cannot process, so one "
+        "bad record no longer stops it"
+    )
+    arguments = {"topic": topic, "partitions": 1, "replication_factor": 1, "reason": reason}
+    drafted = await draft(cast, "draft_create_topic", arguments)
+    narrator.say(
+        f"a new topic has no consumers, so the blast radius names no group; but "
+        f"{incident.invoicing} subscribes to {incident.invoicing_subscription}, so the cluster "
+        f"policy has the progress gate watch it on every change"
+    )
+    status = await run(cast, drafted, Phase.ROLLED_BACK)
+    if topic in {t.name for t in await cast.kafka.list_topics()}:
+        raise StoryError(f"{drafted['name']} RolledBack but {topic} is still on the broker")
+    narrator.say(f"    invoicing's log: {_last_error(cast)}")
+    read = await _reads_again(cast, incident.invoicing)
+    narrator.done(
+        f"{drafted['name']} RolledBack by the operator on its own: {topic} is gone from the "
+        f"broker and {incident.invoicing} reads again ({read})"
     )
     return _outcome(
         drafted,
-        status=status,
-        key=key,
-        before=before,
-        requested=value,
-        on_broker=on_broker,
-        gate_result=_failed_gate(status),
+        status,
+        subject=f"topic {topic}",
+        before="absent",
+        requested="created",
+        on_broker="absent",
     )
 
 
@@ -322,29 +208,41 @@ def _start_peak(cast: Cast) -> Child:
     incident = cast.incident
     peak = start_producer(cast.children, cast.bootstrap, "producer-evening-peak", incident.peak())
     cast.narrator.say(
-        f"meanwhile the evening peak begins (producer pid {peak.pid}): "
-        f"{incident.peak_per_second} records/s to {incident.topic}/{incident.peak_partition}, "
-        f"while {incident.group} still reads nothing"
+        f"the change is in, and the evening peak begins (producer pid {peak.pid}): "
+        f"{incident.peak_per_second} records/s more to {incident.topic}/"
+        f"{incident.peak_partition}, while {incident.group} still reads nothing"
     )
     return peak
 
 
-def _failed_gate(status: Status) -> str:
-    for stage in status.plan.stages if status.plan else []:
-        if stage.gate_state is StepState.FAILED:
-            return f"after stage {stage.name}: {stage.gate_result}"
-    return status.message
+def _last_error(cast: Cast) -> str:
+    """The reader's own words for why it stopped, from its log."""
+    reader = next((c for c in cast.children.launched if c.name == "consumer-invoicing"), None)
+    lines = reader.log_tail().splitlines() if reader else []
+    stops = [line.split(" ", 3)[-1] for line in lines if "stopped by" in line]
+    return stops[-1] if stops else "(no error logged)"
+
+
+async def _reads_again(cast: Cast, group: str) -> str:
+    """Committed offsets advance again: read from the broker, bounded in time."""
+    first = await cast.kafka.consumer_positions([group])
+    for _ in range(round(RESUME_TIMEOUT_SECONDS / RESUME_POLL_SECONDS)):
+        await asyncio.sleep(RESUME_POLL_SECONDS)
+        last = await cast.kafka.consumer_positions([group])
+        window = ProgressWindow.between(first, last, group)
+        if window is not None and window.consumed > 0:
+            return f"{window.consumed} records in {window.seconds:.0f}s, lag {window.lag_at_end}"
+    raise StoryError(f"{group} did not read again within {RESUME_TIMEOUT_SECONDS:.0f}s")
 
 
 def _outcome(
     drafted: dict[str, Any],
-    *,
     status: Status,
-    key: str,
+    *,
+    subject: str,
     before: str | None,
     requested: str,
     on_broker: str | None,
-    gate_result: str = "",
 ) -> Outcome:
     return Outcome(
         name=drafted["name"],
@@ -352,10 +250,10 @@ def _outcome(
         risk=status.risk.value if status.risk else None,
         requested_by=drafted["requestedBy"]["principal"],
         approved_by=status.approved_by,
-        config_key=key,
+        subject=subject,
         before=before,
         requested=requested,
         on_broker=on_broker,
-        gate_result=gate_result,
+        gate_result=failed_gate(status) if status.phase is Phase.ROLLED_BACK else "",
         message=status.message,
     )

@@ -1,11 +1,12 @@
-"""Producers for the embedded broker: tansu's own load generator, one process a partition.
+"""Producers and a consumer for the embedded broker, each a child process known by its pid.
 
 ``tansu perf produce`` writes records of a fixed size to one partition at a bounded rate,
 one record per batch (tansu moves its high watermark once per batch, so offsets stay
-exact). Each producer is a child process known by its pid, like a producing service.
+exact), like a producing service; ``kcr.kafka.reader`` reads and commits like a consuming one.
 """
 
 import asyncio
+import sys
 from dataclasses import dataclass
 
 from kcr.embedded.narration import Wait
@@ -20,6 +21,7 @@ FILL_RATE = 2000
 PERF_RATE_FACTOR = 2
 """tansu 0.6's ``perf produce`` sends twice its ``--per-second`` (measured at 5 to 100/s)."""
 POLL_SECONDS = 0.1
+READER_METADATA_REFRESH_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,23 @@ class Producer:
 
 def start_producer(children: Children, bootstrap: str, name: str, producer: Producer) -> Child:
     return children.launch(name, producer.argv(bootstrap), grace=2.0)
+
+
+def start_reader(
+    children: Children, bootstrap: str, name: str, group: str, subscription: str
+) -> Child:
+    """A consumer service (``kcr.kafka.reader``) that looks for new topics every 2 s, not
+    every 5 min as librdkafka does by default, so the demo need not wait for it."""
+    argv = [
+        sys.executable,
+        "-m",
+        "kcr.kafka.reader",
+        f"--bootstrap={bootstrap}",
+        f"--group={group}",
+        f"--subscribe={subscription}",
+        f"--metadata-refresh-ms={READER_METADATA_REFRESH_MS}",
+    ]
+    return children.launch(name, argv, grace=5.0)
 
 
 async def log_end(kafka: KafkaPort, topic: str, partition: int) -> int:

@@ -1,7 +1,7 @@
 """Following a KafkaChangeRequest through its phases, as ``kubectl get -w`` would.
 
 Reads the request from the Kubernetes API every poll and shows where it is: the phase,
-the step running, the bake with its remaining time and the watched group's lag.
+the step running or the baseline being measured, the bake with its remaining time.
 """
 
 import asyncio
@@ -56,8 +56,14 @@ class RequestWatch:
 
 
 async def phase_and_step(status: Status) -> str:
-    step = running_step(status)
+    step = running_step(status) or measuring(status)
     return f"{status.phase.value}{' · ' + step if step else ''}"
+
+
+def measuring(status: Status) -> str:
+    """The operator's note while it measures the groups' reading rates before a write."""
+    ready = next((c for c in status.conditions if c.type == "Ready"), None)
+    return ready.message if ready and ready.reason == "MeasuringBaseline" else ""
 
 
 def in_phase(*phases: Phase) -> Callable[[Status], bool]:

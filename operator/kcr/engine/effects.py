@@ -4,7 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kcr.model import Change, HealthGates, KafkaChangeRequestStatus, Step
+from kcr.model import (
+    Change,
+    ConsumerPositions,
+    ConsumerProgressGate,
+    HealthGates,
+    KafkaChangeRequestStatus,
+    Step,
+)
 
 
 @dataclass(frozen=True)
@@ -15,9 +22,23 @@ class TakeSnapshot:
 
 
 @dataclass(frozen=True)
-class SampleLag:
-    stage: str
+class SampleProgress:
+    """Read the groups' positions: for the baseline before the first write (``stage`` None)
+    or when ``stage``'s bake begins."""
+
+    stage: str | None
     groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProgressCheck:
+    """What the consumer progress gate compares: two positions before the first write, one
+    when the bake began, and the positions the operator reads now."""
+
+    gate: ConsumerProgressGate
+    groups: tuple[str, ...]
+    baseline: tuple[ConsumerPositions, ...]
+    bake_start: ConsumerPositions
 
 
 @dataclass(frozen=True)
@@ -33,9 +54,7 @@ class CheckGate:
     stage: str
     gates: HealthGates
     topics: tuple[str, ...]
-    lag_groups: tuple[str, ...] = ()
-    lag_baseline: tuple[tuple[str, int], ...] = ()
-    max_lag_growth: int | None = None
+    progress: ProgressCheck | None = None
     under_replicated_baseline: int | None = None
     prometheus_url: str | None = None
 
@@ -57,7 +76,7 @@ class Finish:
     """The request needs nothing more from the operator."""
 
 
-Effect = TakeSnapshot | SampleLag | RunStep | CheckGate | Wait | Next | Finish
+Effect = TakeSnapshot | SampleProgress | RunStep | CheckGate | Wait | Next | Finish
 
 
 class EventType(StrEnum):

@@ -8,11 +8,17 @@ compare-then-apply write, which sends nothing when the write already happened.
 
 from datetime import timedelta
 
-from kcr.engine import gates
+from kcr.engine import gates, progress
 from kcr.engine.approval import approved_plan_problem
 from kcr.engine.context import RESULT_LIMIT, Context, clip
-from kcr.engine.effects import Finish, Next, SampleLag, TakeSnapshot, Transition, Wait
-from kcr.engine.observations import GateReport, LagSample, Snapshot, SnapshotFailed, StepOutcome
+from kcr.engine.effects import Finish, Next, SampleProgress, TakeSnapshot, Transition, Wait
+from kcr.engine.observations import (
+    GateReport,
+    ProgressRead,
+    Snapshot,
+    SnapshotFailed,
+    StepOutcome,
+)
 from kcr.engine.reasons import Reason
 from kcr.engine.rollback import abort_execution, begin_rollback, handle_failure
 from kcr.engine.signals import CONTINUE, ROLLBACK, ROLLBACK_REQUESTED_BY
@@ -47,7 +53,7 @@ def execute(ctx: Context) -> Transition:
     for index, stage in enumerate(plan.stages):
         step = next((s for s in stage.steps if s.state is not StepState.SUCCEEDED), None)
         if step is not None:
-            return drive(ctx, step, FORWARD)
+            return progress.measure_baseline(ctx) or drive(ctx, step, FORWARD)
         if stage.gate_state not in DONE:
             return drive_gate(ctx, stage, last=index == len(plan.stages) - 1)
     return succeed(ctx)
@@ -136,6 +142,7 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
         return ctx.finish(gates.check_gate(ctx, stage))
     text = gates.describe(report)
     stage.gate_result = clip(text, RESULT_LIMIT)
+    stage.progress = list(report.progress)
     if report.inconclusive and ctx.now - bake_end < ctx.observed.settings.step_timeout:
         ctx.note(Reason.GATE_RETRYING, f"health gate after stage {stage.name}: {text}")
         return ctx.finish(Wait(ctx.now + ctx.observed.settings.retry_delay))
@@ -152,12 +159,12 @@ def drive_gate(ctx: Context, stage: Stage, *, last: bool) -> Transition:
 
 
 def start_bake(ctx: Context, stage: Stage) -> Transition:
-    groups, _ = gates.lag_watch(ctx, stage)
+    groups = gates.judged_groups(ctx, stage)
     if groups:
-        sample = ctx.observed.answer
-        if not isinstance(sample, LagSample) or sample.stage != stage.name:
-            return ctx.finish(SampleLag(stage.name, groups))
-        stage.lag_baseline = dict(sample.lag)
+        read = ctx.observed.answer
+        if not isinstance(read, ProgressRead) or read.stage != stage.name:
+            return ctx.finish(SampleProgress(stage.name, groups))
+        stage.bake_positions = read.positions
     stage.bake_started_at = ctx.now
     stage.gate_state = StepState.RUNNING
     bake = ctx.spec.rollout.bake_seconds

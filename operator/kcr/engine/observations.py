@@ -1,8 +1,8 @@
 """What the operator read or did since the last decision: the engine's only inputs.
 
 ``answer`` is the operator's reply to the effect the engine asked for in its previous
-transition (a snapshot, a lag sample, a gate report, a step outcome), handed in exactly
-once; the engine matches on its type, so no reply can be read as another.
+transition (a snapshot, consumer positions, a gate report, a step outcome), handed in
+exactly once; the engine matches on its type, so no reply can be read as another.
 """
 
 from collections.abc import Mapping
@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kcr.model import HealthBaseline, KafkaClusterSpec, ObservedState, Phase
+from kcr.model import (
+    ConsumerPositions,
+    GroupProgress,
+    HealthBaseline,
+    KafkaClusterSpec,
+    ObservedState,
+    Phase,
+)
+from kcr.model.strimzi import StrimziResources
 from kcr.policy.signatures import AllowedSigners
 
 
@@ -45,16 +53,18 @@ class SnapshotFailed:
 
 
 @dataclass(frozen=True)
-class LagSample:
-    stage: str
-    lag: dict[str, int]
+class ProgressRead:
+    """The answer to :class:`~kcr.engine.effects.SampleProgress` for the same ``stage``."""
+
+    stage: str | None
+    positions: ConsumerPositions
 
 
 class GateCheck(StrEnum):
     OFFLINE_PARTITIONS = "OfflinePartitions"
     UNDER_REPLICATED = "UnderReplicatedPartitions"
     MIN_INSYNC = "MinInSyncReplicas"
-    CONSUMER_LAG = "ConsumerLag"
+    CONSUMER_PROGRESS = "ConsumerProgress"
     PROMQL = "PromQL"
 
 
@@ -72,6 +82,8 @@ class CheckResult:
 class GateReport:
     stage: str
     checks: tuple[CheckResult, ...]
+    progress: tuple[GroupProgress, ...] = ()
+    """The consumer progress check's verdict on each group, recorded on the stage."""
 
     @property
     def passed(self) -> bool:
@@ -98,8 +110,8 @@ class StepOutcome:
     """Not done yet but may be soon (broker unavailable, group not empty yet)."""
 
 
-Answer = Snapshot | SnapshotFailed | LagSample | GateReport | StepOutcome
-"""The reply to one effect: TakeSnapshot, SampleLag, CheckGate or RunStep."""
+Answer = Snapshot | SnapshotFailed | ProgressRead | GateReport | StepOutcome
+"""The reply to one effect: TakeSnapshot, SampleProgress, CheckGate or RunStep."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,10 @@ class Observations:
     scaled_deployment: DeploymentLabels | None = None
     scaled_deployment_problem: str = ""
     """Why the scaled Deployment could not be read; the review waits and asks again."""
+    strimzi: StrimziResources | None = None
+    """The KafkaTopics and KafkaUsers of a Strimzi-managed cluster, read just now."""
+    strimzi_problem: str = ""
+    """Why they could not be read; nothing is reviewed or written until they are."""
     answer: Answer | None = None
     """The reply to the previous transition's effect; None when there was none (a wait, or
     an effect that could not even be tried and is asked for again)."""

@@ -33,12 +33,14 @@ def handle_failure(ctx: Context, reason: Reason, message: str) -> Transition:
 def abort_execution(ctx: Context) -> Transition:
     """kcr.dev/abort between steps: stop; roll back what was done when the policy says so.
 
-    Under the rollback policy that holds while the change waits at a manual gate too: an
-    aborted change leaves nothing applied that its rollback could undo.
+    While the change waits Paused (at a manual gate, or after a failure under the pause
+    policy) a person chooses: continue, roll back, or abort, which stops and leaves what
+    was done in place, listed in status.
     """
     ctx.consume(ABORT)
     message = f"stopped with {ABORT}"
-    if ctx.spec.rollout.on_failure is FailurePolicy.ROLLBACK:
+    policy = ctx.spec.rollout.on_failure
+    if ctx.status.phase is Phase.EXECUTING and policy is FailurePolicy.ROLLBACK:
         return begin_rollback(ctx, Reason.ABORTED, message)
     ctx.move(Phase.FAILED, Reason.ABORTED, f"{message}; {progress(ctx)}")
     return ctx.finish(Finish())

@@ -10,12 +10,14 @@ means for the request depends on the direction.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from kcr.engine.context import RESULT_LIMIT, Context, clip
 from kcr.engine.effects import Next, RunStep, Transition, Wait
 from kcr.engine.observations import StepOutcome
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import ABORT
+from kcr.engine.strimzi import guard_step
 from kcr.model import Step, StepState
 
 
@@ -40,6 +42,9 @@ def drive(ctx: Context, step: Step, direction: Direction) -> Transition:
     if step.state is StepState.PENDING:
         if ctx.resource.signals.abort:
             return direction.stop(ctx)
+        guarded = guard_step(ctx, step, rollback=direction.rollback)
+        if guarded is not None:
+            return guarded
         mark_running(ctx, step)
         return run(ctx, step, direction)
     if step.state is StepState.RUNNING:
@@ -50,7 +55,9 @@ def drive(ctx: Context, step: Step, direction: Direction) -> Transition:
             ):
                 return record(ctx, step, outcome, direction)
             case _:  # no answer yet (a restart, or a wait in between): run it again
-                return run(ctx, step, direction)
+                return guard_step(ctx, step, rollback=direction.rollback) or run(
+                    ctx, step, direction
+                )
     return direction.fail(ctx, f"{direction.noun} {step.id} failed: {step.result}")
 
 
@@ -87,8 +94,12 @@ def record(ctx: Context, step: Step, outcome: StepOutcome, direction: Direction)
 
 
 def timed_out(ctx: Context, step: Step) -> bool:
+    """A step that waits on purpose (a replica move) carries its own, longer timeout."""
     started = step.started_at or ctx.now
-    return ctx.now - started >= ctx.observed.settings.step_timeout
+    limit = ctx.observed.settings.step_timeout
+    if step.timeout_seconds is not None:
+        limit = timedelta(seconds=step.timeout_seconds)
+    return ctx.now - started >= limit
 
 
 def finish_step(step: Step, state: StepState, outcome: StepOutcome) -> None:

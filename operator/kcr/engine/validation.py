@@ -8,6 +8,7 @@ from kcr.engine.context import APPROVED, VALIDATED, Context
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import APPROVED_BY, APPROVED_SPEC_HASH
+from kcr.engine.strimzi import refused_at_review, review_refusals, wait_for_strimzi
 from kcr.model import (
     ClusterPolicyRecord,
     ConditionStatus,
@@ -30,6 +31,11 @@ def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> 
     scales = change.kind.deployment(change.member) is not None
     if scales and scaled is None:
         return wait_for_deployment(ctx)
+    refusals = review_refusals(ctx)
+    if refusals is None:
+        return wait_for_strimzi(ctx, "for the review")
+    if refusals:
+        return refused_at_review(ctx, refusals)
     review = review_spec(ctx.spec, cluster.policy, ctx.now, storage=cluster.storage)
     problems = [*review.violations, *gate_problems(ctx, cluster)]
     if scales and scaled is not None:

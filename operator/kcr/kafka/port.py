@@ -45,6 +45,7 @@ from kcr.kafka.replica_model import (
 from kcr.kafka.results import ProbeVerdict, WriteResult
 from kcr.model import (
     AclBinding,
+    ConsumerPositions,
     GroupState,
     ObservedGroup,
     ObservedState,
@@ -298,18 +299,11 @@ class KafkaPort(Protocol):
         """
         ...
 
-    async def probe_lag(
-        self,
-        groups: list[str],
-        *,
-        baseline: dict[str, int] | None = None,
-        max_growth: int | None = None,
-    ) -> ProbeVerdict:
-        """A lag sample: each group's total lag; fails when it grew past ``max_growth``.
+    async def consumer_positions(self, groups: list[str]) -> ConsumerPositions:
+        """Each group's committed and log-end offsets, summed over the partitions it has
+        committed on, read at one moment; a group without commits is left out.
 
-        Measurements carry each group's total lag, so the next sample's ``baseline`` is
-        ``{m.subject: m.value for m in verdict.measurements}``. A group without committed
-        offsets has no measurement and is named in the message; under a bound it fails
-        unless the baseline measured it (its offsets went with a deleted topic).
+        Two readings say how fast a group read and how fast records arrived in between:
+        what the consumer progress gate compares before the change and during its bake.
         """
         ...

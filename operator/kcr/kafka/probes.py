@@ -1,11 +1,12 @@
-"""Health verdicts from read-model values: pure, each with the numbers it rests on."""
+"""Health verdicts and consumer positions from read-model values: pure, each with the
+numbers it rests on."""
 
 from collections.abc import Mapping
 from datetime import datetime
 
-from kcr.kafka.readmodel import GroupDescription, GroupLag, LagReport, TopicConfigs, TopicInfo
+from kcr.kafka.readmodel import GroupDescription, LagReport, TopicConfigs, TopicInfo
 from kcr.kafka.results import Measurement, ProbeKind, ProbeVerdict
-from kcr.model import GroupState
+from kcr.model import ConsumerPositions, GroupPosition, GroupState
 
 DEFAULT_MIN_INSYNC = 1
 ASSUMED_MIN_INSYNC = f"broker default assumed {DEFAULT_MIN_INSYNC}"
@@ -166,61 +167,27 @@ def group_state_verdict(
     )
 
 
-def lag_verdict(
-    report: LagReport,
-    groups: list[str],
-    baseline: Mapping[str, int] | None,
-    max_growth: int | None,
-) -> ProbeVerdict:
-    """Each group's total lag against its baseline plus ``max_growth``.
+def positions(report: LagReport, groups: list[str]) -> ConsumerPositions:
+    """Each group's committed and log-end offsets summed over its committed partitions.
 
-    A group without committed offsets has no lag to measure, so it gets no measurement (a
-    next baseline never holds a made-up 0) and the message names it. Under a growth bound
-    it fails when the baseline did not have it either: a misspelt group, or one that never
-    committed, would otherwise pass every gate. One that lost its offsets since (its topic
-    was deleted) passes, its earlier lag shown.
+    A group without a commit is left out rather than given a made-up 0: a later reading
+    would take its first commit for records read.
     """
-    bounded = baseline is not None and max_growth is not None
-    measurements = []
-    grown = []
-    uncommitted = []
-    never = []
+    found = []
     for name in groups:
-        found = report.group(name)
-        before = baseline.get(name) if baseline is not None else None
-        if found is None or not _has_commits(found):
-            uncommitted.append(name if before is None else f"{name} (lag was {before})")
-            if bounded and before is None:
-                never.append(name)
-            continue
-        total = found.total_lag
-        limit = before + max_growth if before is not None and max_growth is not None else None
-        passed = limit is None or total <= limit
-        measurements.append(Measurement(subject=name, value=total, limit=limit, passed=passed))
-        if not passed:
-            grown.append(f"{name} lag {total}, was {before}, allowed growth {max_growth}")
-    parts = []
-    if grown:
-        parts.append("lag grew too much: " + "; ".join(grown[:MAX_NAMED]))
-    elif measurements:
-        parts.append(
-            "lag of " + ", ".join(f"{m.subject}={m.value}" for m in measurements[:MAX_NAMED])
+        group = report.group(name)
+        rows = (
+            [p for t in group.topics for p in t.partitions if p.committed is not None]
+            if group
+            else []
         )
-    if never:
-        parts.append(
-            f"no committed offsets, now or at the baseline, so lag cannot be bounded: "
-            f"{_named(never)}"
-        )
-    elif uncommitted:
-        parts.append(f"no committed offsets: {_named(uncommitted)}")
-    return ProbeVerdict(
-        probe=ProbeKind.LAG,
-        passed=not grown and not never,
-        message="; ".join(parts) or "no consumer groups to sample",
-        observed_at=report.observed_at,
-        measurements=measurements,
-    )
-
-
-def _has_commits(group: GroupLag) -> bool:
-    return any(p.committed is not None for t in group.topics for p in t.partitions)
+        if rows:
+            found.append(
+                GroupPosition(
+                    group=name,
+                    committed=sum(max(0, p.committed or 0) for p in rows),
+                    log_end=sum(p.log_end for p in rows),
+                    partitions=len(rows),
+                )
+            )
+    return ConsumerPositions(observed_at=report.observed_at, groups=found)

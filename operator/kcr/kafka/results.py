@@ -53,7 +53,6 @@ class ProbeKind(StrEnum):
     UNDER_REPLICATED = "UnderReplicatedPartitions"
     MIN_INSYNC = "MinInSyncReplicas"
     GROUP_STATE = "ConsumerGroupState"
-    LAG = "ConsumerLag"
 
 
 class Measurement(KubeModel):

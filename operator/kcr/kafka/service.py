@@ -36,6 +36,7 @@ from kcr.kafka.replica_model import (
 from kcr.kafka.results import ProbeVerdict, WriteResult
 from kcr.model import (
     AclBinding,
+    ConsumerPositions,
     GroupState,
     ObservedGroup,
     ObservedState,
@@ -334,16 +335,10 @@ class KafkaService:
         described = await self.describe_consumer_groups(groups)
         return probes.group_state_verdict(described, allowed, max_members, self._clock())
 
-    async def probe_lag(
-        self,
-        groups: list[str],
-        *,
-        baseline: dict[str, int] | None = None,
-        max_growth: int | None = None,
-    ) -> ProbeVerdict:
+    async def consumer_positions(self, groups: list[str]) -> ConsumerPositions:
         names = _names("groups", groups)
         report = await self.lag_report(names, describe_groups=False)
-        return probes.lag_verdict(report, names, baseline, max_growth)
+        return probes.positions(report, names)
 
 
 def _conforms(service: KafkaService) -> KafkaPort:

@@ -4,9 +4,9 @@ Bindings name resource *patterns*, so the blast radius lists patterns and weighs
 reach; only a literal binding on a valid name also counts as that topic or group.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, model_validator
 
@@ -30,9 +30,11 @@ from kcr.model import (
 from kcr.model.base import KubeModel
 from kcr.model.change import MAX_BINDINGS_PER_CHANGE
 from kcr.model.names import check_group_id, check_topic_name
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
 from kcr.policy.acl_breadth import acl_breadth
 from kcr.policy.blast_radius import acl_resource
+from kcr.policy.strimzi_specs import user_acls_edit
 
 
 class AlterAcls(KubeModel):
@@ -87,6 +89,11 @@ class AlterAclsKind(KindBase[AlterAcls]):
 
     def acl_bindings(self, member: AlterAcls) -> list[AclBinding]:
         return member.bindings()
+
+    def strimzi_user_edit(
+        self, member: AlterAcls, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return user_acls_edit(spec, principal, member.add, member.remove)
 
     def claims(self, member: AlterAcls) -> list[str]:
         return [f"principal/{p}" for p in member.principals()]
@@ -149,11 +156,15 @@ class AlterAclsKind(KindBase[AlterAcls]):
         return Inverse(make_step(undo_id, AlterAcls(add=add, remove=remove)))
 
     async def snapshot(self, ports: StepPorts, member: AlterAcls, now: datetime) -> ObservedState:
+        """The bindings it names that exist, and the readers of the topics it binds: a revoke
+        (or a Deny) stops them, so they are in its blast radius."""
         kafka = ports.kafka
+        topics = self.topics(member)
         return ObservedState(
             captured_at=now,
             brokers=await kafka.broker_count(),
             acls=await kafka.existing_acls(member.bindings()),
+            consumers_of_topics=await kafka.consumers_of(topics) if topics else [],
         )
 
     async def apply(

@@ -8,8 +8,9 @@ by DescribeGroups, so the lag gate watches them; a user's clients are not visibl
 """
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -33,7 +34,9 @@ from kcr.model import (
     explain,
 )
 from kcr.model.base import KubeModel
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
+from kcr.policy.strimzi_specs import user_quotas_edit
 
 MAX_ENTITIES = 50
 MAX_GROUPS_SEARCHED = 1000
@@ -89,6 +92,17 @@ class AlterClientQuotasKind(KindBase[AlterClientQuotas]):
 
     def quota_entities(self, member: AlterClientQuotas) -> list[dict[str, str | None]]:
         return [{str(k): v for k, v in e.entity().items()} for e in member.entities]
+
+    def strimzi_user_edit(
+        self, member: AlterClientQuotas, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaUser's ``spec.quotas`` with this change made: Strimzi's User Operator
+        owns a user's own quotas and would undo a write made around it."""
+        user = principal.removeprefix("User:")
+        entity = next((e for e in member.entities if (e.user, e.client_id) == (user, None)), None)
+        if entity is None:
+            return None
+        return user_quotas_edit(spec, entity.quotas)
 
     def claims(self, member: AlterClientQuotas) -> list[str]:
         return [f"quota/{e.label}" for e in member.entities]

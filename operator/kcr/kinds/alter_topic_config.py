@@ -5,8 +5,9 @@ it holds (a shorter retention, compaction): those records do not come back.
 """
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -33,10 +34,12 @@ from kcr.model.change import (
     check_config_values,
 )
 from kcr.model.names import TopicName
+from kcr.model.strimzi import ResourceEdit
 from kcr.model.topic_configs import check_config_key
 from kcr.plan.steps import make_step
 from kcr.policy.data_loss import config_data_losses, config_data_risks, observed_value_problems
 from kcr.policy.limits import missing_topics, retention_floor, too_many_topics
+from kcr.policy.strimzi_specs import topic_config_edit
 
 
 class AlterTopicConfig(KubeModel):
@@ -263,6 +266,11 @@ class AlterTopicConfigKind(KindBase[AlterTopicConfig]):
             done = [f"{k}={v}" for k, v in to_set.items()] + [f"removed {k}" for k in to_delete]
             details.append(f"{current.topic}: " + ", ".join(done))
         return self.result(member, changed, details)
+
+    def strimzi_topic_edit(
+        self, member: AlterTopicConfig, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return topic_config_edit(spec, member.set, member.delete)
 
 
 KIND = AlterTopicConfigKind()

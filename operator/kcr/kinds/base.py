@@ -4,6 +4,7 @@ A kind subclasses :class:`KindBase`, sets ``model`` (and ``requestable`` when it
 a step), and overrides what differs. The defaults describe a change to named topics.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
@@ -21,7 +22,6 @@ from kcr.model import (
     DeploymentRef,
     Facts,
     Inverse,
-    LagWatch,
     ObservedState,
     ObservedTopic,
     Ownership,
@@ -31,6 +31,7 @@ from kcr.model import (
     Storage,
 )
 from kcr.model.base import KubeModel
+from kcr.model.strimzi import ResourceEdit
 from kcr.model.topic_configs import RETENTION_KEYS
 from kcr.plan.steps import make_step
 from kcr.policy.protected import protected_matches
@@ -193,14 +194,11 @@ class KindBase(Generic[M]):
     def gate_topics(self, member: M) -> list[str]:
         return self.topics(member)
 
-    def lag_watch(
-        self, member: M, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Only groups that were reading when the snapshot was taken have a lag to bound: a
-        group the change merely names may never have committed, and would fail every gate."""
-        if max_growth is None:
-            return LagWatch()
-        return LagWatch(tuple(sorted(set(reading))), max_growth)
+    def stopped_groups(self, member: M, stage: Stage) -> tuple[str, ...]:
+        return ()
+
+    def restarts_consumers(self, member: M) -> bool:
+        return False
 
     # --- workloads --------------------------------------------------------------------------
 
@@ -208,6 +206,21 @@ class KindBase(Generic[M]):
         return None
 
     def deployment_problem(self, member: M, labels: Any, owners: list[Ownership]) -> str | None:
+        return None
+
+    # --- Strimzi ----------------------------------------------------------------------------
+
+    def strimzi_topic_edit(
+        self, member: M, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaTopic spec that makes this change on ``topic``; None when the change
+        leaves what a KafkaTopic holds alone (an offset reset)."""
+        return None
+
+    def strimzi_user_edit(
+        self, member: M, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaUser spec that makes this change for ``principal``; None: no proposal."""
         return None
 
     # --- effects ----------------------------------------------------------------------------

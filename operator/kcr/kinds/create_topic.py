@@ -3,8 +3,9 @@
 Reversible: its rollback deletes the topic, with whatever it holds by then.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
@@ -30,8 +31,10 @@ from kcr.model.change import (
     check_config_values,
 )
 from kcr.model.names import TopicName, topic_name_warnings
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
 from kcr.policy.limits import metric_collisions, retention_floor
+from kcr.policy.strimzi_specs import topic_created_edit
 
 
 class CreateTopic(KubeModel):
@@ -187,6 +190,13 @@ class CreateTopicKind(KindBase[CreateTopic]):
                 code="TOPIC_ALREADY_EXISTS",
             )
         return self.result(member, False, [f"topic {member.topic} already exists as requested"])
+
+    def strimzi_topic_edit(
+        self, member: CreateTopic, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return topic_created_edit(
+            spec, member.partitions, member.replication_factor, member.configs
+        )
 
 
 KIND = CreateTopicKind()

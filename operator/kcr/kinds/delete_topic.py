@@ -1,6 +1,8 @@
 """DeleteTopic: the topic and every record in it. Irreversible and CRITICAL."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from kcr.kafka.results import ApplyResult
 from kcr.kinds.base import CONTEXT_KEYS, KindBase, StepPorts
@@ -18,8 +20,10 @@ from kcr.model import (
 )
 from kcr.model.base import KubeModel
 from kcr.model.names import TopicName
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
 from kcr.policy.limits import missing_topics
+from kcr.policy.strimzi_specs import topic_deleted_edit
 
 
 class DeleteTopic(KubeModel):
@@ -103,6 +107,11 @@ class DeleteTopicKind(KindBase[DeleteTopic]):
         if not await ports.kafka.remove_topic(member.topic):
             return self.result(member, False, [f"topic {member.topic} was deleted meanwhile"])
         return self.result(member, True, [f"deleted topic {member.topic}"])
+
+    def strimzi_topic_edit(
+        self, member: DeleteTopic, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return topic_deleted_edit()
 
 
 def _holds(topic: str, live: ObservedState) -> str:

@@ -4,7 +4,8 @@ Irreversible, and keys hash to other partitions afterwards, so per-key ordering 
 across the change.
 """
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -26,8 +27,10 @@ from kcr.model import (
 from kcr.model.base import KubeModel
 from kcr.model.change import MAX_PARTITIONS
 from kcr.model.names import TopicName
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
 from kcr.policy.limits import missing_topics
+from kcr.policy.strimzi_specs import topic_partitions_edit
 
 
 class IncreasePartitions(KubeModel):
@@ -131,6 +134,11 @@ class IncreasePartitionsKind(KindBase[IncreasePartitions]):
         return self.result(
             member, True, [f"{member.topic}: {current} → {member.partitions} partitions"]
         )
+
+    def strimzi_topic_edit(
+        self, member: IncreasePartitions, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit:
+        return topic_partitions_edit(spec, member.partitions)
 
 
 KIND = IncreasePartitionsKind()

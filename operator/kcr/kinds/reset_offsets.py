@@ -24,7 +24,6 @@ from kcr.model import (
     DeploymentRef,
     Facts,
     Inverse,
-    LagWatch,
     ObservedDeployment,
     ObservedState,
     ObservedTopic,
@@ -190,19 +189,14 @@ class ResetOffsetsKind(KindBase[ResetConsumerGroupOffsets]):
         )
         return Inverse(make_step(undo_id, restore), [note])
 
-    def lag_watch(
-        self,
-        member: ResetConsumerGroupOffsets,
-        stage: Stage,
-        reading: list[str],
-        max_growth: int | None,
-    ) -> LagWatch:
-        """Stopped on purpose until its consumers start again: its lag may only grow then.
-
-        Once the stage scales the Deployment back, the group's lag must recover.
-        """
+    def stopped_groups(self, member: ResetConsumerGroupOffsets, stage: Stage) -> tuple[str, ...]:
+        """Stopped on purpose until the stage that scales the Deployment back: only then is
+        the group's progress judged against its rate before the change."""
         restarts = any(s.id == SCALE_UP for s in stage.steps)
-        return LagWatch((member.group,), max_growth or 0) if restarts else LagWatch()
+        return () if restarts else (member.group,)
+
+    def restarts_consumers(self, member: ResetConsumerGroupOffsets) -> bool:
+        return member.scale_deployment is not None
 
     def deployment(self, member: ResetConsumerGroupOffsets) -> DeploymentRef | None:
         return member.scale_deployment

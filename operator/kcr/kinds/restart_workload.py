@@ -5,8 +5,9 @@ pod template, so Kubernetes replaces every pod. The stamp is the time of the sna
 which is read before the first write and kept in status: a step re-driven after an
 operator restart finds its own stamp on the Deployment and sends nothing. The next step
 waits until the group's members have all rejoined (see :mod:`kcr.kinds.await_rejoin`),
-and the gate after them bounds the group's lag. A restart cannot be undone, and needs no
-undoing: the old pods are gone, nothing else changed.
+and the consumer progress gate after them judges the group's reading rate against its rate
+before the change. A restart cannot be undone, and needs no undoing: the old pods are gone,
+nothing else changed.
 """
 
 from collections.abc import Mapping
@@ -25,7 +26,6 @@ from kcr.model import (
     DeploymentRef,
     Facts,
     Inverse,
-    LagWatch,
     ObservedDeployment,
     ObservedState,
     Ownership,
@@ -138,15 +138,10 @@ class RestartWorkloadKind(KindBase[RestartWorkload]):
     def gate_topics(self, member: RestartWorkload) -> list[str]:
         return []
 
-    def lag_watch(
-        self, member: RestartWorkload, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Once its new members read, the group's lag must not grow over the bake (by more
-        than the policy's bound): it reads again at its old pace. A group that never
-        committed has no lag to bound."""
-        if member.group not in reading:
-            return LagWatch()
-        return LagWatch((member.group,), max_growth or 0)
+    def restarts_consumers(self, member: RestartWorkload) -> bool:
+        """Its group is judged after the restart even when no gate asks: it must read again
+        at its rate before the change (the consumer progress gate's defaults)."""
+        return True
 
     def deployment(self, member: RestartWorkload) -> DeploymentRef | None:
         return member.deployment
@@ -163,7 +158,7 @@ class RestartWorkloadKind(KindBase[RestartWorkload]):
         self, ports: StepPorts, member: RestartWorkload, now: datetime
     ) -> ObservedState:
         """The group's members (ids and count), which the rejoin step waits to see replaced,
-        and its committed offsets, whose lag the gate bounds."""
+        and its committed offsets."""
         kafka = ports.kafka
         group = member.group
         (offsets,) = await kafka.committed_offsets([group])
@@ -180,7 +175,6 @@ class RestartWorkloadKind(KindBase[RestartWorkload]):
             captured_at=now,
             brokers=await kafka.broker_count(),
             consumer_groups=[observed],
-            consumers_of_topics=[group] if topics else [],
             deployments=await _deployments(ports, member),
         )
 

@@ -1,6 +1,7 @@
-"""What every kcr component needs to talk to the Kubernetes API, written once.
+"""kcr's one Kubernetes client, shared by the operator, the MCP server and the kubectl plugin.
 
-``errors`` and ``resources`` import nothing heavy, so the operator's httpx client and the
-MCP server's port protocol can use them; ``config`` and ``objects`` wrap the official
-``kubernetes`` client that the kubectl plugin and the MCP server share.
+``config`` finds where to connect and as whom (a kubeconfig context or the pod's service
+account), ``client`` speaks JSON over aiohttp with timeouts and a cap on requests in flight,
+``errors`` is the one error family every caller handles, ``secrets`` reads one key of a
+Secret, and ``resources`` names kcr's own API group and paths.
 """

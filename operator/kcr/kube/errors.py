@@ -1,35 +1,71 @@
-"""One error family for the Kubernetes API, whichever client kcr used to reach it.
+"""One error family for the Kubernetes API, for the operator, the MCP server and the plugin.
 
-Callers react to two answers (the object is missing; someone else wrote it first) and
-show every other one to a person, so each error carries what kcr was doing, the API
-server's own message (an admission denial reads as the policy wrote it) and the status.
+Callers react to a few answers (the object is missing; someone else wrote it first; may I
+try again?) and show every other one to a person, so each error carries what kcr was doing,
+the API server's own message (an admission denial reads as the policy wrote it) and the
+HTTP status, or None when the API server never answered.
 """
 
-import json
-from typing import TYPE_CHECKING
+import os
+import ssl
 
-if TYPE_CHECKING:  # the official client is slow to import; only its shape is needed here
-    from kubernetes.client.exceptions import ApiException
+RETRIABLE_STATUSES = frozenset({409, 429})
+"""Besides 5xx: a conflict is resolved by reading again, throttling by waiting."""
 
 
 class KubeError(Exception):
     """The API server's answer, with what kcr was doing: a person can act on it."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def retriable(self) -> bool:
+        """Worth trying again unchanged: no answer at all, a conflict, throttling or 5xx."""
+        status = self.status
+        return status is None or status in RETRIABLE_STATUSES or status >= 500
+
 
 class KubeNotFoundError(KubeError):
     """The object (or its namespace) does not exist."""
 
+    def __init__(self, message: str, *, status: int | None = 404) -> None:
+        super().__init__(message, status=status)
+
 
 class KubeConflictError(KubeError):
     """The object already exists (create) or changed since it was read (update)."""
+
+    def __init__(self, message: str, *, status: int | None = 409) -> None:
+        super().__init__(message, status=status)
+
+
+class KubeForbiddenError(KubeError):
+    """RBAC or an admission policy refused the request; the message says which and why."""
+
+    def __init__(self, message: str, *, status: int | None = 403) -> None:
+        super().__init__(message, status=status)
 
 
 class KubeUnreachableError(KubeError):
     """No answer from the API server at all: refused, timed out, TLS or DNS failed."""
 
 
-def unreachable(error: Exception, server: str, doing: str) -> KubeUnreachableError:
-    """One line naming the server and the network's own reason, never urllib3's chain."""
+_BY_STATUS: dict[int, type[KubeError]] = {
+    403: KubeForbiddenError,
+    404: KubeNotFoundError,
+    409: KubeConflictError,
+}
+
+
+def answered(status: int, message: str, doing: str) -> KubeError:
+    """``doing``, the server's message and the HTTP status, as the matching error."""
+    return _BY_STATUS.get(status, KubeError)(f"{doing}: {message} (HTTP {status})", status=status)
+
+
+def unreachable(error: BaseException, server: str, doing: str) -> KubeUnreachableError:
+    """One line naming the server and the network's own reason, never the wrapper chain."""
     return KubeUnreachableError(
         f"{doing}: cannot reach the Kubernetes API server {server or '(unknown)'}: "
         f"{network_reason(error)}"
@@ -38,27 +74,20 @@ def unreachable(error: Exception, server: str, doing: str) -> KubeUnreachableErr
 
 def network_reason(error: BaseException) -> str:
     """The innermost reason (``Connection refused``), without the pool and retry wrappers."""
-    reason: BaseException = getattr(error, "reason", None) or error
+    reason: BaseException = error
     for _ in range(5):  # bounded: the chain is a few wrappers deep
         inner = reason.__cause__ or reason.__context__
         if inner is None:
             break
         reason = inner
-    text = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
+    if isinstance(reason, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+        text = str(reason)
+    elif isinstance(reason, OSError) and reason.errno and reason.errno > 0:
+        text = os.strerror(reason.errno)  # not asyncio's "Connect call failed (host, port)"
+    elif isinstance(reason, OSError) and reason.strerror:
+        text = reason.strerror
+    else:
+        text = str(reason)
+    if not text:  # a timeout often has no words of its own
+        text = str(error) or type(error).__name__
     return text.rsplit(": ", 1)[-1] if len(text) > 200 else text
-
-
-def explain(error: "ApiException", doing: str) -> KubeError:
-    """``doing``, the server's message and the HTTP status, as the matching error."""
-    message = error.reason or "error"
-    if error.body:
-        try:
-            message = json.loads(error.body).get("message", message)
-        except (ValueError, AttributeError):
-            message = str(error.body)[:500]
-    text = f"{doing}: {message} (HTTP {error.status})"
-    if error.status == 404:
-        return KubeNotFoundError(text)
-    if error.status == 409:
-        return KubeConflictError(text)
-    return KubeError(text)

@@ -15,7 +15,7 @@ from kcr.kafka.connect import open_kafka
 from kcr.kafka.credentials import resolve_credentials
 from kcr.kafka.port import KafkaPort
 from kcr.kube.errors import KubeError
-from kcr.kubectl.client import KubeClient
+from kcr.kubectl.client import PluginKube
 from kcr.kubectl.diff import observed_diff
 from kcr.model import KafkaChangeRequestSpec, KafkaClusterSpec, ObservedState, explain
 from kcr.model.cluster import SecretKeyRef
@@ -23,8 +23,8 @@ from kcr.model.cluster import SecretKeyRef
 DIFF_TIMEOUT_SECONDS = 60.0
 
 
-def cluster_spec(kube: KubeClient, name: str) -> KafkaClusterSpec:
-    raw = kube.get_cluster(name)
+async def cluster_spec(kube: PluginKube, name: str) -> KafkaClusterSpec:
+    raw = await kube.get_cluster(name)
     try:
         return KafkaClusterSpec.model_validate(raw.get("spec") or {})
     except ValidationError as error:
@@ -32,16 +32,16 @@ def cluster_spec(kube: KubeClient, name: str) -> KafkaClusterSpec:
 
 
 async def live_state(
-    kube: KubeClient, spec: KafkaChangeRequestSpec, bootstrap: str | None = None
+    kube: PluginKube, spec: KafkaChangeRequestSpec, bootstrap: str | None = None
 ) -> ObservedState:
     """``bootstrap`` replaces the KafkaCluster's servers when they are only reachable from
     inside the cluster (a port-forward or NodePort from here); credentials stay its own."""
-    cluster = cluster_spec(kube, spec.cluster)
+    cluster = await cluster_spec(kube, spec.cluster)
     if bootstrap:
         cluster = cluster.model_copy(update={"bootstrap_servers": bootstrap})
 
     async def read(ref: SecretKeyRef) -> str:
-        return await asyncio.to_thread(kube.read_secret, ref.name, ref.key)
+        return await kube.read_secret(ref.name, ref.key)
 
     port: KafkaPort = open_kafka(cluster, await resolve_credentials(cluster, read))
     try:
@@ -51,7 +51,7 @@ async def live_state(
 
 
 def diff_against_live(
-    kube: KubeClient, spec: KafkaChangeRequestSpec, bootstrap: str | None = None
+    kube: PluginKube, spec: KafkaChangeRequestSpec, bootstrap: str | None = None
 ) -> list[str]:
     """The unified diff from ``spec.observed`` to Kafka now; Kafka errors read as KubeError."""
 
@@ -59,7 +59,7 @@ def diff_against_live(
         return await asyncio.wait_for(live_state(kube, spec, bootstrap), DIFF_TIMEOUT_SECONDS)
 
     try:
-        live = asyncio.run(bounded())
+        live = kube.run(bounded())
     except KafkaPortError as error:
         raise KubeError(f"reading Kafka for cluster {spec.cluster}: {error}") from error
     except TimeoutError as error:

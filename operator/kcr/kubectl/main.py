@@ -25,7 +25,7 @@ from tenacity import (
 
 from kcr.kube.errors import KubeConflictError, KubeError
 from kcr.kubectl import annotations as notes
-from kcr.kubectl.client import KubeClient, Target
+from kcr.kubectl.client import PluginKube, Target
 from kcr.kubectl.signing import SigningError, sign_spec_hash
 from kcr.kubectl.views import Parsed, describe, list_table, now_utc, parse
 from kcr.model import Channel, Phase
@@ -45,13 +45,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class Session:
     target: Target
-    _client: KubeClient | None = None
+    _client: PluginKube | None = None
 
     @property
-    def kube(self) -> KubeClient:
+    def kube(self) -> PluginKube:
         if self._client is None:
             try:
-                self._client = KubeClient(self.target)
+                self._client = PluginKube(self.target)
             except KubeError as error:
                 raise click.ClickException(str(error)) from error
         return self._client
@@ -96,7 +96,6 @@ def cli(
     """Review and steer Kafka change requests (kcr.dev KafkaChangeRequests)."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
     if not verbose:  # retries and reconnects repeat what the one-line error will say
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
         logging.getLogger("kcr.kafka.librdkafka").setLevel(logging.CRITICAL)
     session = Session(Target(kubeconfig=kubeconfig, context=context, namespace=namespace))
     ctx.obj = session

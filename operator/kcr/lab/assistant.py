@@ -65,6 +65,8 @@ async def builtin(
             subject |= {"principal": ticket.principal}
             if ticket.operation:
                 subject |= {"operation": ticket.operation}
+        if ticket.schema and ticket.topic:
+            subject |= {"schema": ticket.schema}
         diagnosis = await bot.call("explain_current_state", subject)
         findings = diagnosis.get("findings", [])
         answer.write_text(json.dumps({"findings": findings}))
@@ -78,6 +80,9 @@ async def builtin(
                 },
             )
         if ticket.schema and ticket.topic:
+            await bot.call(
+                "check_schema_compatibility", {"topic": ticket.topic, "schema": ticket.schema}
+            )
             await bot.call("schema_history", {"topic": ticket.topic})
         await _draft(bot, ticket, findings, bake_seconds)
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from kcr import kinds
 from kcr.embedded.narration import Narrator
 from kcr.embedded.stack import Stack
-from kcr.kafka import KafkaPort
+from kcr.kafka import KafkaPort, KafkaPortError, TopicPartition
 from kcr.kafka.clients import Workload, delete_groups
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.delete_topic import DeleteTopic
@@ -27,6 +28,7 @@ from kcr.model import ClusterPolicy, HealthGates, KafkaCluster, Ownership
 from kcr.model.cluster import ClusterMeta
 
 TEAM = "lab"
+TOPIC_READY_SECONDS = 30.0
 
 
 @dataclass
@@ -128,7 +130,22 @@ class LabContext:
             ),
         )
         self.topics.append(topic)
+        await self._until_served(topic, partitions)
         return topic
+
+    async def _until_served(self, topic: str, partitions: int) -> None:
+        """CreateTopics returns once the controller has the topic; each partition's leader
+        learns of it a moment later, and a scenario's first ListOffsets or offset commit
+        before then fails with UNKNOWN_TOPIC_OR_PART. Bounded in time."""
+        wanted = [TopicPartition(topic=topic, partition=p) for p in range(partitions)]
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(KafkaPortError),
+            stop=stop_after_delay(TOPIC_READY_SECONDS),
+            wait=wait_fixed(0.2),
+            reraise=True,
+        ):
+            with attempt:
+                await self.admin.log_offsets(wanted)
 
     def run(self, workload: Workload) -> Workload:
         self.workloads.append(workload)

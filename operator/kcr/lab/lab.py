@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from kcr.embedded.kraft import running_cluster
+from kcr.embedded.apicurio import APICURIO_VERSION, runner_jar, running_registry
+from kcr.embedded.kraft import KraftError, running_cluster
 from kcr.embedded.narration import Narrator
 from kcr.embedded.stack import StackOptions
 from kcr.kafka import ClientSettings, open_kafka
@@ -24,7 +25,7 @@ from kcr.lab.cluster import LabKafka, StagingOptions, embedded_kafka, staging_ka
 from kcr.lab.context import LabContext, LabStack, lab_owner
 from kcr.lab.report import print_scorecard, write_html
 from kcr.lab.runner import REVIEWERS, Result, RunEnv, results_passed, run_scenario, skipped
-from kcr.lab.scenario import discover
+from kcr.lab.scenario import Need, Scenario, discover
 
 BROKERS = 3
 KAFKA_TIMEOUT_SECONDS = 15.0
@@ -47,7 +48,8 @@ def run_lab(options: LabOptions, console: Console) -> bool:
     with ExitStack() as stack:
         if options.staging is None:
             narrator.chapter(f"starting {BROKERS} Apache Kafka brokers (KRaft) on loopback")
-            kafka = embedded_kafka(stack.enter_context(running_cluster(BROKERS)))
+            cluster = stack.enter_context(running_cluster(BROKERS))
+            kafka = embedded_kafka(cluster, _registry(stack, options, narrator))
         else:
             kafka = staging_kafka(options.staging)
         narrator.done(f"Kafka at {kafka.bootstrap}; lab names start with {prefix}")
@@ -59,14 +61,33 @@ def run_lab(options: LabOptions, console: Console) -> bool:
     return results_passed(results)
 
 
-async def _run_all(
-    options: LabOptions, kafka: LabKafka, prefix: str, narrator: Narrator
-) -> list[Result]:
+def _chosen(options: LabOptions) -> list[type[Scenario]]:
     scenarios = discover()
     unknown = set(options.only) - set(scenarios)
     if unknown:
         raise ValueError(f"no lab scenario named {sorted(unknown)}; known: {sorted(scenarios)}")
-    chosen = [s for n, s in scenarios.items() if not options.only or n in options.only]
+    return [s for n, s in scenarios.items() if not options.only or n in options.only]
+
+
+def _registry(stack: ExitStack, options: LabOptions, narrator: Narrator) -> str | None:
+    """Apicurio Registry on loopback where a chosen scenario needs one; its ccompat URL.
+    Not built (no Maven), those scenarios are skipped, saying how to build it."""
+    if not any(Need.SCHEMA_REGISTRY in s.needs for s in _chosen(options)):
+        return None
+    try:
+        runner_jar(offline=True)
+    except KraftError as error:
+        narrator.warn(f"no schema registry: {error}")
+        return None
+    registry = stack.enter_context(running_registry())
+    narrator.done(f"Apicurio Registry {APICURIO_VERSION} at {registry.ccompat_url}")
+    return registry.ccompat_url
+
+
+async def _run_all(
+    options: LabOptions, kafka: LabKafka, prefix: str, narrator: Narrator
+) -> list[Result]:
+    chosen = _chosen(options)
     stack = LabStack.prepare(
         StackOptions(
             namespace="kcr-lab",

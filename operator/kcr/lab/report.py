@@ -69,7 +69,25 @@ def _section(result: Result) -> str:
         f"<h2>{html.escape(result.title)} <span class='{verdict.label}'>{verdict.label}</span></h2>"
         f"<p>{html.escape(result.name)}: {result.seconds:.1f}s, "
         f"{result.observation.tool_calls} tool calls</p>{chart(result)}<table>{rows}</table>"
+        f"{_gates(result)}"
     )
+
+
+def _gates(result: Result) -> str:
+    """Each stage's gate as the operator recorded it: why a change went on or rolled back."""
+    stages = ((result.status.get("plan") or {}).get("stages")) or []
+    items = "".join(
+        f"<li>{html.escape(str(stage.get('name')))}: gate {html.escape(str(state))}"
+        f"{': ' + html.escape(str(stage.get('gateResult'))) if stage.get('gateResult') else ''}"
+        "</li>"
+        for stage in stages
+        if (state := stage.get("gateState")) not in (None, "Pending")
+    )
+    message = result.status.get("message")
+    if not items and not message:
+        return ""
+    said = f"<p>{html.escape(str(message))}</p>" if message else ""
+    return f"<h3>The request's gates</h3><ul>{items}</ul>{said}"
 
 
 def chart(result: Result) -> str:

@@ -139,6 +139,7 @@ async def run_scenario(scenario: Scenario, env: RunEnv, context: LabContext) -> 
                 seen=seen,
             )
             result.status = (await requests.read(name)).get("status") or {}
+        seen.read_back.extend(scenario.diagnosis_checks(seen.findings))
         for check in (await scenario.read_back(context, name is not None)).checks:
             seen.read_back.append(check)
     except Exception as error:  # noqa: BLE001 (a scenario's failure is its verdict, not the run's)

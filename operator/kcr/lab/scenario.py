@@ -17,6 +17,7 @@ from kcr.model import Phase, Risk
 
 if TYPE_CHECKING:
     from kcr.lab.context import LabContext
+    from kcr.lab.verdict import FindingSeen
 
 
 class Need:
@@ -120,6 +121,11 @@ class Scenario(ABC):
     @abstractmethod
     async def read_back(self, lab: "LabContext", drafted: bool) -> ReadBack:
         """Read the broker after the run and say what holds."""
+
+    def diagnosis_checks(self, findings: "list[FindingSeen]") -> list[Check]:
+        """What this incident's diagnosis must name beyond its kind (a subject, a version,
+        known only once the scenario built it); nothing by default."""
+        return []
 
     async def cleanup(self, lab: "LabContext") -> None:
         """Stop the scenario's own clients; the context removes its topics and groups."""

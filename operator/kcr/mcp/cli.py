@@ -5,6 +5,7 @@ Kubernetes clients.
 """
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +325,11 @@ async def _serve(settings: Any) -> None:
         assembled = await assemble(settings)
     except SetupError as error:
         raise click.ClickException(str(error)) from None
+    # What is assembled lives as long as the server (modules, models, schemas, runbooks: a
+    # few hundred thousand objects). Frozen, it is no longer walked by every full collection,
+    # which a large lag report triggers once or more while it is built.
+    gc.collect()
+    gc.freeze()
     try:
         if settings.transport == "stdio":
             await assembled.server.mcp.run_stdio_async()

@@ -10,10 +10,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kcr.model import Evidence, EvidenceKind, ObservedState, TimeWindow
+from kcr.model import Evidence, EvidenceKind, ObservedState, ObservedTopic, TimeWindow
 from kcr.model.request import MAX_EVIDENCE
 
 PER_CALLER = 200
+PLACEMENTS_SHOWN = 20
 MAX_CALLERS = 1000
 MAX_AGE = timedelta(hours=2)
 
@@ -81,7 +82,7 @@ def snapshot_evidence(cluster: str, observed: ObservedState, withheld: int = 0) 
             value = (
                 f"topic {topic.name}: {topic.partitions} partitions, replication factor "
                 f"{topic.replication_factor}" + (f"; {configs}" if configs else "")
-            )
+            ) + _placement(topic)
         found.append(
             _evidence(EvidenceKind.METADATA, source, f"topic {topic.name}", value, observed)
         )
@@ -106,6 +107,25 @@ def snapshot_evidence(cluster: str, observed: ObservedState, withheld: int = 0) 
             _evidence(EvidenceKind.ACL, source, "bindings named by the change", value, observed)
         )
     return found
+
+
+def _placement(topic: ObservedTopic) -> str:
+    """Where a replica move or an election starts from: replicas, leaders, sizes."""
+    placed = topic.assignment
+    if not placed:
+        return ""
+    skewed = [p for p in placed if p.replicas and p.leader != p.replicas[0]]
+    shown = " ".join(
+        f"{p.partition}:{','.join(map(str, p.replicas))}(leader {p.leader}"
+        + (f", {p.bytes} bytes" if p.bytes is not None else "")
+        + ")"
+        for p in placed[:PLACEMENTS_SHOWN]
+    )
+    more = len(placed) - PLACEMENTS_SHOWN
+    return (
+        f"; {len(skewed)} of {len(placed)} observed partition(s) not led by their "
+        f"preferred replica; replicas: {shown}" + (f" and {more} more" if more > 0 else "")
+    )
 
 
 def _evidence(

@@ -1,8 +1,9 @@
 """The Kubernetes port of the MCP server: change requests, clusters, workloads, identity.
 
 Objects travel as plain JSON dictionaries (camelCase, as the API serves them); the tools
-parse what they need with the kcr models. The official client implements it in
-:mod:`kcr.mcp.kube_client`; tests run it against the kmock emulator.
+parse what they need with the kcr models. :mod:`kcr.mcp.kube_client` implements it over
+kcr's one client (:mod:`kcr.kube.client`); tests run it against the kmock emulator and the
+real API server.
 """
 
 from dataclasses import dataclass

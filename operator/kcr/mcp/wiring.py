@@ -144,15 +144,27 @@ def check_exposure(settings: McpSettings) -> None:
 
 
 async def assemble(settings: McpSettings) -> Assembled:
+    """The server and what to close after it; what was opened before a failure is closed."""
+    closers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        return await _assemble(settings, closers)
+    except BaseException:
+        for close in reversed(closers):
+            await close()
+        raise
+
+
+async def _assemble(
+    settings: McpSettings, closers: list[Callable[[], Awaitable[None]]]
+) -> Assembled:
     check_exposure(settings)
     thresholds = _thresholds(settings)
     access = _access(settings)
     local_caller = _local_caller(settings, access) if settings.transport == "stdio" else None
     kube = _kube(settings)
-    shared_limiter = _shared_limiter(settings, kube)
-    closers: list[Callable[[], Awaitable[None]]] = []
     if kube is not None:
         closers.append(kube.close)
+    shared_limiter = _shared_limiter(settings, kube)
     cluster_name, cluster = (
         _cluster_from_file(settings.cluster_file)
         if settings.cluster_file is not None
@@ -210,8 +222,7 @@ async def assemble(settings: McpSettings) -> Assembled:
 def _shared_limiter(settings: McpSettings, kube: KubePort | None) -> SharedRateLimiter | None:
     if settings.rate_limit_store == "memory":
         return None
-    from kcr.kube.config import REQUEST_TIMEOUT_SECONDS  # noqa: PLC0415 (slow to import)
-    from kcr.mcp.kube_client import KubernetesApi  # noqa: PLC0415
+    from kcr.mcp.kube_client import KubernetesApi  # noqa: PLC0415 (slow to import)
 
     if not isinstance(kube, KubernetesApi):
         raise SetupError(
@@ -220,7 +231,7 @@ def _shared_limiter(settings: McpSettings, kube: KubePort | None) -> SharedRateL
         )
     limits = RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst)
     refill = math.ceil(limits.burst * 60.0 / limits.per_minute)
-    store = LeaseBuckets(kube.api, kube.namespace, refill, REQUEST_TIMEOUT_SECONDS)
+    store = LeaseBuckets(kube.client, kube.namespace, refill)
     return SharedRateLimiter(store, limits)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from kcr.mcp.gate.identity import Scope
 from kcr.model import (
     BlastRadius,
+    ConsumerPositions,
     Evidence,
     EvidenceKind,
     KafkaChangeRequestSpec,
@@ -95,9 +96,10 @@ def shown_status(
     foreign: Iterable[str],
     topics: Iterable[str],
 ) -> KafkaChangeRequestStatus:
-    """The status with groups outside ``scope`` left out of its snapshot, blast radius and
-    lag baselines; prose the operator wrote (gate results, history) says ``WITHHELD`` where
-    it named a ``foreign`` group, unless the name is also one of the request's ``topics``."""
+    """The status with groups outside ``scope`` left out of its snapshot, blast radius,
+    consumer positions and progress verdicts; prose the operator wrote (gate results,
+    history) says ``WITHHELD`` where it named a ``foreign`` group, unless the name is also
+    one of the request's ``topics``."""
     text = _redactor(set(foreign) - set(topics))
     plan = status.plan
     return status.model_copy(
@@ -110,6 +112,15 @@ def shown_status(
                 update={"stages": [_shown_stage(s, scope, text) for s in plan.stages]}
             )
             if plan
+            else None,
+            "baseline": status.baseline.model_copy(
+                update={
+                    "consumer_positions": [
+                        _shown_positions(p, scope) for p in status.baseline.consumer_positions
+                    ]
+                }
+            )
+            if status.baseline
             else None,
             "conditions": [
                 c.model_copy(update={"message": text(c.message)}) for c in status.conditions
@@ -134,18 +145,32 @@ def groups_named(
     if status is not None and status.blast_radius is not None:
         names |= set(status.blast_radius.consumer_groups)
     if status is not None and status.plan is not None:
-        names |= {g for stage in status.plan.stages for g in stage.lag_baseline}
+        for stage in status.plan.stages:
+            names |= {p.group for p in stage.progress}
+            names |= (
+                {p.group for p in stage.bake_positions.groups} if stage.bake_positions else set()
+            )
+    if status is not None and status.baseline is not None:
+        names |= {g.group for p in status.baseline.consumer_positions for g in p.groups}
     return names
 
 
 def _shown_stage(stage: Stage, scope: Scope, text: Callable[[str], str]) -> Stage:
     return stage.model_copy(
         update={
-            "lag_baseline": {g: v for g, v in stage.lag_baseline.items() if scope.allows_group(g)},
+            "bake_positions": _shown_positions(stage.bake_positions, scope)
+            if stage.bake_positions
+            else None,
+            "progress": [p for p in stage.progress if scope.allows_group(p.group)],
             "gate_result": text(stage.gate_result),
             "steps": [s.model_copy(update={"result": text(s.result)}) for s in stage.steps],
         }
     )
+
+
+def _shown_positions(positions: ConsumerPositions, scope: Scope) -> ConsumerPositions:
+    groups = [g for g in positions.groups if scope.allows_group(g.group)]
+    return positions.model_copy(update={"groups": groups})
 
 
 def _about(evidence: Evidence, foreign: re.Pattern[str]) -> bool:

@@ -21,7 +21,7 @@ from kcr.model.cluster import (
 )
 from kcr.model.conditions import Condition, ConditionStatus
 from kcr.model.errors import explain
-from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse, LagWatch
+from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
@@ -30,10 +30,19 @@ from kcr.model.observed import (
     ObservedDeployment,
     ObservedGroup,
     ObservedPartition,
+    ObservedReplicaSet,
     ObservedState,
     ObservedTopic,
 )
 from kcr.model.operation import Operation
+from kcr.model.progress import (
+    ConsumerPositions,
+    ConsumerProgressGate,
+    GroupPosition,
+    GroupProgress,
+    ProgressVerdict,
+    ProgressWindow,
+)
 from kcr.model.request import (
     Approval,
     BlastRadius,
@@ -80,12 +89,16 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConfigSource",
+    "ConsumerPositions",
+    "ConsumerProgressGate",
     "DataMovement",
     "DeploymentRef",
     "Evidence",
     "EvidenceKind",
     "Facts",
     "FailurePolicy",
+    "GroupPosition",
+    "GroupProgress",
     "GroupState",
     "HealthBaseline",
     "HealthGates",
@@ -96,13 +109,13 @@ __all__ = [
     "KafkaChangeRequestStatus",
     "KafkaCluster",
     "KafkaClusterSpec",
-    "LagWatch",
     "Limits",
     "ObservedClientQuota",
     "ObservedConfig",
     "ObservedDeployment",
     "ObservedGroup",
     "ObservedPartition",
+    "ObservedReplicaSet",
     "ObservedState",
     "ObservedTopic",
     "OffsetTarget",
@@ -111,6 +124,8 @@ __all__ = [
     "PartitionOffset",
     "Phase",
     "Plan",
+    "ProgressVerdict",
+    "ProgressWindow",
     "PromQLGate",
     "RequestedBy",
     "Risk",

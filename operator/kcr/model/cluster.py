@@ -12,7 +12,9 @@ from pydantic import Field, field_validator, model_validator
 
 from kcr.model.base import KubeModel
 from kcr.model.names import KubeName
+from kcr.model.progress import ConsumerProgressGate
 from kcr.model.risk import Risk
+from kcr.model.strimzi import ManagedBy
 
 BOOTSTRAP_PATTERN = r"^[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*$"
 
@@ -113,8 +115,10 @@ class HealthGates(KubeModel):
     no_offline_partitions: bool = True
     under_replicated_not_above_baseline: bool = True
     isr_at_least_min_insync: bool = True
-    max_lag_growth: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, description="Largest allowed growth of an affected group's total lag"
+    consumer_progress: ConsumerProgressGate | None = Field(
+        default=None,
+        description="Affected groups must keep reading at their pre-change rate during the "
+        "bake; unset turns the check off",
     )
     promql: Annotated[list[PromQLGate], Field(max_length=10)] = Field(default_factory=list)
     manual: bool = Field(default=False, description="Wait for kcr.dev/continue between stages")
@@ -141,6 +145,12 @@ class ClusterPolicy(KubeModel):
     limits: Limits = Field(default_factory=Limits)
     default_gates: HealthGates = Field(default_factory=HealthGates)
     allow_unknown_config_keys: bool = False
+    cruise_control: bool | None = Field(
+        default=None,
+        description="true: Cruise Control balances this cluster's replicas (on Strimzi, "
+        "through a KafkaRebalance), so kcr refuses to move replicas itself and the two never "
+        "fight; unset or false: kcr moves them",
+    )
     rollback_window_seconds: Annotated[int, Field(ge=60, le=365 * 86_400)] | None = Field(
         default=None,
         description="How long after Succeeded a rollback may be asked for and started; "
@@ -190,6 +200,11 @@ class KafkaClusterSpec(KubeModel):
     )
     ownership: Annotated[list[Ownership], Field(max_length=200)] = Field(default_factory=list)
     policy: ClusterPolicy = Field(default_factory=ClusterPolicy)
+    managed_by: ManagedBy | None = Field(
+        default=None,
+        description="The operator that owns topics and users (Strimzi): kcr refuses to write "
+        "around it and proposes the KafkaTopic or KafkaUser change instead",
+    )
 
 
 class ClusterMeta(KubeModel):

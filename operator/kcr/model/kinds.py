@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the request model refers back to this registry through its 
     from kcr.model.cluster import ClusterPolicy, Ownership, Storage
     from kcr.model.observed import ObservedState
     from kcr.model.request import BlastRadius, DataMovement, Stage, Step
+    from kcr.model.strimzi import ResourceEdit
 
 Facts = dict[str, str]
 """Readable fact → value, compared between the draft's observed state and the live one."""
@@ -44,14 +45,6 @@ class Inverse:
 
     step: Step | None
     reasons: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class LagWatch:
-    """The consumer groups a stage's gate samples, and how much their lag may grow."""
-
-    groups: tuple[str, ...] = ()
-    max_growth: int | None = None
 
 
 class ChangeKind(Protocol):
@@ -148,11 +141,13 @@ class ChangeKind(Protocol):
         """The topics whose in-sync replicas a gate checks (none once a topic is deleted)."""
         ...
 
-    def lag_watch(
-        self, member: Any, stage: Stage, reading: list[str], max_growth: int | None
-    ) -> LagWatch:
-        """Whose lag the gate after ``stage`` bounds; ``reading`` are the groups that were
-        consuming the touched topics when the snapshot was taken."""
+    def stopped_groups(self, member: Any, stage: Stage) -> tuple[str, ...]:
+        """Groups ``stage`` leaves stopped on purpose: their progress is not judged after it."""
+        ...
+
+    def restarts_consumers(self, member: Any) -> bool:
+        """The change stops consumers and starts them again, so their progress is judged
+        even when no gate asks."""
         ...
 
     def deployment(self, member: Any) -> DeploymentRef | None:
@@ -166,6 +161,18 @@ class ChangeKind(Protocol):
         ...
 
     def warnings(self, member: Any, observed: ObservedState | None) -> list[str]: ...
+
+    def strimzi_topic_edit(
+        self, member: Any, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaTopic spec that makes this change on ``topic``; None: not its business."""
+        ...
+
+    def strimzi_user_edit(
+        self, member: Any, principal: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The KafkaUser spec that makes this change for ``principal``; None: no proposal."""
+        ...
 
 
 class UnknownKindError(KeyError):

@@ -15,6 +15,7 @@ from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, KubeName, KubeNamespace, TopicName
 
 MAX_OBSERVED_PARTITIONS = 10_000
+MAX_OBSERVED_REPLICAS = 64
 MAX_OBSERVED_MEMBERS = 1000
 MAX_OBSERVED_QUOTAS = 100
 
@@ -37,6 +38,30 @@ class ObservedConfig(KubeModel):
     source: ConfigSource = ConfigSource.UNKNOWN
 
 
+class ObservedReplicaSet(KubeModel):
+    """One partition's placement: where its replicas live, who leads, and what a move of it
+    copies. Read by the changes that move replicas or leaders, which restore it on rollback."""
+
+    partition: Annotated[int, Field(ge=0)]
+    replicas: Annotated[list[int], Field(max_length=MAX_OBSERVED_REPLICAS)] = Field(
+        default_factory=list, description="Broker ids; the first is the preferred leader"
+    )
+    leader: int | None = Field(default=None, description="Broker id; null when offline")
+    isr: Annotated[list[int], Field(max_length=MAX_OBSERVED_REPLICAS)] = Field(
+        default_factory=list, description="In-sync replicas"
+    )
+    bytes: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="Size of its largest replica's log (DescribeLogDirs): what each added "
+        "replica copies; null when not read",
+    )
+    moving_to: Annotated[list[int], Field(max_length=MAX_OBSERVED_REPLICAS)] | None = Field(
+        default=None,
+        description="The target of a move in progress (ListPartitionReassignments); null "
+        "when the partition is not moving",
+    )
+
+
 class ObservedTopic(KubeModel):
     name: TopicName
     exists: bool = True
@@ -50,6 +75,13 @@ class ObservedTopic(KubeModel):
         default=None,
         description="Records it holds: high watermark minus log start, summed over its "
         "partitions; null when not read",
+    )
+    assignment: (
+        Annotated[list[ObservedReplicaSet], Field(max_length=MAX_OBSERVED_PARTITIONS)] | None
+    ) = Field(
+        default=None,
+        description="Each partition's replicas, leader and size; read only by changes that "
+        "move replicas or leaders",
     )
 
 
@@ -119,6 +151,10 @@ class ObservedClientQuota(KubeModel):
 class ObservedState(KubeModel):
     captured_at: datetime
     brokers: Annotated[int, Field(ge=0)] = 0
+    broker_ids: Annotated[list[int], Field(max_length=MAX_OBSERVED_PARTITIONS)] | None = Field(
+        default=None,
+        description="Ids of the live brokers; read only by changes that place replicas",
+    )
     topics: Annotated[list[ObservedTopic], Field(max_length=200)] = Field(default_factory=list)
     consumer_groups: Annotated[list[ObservedGroup], Field(max_length=200)] = Field(
         default_factory=list

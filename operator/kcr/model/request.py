@@ -13,6 +13,7 @@ from kcr.model.conditions import Condition
 from kcr.model.names import GroupId, KubeName, Principal, TopicName
 from kcr.model.observed import ObservedState
 from kcr.model.operation import Operation
+from kcr.model.progress import MAX_PROGRESS_GROUPS, ConsumerPositions, GroupProgress
 from kcr.model.risk import Risk
 
 HISTORY_LIMIT = 50
@@ -189,6 +190,11 @@ class Step(MutableKubeModel):
     operation: Operation
     idempotence_key: Annotated[str, Field(min_length=1, max_length=1024)]
     irreversible: bool = False
+    timeout_seconds: Annotated[int, Field(ge=1, le=7 * 86_400)] | None = Field(
+        default=None,
+        description="How long the step may keep answering 'not yet' (a replica move it waits "
+        "for) or retriable errors; the operator's step timeout when unset",
+    )
     undoes: Annotated[str, Field(max_length=128)] = Field(
         default="", description="On a rollback step: the id of the forward step it reverses"
     )
@@ -206,9 +212,12 @@ class Stage(MutableKubeModel):
     bake_started_at: datetime | None = Field(
         default=None, description="When the stage's steps were done and its bake time began"
     )
-    lag_baseline: Annotated[dict[str, int], Field(max_length=MAX_BLAST_RADIUS_ITEMS)] = Field(
-        default_factory=dict,
-        description="Total lag of each affected consumer group when the bake began",
+    bake_positions: ConsumerPositions | None = Field(
+        default=None, description="The judged consumer groups' positions when the bake began"
+    )
+    progress: Annotated[list[GroupProgress], Field(max_length=MAX_PROGRESS_GROUPS)] = Field(
+        default_factory=list,
+        description="The consumer progress gate's verdict on each group, with its numbers",
     )
 
 
@@ -232,6 +241,11 @@ class HealthBaseline(KubeModel):
 
     captured_at: datetime
     under_replicated_partitions: Annotated[int, Field(ge=0)] | None = None
+    consumer_positions: Annotated[list[ConsumerPositions], Field(max_length=2)] = Field(
+        default_factory=list,
+        description="The watched groups' positions at the start and the end of the window "
+        "measured before the first write",
+    )
 
 
 class Approval(KubeModel):

@@ -14,15 +14,24 @@ from kcr.engine import (
     CheckResult,
     GateCheck,
     GateReport,
-    LagSample,
+    ProgressCheck,
+    ProgressRead,
     RunStep,
+    SampleProgress,
     Snapshot,
     StepOutcome,
+    progress,
 )
 from kcr.kafka import GroupNotEmptyError, KafkaPort, KafkaPortError, ProbeVerdict
 from kcr.kinds import StepPorts, StepRefusedError
-from kcr.model import HealthBaseline, KafkaChangeRequestSpec, KafkaChangeRequestStatus
-from kcr.operator.kube import KubernetesError, KubernetesPort
+from kcr.kube.errors import KubeError
+from kcr.model import (
+    GroupProgress,
+    HealthBaseline,
+    KafkaChangeRequestSpec,
+    KafkaChangeRequestStatus,
+)
+from kcr.operator.kube import KubernetesPort
 from kcr.operator.metrics import Metrics
 from kcr.operator.prometheus import PrometheusError, PrometheusPort
 
@@ -59,7 +68,7 @@ async def run_step(
         return _outcome(effect, clock, False, f"waiting for an empty group: {error.message}", True)
     except KafkaPortError as error:
         return _outcome(effect, clock, False, error.message, error.retriable)
-    except KubernetesError as error:
+    except KubeError as error:
         return _outcome(effect, clock, False, str(error), error.retriable)
     except StepRefusedError as error:
         return _outcome(effect, clock, False, str(error), False)
@@ -84,9 +93,8 @@ def _outcome(
     )
 
 
-async def sample_lag(kafka: KafkaPort, stage: str, groups: tuple[str, ...]) -> LagSample:
-    verdict = await kafka.probe_lag(list(groups))
-    return LagSample(stage, {m.subject: m.value for m in verdict.measurements})
+async def sample_progress(kafka: KafkaPort, effect: SampleProgress) -> ProgressRead:
+    return ProgressRead(effect.stage, await kafka.consumer_positions(list(effect.groups)))
 
 
 async def check_gate(
@@ -105,19 +113,33 @@ async def check_gate(
     if gates.isr_at_least_min_insync and effect.topics:
         probe = kafka.probe_min_insync(list(effect.topics))
         checks.append(await _probe(GateCheck.MIN_INSYNC, probe))
-    if effect.lag_groups:
-        probe = kafka.probe_lag(
-            list(effect.lag_groups),
-            baseline=dict(effect.lag_baseline),
-            max_growth=effect.max_lag_growth,
-        )
-        checks.append(await _probe(GateCheck.CONSUMER_LAG, probe))
+    verdicts: list[GroupProgress] = []
+    if effect.progress is not None:
+        check, verdicts = await _progress(kafka, effect.progress)
+        checks.append(check)
     for gate in gates.promql:
         checks.append(await _promql(prometheus, effect.prometheus_url, gate.name, gate.query))
     for check in checks:
         if not check.passed:
             metrics.gate_failures.labels(check.check.value).inc()
-    return GateReport(effect.stage, tuple(checks))
+    return GateReport(effect.stage, tuple(checks), tuple(verdicts))
+
+
+async def _progress(
+    kafka: KafkaPort, check: ProgressCheck
+) -> tuple[CheckResult, list[GroupProgress]]:
+    """Where the groups are now, judged by the engine's rule against the baseline."""
+    try:
+        now = await kafka.consumer_positions(list(check.groups))
+    except KafkaPortError as error:
+        failed = CheckResult(
+            GateCheck.CONSUMER_PROGRESS,
+            False,
+            f"could not be checked: {error.message}",
+            not error.retriable,
+        )
+        return failed, []
+    return progress.judge(check, now)
 
 
 async def _probe(check: GateCheck, probe: Awaitable[ProbeVerdict]) -> CheckResult:

@@ -15,10 +15,11 @@ import kopf
 from prometheus_client import start_http_server
 
 from kcr.kafka.connect import open_kafka
+from kcr.kube.client import KubeClient
 from kcr.operator.clusters import KafkaClients, KafkaFactory
 from kcr.operator.handlers import build_registry
-from kcr.operator.kube import HttpKubernetes, KubernetesPort
-from kcr.operator.login import connection
+from kcr.operator.kube import OPERATOR_TIMEOUT_SECONDS, KubernetesPort, OperatorKube
+from kcr.operator.login import connection, credentials
 from kcr.operator.metrics import Metrics
 from kcr.operator.prometheus import HttpPrometheus, PrometheusPort
 from kcr.operator.runtime import Runtime, utc_now
@@ -37,7 +38,13 @@ def build_runtime(
 ) -> Runtime:
     login = login or partial(connection, config.kubeconfig, config.in_cluster)
     metrics = metrics or Metrics()
-    kube = kube or HttpKubernetes(login)
+    kube = kube or OperatorKube(
+        KubeClient(
+            lambda: credentials(login()),
+            timeout=OPERATOR_TIMEOUT_SECONDS,
+            user_agent="kcr-operator",
+        )
+    )
     return Runtime(
         config=config,
         login=login,

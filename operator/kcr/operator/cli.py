@@ -134,6 +134,7 @@ def command(  # noqa: PLR0917 (click passes each option by keyword)
         raise click.UsageError("--peering and --standalone exclude each other")
     if kubeconfig and in_cluster:
         raise click.UsageError("--kubeconfig and --in-cluster exclude each other")
+    from kcr.kube.errors import KubeError  # noqa: PLC0415
     from kcr.operator.app import build_runtime, run_operator  # noqa: PLC0415 (kopf is heavy)
     from kcr.operator.login import LoginError, connection  # noqa: PLC0415
     from kcr.operator.logs import configure_logging  # noqa: PLC0415
@@ -156,6 +157,7 @@ def command(  # noqa: PLR0917 (click passes each option by keyword)
     configure_logging(config.log_level, config.log_format)
     try:  # once here, so that unusable credentials are one line, not a retrying login
         connection(config.kubeconfig, config.in_cluster)
-    except LoginError as error:
+        runtime = build_runtime(config)
+    except (LoginError, KubeError) as error:
         raise click.ClickException(str(error)) from None
-    asyncio.run(run_operator(build_runtime(config)))
+    asyncio.run(run_operator(runtime))

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from kcr.kafka import KafkaPort
 from kcr.kafka.credentials import Credentials, resolve_credentials
+from kcr.kube.errors import KubeError
 from kcr.model import KafkaClusterSpec, explain
 from kcr.model.cluster import SecretKeyRef
-from kcr.operator.kube import KubernetesError, KubernetesPort
+from kcr.operator.kube import KubernetesPort
 from kcr.operator.metrics import Metrics
 
 KafkaFactory = Callable[[KafkaClusterSpec, Credentials], KafkaPort]
@@ -29,7 +30,7 @@ class ClusterRead:
 async def read_cluster(kube: KubernetesPort, namespace: str, name: str) -> ClusterRead:
     try:
         body = await kube.get_cluster(namespace, name)
-    except KubernetesError as error:
+    except KubeError as error:
         return ClusterRead(None, f"KafkaCluster {namespace}/{name} could not be read: {error}")
     if body is None:
         return ClusterRead(None, f"KafkaCluster {namespace}/{name} was not found")

@@ -1,15 +1,23 @@
 """Credentials for the Kubernetes API: a kubeconfig, the pod's service account, or both tried.
 
-kopf logs in through :func:`connection`; kcr's own small Kubernetes client uses the same
-``ConnectionInfo``, so both always talk to the same API server as the same identity.
+kopf logs in through :func:`connection`; kcr's own client logs in through the same
+``ConnectionInfo`` (:func:`credentials`), so both always talk to the same API server as the
+same identity.
 """
 
+import os
 from pathlib import Path
 
 import kopf
-import kubernetes
 
-from kcr.kube.config import LOADER_ERRORS, loader_reason
+from kcr.kube.config import (
+    LOADER_ERRORS,
+    Credentials,
+    NotInClusterError,
+    load_in_cluster,
+    load_kubeconfig,
+    loader_reason,
+)
 
 
 class LoginError(RuntimeError):
@@ -19,49 +27,64 @@ class LoginError(RuntimeError):
 def connection(
     kubeconfig: Path | None = None, in_cluster: bool | None = None
 ) -> kopf.ConnectionInfo:
-    config = kubernetes.client.Configuration()
+    path = str(kubeconfig) if kubeconfig else None
     try:
         if in_cluster is True:
-            kubernetes.config.load_incluster_config(client_configuration=config)  # type: ignore[no-untyped-call]
+            found = load_in_cluster()
         elif in_cluster is False or kubeconfig is not None:
-            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=str(kubeconfig) if kubeconfig else None, client_configuration=config
-            )
+            found = load_kubeconfig(path)
         else:
-            _load_any(config)
-    except LOADER_ERRORS as error:
+            found = _load_any()
+    except (*LOADER_ERRORS, NotInClusterError) as error:
         where = f"kubeconfig {kubeconfig}" if kubeconfig else "in-cluster or ~/.kube/config"
         raise LoginError(
             f"cannot log in to Kubernetes from {where}: {loader_reason(error)}"
         ) from error
-    return from_client_configuration(config)
+    return connection_info(found)
 
 
-def _load_any(config: kubernetes.client.Configuration) -> None:
+def _load_any() -> Credentials:
     try:
-        kubernetes.config.load_incluster_config(client_configuration=config)  # type: ignore[no-untyped-call]
-    except kubernetes.config.ConfigException:
-        kubernetes.config.load_kube_config(client_configuration=config)  # type: ignore[no-untyped-call]
+        return load_in_cluster()
+    except NotInClusterError:
+        return load_kubeconfig(None)
 
 
-def from_client_configuration(config: kubernetes.client.Configuration) -> kopf.ConnectionInfo:
-    header = config.get_api_key_with_prefix("BearerToken") or config.get_api_key_with_prefix(
-        "authorization"
-    )
-    parts = header.split(" ", 1) if header else []
-    scheme, token = (None, None)
-    if len(parts) == 1:
-        token = parts[0]
-    elif len(parts) == 2:
-        scheme, token = parts
+def connection_info(found: Credentials) -> kopf.ConnectionInfo:
+    scheme, token = None, None
+    if found.authorization:
+        parts = found.authorization.split(" ", 1)
+        scheme, token = (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
     return kopf.ConnectionInfo(
-        server=config.host,
-        ca_path=config.ssl_ca_cert,
-        insecure=not config.verify_ssl,
-        username=config.username or None,
-        password=config.password or None,
+        server=found.server,
+        ca_path=found.ca_file,
+        ca_data=found.ca_data,
+        insecure=found.insecure,
+        username=found.username,
+        password=found.password,
         scheme=scheme,
         token=token,
-        certificate_path=config.cert_file,
-        private_key_path=config.key_file,
+        certificate_path=found.cert_file,
+        private_key_path=found.key_file,
     )
+
+
+def credentials(info: kopf.ConnectionInfo) -> Credentials:
+    """What kopf was given, for kcr's own client."""
+    authorization = f"{info.scheme or 'Bearer'} {info.token}" if info.token else None
+    ca_data = info.ca_data.decode() if isinstance(info.ca_data, bytes) else info.ca_data
+    return Credentials(
+        server=info.server,
+        ca_file=_path(info.ca_path),
+        ca_data=ca_data,
+        insecure=bool(info.insecure),
+        cert_file=_path(info.certificate_path),
+        key_file=_path(info.private_key_path),
+        authorization=authorization,
+        username=info.username,
+        password=info.password,
+    )
+
+
+def _path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None") -> str | None:
+    return None if path is None else os.fsdecode(path)

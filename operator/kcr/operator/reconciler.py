@@ -24,11 +24,11 @@ from kcr.engine import (
     DeploymentLabels,
     Finish,
     GateReport,
-    LagSample,
     Next,
     Observations,
+    ProgressRead,
     RunStep,
-    SampleLag,
+    SampleProgress,
     Snapshot,
     SnapshotFailed,
     StepOutcome,
@@ -40,21 +40,25 @@ from kcr.engine import (
 )
 from kcr.kafka import KafkaPort, KafkaPortError
 from kcr.kinds import StepRefusedError
+from kcr.kube.errors import KubeError
 from kcr.model import KafkaChangeRequestStatus, Phase, explain
 from kcr.operator import actions
 from kcr.operator.clusters import ClusterRead, read_cluster
-from kcr.operator.kube import KubernetesError
 from kcr.operator.logs import request_logger
 from kcr.operator.runtime import Runtime
 from kcr.operator.signers import SignersRead, read_allowed_signers
+from kcr.operator.strimzi import StrimziRead, read_strimzi
 
 MAX_IDLE_DECISIONS = 20
+WRITES_STRIMZI_OWNS = (Phase.PENDING, Phase.EXECUTING, Phase.ROLLING_BACK)
+"""Phases whose decision reviews a change or may run a step: Strimzi's resources are read
+afresh for each of them."""
 
 
 async def retrying(call: Callable[[], Awaitable[object]]) -> None:
     """A write to the API server, retried briefly while its errors are retriable."""
     async for attempt in AsyncRetrying(
-        retry=retry_if_exception(lambda e: isinstance(e, KubernetesError) and e.retriable),
+        retry=retry_if_exception(lambda e: isinstance(e, KubeError) and e.retriable),
         stop=stop_after_attempt(5),
         wait=wait_exponential(multiplier=0.2, max=5),
         reraise=True,
@@ -126,8 +130,8 @@ class Reconciler:
                     answer = await self._snapshot()
                 case RunStep():
                     answer = await self._run_step(effect)
-                case SampleLag():
-                    answer = await self._sample_lag(effect)
+                case SampleProgress():
+                    answer = await self._sample_progress(effect)
                 case CheckGate():
                     answer = await self._check_gate(effect)
                 case Next():
@@ -171,6 +175,9 @@ class Reconciler:
         scaled, scaled_problem = None, ""
         if self.phase is Phase.PENDING:
             scaled, scaled_problem = await self._scaled_deployment()
+        strimzi = StrimziRead(None)
+        if self.phase in WRITES_STRIMZI_OWNS:  # fresh before every decision that may write
+            strimzi = await read_strimzi(self.runtime.kube, read.spec)
         return Observations(
             cluster=read.spec,
             cluster_problem=read.problem,
@@ -180,6 +187,8 @@ class Reconciler:
             settings=settings,
             scaled_deployment=scaled,
             scaled_deployment_problem=scaled_problem,
+            strimzi=strimzi.resources,
+            strimzi_problem=strimzi.problem,
             answer=answer,
         )
 
@@ -191,7 +200,7 @@ class Reconciler:
             return None, ""
         try:
             labels = await self.runtime.kube.deployment_labels(ref.namespace, ref.name)
-        except KubernetesError as error:
+        except KubeError as error:
             return None, f"Deployment {ref.namespace}/{ref.name} could not be read: {error}"
         return DeploymentLabels(labels), ""
 
@@ -222,7 +231,7 @@ class Reconciler:
                     self.resource.namespace, self.resource.name, payload
                 )
             )
-        except KubernetesError as error:
+        except KubeError as error:
             delay = self.runtime.config.engine.retry_delay.total_seconds()
             raise kopf.TemporaryError(
                 f"status could not be written: {error}", delay=delay
@@ -238,7 +247,7 @@ class Reconciler:
                     self.resource.namespace, self.resource.name, list(keys)
                 )
             )
-        except KubernetesError as error:
+        except KubeError as error:
             # This process ignores them from now on; a restarted one would read them again.
             self.log.error(
                 "annotations acted upon could not be removed; remove them by hand",
@@ -280,7 +289,7 @@ class Reconciler:
     async def _kafka(self) -> KafkaPort:
         spec = self.resource.spec
         if spec is None or self.cluster is None:
-            raise KubernetesError("the KafkaCluster is not available")
+            raise KubeError("the KafkaCluster is not available")
         return await self.runtime.kafka.port(self.resource.namespace, spec.cluster, self.cluster)
 
     def _blockers(self) -> tuple[Blocker, ...]:
@@ -311,7 +320,7 @@ class Reconciler:
         try:
             kafka = await self._kafka()
             return await actions.take_snapshot(kafka, self.runtime.kube, spec, self.runtime.clock)
-        except (KafkaPortError, KubernetesError, StepRefusedError) as error:
+        except (KafkaPortError, KubeError, StepRefusedError) as error:
             return SnapshotFailed(f"the live state could not be read: {error}")
         except ValidationError as error:
             # The cluster holds something kcr's model cannot record: say what, and wait.
@@ -330,24 +339,24 @@ class Reconciler:
         )
         try:
             kafka = await self._kafka()
-        except (KafkaPortError, KubernetesError) as error:
+        except (KafkaPortError, KubeError) as error:
             return actions.not_run(effect, self.runtime.clock, f"no Kafka client: {error}")
         return await actions.run_step(
             effect, kafka, self.runtime.kube, self.resource.status, self.runtime.clock
         )
 
-    async def _sample_lag(self, effect: SampleLag) -> LagSample | None:
+    async def _sample_progress(self, effect: SampleProgress) -> ProgressRead | None:
         try:
             kafka = await self._kafka()
-            return await actions.sample_lag(kafka, effect.stage, effect.groups)
-        except (KafkaPortError, KubernetesError) as error:
-            await self._retry_later("lag could not be sampled", error)
+            return await actions.sample_progress(kafka, effect)
+        except (KafkaPortError, KubeError) as error:
+            await self._retry_later("consumer positions could not be read", error)
             return None
 
     async def _check_gate(self, effect: CheckGate) -> GateReport | None:
         try:
             kafka = await self._kafka()
-        except (KafkaPortError, KubernetesError) as error:
+        except (KafkaPortError, KubeError) as error:
             await self._retry_later("the health gate could not be checked", error)
             return None
         return await actions.check_gate(

@@ -1,10 +1,12 @@
 """A request may add health checks to the cluster's ``defaultGates``, never weaken them.
 
 The requester writes ``spec.rollout.gates``; if it could switch a default check off, the
-person whose change is being guarded would decide how closely it is guarded.
+person whose change is being guarded would decide how closely it is guarded. A consumer
+progress check also needs a bake long enough to measure a reading rate in.
 """
 
-from kcr.model import ClusterPolicy, HealthGates, Rollout
+from kcr.model import ClusterPolicy, ConsumerProgressGate, Rollout
+from kcr.model.progress import MIN_PROGRESS_BAKE_SECONDS
 
 _FIELD = "spec.rollout.gates"
 _SWITCHES = {
@@ -19,15 +21,16 @@ def gate_violations(rollout: Rollout, policy: ClusterPolicy) -> list[str]:
     """One line per check the request turns off or loosens, naming the cluster's value."""
     requested = rollout.gates
     if requested is None:
-        return []
+        return bake_violations(rollout, policy)
     default = policy.default_gates
-    found = [
+    found = bake_violations(rollout, policy)
+    found += [
         f"{_FIELD}.{name}: false is weaker than the cluster policy's true "
         f"(policy.defaultGates.{name})"
         for attribute, name in _SWITCHES.items()
         if getattr(default, attribute) and not getattr(requested, attribute)
     ]
-    found += _lag_growth(requested, default)
+    found += _progress(requested.consumer_progress, default.consumer_progress)
     kept = {(gate.name, gate.query) for gate in requested.promql}
     found += [
         f"{_FIELD}.promql: drops the cluster policy's PromQL gate {gate.name!r}; keep it "
@@ -38,18 +41,41 @@ def gate_violations(rollout: Rollout, policy: ClusterPolicy) -> list[str]:
     return found
 
 
-def _lag_growth(requested: HealthGates, default: HealthGates) -> list[str]:
-    bound = default.max_lag_growth
-    if bound is None:
+def _progress(
+    requested: ConsumerProgressGate | None, default: ConsumerProgressGate | None
+) -> list[str]:
+    if default is None:
         return []
-    if requested.max_lag_growth is None:
-        return [
-            f"{_FIELD}.maxLagGrowth: unset turns the lag check off, weaker than the cluster "
-            f"policy's {bound} (policy.defaultGates.maxLagGrowth)"
-        ]
-    if requested.max_lag_growth > bound:
-        return [
-            f"{_FIELD}.maxLagGrowth: {requested.max_lag_growth} is weaker than the cluster "
-            f"policy's {bound} (policy.defaultGates.maxLagGrowth)"
-        ]
-    return []
+    field = f"{_FIELD}.consumerProgress"
+    policy = "policy.defaultGates.consumerProgress"
+    if requested is None:
+        return [f"{field}: unset turns the check off, weaker than the cluster policy's ({policy})"]
+    found = [
+        f"{field}.{name}: {mine} is weaker than the cluster policy's {theirs} ({policy}.{name})"
+        for name, mine, theirs in (
+            ("minPercent", requested.min_percent, default.min_percent),
+            ("baselineSeconds", requested.baseline_seconds, default.baseline_seconds),
+        )
+        if mine < theirs
+    ]
+    found += [
+        f"{field}.groups: drops the cluster policy's watched group {group!r} ({policy}.groups)"
+        for group in default.groups
+        if group not in requested.groups
+    ]
+    return found
+
+
+def bake_violations(rollout: Rollout, policy: ClusterPolicy) -> list[str]:
+    """The progress check compares reading rates over the bake: it needs a bake to measure."""
+    gates = rollout.gates or policy.default_gates
+    if gates.consumer_progress is None or rollout.bake_seconds >= MIN_PROGRESS_BAKE_SECONDS:
+        return []
+    where = (
+        f"{_FIELD}.consumerProgress" if rollout.gates else "policy.defaultGates.consumerProgress"
+    )
+    return [
+        f"spec.rollout.bakeSeconds: {rollout.bake_seconds} is shorter than the "
+        f"{MIN_PROGRESS_BAKE_SECONDS}s the consumer progress check needs to measure how fast "
+        f"groups read ({where})"
+    ]

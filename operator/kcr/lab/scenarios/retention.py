@@ -16,6 +16,31 @@ STEADY_PER_SECOND = 6
 ONE_DAY_MS = 86_400_000
 
 
+BACKLOG_AGE_SECONDS = BURST / STEADY_PER_SECOND
+"""The burst stands for the backlog the steady producer would have left in this long."""
+
+
+async def _backlog(
+    lab: LabContext, topic: str, group: str, count: int, *, partitions: int, age: float
+) -> int:
+    """``count`` unread records, stamped ``age`` seconds old, then the group that stopped
+    before them. In that order: kcr's sampler must first see the group with its backlog in
+    place, as it would after the traffic the burst stands for, not see the burst arrive
+    (a burst inside its samples is production, and the lag would look seconds old). A
+    steady producer started first keeps the active segment young, so retention deletes
+    nothing meanwhile."""
+    took = await asyncio.to_thread(
+        produce_burst,
+        lab.kafka.admin_settings,
+        topic,
+        count,
+        partitions=partitions,
+        age_seconds=age,
+    )
+    await _stalled_group(lab, topic, group)
+    return took
+
+
 async def _stalled_group(lab: LabContext, topic: str, group: str) -> None:
     """The group committed offset 0 everywhere, then stopped: no member is left."""
     await kinds.apply(
@@ -51,10 +76,12 @@ class LagBeyondRetention(Scenario):
     async def build(self, lab: LabContext) -> Ticket:
         topic = await lab.create_topic("orders", configs={"retention.ms": str(TEN_MINUTES_MS)})
         group = lab.group("fulfilment")
-        await _stalled_group(lab, topic, group)
-        took = await asyncio.to_thread(produce_burst, lab.kafka.admin_settings, topic, BURST)
-        lab.narrator.done(f"{took} unread records on {topic}/0; {group} reads nothing")
         lab.run(steady_producer(lab.kafka.admin_settings, topic, STEADY_PER_SECOND))
+        took = await _backlog(lab, topic, group, BURST, partitions=1, age=BACKLOG_AGE_SECONDS)
+        lab.narrator.done(
+            f"{took} unread records, {BACKLOG_AGE_SECONDS / 60:.0f} min old, on {topic}/0; "
+            f"{group} reads nothing"
+        )
         self.topic = topic
         return Ticket(
             text=f"fulfilment is far behind on {topic}; will we lose orders?", topic=topic
@@ -87,10 +114,7 @@ class RetentionDecrease(Scenario):
     async def build(self, lab: LabContext) -> Ticket:
         topic = await lab.create_topic("audit", configs={"retention.ms": str(7 * ONE_DAY_MS)})
         group = lab.group("archiver")
-        await _stalled_group(lab, topic, group)
-        took = await asyncio.to_thread(
-            produce_burst, lab.kafka.admin_settings, topic, 2000, partitions=3, age_seconds=5 * 3600
-        )
+        took = await _backlog(lab, topic, group, 2000, partitions=3, age=5 * 3600)
         lab.narrator.done(f"{took} unread records, 5 h old, on {topic}; {group} is stopped")
         self.topic = topic
         return Ticket(
@@ -136,9 +160,9 @@ class CompactedTopic(Scenario):
             configs={"cleanup.policy": "compact", "retention.ms": str(TEN_MINUTES_MS)},
         )
         group = lab.group("crm-sync")
-        await _stalled_group(lab, topic, group)
-        await asyncio.to_thread(produce_burst, lab.kafka.admin_settings, topic, BURST, partitions=3)
+        # The backlog of lag-beyond-retention, by size, age and rate: at risk but compacted.
         lab.run(steady_producer(lab.kafka.admin_settings, topic, STEADY_PER_SECOND))
+        await _backlog(lab, topic, group, BURST, partitions=3, age=BACKLOG_AGE_SECONDS)
         self.topic = topic
         return Ticket(text=f"crm-sync is behind on {topic}; will we lose records?", topic=topic)
 

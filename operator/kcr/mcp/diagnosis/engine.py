@@ -18,7 +18,7 @@ from kcr.mcp.diagnosis.metrics import (
 )
 from kcr.mcp.diagnosis.moves import reassignments_in_progress
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
-from kcr.mcp.diagnosis.schemas import schema_changed
+from kcr.mcp.diagnosis.schemas import schema_changed, schema_incompatible
 from kcr.policy.ownership import owner_of_group, owner_of_topic
 
 
@@ -26,6 +26,7 @@ def diagnose(facts: Facts) -> list[Finding]:
     found = [
         *offline_partitions(facts),
         *access_denied(facts),
+        *schema_incompatible(facts),
         *under_replicated(facts),
         *reassignments_in_progress(facts),
         *slow_broker(facts),

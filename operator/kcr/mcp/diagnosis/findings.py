@@ -23,7 +23,7 @@ from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectReport
 from kcr.mcp.incidents import IncidentLibrary, IncidentRef
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
-from kcr.mcp.schemas import SchemaHistory
+from kcr.mcp.schemas import SchemaCompatibility, SchemaHistory
 from kcr.mcp.workloads import Workload
 from kcr.model import (
     AclOperation,
@@ -55,6 +55,7 @@ class FindingKind(StrEnum):
     SLOW_BROKER = "SlowBroker"
     DISK_PRESSURE = "DiskPressure"
     SCHEMA_CHANGED = "SchemaChanged"
+    SCHEMA_INCOMPATIBLE = "SchemaIncompatible"
     ACCESS_DENIED = "AccessDenied"
 
 
@@ -139,6 +140,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.SLOW_BROKER: ("broker-metrics", "slow-broker"),
     FindingKind.DISK_PRESSURE: ("disk-pressure", "diagnose"),
     FindingKind.SCHEMA_CHANGED: ("consumer-lag", "lag-after-a-rollout"),
+    FindingKind.SCHEMA_INCOMPATIBLE: ("schema-registry", "incompatible-schema"),
     FindingKind.ACCESS_DENIED: ("authorization-failures", "diagnose"),
 }
 
@@ -170,6 +172,8 @@ class Facts:
     schemas: Mapping[str, SchemaHistory] = field(default_factory=dict)
     # Access questions asked with the diagnosis (a client the broker refuses), answered.
     access: tuple["AccessCheck", ...] = ()
+    # A producer's schema asked about with the diagnosis, as the registry judged it.
+    schema_checks: tuple[SchemaCompatibility, ...] = ()
 
 
 @dataclass(frozen=True)

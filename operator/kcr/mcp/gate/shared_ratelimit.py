@@ -13,13 +13,12 @@ When the API server cannot be reached, the replica's own bucket decides (logged)
 replica still bounds the principal, the limit is no longer shared, and calls go on.
 """
 
-import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from tenacity import (
     AsyncRetrying,
@@ -30,7 +29,9 @@ from tenacity import (
     wait_random,
 )
 
-from kcr.kube.errors import KubeConflictError, KubeError, KubeNotFoundError
+from kcr.kube.client import KubeClient
+from kcr.kube.errors import KubeConflictError, KubeError
+from kcr.kube.resources import segment
 from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
 
 log = logging.getLogger(__name__)
@@ -127,32 +128,28 @@ class SharedRateLimiter:
 
 
 class LeaseBuckets:
-    """The buckets as Leases in one namespace, through the official client's ApiClient."""
+    """The buckets as Leases in one namespace, through kcr's Kubernetes client."""
 
-    def __init__(self, api: Any, namespace: str, refill_seconds: int, timeout: float) -> None:
-        from kubernetes import client  # noqa: PLC0415 (the client is slow to import)
-
-        self._leases: Any = client.CoordinationV1Api(api)
+    def __init__(self, client: KubeClient, namespace: str, refill_seconds: int) -> None:
+        self._client = client
         self._namespace = namespace
         self._refill_seconds = max(1, refill_seconds)
-        self._timeout = timeout
+
+    def _path(self, name: str = "") -> str:
+        path = f"/apis/coordination.k8s.io/v1/namespaces/{segment(self._namespace)}/leases"
+        return f"{path}/{segment(name)}" if name else path
 
     async def read(self, name: str) -> StoredBucket | None:
-        try:
-            lease = await self._call(
-                f"reading Lease {self._namespace}/{name}",
-                lambda: self._leases.read_namespaced_lease(
-                    name, self._namespace, _request_timeout=self._timeout
-                ),
-            )
-        except KubeNotFoundError:
+        lease = await self._client.find(self._path(name), f"reading Lease {self._namespace}/{name}")
+        if lease is None:
             return None
-        annotations = lease.metadata.annotations or {}
+        metadata = lease.get("metadata") or {}
+        annotations = metadata.get("annotations") or {}
         try:
             tokens, updated = float(annotations[TOKENS]), float(annotations[UPDATED])
         except (KeyError, ValueError):
             tokens, updated = 0.0, 0.0  # unreadable: counted as spent, refilled from then
-        return StoredBucket(tokens, updated, str(lease.metadata.resource_version))
+        return StoredBucket(tokens, updated, str(metadata.get("resourceVersion", "")))
 
     async def create(self, name: str, principal: str, tokens: float, now: float) -> None:
         body = {
@@ -168,12 +165,7 @@ class LeaseBuckets:
             },
             "spec": {"leaseDurationSeconds": self._refill_seconds},
         }
-        await self._call(
-            f"creating Lease {self._namespace}/{name}",
-            lambda: self._leases.create_namespaced_lease(
-                self._namespace, body, _request_timeout=self._timeout
-            ),
-        )
+        await self._client.create(self._path(), body, f"creating Lease {self._namespace}/{name}")
 
     async def update(self, name: str, resource_version: str, tokens: float, now: float) -> None:
         patch = [
@@ -183,25 +175,13 @@ class LeaseBuckets:
                 for key, v in _counted(tokens, now).items()
             ),
         ]
-        await self._call(
-            f"updating Lease {self._namespace}/{name}",
-            lambda: self._leases.patch_namespaced_lease(
-                name, self._namespace, patch, _request_timeout=self._timeout
-            ),
-        )
-
-    async def _call(self, doing: str, call: Callable[[], Any]) -> Any:
-        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
-
-        from kcr.kube.objects import explained  # noqa: PLC0415
-
-        with explained(doing):
-            try:
-                return await asyncio.to_thread(call)
-            except ApiException as error:
-                if error.status == 422:  # a failed ``test``: written since it was read
-                    raise KubeConflictError(f"{doing}: changed since it was read") from error
-                raise
+        doing = f"updating Lease {self._namespace}/{name}"
+        try:
+            await self._client.json_patch(self._path(name), patch, doing)
+        except KubeError as error:
+            if error.status == 422:  # a failed ``test``: written since it was read
+                raise KubeConflictError(f"{doing}: changed since it was read") from error
+            raise
 
 
 def _counted(tokens: float, now: float) -> dict[str, str]:

@@ -246,6 +246,12 @@ class SkewResult(KubeModel):
     leader_skew: float = Field(description="Most leaders on one broker ÷ the mean; 1.0 is even")
     records_skew: float = Field(description="Most records led by one broker ÷ the mean")
     topics_considered: int
+    not_preferred: list[str] = Field(
+        default_factory=list,
+        description="Partitions led by another broker than their preferred (first) replica, "
+        "the skew a preferred leader election ends (at most 50 named)",
+    )
+    not_preferred_count: int = 0
     note: str
     observed_at: datetime
     source: str
@@ -278,7 +284,13 @@ async def partition_skew(env: ToolEnv, topic: TopicName | None = None) -> SkewRe
                 found = offsets.get((t.name, p.partition))
                 row[2] += found.latest - found.earliest if found else 0
     total_records = sum(r[2] for r in loads.values())
-    return SkewResult(
+    skewed = [
+        f"{t.name}/{p.partition}"
+        for t in topics
+        for p in t.partitions
+        if p.replicas and p.leader is not None and p.leader != p.replicas[0]
+    ]
+    result = SkewResult(
         brokers=[
             BrokerLoad(
                 broker=b,
@@ -292,10 +304,36 @@ async def partition_skew(env: ToolEnv, topic: TopicName | None = None) -> SkewRe
         leader_skew=_skew([r[0] for r in loads.values()]),
         records_skew=_skew([r[2] for r in loads.values()]),
         topics_considered=len(topics),
+        not_preferred=skewed[:MAX_NOT_PREFERRED],
+        not_preferred_count=len(skewed),
         note="data is measured in records (offset ranges); log directory sizes are not read",
         observed_at=env.now(),
         source=f"kafka/{env.services.cluster.name}: Metadata + ListOffsets",
     )
+    env.remember({topic_subject(t.name) for t in topics}, [_skew_evidence(result)])
+    return result
+
+
+def _skew_evidence(result: SkewResult) -> Evidence:
+    """What a preferred leader election or a replica move drafted next rests on."""
+    leaders = ", ".join(f"broker {b.broker}: {b.leaders}" for b in result.brokers)
+    named = ", ".join(result.not_preferred)
+    value = (
+        f"leaders per broker: {leaders} (skew {result.leader_skew}); "
+        f"{result.not_preferred_count} partition(s) not led by their preferred replica"
+        + (f": {named}" if named else "")
+    )
+    return Evidence(
+        kind=EvidenceKind.METADATA,
+        source=result.source[:256],
+        query=f"partition_skew over {result.topics_considered} topic(s)",
+        observed_value=value[:4096],
+        time_window=TimeWindow.at(result.observed_at),
+        captured_at=result.observed_at,
+    )
+
+
+MAX_NOT_PREFERRED = 50
 
 
 def _skew(values: list[int]) -> float:

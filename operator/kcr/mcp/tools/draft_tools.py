@@ -15,7 +15,10 @@ from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.client_quota_entity import ClientQuotaEntity
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.delete_topic import DeleteTopic
+from kcr.kinds.elect_leaders import ElectionTopic, ElectLeaders
 from kcr.kinds.increase_partitions import IncreasePartitions
+from kcr.kinds.reassign_partitions import ReassignPartitions
+from kcr.kinds.replica_model import BrokerId, ThrottleRate, TopicReplicas
 from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
 from kcr.kinds.restart_workload import RestartWorkload
 from kcr.mcp.tools.drafting import (
@@ -28,6 +31,7 @@ from kcr.mcp.tools.drafting import (
     submit_draft,
 )
 from kcr.mcp.tools.env import ToolEnv
+from kcr.mcp.tools.replica_targets import move_targets
 from kcr.model import AclBinding, Change, DeploymentRef, OffsetTarget, Rollout
 from kcr.model.change import (
     MAX_BINDINGS_PER_CHANGE,
@@ -192,6 +196,84 @@ async def draft_delete_topic(
 ) -> DraftResult:
     """Draft a topic deletion (always CRITICAL: its data cannot be recovered)."""
     change = build_change("deleteTopic", lambda: DeleteTopic(topic=topic))
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
+
+
+async def draft_reassign_partitions(
+    env: ToolEnv,
+    *,
+    reason: DraftReason,
+    targets: Annotated[
+        list[TopicReplicas] | None,
+        Field(
+            max_length=MAX_TOPICS_PER_CHANGE,
+            description="Explicit targets: each topic's partitions and their brokers (the "
+            "first leads). Or give drain_broker, or replication_factor with topics",
+        ),
+    ] = None,
+    drain_broker: Annotated[
+        BrokerId | None,
+        Field(
+            description="Move every replica off this broker, each partition keeping its "
+            "replication factor; the new replicas go to the least loaded brokers"
+        ),
+    ] = None,
+    replication_factor: ReplicationFactor | None = None,
+    topics: Annotated[
+        list[TopicName] | None,
+        Field(
+            max_length=MAX_TOPICS_PER_CHANGE,
+            description="The topics drain_broker or replication_factor apply to; a drain "
+            "covers every topic in your scope when omitted",
+        ),
+    ] = None,
+    throttle_bytes_per_second: ThrottleRate = 10 * 2**20,
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 10,
+    batch_timeout_seconds: Annotated[int, Field(ge=60, le=7 * 86_400)] = 3600,
+    rollout: Pacing = None,
+    request_text: RequestText = None,
+) -> DraftResult:
+    """Draft a replica move (explicit targets, a broker drain, or a new replication factor):
+    batches of partitions copy under a replication throttle, each waited for, and the review
+    says how many bytes move and for how long."""
+    chosen = await move_targets(
+        env,
+        targets=targets,
+        drain_broker=drain_broker,
+        replication_factor=replication_factor,
+        topics=topics,
+    )
+    change = build_change(
+        "reassignPartitions",
+        lambda: ReassignPartitions(
+            topics=chosen,
+            throttle_bytes_per_second=throttle_bytes_per_second,
+            batch_size=batch_size,
+            batch_timeout_seconds=batch_timeout_seconds,
+        ),
+    )
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
+
+
+async def draft_elect_leaders(
+    env: ToolEnv,
+    *,
+    topics: Annotated[
+        list[ElectionTopic],
+        Field(
+            min_length=1,
+            max_length=MAX_TOPICS_PER_CHANGE,
+            description="Topics (and optionally partitions) whose leaders go back to their "
+            "preferred replicas; partition_skew lists the skewed ones",
+        ),
+    ],
+    reason: DraftReason,
+    rollout: Pacing = None,
+    request_text: RequestText = None,
+) -> DraftResult:
+    """Draft a preferred leader election: each partition's first replica leads again, ending
+    leader skew; no records move, and a rollback leaves leadership where it is."""
+    change = build_change("electLeaders", lambda: ElectLeaders(topics=topics))
     return await submit_draft(env, change, reason, rollout, request_text=request_text)
 
 

@@ -38,6 +38,7 @@ from kcr.model import (
     BlastRadius,
     Change,
     Channel,
+    DataMovement,
     Evidence,
     KafkaChangeRequest,
     KafkaChangeRequestSpec,
@@ -206,6 +207,7 @@ class ReviewSummary(KubeModel):
     required_approvals: int
     change_window: str
     blast_radius: BlastRadius
+    data_movement: DataMovement = Field(description="The bytes the change copies between brokers")
     spec_hash: str
 
     @classmethod
@@ -221,6 +223,7 @@ class ReviewSummary(KubeModel):
             required_approvals=review.required_approvals,
             change_window=review.window.message,
             blast_radius=shown_blast_radius(review.blast_radius, env.scope),
+            data_movement=review.data_movement,
             spec_hash=review.spec_hash,
         )
 

@@ -37,12 +37,13 @@ from kcr.mcp.diagnosis import (
 from kcr.mcp.evidence import group_subject, topic_subject
 from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
 from kcr.mcp.prometheus import PrometheusError
-from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError
+from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError, SchemaType
 from kcr.mcp.tools.access import read_access
 from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.groups import scoped_report, visible_consumers
+from kcr.mcp.tools.schema_tools import ProducerSchema, producer_schema_check
 from kcr.mcp.workloads import Workload
 from kcr.model import AclOperation, AclResourceType
 from kcr.model.base import KubeModel
@@ -71,6 +72,7 @@ class Diagnosis(KubeModel):
 
 async def explain_current_state(
     env: ToolEnv,
+    *,
     topic: TopicName | None = None,
     group: GroupId | None = None,
     principal: Annotated[
@@ -84,14 +86,19 @@ async def explain_current_state(
         AclOperation | None,
         Field(description="What that client tries: Write to a topic, Read a group by default"),
     ] = None,
+    schema: ProducerSchema | None = None,
+    schema_type: SchemaType = SchemaType.AVRO,
 ) -> Diagnosis:
     """A ranked diagnosis of a topic or group: lag shape, consumers, rebalances, replication,
-    retention, recent rollouts and, for a named client, its access, every claim with its
-    evidence, a runbook section and the Kafka change it calls for, if any."""
+    retention, recent rollouts and, for a named client, its access; for a producer's schema
+    (given with a topic), whether the registry accepts it for ``<topic>-value``. Every claim
+    with its evidence, a runbook section and the Kafka change it calls for, if any."""
     if (topic is None) == (group is None):
         raise ToolInvalidError("give exactly one of topic or group")
     if operation is not None and principal is None:
         raise ToolInvalidError("operation needs principal: the client whose access to check")
+    if schema is not None and topic is None:
+        raise ToolInvalidError("schema needs topic: the topic whose value subject to check")
     notes: list[str] = []
     if topic is not None:
         env.require_topic(topic)
@@ -134,7 +141,8 @@ async def explain_current_state(
         metrics=metrics,
         schemas=schemas,
     )
-    facts = replace(facts, access=access)
+    checks = await producer_schema_check(env, topic, schema, schema_type, notes)
+    facts = replace(facts, access=access, schema_checks=checks)
     findings = diagnose(facts)
     env.remember(
         {topic_subject(t) for t in topics} | {group_subject(g) for g in groups},

@@ -6,18 +6,18 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kcr.kafka import GroupLag, GroupMember, HotPartition, LagReport, TopicPartition
+from kcr.kafka import GroupMember, HotPartition, LagReport, TopicPartition
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.flat_schema import FlatSchema
 from kcr.mcp.gate.identity import Scope
 from kcr.mcp.paging import DEFAULT_LIMIT, Cursor, Limit, decode_position, page
 from kcr.mcp.sampler import RebalanceEvent
 from kcr.mcp.tools.env import ToolEnv
+from kcr.mcp.tools.lag_rows import GroupRows, group_rows, page_rows
 from kcr.model import Evidence, EvidenceKind, GroupState, TimeWindow
 from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, TopicName
-
-MAX_LAG_ROWS = 2000
 
 
 def scoped_report(report: LagReport, scope: Scope) -> LagReport:
@@ -47,8 +47,8 @@ def scoped_report(report: LagReport, scope: Scope) -> LagReport:
     )
 
 
-class LagResult(KubeModel):
-    groups: list[GroupLag]
+class LagResult(FlatSchema, KubeModel):
+    groups: list[GroupRows]
     hot_partitions: list[HotPartition] = Field(description="Hottest first")
     total_lag: int
     partitions: int = Field(description="Partition rows returned")
@@ -82,8 +82,7 @@ async def consumer_lag(
         names = [g.group for g in visible.groups]
         chosen, following = page(names, cursor, limit, key, snapshot=snapshot)
         report = narrowed(visible, set(chosen))
-    rows = [g for g in report.groups if g.topics or group is not None]
-    shown, truncated = _cap_rows(rows)
+    shown, truncated = page_rows([g for g in report.groups if g.topics or group is not None])
     result = LagResult(
         groups=shown,
         hot_partitions=report.hot_partitions,
@@ -185,27 +184,12 @@ def narrowed(report: LagReport, groups: set[str]) -> LagReport:
     )
 
 
-def _cap_rows(rows: list[GroupLag]) -> tuple[list[GroupLag], bool]:
-    kept, count = [], 0
-    for row in rows:
-        topics = []
-        for t in row.topics:
-            room = MAX_LAG_ROWS - count
-            if room <= 0:
-                break
-            topics.append(t.model_copy(update={"partitions": t.partitions[:room]}))
-            count += min(room, len(t.partitions))
-        kept.append(row.model_copy(update={"topics": topics}))
-    total = sum(len(t.partitions) for r in rows for t in r.topics)
-    return kept, total > count
-
-
-def group_lag_evidence(env: ToolEnv, report: LagReport, row: GroupLag) -> Evidence:
+def group_lag_evidence(env: ToolEnv, report: LagReport, row: GroupRows) -> Evidence:
     parts = [
-        f"{p.topic}/{p.partition}={p.lag}{' (hot)' if p.hot else ''}"
+        f"{t.topic}/{p['partition']}={p['lag']}{' (hot)' if p['hot'] else ''}"
         for t in row.topics
         for p in t.partitions
-        if p.lag
+        if p["lag"]
     ]
     value = f"group {row.group} ({row.state}): total lag {row.total_lag}; " + ", ".join(parts)
     return Evidence(
@@ -227,7 +211,7 @@ class MemberInfo(KubeModel):
     hidden_assignments: int = Field(default=0, description="Partitions of topics outside scope")
 
 
-class GroupDetail(KubeModel):
+class GroupDetail(FlatSchema, KubeModel):
     group: str
     exists: bool
     state: GroupState
@@ -235,7 +219,7 @@ class GroupDetail(KubeModel):
     coordinator: int | None
     generation: int | None
     members: list[MemberInfo]
-    lag: GroupLag | None
+    lag: GroupRows | None
     owner: OwnerInfo | None = None
     observed_at: datetime
     source: str
@@ -258,7 +242,9 @@ async def describe_consumer_group(env: ToolEnv, group: GroupId) -> GroupDetail:
         coordinator=described.coordinator,
         generation=described.generation,
         members=[_member(m, env.scope) for m in described.members],
-        lag=lag.model_copy(update={"state": described.state, "members": len(described.members)})
+        lag=group_rows(
+            lag.model_copy(update={"state": described.state, "members": len(described.members)})
+        )
         if lag
         else None,
         owner=OwnerInfo.of(env.services.cluster.owner_of_group(group)),

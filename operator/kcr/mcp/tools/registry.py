@@ -73,6 +73,7 @@ READ_TOOLS = (
     ToolSpec(connectors.connector_status, "Kafka Connect connectors and tasks", READ),
     ToolSpec(metrics.broker_metrics, "Broker metrics (Prometheus)", READ),
     ToolSpec(schema_tools.schema_history, "Schema versions of a topic", READ),
+    ToolSpec(schema_tools.check_schema_compatibility, "Check a schema against the registry", READ),
     ToolSpec(groups.recent_rebalances, "Recent rebalances", READ),
     ToolSpec(runbook_tools.search_runbooks, "Search runbooks", READ),
     ToolSpec(runbook_tools.fetch_runbook_section, "Fetch a runbook section", READ),
@@ -97,6 +98,8 @@ DRAFT_TOOLS = (
     ),
     ToolSpec(draft_tools.draft_alter_acls, "Draft: alter ACLs", DRAFT),
     ToolSpec(draft_tools.draft_delete_topic, "Draft: delete a topic", DRAFT),
+    ToolSpec(draft_tools.draft_reassign_partitions, "Draft: move replicas", DRAFT),
+    ToolSpec(draft_tools.draft_elect_leaders, "Draft: elect preferred leaders", DRAFT),
     ToolSpec(draft_tools.draft_alter_client_quotas, "Draft: alter client quotas", DRAFT),
     ToolSpec(
         draft_tools.draft_restart_workload,

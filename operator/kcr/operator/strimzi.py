@@ -1,0 +1,38 @@
+"""Read a Strimzi-managed cluster's KafkaTopics and KafkaUsers for the engine."""
+
+from dataclasses import dataclass
+
+from kcr.kube.errors import KubeError
+from kcr.model import KafkaClusterSpec
+from kcr.model.strimzi import StrimziResources, parse_topic, parse_user
+from kcr.operator.kube import KubernetesPort
+
+
+@dataclass(frozen=True)
+class StrimziRead:
+    resources: StrimziResources | None
+    problem: str = ""
+
+
+async def read_strimzi(kube: KubernetesPort, cluster: KafkaClusterSpec | None) -> StrimziRead:
+    """Nothing when Strimzi does not manage the cluster; a problem when it could not be read."""
+    managed = cluster.managed_by.strimzi if cluster and cluster.managed_by else None
+    if managed is None:
+        return StrimziRead(None)
+    where = f"{managed.namespace}/{managed.cluster_name}"
+    try:
+        topics = await kube.strimzi_objects(managed.namespace, "kafkatopics", managed.cluster_name)
+        users = await kube.strimzi_objects(managed.namespace, "kafkausers", managed.cluster_name)
+    except KubeError as error:
+        return StrimziRead(None, f"Strimzi cluster {where} could not be read: {error}")
+    missing = tuple(
+        kind for kind, found in (("KafkaTopic", topics), ("KafkaUser", users)) if found is None
+    )
+    return StrimziRead(
+        StrimziResources(
+            management=managed,
+            topics=tuple(parse_topic(t) for t in topics or []),
+            users=tuple(parse_user(u) for u in users or []),
+            missing=missing,
+        )
+    )

@@ -1,0 +1,102 @@
+"""The Strimzi spec each kind's change amounts to: what a pull request to Strimzi would set.
+
+Strimzi spells ACLs its own way (``resource: {type: topic, name, patternType: literal}``,
+``operations: [Read]``, ``type: allow``); the conversions live here, next to the topic
+spec edits, so a kind's module only says which edit it makes.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kcr.model.acl import AclBinding
+from kcr.model.strimzi import ResourceEdit
+
+
+def topic_config_edit(
+    spec: Mapping[str, Any], set_keys: Mapping[str, str], delete: Iterable[str]
+) -> ResourceEdit:
+    config = {k: v for k, v in (spec.get("config") or {}).items() if k not in set(delete)}
+    config.update(set_keys)
+    changes = [f"spec.config['{k}'] to {v}" for k, v in sorted(set_keys.items())]
+    changes += [f"remove spec.config['{k}']" for k in sorted(delete)]
+    return ResourceEdit({**spec, "config": config}, "set " + ", ".join(changes))
+
+
+def topic_partitions_edit(spec: Mapping[str, Any], partitions: int) -> ResourceEdit:
+    return ResourceEdit({**spec, "partitions": partitions}, f"set spec.partitions to {partitions}")
+
+
+def topic_created_edit(
+    spec: Mapping[str, Any], partitions: int, replicas: int, config: Mapping[str, str]
+) -> ResourceEdit:
+    wanted = {**spec, "partitions": partitions, "replicas": replicas}
+    if config:
+        wanted["config"] = dict(config)
+    return ResourceEdit(wanted, "let its KafkaTopic create the topic with this spec")
+
+
+def topic_deleted_edit() -> ResourceEdit:
+    return ResourceEdit(None, "delete the KafkaTopic (Strimzi then deletes the topic)")
+
+
+def strimzi_acl(binding: AclBinding) -> dict[str, Any]:
+    """One kcr binding as a Strimzi ``spec.authorization.acls`` rule."""
+    kind = str(binding.resource_type)
+    resource: dict[str, Any] = {"type": kind[0].lower() + kind[1:]}
+    if kind != "Cluster":
+        resource["name"] = binding.resource_name
+        resource["patternType"] = "prefix" if str(binding.pattern_type) == "Prefixed" else "literal"
+    return {
+        "resource": resource,
+        "operations": [str(binding.operation)],
+        "host": binding.host,
+        "type": str(binding.permission).lower(),
+    }
+
+
+def user_acls_edit(
+    spec: Mapping[str, Any], principal: str, add: list[AclBinding], remove: list[AclBinding]
+) -> ResourceEdit:
+    """The KafkaUser's ACL list with ``add`` appended and ``remove`` taken out."""
+    mine = [b for b in add if b.principal == principal]
+    removed = [b for b in remove if b.principal == principal]
+    gone = [strimzi_acl(b) for b in removed]
+    authorization = dict(spec.get("authorization") or {"type": "simple"})
+    rules: list[dict[str, Any]] = []
+    for rule in authorization.get("acls") or []:
+        operations = [
+            op for op in rule.get("operations") or [] if {**rule, "operations": [op]} not in gone
+        ]
+        if operations:
+            rules.append({**rule, "operations": operations})
+    rules += [strimzi_acl(b) for b in mine if strimzi_acl(b) not in rules]
+    authorization["acls"] = rules
+    words = [f"add {b.key()}" for b in mine] + [f"remove {b.key()}" for b in removed]
+    summary = "in spec.authorization.acls " + "; ".join(words)
+    return ResourceEdit({**spec, "authorization": authorization}, summary)
+
+
+STRIMZI_QUOTA_KEYS = {
+    "producer_byte_rate": "producerByteRate",
+    "consumer_byte_rate": "consumerByteRate",
+    "request_percentage": "requestPercentage",
+}
+"""Kafka's quota keys as a KafkaUser's ``spec.quotas`` spells them."""
+
+
+def user_quotas_edit(spec: Mapping[str, Any], quotas: Mapping[str, float | None]) -> ResourceEdit:
+    """The KafkaUser's quotas with each key set, or removed where the value is null."""
+    current = dict(spec.get("quotas") or {})
+    words = []
+    for key, value in quotas.items():
+        field = STRIMZI_QUOTA_KEYS[key]
+        if value is None:
+            current.pop(field, None)
+            words.append(f"remove {field}")
+        else:
+            current[field] = int(value) if value.is_integer() else value
+            words.append(f"{field}: {current[field]}")
+    edited = (
+        {**spec, "quotas": current} if current else {k: v for k, v in spec.items() if k != "quotas"}
+    )
+    return ResourceEdit(edited, "in spec.quotas " + "; ".join(words))
