@@ -1,11 +1,12 @@
 """AlterClientQuotas through the real operator on three Apache Kafka brokers: the quota is
 read back by Kafka's own ConfigCommand (DescribeClientQuotas), a real producer is
-throttled by it, and a consumer it slows down fails the lag gate, after which the old quota
-is back."""
+throttled by it, and a consumer it slows down fails the consumer progress gate, after which
+the old quota is back."""
 
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -25,6 +26,7 @@ from kcr.kafka import KafkaPort
 from kcr.kafka.connect import open_kafka
 from kcr.kinds.alter_client_quotas import AlterClientQuotas
 from kcr.kinds.create_topic import CreateTopic
+from kcr.model import ConsumerProgressGate, GroupProgress
 from kcr.model.cluster import HealthGates
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
@@ -33,6 +35,7 @@ FINAL = ("Succeeded", "RolledBack", "RollbackFailed", "Failed", "Stale", "Invali
 WAIT = 90.0
 LOW_RATE = 4096  # bytes a second; a producer sending kilobytes without pause overruns it
 OLD_FETCH_RATE = 4_194_304  # printed by ConfigCommand as 4194304.0, not in E notation
+PROGRESS = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=6, min_percent=50))
 
 
 @pytest_asyncio.fixture
@@ -103,16 +106,6 @@ def throttled_ms(cluster: KraftCluster, topic: str, client_id: str, rounds: int 
     return max(seen)
 
 
-def produce(cluster: KraftCluster, topic: str, count: int) -> None:
-    producer = Producer(cluster.client_config() | {"linger.ms": 5})
-    for _ in range(count):
-        producer.produce(topic, value=b"r" * 1024)
-        producer.poll(0)
-    left = producer.flush(30)
-    producer.close()
-    assert left == 0
-
-
 @contextmanager
 def consuming(cluster: KraftCluster, topic: str, group: str, client_id: str) -> Iterator[None]:
     """A consumer of ``group`` as ``client_id`` that commits what it read every 200 ms and
@@ -152,11 +145,6 @@ def consuming(cluster: KraftCluster, topic: str, group: str, client_id: str) -> 
         stop.set()
         thread.join(30)
         consumer.close()
-
-
-async def lag_of(broker: KafkaPort, group: str) -> int | None:
-    verdict = await broker.probe_lag([group])
-    return verdict.value(group)
 
 
 async def until(check: Any, what: str, timeout: float = WAIT) -> None:
@@ -205,6 +193,9 @@ async def test_a_new_producer_quota_is_kafkas_throttles_a_producer_and_rolls_bac
 async def test_a_consumer_the_lower_quota_slows_fails_the_gate_and_the_old_quota_is_back(
     on_trio: Harness, apache_kafka_trio: KraftCluster, broker: KafkaPort, unique: str
 ) -> None:
+    """Twenty kilobyte records a second, read as they come under the old fetch quota; held
+    to 1 KiB/s the consumer reads about one a second, below half its rate before the change,
+    so the consumer progress gate fails and the rollback restores the old quota."""
     topic, group, client_id = f"{unique}.orders", f"{unique}-billing", f"{unique}-billing-app"
     await new_topic(broker, topic)
     await asyncio.to_thread(
@@ -218,41 +209,61 @@ async def test_a_consumer_the_lower_quota_slows_fails_the_gate_and_the_old_quota
         "--add-config",
         f"consumer_byte_rate={OLD_FETCH_RATE}",
     )
-    await asyncio.to_thread(produce, apache_kafka_trio, topic, 20)
-    with consuming(apache_kafka_trio, topic, group, client_id):
-        await until(lambda: _caught_up(broker, group), f"{group} reading every record")
-        # Under the old quota the same burst is read well within a bake.
-        await asyncio.to_thread(produce, apache_kafka_trio, topic, 300)
-        await until(lambda: _caught_up(broker, group), "the burst read", timeout=8)
+    with (
+        kilobytes(apache_kafka_trio, topic, per_second=20),
+        consuming(apache_kafka_trio, topic, group, client_id),
+    ):
+        await until(lambda: _committed(broker, group), f"{group} committing")
         spec = await drafted(
             broker,
             quotas(client_id, consumer_byte_rate=1024),
             bake_seconds=8,
-            gates=HealthGates(max_lag_growth=50),
+            gates=PROGRESS,
         )
         assert spec.observed is not None
         assert spec.observed.consumers_of_topics == [group]
         await approved(on_trio.kubectl, "throttle", spec)
-        await on_trio.kubectl.wait_for(
-            "throttle",
-            lambda s: any(
-                group in stage.get("lagBaseline", {})
-                for stage in (s.get("plan") or {}).get("stages", [])
-            ),
-            "the bake's lag baseline",
-            timeout=WAIT,
-        )
-        await asyncio.to_thread(produce, apache_kafka_trio, topic, 300)
         status = await on_trio.kubectl.wait_phase("throttle", *FINAL, timeout=WAIT)
 
     assert status["phase"] == "RolledBack", status["message"]
     assert status["risk"] == "MEDIUM"
     assert status["blastRadius"]["consumerGroups"] == [group]
     (stage,) = status["plan"]["stages"]
-    assert "ConsumerLag: FAILED" in stage["gateResult"], stage["gateResult"]
+    assert f"ConsumerProgress: FAILED ({group} read " in stage["gateResult"], stage["gateResult"]
+    (verdict,) = [GroupProgress.model_validate(p) for p in stage["progress"]]
+    assert verdict.baseline is not None
+    assert verdict.bake is not None
+    assert verdict.baseline.rate > 10, "under the old quota it kept up with 20 a second"
+    assert verdict.bake.rate < 5, "held to 1 KiB/s it read about one kilobyte record a second"
     said = await asyncio.to_thread(client_quotas, apache_kafka_trio, client_id)
     assert f"consumer_byte_rate={float(OLD_FETCH_RATE)}" in said
 
 
-async def _caught_up(broker: KafkaPort, group: str) -> bool:
-    return await lag_of(broker, group) == 0
+async def _committed(broker: KafkaPort, group: str) -> bool:
+    positions = await broker.consumer_positions([group])
+    found = positions.group(group)
+    return found is not None and found.committed > 0
+
+
+@contextmanager
+def kilobytes(cluster: KraftCluster, topic: str, per_second: float) -> Iterator[None]:
+    """A producer thread writing ``per_second`` kilobyte records until stopped."""
+    stop = threading.Event()
+
+    def run() -> None:
+        producer = Producer(cluster.client_config() | {"linger.ms": 5})
+        deadline = time.monotonic() + WAIT * 3
+        while not stop.is_set() and time.monotonic() < deadline:
+            producer.produce(topic, value=b"k" * 1024)
+            producer.poll(0)
+            stop.wait(1 / per_second)
+        producer.flush(15)
+        producer.close()
+
+    thread = threading.Thread(target=run, name=f"kilobytes-{topic}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(30)

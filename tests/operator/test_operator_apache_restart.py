@@ -1,7 +1,8 @@
 """RestartWorkload through the real operator, the kmock emulator and three Apache Kafka
 brokers. Consumer threads stand for the Deployment's pods: when the pod template's
 ``kubectl.kubernetes.io/restartedAt`` changes, they are replaced one by one, as a rolling
-update replaces pods. Done means every member id the broker reports has changed."""
+update replaces pods. Done means every member id the broker reports has changed, and the
+group reads at its rate before the restart again."""
 
 import asyncio
 import threading
@@ -13,8 +14,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from apache_world import admin_port, apply_cluster, approved, drafted
-from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, Producer
+from apache_world import Production, admin_port, apply_cluster, approved, drafted
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from operator_harness import DEPLOYMENTS, NAMESPACE, Harness, Kubectl, fast_config
 
@@ -25,13 +26,15 @@ from kcr.kafka import KafkaPort
 from kcr.kafka.connect import open_kafka
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.restart_workload import RESTARTED_AT, RestartWorkload, restart_stamp
-from kcr.model import DeploymentRef, ObservedState
+from kcr.model import ConsumerProgressGate, DeploymentRef, GroupProgress, ObservedState
+from kcr.model.cluster import HealthGates
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
 
 FINAL = ("Succeeded", "RolledBack", "RollbackFailed", "Failed", "Stale", "Invalid")
 WAIT = 120.0
 REPLICAS = 2
+PROGRESS = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=5, min_percent=50))
 COORDINATOR_MOVING = (
     KafkaError.NOT_COORDINATOR,
     KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
@@ -161,7 +164,8 @@ def members(cluster: KraftCluster, group: str) -> tuple[Any, set[str]]:
 
 async def until_members(cluster: KraftCluster, group: str, count: int) -> set[str]:
     deadline = time.monotonic() + WAIT
-    state, ids = None, set()
+    state: object = None
+    ids: set[str] = set()
     while time.monotonic() < deadline:
         try:
             state, ids = await asyncio.to_thread(members, cluster, group)
@@ -176,22 +180,16 @@ async def until_members(cluster: KraftCluster, group: str, count: int) -> set[st
     raise AssertionError(f"group {group} is {state} with {len(ids)} member(s)")
 
 
-async def until_read(broker: KafkaPort, group: str) -> None:
-    """The pods have read and committed every record: the group has a lag to watch."""
+async def until_committed(broker: KafkaPort, group: str) -> None:
+    """The pods have committed: the group has a rate before the change to keep."""
     deadline = time.monotonic() + WAIT
-    while (await broker.probe_lag([group])).value(group) != 0:
+    while True:
+        found = (await broker.consumer_positions([group])).group(group)
+        if found is not None and found.committed > 0:
+            return
         if time.monotonic() > deadline:
-            raise AssertionError(f"group {group} did not read every record")
+            raise AssertionError(f"group {group} never committed")
         await asyncio.sleep(0.2)
-
-
-def produce(cluster: KraftCluster, topic: str, count: int) -> None:
-    producer = Producer(cluster.client_config() | {"linger.ms": 5})
-    for index in range(count):
-        producer.produce(topic, value=f"order-{index}".encode())
-    left = producer.flush(30)
-    producer.close()
-    assert left == 0
 
 
 async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_once(
@@ -199,18 +197,20 @@ async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_on
 ) -> None:
     topic, group, name = f"{unique}.orders", f"{unique}-billing", "billing-api"
     await kinds.apply(broker, CreateTopic(topic=topic, partitions=2, replication_factor=3))
-    await asyncio.to_thread(produce, apache_kafka_trio, topic, 40)
     await on_trio.kubectl.create_deployment(
         NAMESPACE, name, REPLICAS, labels={"kcr.dev/consumer-group": group}
     )
     done = asyncio.Event()
-    with pods_of(apache_kafka_trio, group, topic) as pods:
+    with (
+        Production(apache_kafka_trio, topic, per_second=20).running(),
+        pods_of(apache_kafka_trio, group, topic) as pods,
+    ):
         before = await until_members(apache_kafka_trio, group, REPLICAS)
-        await until_read(broker, group)
+        await until_committed(broker, group)
         restart = RestartWorkload(
             group=group, deployment=DeploymentRef(namespace=NAMESPACE, name=name)
         )
-        spec = await drafted(broker, restart, bake_seconds=3)
+        spec = await drafted(broker, restart, bake_seconds=6, gates=PROGRESS)
         assert spec.observed is not None
         seen = spec.observed.group(group)
         assert seen is not None
@@ -235,8 +235,10 @@ async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_on
         == f"Applied: restarted {NAMESPACE}/{name}: {RESTARTED_AT}={stamps[0]}"
     )
     assert rejoin["result"].startswith(f"AlreadyApplied: group {group} rejoined: 2 member(s)")
-    assert "ConsumerLag: ok" in status["plan"]["stages"][0]["gateResult"]
-    assert snapshot.consumers_of_topics == [group]
+    (stage,) = status["plan"]["stages"]
+    assert f"ConsumerProgress: ok ({group} read " in stage["gateResult"], stage["gateResult"]
+    (verdict,) = [GroupProgress.model_validate(p) for p in stage["progress"]]
+    assert verdict.verdict == "Passed", verdict.message
     assert status["rollbackPlan"]["irreversibleReasons"][0].startswith(
         "a rollout restart cannot be undone"
     )
