@@ -26,7 +26,7 @@ from kcr.model import Phase
 from kcr.operator import actions
 from kcr.operator.metrics import Metrics
 
-MOVES = 300
+MOVES = 1000
 
 
 @dataclass

@@ -322,12 +322,15 @@ def alter_client_quotas(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def restart_workload(draw: st.DrawFn) -> dict[str, Any]:
-    member = {
+    member: dict[str, Any] = {
         "group": draw(group_ids),
         "deployment": maybe_drop(
             draw, {"namespace": draw(kube_names), "name": draw(kube_names)}, "namespace", "name"
         ),
     }
+    if draw(st.booleans()):
+        timeouts = mostly(st.integers(30, 3600), st.sampled_from([0, 29, 3601]))
+        member["rejoinTimeoutSeconds"] = draw(timeouts)
     return maybe_drop(draw, member, "group", "deployment")
 
 

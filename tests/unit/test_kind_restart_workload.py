@@ -63,9 +63,9 @@ def test_review_is_medium_irreversible_and_moves_no_data() -> None:
 def test_plan_restarts_then_waits_for_the_rejoin() -> None:
     (stage,) = build_plan(spec_of(RESTART)).stages
     assert stage.name == "restart"
-    assert [(s.id, s.irreversible) for s in stage.steps] == [
-        ("restart-deployment", True),
-        ("await-rejoin", False),
+    assert [(s.id, s.irreversible, s.timeout_seconds) for s in stage.steps] == [
+        ("restart-deployment", True, None),
+        ("await-rejoin", False, 600),
     ]
     assert stage.steps[1].description == (
         "wait until group billing has rejoined: new member ids, as many members as before"

@@ -12,6 +12,7 @@ nothing else changed.
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -53,6 +54,11 @@ class RestartWorkload(KubeModel):
     deployment: DeploymentRef = Field(
         description="The Deployment to restart; it must be labelled "
         "kcr.dev/consumer-group=<group> (or kcr.dev/team of the group's owner)"
+    )
+    rejoin_timeout_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
+        default=600,
+        description="How long every member may take to rejoin (the whole rollout) before "
+        "the change fails",
     )
 
 
@@ -123,6 +129,7 @@ class RestartWorkloadKind(KindBase[RestartWorkload]):
     def stages(self, member: RestartWorkload, canary: int, batch_size: int) -> list[Stage]:
         restart = make_step("restart-deployment", member, irreversible=True)
         rejoin = make_step("await-rejoin", AwaitRejoin(group=member.group))
+        rejoin.timeout_seconds = member.rejoin_timeout_seconds
         return [Stage(name="restart", steps=[restart, rejoin])]
 
     def undo(

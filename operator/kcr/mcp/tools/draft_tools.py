@@ -298,6 +298,10 @@ async def draft_restart_workload(
     group: GroupId,
     deployment: DeploymentRef,
     reason: DraftReason,
+    rejoin_timeout_seconds: Annotated[
+        int,
+        Field(ge=30, le=3600, description="How long the whole rollout may take to rejoin"),
+    ] = 600,
     rollout: Pacing = None,
     request_text: RequestText = None,
 ) -> DraftResult:
@@ -305,6 +309,9 @@ async def draft_restart_workload(
     kcr.dev/consumer-group); it succeeds once every member has rejoined with a new member id
     and the group reads again. A restart cannot be undone."""
     change = build_change(
-        "restartWorkload", lambda: RestartWorkload(group=group, deployment=deployment)
+        "restartWorkload",
+        lambda: RestartWorkload(
+            group=group, deployment=deployment, rejoin_timeout_seconds=rejoin_timeout_seconds
+        ),
     )
     return await submit_draft(env, change, reason, rollout, request_text=request_text)
