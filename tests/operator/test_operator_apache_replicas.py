@@ -92,10 +92,17 @@ async def _until(check: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.3)
 
 
-async def _topic(admin: AdminClient, name: str, partitions: int, replication: int) -> Layout:
-    new = NewTopic(name, num_partitions=partitions, replication_factor=replication)
+async def _topic(admin: AdminClient, name: str, replicas: list[list[int]]) -> Layout:
+    """Placed by hand: a broker the controller still fences at start-up would get none."""
+    new = NewTopic(name, num_partitions=len(replicas), replica_assignment=replicas)
     admin.create_topics([new])[name].result(timeout=30)
-    await _until(lambda: len(_layout(admin, name)) == partitions, f"topic {name}")
+    await _until(
+        lambda: (
+            [r for _, (_, r, isr) in sorted(_layout(admin, name).items()) if set(isr) == set(r)]
+            == replicas
+        ),
+        f"topic {name} on {replicas}, in sync",
+    )
     return _layout(admin, name)
 
 
@@ -146,7 +153,7 @@ async def test_a_drain_moves_every_replica_off_broker_1_throttled_and_leaves_no_
     unique: str,
 ) -> None:
     topic = f"{unique}.drain"
-    before = await _topic(admin, topic, 3, 2)
+    before = await _topic(admin, topic, [[1, 2], [2, 3], [3, 1]])
     await asyncio.to_thread(_produce, apache_kafka_trio, topic, RECORDS)
     member = _drain(before, topic, 1).model_copy(update={"batch_size": 10})
     moved = {p.partition for t in member.topics for p in t.partitions}
@@ -190,7 +197,7 @@ async def test_a_failed_gate_moves_the_replicas_back(
     unique: str,
 ) -> None:
     topic, group = f"{unique}.moveback", f"{unique}-readers"
-    before = await _topic(admin, topic, 2, 2)
+    before = await _topic(admin, topic, [[1, 2], [3, 1]])
     member = _drain(before, topic, 1).model_copy(update={"batch_size": 10})
     gates = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=6))
     readers = LiveReader(apache_kafka_trio, topic, group)
@@ -229,7 +236,7 @@ async def test_an_election_after_a_broker_restart_gives_leadership_back(
     unique: str,
 ) -> None:
     topic = f"{unique}.leaders"
-    before = await _topic(admin, topic, 3, 3)
+    before = await _topic(admin, topic, [[1, 2, 3], [2, 3, 1], [3, 1, 2]])
     preferred_by_1 = [p for p, (_, replicas, _) in before.items() if replicas[0] == 1]
     assert preferred_by_1, before
     apache_kafka_trio.stop_node(1)

@@ -8,8 +8,9 @@ partitions back to the replicas the snapshot saw and waits for that, then unthro
 """
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -49,6 +50,7 @@ from kcr.model import (
 )
 from kcr.model.base import KubeModel
 from kcr.model.change import MAX_PARTITIONS
+from kcr.model.strimzi import ResourceEdit
 from kcr.plan.steps import make_step
 
 MAX_BATCHES = 50
@@ -116,6 +118,17 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
         found = super().blast_radius(member, observed)
         moved = sum(len(t.partitions) for t in member.topics)
         return found.model_copy(update={"partitions": moved})
+
+    def strimzi_topic_edit(
+        self, member: ReassignPartitions, topic: str, spec: Mapping[str, Any]
+    ) -> ResourceEdit | None:
+        """The Topic Operator keeps a KafkaTopic's replication factor (``spec.replicas``),
+        not where replicas live: only a new replication factor goes through it."""
+        wanted = next((t for t in member.topics if t.topic == topic), None)
+        rf = wanted.replication_factor if wanted else None
+        if rf is None or spec.get("replicas") == rf:
+            return None
+        return ResourceEdit({**spec, "replicas": rf}, f"set spec.replicas to {rf}")
 
     # --- review -----------------------------------------------------------------------------
 

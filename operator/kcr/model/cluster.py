@@ -206,6 +206,21 @@ class KafkaClusterSpec(KubeModel):
         "around it and proposes the KafkaTopic or KafkaUser change instead",
     )
 
+    @model_validator(mode="after")
+    def _cruise_control_in_policy(self) -> Self:
+        """Strimzi's Cruise Control is the policy's: the review reads one flag."""
+        strimzi = self.managed_by.strimzi if self.managed_by else None
+        if strimzi is None or not strimzi.cruise_control:
+            return self
+        if self.policy.cruise_control is False:
+            raise ValueError(
+                "policy.cruiseControl: false contradicts managedBy.strimzi.cruiseControl: true; "
+                "remove one of them"
+            )
+        policy = self.policy.model_copy(update={"cruise_control": True})
+        object.__setattr__(self, "policy", policy)
+        return self
+
 
 class ClusterMeta(KubeModel):
     model_config = KubeModel.model_config | {"extra": "allow"}
