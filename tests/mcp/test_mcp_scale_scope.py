@@ -120,4 +120,6 @@ async def test_without_kubernetes_a_reset_that_scales_is_refused_with_the_reason
                 "scale_deployment": {"namespace": "apps", "name": "orders"},
             },
         )
-    assert "scaleDeployment apps/orders: this server has no Kubernetes API" in error_text(refused)
+    said = error_text(refused)
+    assert "ResetConsumerGroupOffsets names Deployment apps/orders: this server has no " in said
+    assert "Kubernetes API" in said

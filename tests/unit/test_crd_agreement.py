@@ -280,7 +280,63 @@ def delete_topic(draw: st.DrawFn) -> dict[str, Any]:
     return maybe_drop(draw, {"topic": draw(topic_names)}, "topic")
 
 
+QUOTA_NAMES = mostly(
+    st.one_of(st.text(TOPIC_CHARS + ":@ ", min_size=1, max_size=12), st.just("<default>")),
+    st.sampled_from(["", "User:alice", "line\nbreak", "u" * 256]),
+)
+BYTE_RATES = mostly(st.integers(1, 2**40), st.sampled_from([0, -1]))
+
+
+@st.composite
+def quota_values(draw: st.DrawFn) -> dict[str, Any]:
+    """Byte rates are drawn whole: pydantic alone refuses a fraction (Kafka keeps a LONG)."""
+    keys = {
+        "producer_byte_rate": st.one_of(BYTE_RATES, st.none()),
+        "consumer_byte_rate": st.one_of(BYTE_RATES, st.none()),
+        "request_percentage": st.one_of(
+            mostly(st.floats(0.01, 1000, allow_nan=False), st.just(0.0)), st.none()
+        ),
+        "fetch_rate": st.just(1),
+    }
+    chosen = draw(st.lists(st.sampled_from(sorted(keys)), unique=True, max_size=3))
+    return {key: draw(keys[key]) for key in chosen}
+
+
+@st.composite
+def alter_client_quotas(draw: st.DrawFn) -> dict[str, Any]:
+    """Entities differ by construction: a repeated one is a pairwise rule only pydantic has."""
+    entities = []
+    for index in range(draw(st.integers(0, 2))):
+        entity: dict[str, Any] = {"quotas": draw(quota_values())}
+        if draw(st.integers(0, 5)):
+            entity["user"] = draw(QUOTA_NAMES)
+        if draw(st.booleans()):
+            entity["clientId"] = f"app-{index}"
+        if all(
+            (e.get("user"), e.get("clientId")) != (entity.get("user"), entity.get("clientId"))
+            for e in entities
+        ):
+            entities.append(entity)
+    return maybe_drop(draw, {"entities": entities}, "entities")
+
+
+@st.composite
+def restart_workload(draw: st.DrawFn) -> dict[str, Any]:
+    member: dict[str, Any] = {
+        "group": draw(group_ids),
+        "deployment": maybe_drop(
+            draw, {"namespace": draw(kube_names), "name": draw(kube_names)}, "namespace", "name"
+        ),
+    }
+    if draw(st.booleans()):
+        timeouts = mostly(st.integers(30, 3600), st.sampled_from([0, 29, 3601]))
+        member["rejoinTimeoutSeconds"] = draw(timeouts)
+    return maybe_drop(draw, member, "group", "deployment")
+
+
 MEMBER_STRATEGIES = {
+    "AlterClientQuotas": alter_client_quotas(),
+    "RestartWorkload": restart_workload(),
     "CreateTopic": create_topic(),
     "IncreasePartitions": increase_partitions(),
     "AlterTopicConfig": alter_topic_config(),

@@ -14,9 +14,10 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
+import kcr.kinds  # noqa: F401  (the built-in kinds, which CHANGE_TYPES reads)
 from kcr.crd import build_crds
 from kcr.crd.check import walk
-from kcr.model import KafkaChangeRequest, KafkaCluster
+from kcr.model import KINDS, KafkaChangeRequest, KafkaCluster
 
 from .test_crd_apiserver import CLUSTER, admit
 
@@ -68,8 +69,17 @@ MEMBERS: dict[str, tuple[str, dict[str, Any]]] = {
         "awaitReassignment",
         {"throttleBytesPerSecond": 10_485_760, "topics": [MOVE]},
     ),
+    "AlterClientQuotas": (
+        "alterClientQuotas",
+        {"entities": [{"user": "alice", "quotas": {"producer_byte_rate": 1048576}}]},
+    ),
+    "RestartWorkload": (
+        "restartWorkload",
+        {"group": "billing", "deployment": {"namespace": "shop", "name": "billing"}},
+    ),
+    "AwaitRejoin": ("awaitRejoin", {"group": "billing"}),
 }
-STEP_ONLY = ("ScaleDeployment", "ReplicationThrottle", "AwaitReassignment")
+STEP_ONLY = tuple(kind for kind in MEMBERS if not KINDS.named(kind).requestable)
 CHANGE_TYPES = [kind for kind in MEMBERS if kind not in STEP_ONLY]
 
 
@@ -379,9 +389,47 @@ def _immutability_case() -> Case:
     )
 
 
+def _quota_cases() -> list[Case]:
+    """A quota entity names a user or a client id; only Kafka's three keys are quotas."""
+
+    def quotas(entity: dict[str, Any]) -> dict[str, Any]:
+        return change_request(union("AlterClientQuotas", alterClientQuotas={"entities": [entity]}))
+
+    alice = {"user": "alice", "quotas": {"producer_byte_rate": 1048576}}
+    return [
+        Case(
+            id="spec-quota-entity-names-someone",
+            kind="KafkaChangeRequest",
+            valid=quotas(alice),
+            invalid=quotas({"quotas": {"producer_byte_rate": 1048576}}),
+            path=".spec.change.alterClientQuotas.entities[]",
+            message="name a user, a clientId, or both",
+        ),
+        Case(
+            id="spec-quota-user-is-a-name",
+            kind="KafkaChangeRequest",
+            valid=quotas(alice),
+            invalid=quotas({**alice, "user": "User:alice"}),
+            path=".spec.change.alterClientQuotas.entities[]",
+            message="give the user's name without 'User:': Kafka keeps quotas under the "
+            "principal's name",
+        ),
+        Case(
+            id="spec-quota-keys-are-kafkas",
+            kind="KafkaChangeRequest",
+            valid=quotas({**alice, "quotas": {"request_percentage": None}}),
+            invalid=quotas({**alice, "quotas": {"producer.byte.rate": 1048576}}),
+            path=".spec.change.alterClientQuotas",
+            message="quota keys must be one of producer_byte_rate, consumer_byte_rate, "
+            "request_percentage",
+        ),
+    ]
+
+
 CASES = [
     *_union_cases(),
     *_member_cases(),
+    *_quota_cases(),
     *_spec_only_cases(),
     *_config_key_cases(),
     *_cluster_cases(),

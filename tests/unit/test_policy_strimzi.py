@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_client_quotas import AlterClientQuotas
 from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.delete_topic import DeleteTopic
@@ -89,6 +90,14 @@ def bob(operation: str) -> AclBinding:
             ],
             id="acl-for-a-kafkauser",
         ),
+        pytest.param(
+            AlterClientQuotas.model_validate(
+                {"entities": [{"user": "bob", "quotas": {"producer_byte_rate": 8192}}]}
+            ),
+            ("spec", "quotas"),
+            {"producerByteRate": 8192},
+            id="quota-of-a-kafkauser",
+        ),
     ],
 )
 def test_a_managed_resource_gets_its_spec_edit(
@@ -120,6 +129,16 @@ def test_deleting_a_managed_topic_proposes_deleting_its_kafkatopic() -> None:
         pytest.param(
             AlterAcls(add=[bob("Read").model_copy(update={"principal": "User:carol"})]),
             id="principal-without-kafkauser",
+        ),
+        pytest.param(
+            AlterClientQuotas.model_validate(
+                {
+                    "entities": [
+                        {"user": "bob", "clientId": "app", "quotas": {"request_percentage": 5}}
+                    ]
+                }
+            ),
+            id="quota-of-a-user-and-client-id",
         ),
     ],
 )

@@ -6,8 +6,10 @@ and execution. A kind defined elsewhere registers itself with :func:`register`.
 
 from kcr.kinds import (
     alter_acls,
+    alter_client_quotas,
     alter_topic_config,
     await_reassignment,
+    await_rejoin,
     create_topic,
     delete_topic,
     elect_leaders,
@@ -15,6 +17,7 @@ from kcr.kinds import (
     reassign_partitions,
     replication_throttle,
     reset_offsets,
+    restart_workload,
     scale_deployment,
 )
 from kcr.kinds.base import KindBase, StepPorts, StepRefusedError, Workloads
@@ -30,8 +33,11 @@ BUILT_IN = (
     scale_deployment.KIND,
     reassign_partitions.KIND,
     elect_leaders.KIND,
+    alter_client_quotas.KIND,
+    restart_workload.KIND,
     replication_throttle.KIND,
     await_reassignment.KIND,
+    await_rejoin.KIND,
 )
 for _kind in BUILT_IN:
     register(_kind)

@@ -49,6 +49,16 @@ class Workloads(Protocol):
 
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
 
+    async def deployment_template_annotations(
+        self, namespace: str, name: str
+    ) -> dict[str, str] | None:
+        """The pod template's annotations; None when the Deployment does not exist."""
+        ...
+
+    async def restart_deployment(self, namespace: str, name: str, stamp: str) -> None:
+        """``kubectl rollout restart``: ``stamp`` into the pod template's restartedAt."""
+        ...
+
 
 @dataclass(frozen=True)
 class StepPorts:
@@ -94,6 +104,9 @@ class KindBase(Generic[M]):
         return []
 
     def acl_bindings(self, member: M) -> list[AclBinding]:
+        return []
+
+    def quota_entities(self, member: M) -> list[dict[str, str | None]]:
         return []
 
     def blast_radius(self, member: M, observed: ObservedState | None) -> BlastRadius:

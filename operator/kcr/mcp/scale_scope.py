@@ -1,8 +1,8 @@
-"""A drafted offset reset may scale only a Deployment that consumes its group.
+"""A drafted change may scale or restart only a Deployment that consumes its group.
 
 The caller's scope already covers the group; the Deployment must be one of the group's
 consumers by its labels (see :mod:`kcr.policy.scaling`, the rule the operator applies too),
-so a tenant cannot scale another team's workload to zero through its own reset.
+so a tenant cannot scale or restart another team's workload through its own change.
 """
 
 from typing import Any
@@ -24,8 +24,9 @@ async def require_scalable(
         return
     if kube is None:
         raise ToolDeniedError(
-            f"scaleDeployment {ref.namespace}/{ref.name}: this server has no Kubernetes API "
-            "to check that the Deployment consumes the group; draft the reset without it"
+            f"{kind.name} names Deployment {ref.namespace}/{ref.name}: this server has no "
+            "Kubernetes API to check that the Deployment consumes the group; start kcr mcp "
+            "with --kubeconfig, or draft the change without the Deployment"
         )
     labels = None
     selectors = [s for group in kind.consumer_groups(member) for s in _selectors(group, owners)]

@@ -25,6 +25,7 @@ from kcr.model.kinds import KINDS, Assessment, ChangeKind, Facts, Inverse
 from kcr.model.observed import (
     ConfigSource,
     GroupState,
+    ObservedClientQuota,
     ObservedConfig,
     ObservedDeployment,
     ObservedGroup,
@@ -109,6 +110,7 @@ __all__ = [
     "KafkaCluster",
     "KafkaClusterSpec",
     "Limits",
+    "ObservedClientQuota",
     "ObservedConfig",
     "ObservedDeployment",
     "ObservedGroup",

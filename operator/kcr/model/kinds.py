@@ -88,6 +88,11 @@ class ChangeKind(Protocol):
         """The ACL bindings it adds or removes, which name resource patterns."""
         ...
 
+    def quota_entities(self, member: Any) -> list[dict[str, str | None]]:
+        """The client quota entities it sets: entity type (``user``, ``client-id``) → name,
+        None for the type's default, which reaches every client without its own quota."""
+        ...
+
     def claims(self, member: Any) -> list[str]:
         """Resources no other change may touch while this one runs, beyond its topics:
         ``group/<id>``, ``principal/<p>``; a key starting with ``*/`` is cluster-wide."""

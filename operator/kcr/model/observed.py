@@ -16,6 +16,8 @@ from kcr.model.names import GroupId, KubeName, KubeNamespace, TopicName
 
 MAX_OBSERVED_PARTITIONS = 10_000
 MAX_OBSERVED_REPLICAS = 64
+MAX_OBSERVED_MEMBERS = 1000
+MAX_OBSERVED_QUOTAS = 100
 
 
 class ConfigSource(StrEnum):
@@ -117,12 +119,33 @@ class ObservedGroup(KubeModel):
     partitions: Annotated[list[ObservedPartition], Field(max_length=MAX_OBSERVED_PARTITIONS)] = (
         Field(default_factory=list)
     )
+    member_ids: Annotated[
+        list[Annotated[str, Field(max_length=512)]], Field(max_length=MAX_OBSERVED_MEMBERS)
+    ] = Field(
+        default_factory=list,
+        description="Member ids, read where a change restarts the group's consumers: each "
+        "must be gone once they have rejoined",
+    )
 
 
 class ObservedDeployment(KubeModel):
     namespace: KubeNamespace
     name: KubeName
     replicas: Annotated[int, Field(ge=0)]
+
+
+class ObservedClientQuota(KubeModel):
+    """One client quota entity's values; empty values: the entity had no quota set."""
+
+    user: Annotated[str, Field(max_length=255)] | None = Field(
+        default=None, description="The user, <default> for the default user; null: not part"
+    )
+    client_id: Annotated[str, Field(max_length=255)] | None = Field(
+        default=None, description="The client id, <default> for the default; null: not part"
+    )
+    values: Annotated[dict[str, float], Field(max_length=10)] = Field(
+        default_factory=dict, description="Quota key → value, as the brokers hold it"
+    )
 
 
 class ObservedState(KubeModel):
@@ -146,12 +169,20 @@ class ObservedState(KubeModel):
         default_factory=list,
         description="Consumer groups with committed offsets on the affected topics",
     )
+    client_quotas: Annotated[list[ObservedClientQuota], Field(max_length=MAX_OBSERVED_QUOTAS)] = (
+        Field(default_factory=list, description="Client quota entities the change sets")
+    )
 
     def topic(self, name: str) -> ObservedTopic | None:
         return next((t for t in self.topics if t.name == name), None)
 
     def group(self, group: str) -> ObservedGroup | None:
         return next((g for g in self.consumer_groups if g.group == group), None)
+
+    def client_quota(self, user: str | None, client_id: str | None) -> ObservedClientQuota | None:
+        return next(
+            (q for q in self.client_quotas if (q.user, q.client_id) == (user, client_id)), None
+        )
 
     def deployment(self, namespace: str, name: str) -> ObservedDeployment | None:
         return next(

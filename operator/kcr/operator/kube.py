@@ -1,14 +1,16 @@
 """The Kubernetes port of the operator: the few reads and writes kcr does beyond kopf.
 
 kopf watches and posts Events; this port writes status, removes acted-upon annotations,
-reads KafkaClusters and their Secrets, and scales Deployments through their ``scale``
-subresource. Status and annotations are JSON merge patches: lists are replaced, ``null``
-removes a key, so a full status written twice is written once. Failures are
-:class:`~kcr.kube.errors.KubeError`, whose ``retriable`` says whether to try again.
+reads KafkaClusters and their Secrets, scales Deployments through their ``scale``
+subresource and restarts them as ``kubectl rollout restart`` does. Status and annotations
+are JSON merge patches: lists are replaced, ``null`` removes a key, so a full status
+written twice is written once. Failures are :class:`~kcr.kube.errors.KubeError`, whose
+``retriable`` says whether to try again.
 """
 
 from typing import Any, Protocol
 
+from kcr.kinds.restart_workload import RESTARTED_AT
 from kcr.kube.client import KubeClient
 from kcr.kube.errors import KubeNotFoundError
 from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, deployment_path, strimzi_path
@@ -34,6 +36,12 @@ class KubernetesPort(Protocol):
     async def deployment_labels(self, namespace: str, name: str) -> dict[str, str] | None: ...
 
     async def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
+
+    async def deployment_template_annotations(
+        self, namespace: str, name: str
+    ) -> dict[str, str] | None: ...
+
+    async def restart_deployment(self, namespace: str, name: str, stamp: str) -> None: ...
 
     async def strimzi_objects(
         self, namespace: str, plural: str, cluster_name: str
@@ -96,6 +104,26 @@ class OperatorKube:
             deployment_path(namespace, name, "scale"),
             {"spec": {"replicas": replicas}},
             f"scaling Deployment {namespace}/{name} to {replicas} replicas",
+        )
+
+    async def deployment_template_annotations(
+        self, namespace: str, name: str
+    ) -> dict[str, str] | None:
+        body = await self._client.find(
+            deployment_path(namespace, name), f"reading Deployment {namespace}/{name}"
+        )
+        if body is None:
+            return None
+        template = (body.get("spec") or {}).get("template") or {}
+        annotations = (template.get("metadata") or {}).get("annotations") or {}
+        return {str(key): str(value) for key, value in annotations.items()}
+
+    async def restart_deployment(self, namespace: str, name: str, stamp: str) -> None:
+        """What ``kubectl rollout restart`` sends: a new pod template, so new pods."""
+        await self._client.merge_patch(
+            deployment_path(namespace, name),
+            {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}},
+            f"restarting Deployment {namespace}/{name}",
         )
 
     async def strimzi_objects(

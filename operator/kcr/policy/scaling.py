@@ -1,9 +1,10 @@
-"""Which Deployment an offset reset may scale to zero: only one that consumes the group.
+"""Which Deployment a change may scale or restart: only one that consumes its group.
 
-Scaling is a write to a workload, so it needs the same scope as the reset itself. A
-Deployment says which group it consumes with the label ``kcr.dev/consumer-group``; one
-without that label counts when it carries ``kcr.dev/team`` of the team the KafkaCluster's
-ownership map names for the group. Any other Deployment is refused, whoever drafts it.
+Scaling or restarting is a write to a workload, so it needs the same scope as the change
+to the group. A Deployment says which group it consumes with the label
+``kcr.dev/consumer-group``; one without that label counts when it carries ``kcr.dev/team``
+of the team the KafkaCluster's ownership map names for the group. Any other Deployment is
+refused, whoever drafts it.
 """
 
 from collections.abc import Iterable, Mapping
@@ -26,18 +27,29 @@ def scale_target_problem(
 
     ``labels`` are the Deployment's labels, None when no such Deployment was found.
     """
+    may = f"an offset reset of group {group} may only scale"
+    return consumer_workload_problem(group, ref, labels, owners, field=FIELD, may=may)
+
+
+def consumer_workload_problem(
+    group: str,
+    ref: DeploymentRef | None,
+    labels: Mapping[str, str] | None,
+    owners: Iterable[Ownership],
+    *,
+    field: str,
+    may: str,
+) -> str | None:
+    """Why a change of group ``group`` may not touch the Deployment at ``field``; ``may``
+    starts the rule's sentence (``an offset reset of group g may only scale``)."""
     if ref is None:
         return None
-    where = f"{FIELD}: Deployment {ref.namespace}/{ref.name}"
+    where = f"{field}: Deployment {ref.namespace}/{ref.name}"
     owner = owner_of_group(owners, group)
-    rule = (
-        f"an offset reset of group {group} may only scale a Deployment labelled "
-        f"{GROUP_LABEL}={group}"
-        + (
-            f", or one labelled {TEAM_LABEL}={owner.team} without a {GROUP_LABEL} label"
-            if owner
-            else ""
-        )
+    rule = f"{may} a Deployment labelled {GROUP_LABEL}={group}" + (
+        f", or one labelled {TEAM_LABEL}={owner.team} without a {GROUP_LABEL} label"
+        if owner
+        else ""
     )
     if labels is None:
         return f"{where} was not found among the Deployments that consume group {group}: {rule}"

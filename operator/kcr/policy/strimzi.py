@@ -55,7 +55,10 @@ def strimzi_refusals(
             refusals.append(
                 Refusal(f"KafkaTopic {topic.namespace}/{topic.name}", f"topic {topic_name}", edit)
             )
-    principals = sorted({binding.principal for binding in kind.acl_bindings(member)})
+    principals = sorted(
+        {binding.principal for binding in kind.acl_bindings(member)}
+        | quota_principals(kind, member)
+    )
     for principal in principals:
         user = resources.user(principal)
         if user is not None:
@@ -64,6 +67,16 @@ def strimzi_refusals(
                 Refusal(f"KafkaUser {user.namespace}/{user.name}", f"principal {principal}", edit)
             )
     return [with_yaml(refusal, resources) for refusal in refusals]
+
+
+def quota_principals(kind: ChangeKind, member: Any) -> set[str]:
+    """Users whose own quotas the change sets: a KafkaUser's ``spec.quotas`` holds exactly
+    those (a user and client id together, or a default, is not Strimzi's)."""
+    return {
+        f"User:{entity['user']}"
+        for entity in kind.quota_entities(member)
+        if set(entity) == {"user"} and entity["user"] is not None
+    }
 
 
 def with_yaml(refusal: Refusal, resources: StrimziResources) -> Refusal:

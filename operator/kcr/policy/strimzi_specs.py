@@ -74,3 +74,29 @@ def user_acls_edit(
     words = [f"add {b.key()}" for b in mine] + [f"remove {b.key()}" for b in removed]
     summary = "in spec.authorization.acls " + "; ".join(words)
     return ResourceEdit({**spec, "authorization": authorization}, summary)
+
+
+STRIMZI_QUOTA_KEYS = {
+    "producer_byte_rate": "producerByteRate",
+    "consumer_byte_rate": "consumerByteRate",
+    "request_percentage": "requestPercentage",
+}
+"""Kafka's quota keys as a KafkaUser's ``spec.quotas`` spells them."""
+
+
+def user_quotas_edit(spec: Mapping[str, Any], quotas: Mapping[str, float | None]) -> ResourceEdit:
+    """The KafkaUser's quotas with each key set, or removed where the value is null."""
+    current = dict(spec.get("quotas") or {})
+    words = []
+    for key, value in quotas.items():
+        field = STRIMZI_QUOTA_KEYS[key]
+        if value is None:
+            current.pop(field, None)
+            words.append(f"remove {field}")
+        else:
+            current[field] = int(value) if value.is_integer() else value
+            words.append(f"{field}: {current[field]}")
+    edited = (
+        {**spec, "quotas": current} if current else {k: v for k, v in spec.items() if k != "quotas"}
+    )
+    return ResourceEdit(edited, "in spec.quotas " + "; ".join(words))

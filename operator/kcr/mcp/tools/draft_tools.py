@@ -10,7 +10,9 @@ from typing import Annotated
 from pydantic import Field
 
 from kcr.kinds.alter_acls import AlterAcls
+from kcr.kinds.alter_client_quotas import MAX_ENTITIES, AlterClientQuotas
 from kcr.kinds.alter_topic_config import AlterTopicConfig
+from kcr.kinds.client_quota_entity import ClientQuotaEntity
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.delete_topic import DeleteTopic
 from kcr.kinds.elect_leaders import ElectionTopic, ElectLeaders
@@ -18,6 +20,7 @@ from kcr.kinds.increase_partitions import IncreasePartitions
 from kcr.kinds.reassign_partitions import ReassignPartitions
 from kcr.kinds.replica_model import BrokerId, ThrottleRate, TopicReplicas
 from kcr.kinds.reset_offsets import ResetConsumerGroupOffsets
+from kcr.kinds.restart_workload import RestartWorkload
 from kcr.mcp.tools.drafting import (
     DraftReason,
     DraftResult,
@@ -52,6 +55,15 @@ ConfigKeys = Annotated[
     Field(max_length=MAX_CONFIG_KEYS, description="Keys whose topic override is removed"),
 ]
 Bindings = Annotated[list[AclBinding], Field(max_length=MAX_BINDINGS_PER_CHANGE)]
+QuotaEntities = Annotated[
+    list[ClientQuotaEntity],
+    Field(
+        min_length=1,
+        max_length=MAX_ENTITIES,
+        description="Each entity (user, clientId or both; <default> for a default) with the "
+        "quota keys to set, or null to remove; the first is the canary",
+    ),
+]
 Pacing = Annotated[
     Rollout | None,
     Field(
@@ -262,4 +274,44 @@ async def draft_elect_leaders(
     """Draft a preferred leader election: each partition's first replica leads again, ending
     leader skew; no records move, and a rollback leaves leadership where it is."""
     change = build_change("electLeaders", lambda: ElectLeaders(topics=topics))
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
+
+
+async def draft_alter_client_quotas(
+    env: ToolEnv,
+    *,
+    entities: QuotaEntities,
+    reason: DraftReason,
+    rollout: Pacing = None,
+    request_text: RequestText = None,
+) -> DraftResult:
+    """Draft client quota changes (producer_byte_rate, consumer_byte_rate,
+    request_percentage) for users and client ids; read them first with describe_quotas.
+    Lowering a rate throttles live clients; the rollback restores each old value."""
+    change = build_change("alterClientQuotas", lambda: AlterClientQuotas(entities=entities))
+    return await submit_draft(env, change, reason, rollout, request_text=request_text)
+
+
+async def draft_restart_workload(
+    env: ToolEnv,
+    *,
+    group: GroupId,
+    deployment: DeploymentRef,
+    reason: DraftReason,
+    rejoin_timeout_seconds: Annotated[
+        int,
+        Field(ge=30, le=3600, description="How long the whole rollout may take to rejoin"),
+    ] = 600,
+    rollout: Pacing = None,
+    request_text: RequestText = None,
+) -> DraftResult:
+    """Draft a rollout restart of the Deployment that consumes a group (labelled
+    kcr.dev/consumer-group); it succeeds once every member has rejoined with a new member id
+    and the group reads again. A restart cannot be undone."""
+    change = build_change(
+        "restartWorkload",
+        lambda: RestartWorkload(
+            group=group, deployment=deployment, rejoin_timeout_seconds=rejoin_timeout_seconds
+        ),
+    )
     return await submit_draft(env, change, reason, rollout, request_text=request_text)

@@ -12,8 +12,15 @@ from typing import Annotated
 from pydantic import Field, ValidationError
 
 from kcr import kinds
+from kcr.kafka.quota_model import QuotaEntityType, entity_label
 from kcr.mcp.drafts import request_name
-from kcr.mcp.evidence import combined, group_subject, snapshot_evidence, topic_subject
+from kcr.mcp.evidence import (
+    combined,
+    group_subject,
+    quota_subject,
+    snapshot_evidence,
+    topic_subject,
+)
 from kcr.mcp.gate.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
@@ -83,6 +90,10 @@ def _subjects(change: Change) -> set[str]:
         group_subject(b.resource_name)
         for b in kind.acl_bindings(member)
         if b.resource_type is AclResourceType.GROUP
+    }
+    subjects |= {
+        quota_subject(entity_label({QuotaEntityType(k): v for k, v in entity.items()}))
+        for entity in kind.quota_entities(member)
     }
     return subjects
 

@@ -100,6 +100,13 @@ DRAFT_TOOLS = (
     ToolSpec(draft_tools.draft_delete_topic, "Draft: delete a topic", DRAFT),
     ToolSpec(draft_tools.draft_reassign_partitions, "Draft: move replicas", DRAFT),
     ToolSpec(draft_tools.draft_elect_leaders, "Draft: elect preferred leaders", DRAFT),
+    ToolSpec(draft_tools.draft_alter_client_quotas, "Draft: alter client quotas", DRAFT),
+    ToolSpec(
+        draft_tools.draft_restart_workload,
+        "Draft: restart a group's Deployment",
+        DRAFT,
+        needs_kube=True,
+    ),
 )
 
 
