@@ -26,10 +26,12 @@ from kcr.engine import (
     Next,
     Observations,
     ProgressRead,
+    ReadStrimzi,
     RunStep,
     SampleProgress,
     Snapshot,
     StepOutcome,
+    StrimziRead,
     TakeSnapshot,
     Transition,
     Wait,
@@ -101,7 +103,10 @@ class World:
     blockers: tuple[Blocker, ...] = ()
     allowed_signers: AllowedSigners | None = None
     strimzi: StrimziResources | None = None
+    """What listing the KafkaTopics and KafkaUsers returns when the engine asks."""
     strimzi_problem: str = ""
+    strimzi_reads: list[Phase] = field(default_factory=list)
+    """The phase at each listing of Strimzi's resources, in order."""
     writes: list[tuple[str, bool]] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     runs: list[RunStep] = field(default_factory=list)
@@ -146,8 +151,6 @@ class World:
             settings=self.settings,
             blockers=self.blockers,
             allowed_signers=self.allowed_signers,
-            strimzi=self.strimzi,
-            strimzi_problem=self.strimzi_problem,
             scaled_deployment=self.scaled,
             answer=answer,
         )
@@ -181,6 +184,9 @@ class World:
                 answer = Snapshot(state=state, baseline=baseline)
             elif isinstance(effect, SampleProgress):
                 answer = ProgressRead(effect.stage, self.positions(effect.groups))
+            elif isinstance(effect, ReadStrimzi):
+                self.strimzi_reads.append(self.phase)
+                answer = StrimziRead(self.strimzi, self.strimzi_problem)
             elif isinstance(effect, CheckGate):
                 answer = self.check(effect)
             elif isinstance(effect, RunStep):

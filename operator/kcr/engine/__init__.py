@@ -11,6 +11,7 @@ from kcr.engine.effects import (
     Finish,
     Next,
     ProgressCheck,
+    ReadStrimzi,
     RunStep,
     SampleProgress,
     TakeSnapshot,
@@ -30,6 +31,7 @@ from kcr.engine.observations import (
     Snapshot,
     SnapshotFailed,
     StepOutcome,
+    StrimziRead,
 )
 from kcr.engine.reasons import Reason
 from kcr.engine.resource import ChangeRequestView, StatusUnreadableError
@@ -54,6 +56,7 @@ __all__ = [
     "Observations",
     "ProgressCheck",
     "ProgressRead",
+    "ReadStrimzi",
     "Reason",
     "RunStep",
     "SampleProgress",
@@ -62,6 +65,7 @@ __all__ = [
     "SnapshotFailed",
     "StatusUnreadableError",
     "StepOutcome",
+    "StrimziRead",
     "TakeSnapshot",
     "Transition",
     "Wait",

@@ -50,6 +50,12 @@ class RunStep:
 
 
 @dataclass(frozen=True)
+class ReadStrimzi:
+    """List the cluster's KafkaTopics and KafkaUsers, then decide: asked for the review and
+    right before each write on a Strimzi-managed cluster, never while a change waits."""
+
+
+@dataclass(frozen=True)
 class CheckGate:
     stage: str
     gates: HealthGates
@@ -76,7 +82,7 @@ class Finish:
     """The request needs nothing more from the operator."""
 
 
-Effect = TakeSnapshot | SampleProgress | RunStep | CheckGate | Wait | Next | Finish
+Effect = TakeSnapshot | SampleProgress | RunStep | ReadStrimzi | CheckGate | Wait | Next | Finish
 
 
 class EventType(StrEnum):

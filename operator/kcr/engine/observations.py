@@ -110,8 +110,17 @@ class StepOutcome:
     """Not done yet but may be soon (broker unavailable, group not empty yet)."""
 
 
-Answer = Snapshot | SnapshotFailed | ProgressRead | GateReport | StepOutcome
-"""The reply to one effect: TakeSnapshot, SampleProgress, CheckGate or RunStep."""
+@dataclass(frozen=True)
+class StrimziRead:
+    """The KafkaTopics and KafkaUsers of a Strimzi-managed cluster, listed just now."""
+
+    resources: StrimziResources | None
+    problem: str = ""
+    """Why they could not be read; nothing is reviewed or written until they are."""
+
+
+Answer = Snapshot | SnapshotFailed | ProgressRead | GateReport | StepOutcome | StrimziRead
+"""The reply to one effect: TakeSnapshot, SampleProgress, CheckGate, RunStep or ReadStrimzi."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +146,6 @@ class Observations:
     scaled_deployment: DeploymentLabels | None = None
     scaled_deployment_problem: str = ""
     """Why the scaled Deployment could not be read; the review waits and asks again."""
-    strimzi: StrimziResources | None = None
-    """The KafkaTopics and KafkaUsers of a Strimzi-managed cluster, read just now."""
-    strimzi_problem: str = ""
-    """Why they could not be read; nothing is reviewed or written until they are."""
     answer: Answer | None = None
     """The reply to the previous transition's effect; None when there was none (a wait, or
     an effect that could not even be tried and is asked for again)."""

@@ -1,15 +1,19 @@
 """Strimzi owns some topics and users: refuse at review, and check again before each write.
 
-The operator reads the cluster's KafkaTopics and KafkaUsers into ``observed.strimzi`` for
-the review and before every decision that may run a step, so a KafkaTopic created after
-approval stops the change before its next write, with nothing written around Strimzi.
+The engine asks for the cluster's KafkaTopics and KafkaUsers (``ReadStrimzi``) for the
+review and right before each step's write, and decides on the answer: a KafkaTopic created
+after approval stops the change before its next write, with nothing written around
+Strimzi. A request waiting in a bake or at a gate lists nothing.
 """
 
 from kcr.engine.context import Context
-from kcr.engine.effects import Finish, Transition, Wait
+from kcr.engine.effects import Finish, ReadStrimzi, Transition, Wait
+from kcr.engine.observations import StrimziRead
 from kcr.engine.reasons import Reason
-from kcr.model import KafkaClusterSpec, Phase, Step, StepState
-from kcr.policy.strimzi import Refusal, strimzi_refusals
+from kcr.model import KafkaClusterSpec, ObservedState, Phase, Step, StepState
+from kcr.model.strimzi import StrimziResources
+from kcr.policy.strimzi import Refusal, strimzi_refusals, user_operator_warnings
+from kcr.policy.strimzi_users import UserState
 
 
 def strimzi_managed(cluster: KafkaClusterSpec | None) -> bool:
@@ -20,22 +24,24 @@ def strimzi_managed(cluster: KafkaClusterSpec | None) -> bool:
     )
 
 
-def review_refusals(ctx: Context) -> list[Refusal] | None:
-    """What Strimzi owns of the change; None while its resources could not be read."""
+def listed(ctx: Context, doing: str) -> StrimziResources | Transition | None:
+    """None when Strimzi does not manage the cluster; its resources when they were listed
+    for this decision; otherwise the transition that lists them (or waits for them)."""
     if not strimzi_managed(ctx.observed.cluster):
-        return []
-    if ctx.observed.strimzi is None:
         return None
-    change = ctx.spec.change
-    return strimzi_refusals(change.kind, change.member, ctx.observed.strimzi)
+    answer = ctx.observed.answer
+    if not isinstance(answer, StrimziRead):
+        return ctx.finish(ReadStrimzi())
+    if answer.resources is None:
+        return wait_for_strimzi(ctx, doing, answer.problem)
+    return answer.resources
 
 
-def wait_for_strimzi(ctx: Context, doing: str) -> Transition:
-    problem = ctx.observed.strimzi_problem or "they were not read yet"
+def wait_for_strimzi(ctx: Context, doing: str, problem: str) -> Transition:
     ctx.note(
         Reason.CLUSTER_UNAVAILABLE,
         f"Strimzi manages this cluster, so its KafkaTopics and KafkaUsers must be read "
-        f"{doing}: {problem}; waiting for them",
+        f"{doing}: {problem or 'they were not read'}; waiting for them",
     )
     return ctx.finish(Wait(ctx.now + ctx.observed.settings.cluster_retry))
 
@@ -48,24 +54,55 @@ def refused_at_review(ctx: Context, refusals: list[Refusal]) -> Transition:
     return ctx.finish(Finish())
 
 
+def review_warnings(ctx: Context, resources: StrimziResources | None) -> list[str]:
+    """A warning per principal the change writes for that the User Operator would strip."""
+    change = ctx.spec.change
+    states = user_states(ctx.spec.observed)
+    return user_operator_warnings(change.kind, change.member, resources, states)
+
+
+def user_states(observed: ObservedState | None) -> dict[str, UserState]:
+    """What the draft's snapshot saw of each principal: the bindings the change names, and
+    the quotas of the users it sets alone."""
+    if observed is None:
+        return {}
+    principals = {b.principal for b in observed.acls} | {
+        f"User:{q.user}" for q in observed.client_quotas if q.user and q.client_id is None
+    }
+    return {
+        principal: UserState(
+            acls=tuple(b for b in observed.acls if b.principal == principal),
+            quotas=next(
+                (
+                    q.values
+                    for q in observed.client_quotas
+                    if q.client_id is None and f"User:{q.user}" == principal
+                ),
+                {},
+            ),
+        )
+        for principal in principals
+    }
+
+
 def guard_step(ctx: Context, step: Step, *, rollback: bool) -> Transition | None:
-    """None when ``step`` may write now; else the wait or the stop that replaces it."""
-    if not strimzi_managed(ctx.observed.cluster):
+    """None when ``step`` may write now; else the read, the wait or the stop before it."""
+    found = listed(ctx, f"before {step.id} writes")
+    if found is None:
         return None
-    if ctx.observed.strimzi is None:
-        return wait_for_strimzi(ctx, f"before {step.id} writes")
-    member = step.operation.member
-    refusals = strimzi_refusals(step.operation.kind, member, ctx.observed.strimzi)
+    if isinstance(found, Transition):
+        return found
+    refusals = strimzi_refusals(step.operation.kind, step.operation.member, found)
     if not refusals:
         return None
     step.state = StepState.FAILED
     step.finished_at = ctx.now
     step.result = "not run: managed by Strimzi"
-    found = "\n".join(refusal.explain() for refusal in refusals)
+    shown = "\n".join(refusal.explain() for refusal in refusals)
     message = (
         f"{'rollback ' if rollback else ''}step {step.id} was not run and nothing was written: "
         f"Strimzi started managing what it changes after approval; no rollback is attempted "
-        f"around Strimzi either. {found}"
+        f"around Strimzi either. {shown}"
     )
     phase = Phase.ROLLBACK_FAILED if rollback else Phase.FAILED
     ctx.move(phase, Reason.MANAGED_BY_STRIMZI, message)

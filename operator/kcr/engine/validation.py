@@ -4,11 +4,13 @@ Everything shown for review comes from :func:`kcr.plan.review_spec`, the same fu
 ``kcr validate`` and the MCP preview call, so what a person previews is what is enforced.
 """
 
+from dataclasses import replace
+
 from kcr.engine.context import APPROVED, VALIDATED, Context
 from kcr.engine.effects import Finish, Next, Transition, Wait
 from kcr.engine.reasons import Reason
 from kcr.engine.signals import APPROVED_BY, APPROVED_SPEC_HASH
-from kcr.engine.strimzi import refused_at_review, review_refusals, wait_for_strimzi
+from kcr.engine.strimzi import listed, refused_at_review, review_warnings
 from kcr.model import (
     ClusterPolicyRecord,
     ConditionStatus,
@@ -17,6 +19,7 @@ from kcr.model import (
 )
 from kcr.plan import Review, review_spec, spec_hash
 from kcr.policy.cluster_policy import policy_digests, policy_hash
+from kcr.policy.strimzi import strimzi_refusals
 
 
 def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> Transition:
@@ -31,12 +34,14 @@ def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> 
     scales = change.kind.deployment(change.member) is not None
     if scales and scaled is None:
         return wait_for_deployment(ctx)
-    refusals = review_refusals(ctx)
-    if refusals is None:
-        return wait_for_strimzi(ctx, "for the review")
+    strimzi = listed(ctx, "for the review")
+    if isinstance(strimzi, Transition):
+        return strimzi
+    refusals = strimzi_refusals(change.kind, change.member, strimzi)
     if refusals:
         return refused_at_review(ctx, refusals)
     review = review_spec(ctx.spec, cluster.policy, ctx.now, storage=cluster.storage)
+    review = replace(review, warnings=[*review.warnings, *review_warnings(ctx, strimzi)])
     problems = [*review.violations, *gate_problems(ctx, cluster)]
     if scales and scaled is not None:
         owners = list(cluster.ownership)

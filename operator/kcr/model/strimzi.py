@@ -6,11 +6,13 @@ manages. A write made around them is undone within minutes, so kcr reads these f
 before review and before each write, and proposes the spec change to make there instead.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import Field
+import re2
+from pydantic import Field, field_validator
 
 from kcr.model.base import KubeModel
 from kcr.model.names import KubeName, KubeNamespace
@@ -18,7 +20,11 @@ from kcr.model.names import KubeName, KubeNamespace
 STRIMZI_GROUP_VERSION = "kafka.strimzi.io/v1beta2"
 CLUSTER_LABEL = "strimzi.io/cluster"
 MANAGED_ANNOTATION = "strimzi.io/managed"
+PAUSE_ANNOTATION = "strimzi.io/pause-reconciliation"
 USER_PREFIX = "User:"
+TLS_AUTHENTICATIONS = frozenset({"tls", "tls-external"})
+"""A KafkaUser authenticated by certificate is known to Kafka as ``CN=<name>``."""
+MAX_PATTERN_LENGTH = 1024
 
 
 class StrimziManagement(KubeModel):
@@ -35,6 +41,46 @@ class StrimziManagement(KubeModel):
         default=False,
         description="Cruise Control runs: replica moves go through a KafkaRebalance",
     )
+    ignored_users_pattern: str | None = Field(
+        default=None,
+        max_length=MAX_PATTERN_LENGTH,
+        description="The User Operator's STRIMZI_IGNORED_USERS_PATTERN, if set: a user whose "
+        "whole Kafka name (CN=<name> for TLS users) matches keeps its ACLs and quotas "
+        "without a KafkaUser; every other user without one loses them",
+    )
+
+    @field_validator("ignored_users_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        """kcr matches it with RE2 (linear time): a pattern it cannot compile is refused."""
+        if pattern is not None:
+            try:
+                _compile(pattern)
+            except re2.error as error:
+                why = error.args[0] if error.args else error
+                if isinstance(why, bytes):
+                    why = why.decode(errors="replace")
+                raise ValueError(
+                    f"is not a regular expression kcr can evaluate ({why}); kcr uses RE2 "
+                    "syntax, which has no lookaround or backreferences"
+                ) from None
+        return pattern
+
+    def ignores(self, principal: str) -> bool:
+        """Whether the User Operator leaves ``principal`` alone: the pattern must match its
+        whole name as Kafka gives it, as Java's ``Pattern.matches`` does."""
+        if self.ignored_users_pattern is None or not principal.startswith(USER_PREFIX):
+            return False
+        name = principal.removeprefix(USER_PREFIX)
+        return _compile(self.ignored_users_pattern).fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(pattern: str) -> Any:
+    """Quietly: RE2 would log a bad pattern to stderr besides raising."""
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options)
 
 
 class ManagedBy(KubeModel):
@@ -53,6 +99,8 @@ class StrimziTopic:
     spec: Mapping[str, Any]
     managed: bool = True
     """False when annotated ``strimzi.io/managed: "false"``: Strimzi leaves the topic alone."""
+    paused: bool = False
+    """Annotated ``strimzi.io/pause-reconciliation: "true"``: nothing is enforced until resumed."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +110,23 @@ class StrimziUser:
     name: str
     namespace: str
     spec: Mapping[str, Any]
+    paused: bool = False
+
+    @property
+    def authentication(self) -> str | None:
+        found = (self.spec.get("authentication") or {}).get("type")
+        return str(found) if found else None
+
+    @property
+    def kafka_name(self) -> str:
+        """The user's name in Kafka: ``CN=<name>`` for certificate users, else its own."""
+        if self.authentication in TLS_AUTHENTICATIONS:
+            return f"CN={self.name}"
+        return self.name
 
     @property
     def principal(self) -> str:
-        return f"{USER_PREFIX}{self.name}"
+        return f"{USER_PREFIX}{self.kafka_name}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +146,24 @@ class StrimziResources:
     def user(self, principal: str) -> StrimziUser | None:
         return next((u for u in self.users if u.principal == principal), None)
 
+    def claims(self, principal: str) -> bool:
+        """Whether the User Operator counts ``principal`` as one of its users' at periodic
+        reconciliation: it decodes ``CN=<name>`` to ``<name>`` and looks for that KafkaUser."""
+        name = user_name(principal)
+        return name is not None and any(u.name == name for u in self.users)
+
+
+def user_name(principal: str) -> str | None:
+    """The KafkaUser name the User Operator derives from a ``User:`` principal (the CN of an
+    X.500 name), or None for another principal type."""
+    if not principal.startswith(USER_PREFIX):
+        return None
+    name = principal.removeprefix(USER_PREFIX)
+    if "CN=" not in name:
+        return name
+    parts = (part.strip() for part in name.split(","))
+    return "".join(part[3:] for part in parts if part[:3].upper() == "CN=")
+
 
 def parse_topic(body: Mapping[str, Any]) -> StrimziTopic:
     meta = body.get("metadata") or {}
@@ -96,6 +175,7 @@ def parse_topic(body: Mapping[str, Any]) -> StrimziTopic:
         topic_name=str(spec.get("topicName") or meta.get("name", "")),
         spec=dict(spec),
         managed=str(annotations.get(MANAGED_ANNOTATION, "true")).lower() != "false",
+        paused=_paused(annotations),
     )
 
 
@@ -105,7 +185,12 @@ def parse_user(body: Mapping[str, Any]) -> StrimziUser:
         name=str(meta.get("name", "")),
         namespace=str(meta.get("namespace", "")),
         spec=dict(body.get("spec") or {}),
+        paused=_paused(meta.get("annotations") or {}),
     )
+
+
+def _paused(annotations: Mapping[str, Any]) -> bool:
+    return str(annotations.get(PAUSE_ANNOTATION, "false")).lower() == "true"
 
 
 @dataclass(frozen=True)

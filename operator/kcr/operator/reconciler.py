@@ -27,6 +27,7 @@ from kcr.engine import (
     Next,
     Observations,
     ProgressRead,
+    ReadStrimzi,
     RunStep,
     SampleProgress,
     Snapshot,
@@ -47,12 +48,9 @@ from kcr.operator.clusters import ClusterRead, read_cluster
 from kcr.operator.logs import request_logger
 from kcr.operator.runtime import Runtime
 from kcr.operator.signers import SignersRead, read_allowed_signers
-from kcr.operator.strimzi import StrimziRead, read_strimzi
+from kcr.operator.strimzi import read_strimzi
 
 MAX_IDLE_DECISIONS = 20
-WRITES_STRIMZI_OWNS = (Phase.PENDING, Phase.EXECUTING, Phase.ROLLING_BACK)
-"""Phases whose decision reviews a change or may run a step: Strimzi's resources are read
-afresh for each of them."""
 
 
 async def retrying(call: Callable[[], Awaitable[object]]) -> None:
@@ -130,6 +128,8 @@ class Reconciler:
                     answer = await self._snapshot()
                 case RunStep():
                     answer = await self._run_step(effect)
+                case ReadStrimzi():  # for the review, and right before each write
+                    answer = await read_strimzi(self.runtime.kube, self.cluster)
                 case SampleProgress():
                     answer = await self._sample_progress(effect)
                 case CheckGate():
@@ -175,9 +175,6 @@ class Reconciler:
         scaled, scaled_problem = None, ""
         if self.phase is Phase.PENDING:
             scaled, scaled_problem = await self._scaled_deployment()
-        strimzi = StrimziRead(None)
-        if self.phase in WRITES_STRIMZI_OWNS:  # fresh before every decision that may write
-            strimzi = await read_strimzi(self.runtime.kube, read.spec)
         return Observations(
             cluster=read.spec,
             cluster_problem=read.problem,
@@ -187,8 +184,6 @@ class Reconciler:
             settings=settings,
             scaled_deployment=scaled,
             scaled_deployment_problem=scaled_problem,
-            strimzi=strimzi.resources,
-            strimzi_problem=strimzi.problem,
             answer=answer,
         )
 

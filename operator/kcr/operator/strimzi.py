@@ -1,24 +1,17 @@
-"""Read a Strimzi-managed cluster's KafkaTopics and KafkaUsers for the engine."""
+"""Read a Strimzi-managed cluster's KafkaTopics and KafkaUsers when the engine asks."""
 
-from dataclasses import dataclass
-
+from kcr.engine import StrimziRead
 from kcr.kube.errors import KubeError
 from kcr.model import KafkaClusterSpec
 from kcr.model.strimzi import StrimziResources, parse_topic, parse_user
 from kcr.operator.kube import KubernetesPort
 
 
-@dataclass(frozen=True)
-class StrimziRead:
-    resources: StrimziResources | None
-    problem: str = ""
-
-
 async def read_strimzi(kube: KubernetesPort, cluster: KafkaClusterSpec | None) -> StrimziRead:
-    """Nothing when Strimzi does not manage the cluster; a problem when it could not be read."""
+    """A problem when they could not be read, or Strimzi no longer manages the cluster."""
     managed = cluster.managed_by.strimzi if cluster and cluster.managed_by else None
     if managed is None:
-        return StrimziRead(None)
+        return StrimziRead(None, "the KafkaCluster no longer names a Strimzi cluster")
     where = f"{managed.namespace}/{managed.cluster_name}"
     try:
         topics = await kube.strimzi_objects(managed.namespace, "kafkatopics", managed.cluster_name)

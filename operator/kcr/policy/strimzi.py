@@ -2,20 +2,23 @@
 
 Pure: given a change (or one step of it) and the KafkaTopics and KafkaUsers read just now,
 each refusal names the Strimzi resource and carries, as YAML for a pull request, that
-resource with the change made in its spec (or the word to delete it).
+resource with the change made in its spec (or the word to delete it). A change for a user
+no KafkaUser claims is not refused but warned about: the User Operator would delete it.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from kcr.model.kinds import ChangeKind
-from kcr.model.strimzi import (
-    CLUSTER_LABEL,
-    STRIMZI_GROUP_VERSION,
-    ResourceEdit,
-    StrimziResources,
+from kcr.model.strimzi import ResourceEdit, StrimziResources
+from kcr.policy.strimzi_specs import strimzi_manifest
+from kcr.policy.strimzi_users import (
+    UserState,
+    kafka_user_proposal,
+    kafka_user_spec,
+    stripped,
+    stripped_explanation,
 )
 
 
@@ -55,11 +58,7 @@ def strimzi_refusals(
             refusals.append(
                 Refusal(f"KafkaTopic {topic.namespace}/{topic.name}", f"topic {topic_name}", edit)
             )
-    principals = sorted(
-        {binding.principal for binding in kind.acl_bindings(member)}
-        | quota_principals(kind, member)
-    )
-    for principal in principals:
+    for principal in written_principals(kind, member):
         user = resources.user(principal)
         if user is not None:
             edit = kind.strimzi_user_edit(member, principal, user.spec)
@@ -67,6 +66,40 @@ def strimzi_refusals(
                 Refusal(f"KafkaUser {user.namespace}/{user.name}", f"principal {principal}", edit)
             )
     return [with_yaml(refusal, resources) for refusal in refusals]
+
+
+def user_operator_warnings(
+    kind: ChangeKind,
+    member: Any,
+    resources: StrimziResources | None,
+    states: Mapping[str, UserState] | None = None,
+) -> list[str]:
+    """A warning per principal the change writes for that no KafkaUser claims: Strimzi
+    would delete what the change adds. Each proposes the KafkaUser to create instead, from
+    what Kafka holds for the principal (``states``, where read) with the change made."""
+    if resources is None:
+        return []
+    warnings = []
+    for principal in written_principals(kind, member):
+        if not stripped(resources, principal):
+            continue
+        base = kafka_user_spec(principal, (states or {}).get(principal, UserState()))
+        edit = kind.strimzi_user_edit(member, principal, base)
+        spec = edit.spec if edit is not None and edit.spec is not None else base
+        warnings.append(
+            f"{stripped_explanation(principal, resources)}, this change's included; create "
+            "its KafkaUser instead (in a pull request; the User Operator then applies what it "
+            f"lists):\n{kafka_user_proposal(principal, resources, spec)}"
+        )
+    return warnings
+
+
+def written_principals(kind: ChangeKind, member: Any) -> list[str]:
+    """Principals whose ACLs or own quotas the change writes."""
+    return sorted(
+        {binding.principal for binding in kind.acl_bindings(member)}
+        | quota_principals(kind, member)
+    )
 
 
 def quota_principals(kind: ChangeKind, member: Any) -> set[str]:
@@ -86,15 +119,5 @@ def with_yaml(refusal: Refusal, resources: StrimziResources) -> Refusal:
         return refusal
     kind, _, where = refusal.resource.partition(" ")
     namespace, _, name = where.partition("/")
-    body = {
-        "apiVersion": STRIMZI_GROUP_VERSION,
-        "kind": kind,
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {CLUSTER_LABEL: resources.management.cluster_name},
-        },
-        "spec": dict(edit.spec),
-    }
-    text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+    text = strimzi_manifest(kind, namespace, name, resources.management.cluster_name, edit.spec)
     return Refusal(refusal.resource, refusal.owns, ResourceEdit(edit.spec, edit.summary, text))

@@ -8,8 +8,24 @@ spec edits, so a kind's module only says which edit it makes.
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kcr.model.acl import AclBinding
-from kcr.model.strimzi import ResourceEdit
+import yaml
+from pydantic import ValidationError
+
+from kcr.model.acl import CLUSTER_RESOURCE_NAME, REPORTED_BY_BROKER, AclBinding
+from kcr.model.strimzi import CLUSTER_LABEL, STRIMZI_GROUP_VERSION, ResourceEdit
+
+
+def strimzi_manifest(
+    kind: str, namespace: str, name: str, cluster_name: str, spec: Mapping[str, Any]
+) -> str:
+    """A whole Strimzi resource as YAML, as a pull request to the GitOps repository holds it."""
+    body = {
+        "apiVersion": STRIMZI_GROUP_VERSION,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": {CLUSTER_LABEL: cluster_name}},
+        "spec": dict(spec),
+    }
+    return yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
 
 
 def topic_config_edit(
@@ -54,6 +70,57 @@ def strimzi_acl(binding: AclBinding) -> dict[str, Any]:
     }
 
 
+def strimzi_rules(bindings: Iterable[AclBinding]) -> list[dict[str, Any]]:
+    """Bindings as a KafkaUser lists them: one rule per resource, host and type, with every
+    operation on it, in the order first seen."""
+    rules: dict[str, dict[str, Any]] = {}
+    for binding in bindings:
+        rule = strimzi_acl(binding)
+        key = repr({k: v for k, v in rule.items() if k != "operations"})
+        found = rules.setdefault(key, {**rule, "operations": []})
+        found["operations"] += [op for op in rule["operations"] if op not in found["operations"]]
+    return list(rules.values())
+
+
+def rule_bindings(principal: str, rule: Mapping[str, Any]) -> list[AclBinding] | None:
+    """The Kafka bindings one ``spec.authorization.acls`` rule stands for; None when kcr
+    cannot read the rule (an unknown resource type or operation)."""
+    resource = rule.get("resource") or {}
+    kind = str(resource.get("type", ""))
+    operations = rule.get("operations") or ([rule["operation"]] if rule.get("operation") else [])
+    pattern = "Prefixed" if resource.get("patternType") == "prefix" else "Literal"
+    try:
+        return [
+            AclBinding.model_validate(
+                {
+                    "resourceType": kind[:1].upper() + kind[1:],
+                    "resourceName": CLUSTER_RESOURCE_NAME
+                    if kind == "cluster"
+                    else resource.get("name"),
+                    "patternType": pattern,
+                    "principal": principal,
+                    "host": rule.get("host") or "*",
+                    "operation": operation,
+                    "permission": str(rule.get("type") or "allow").capitalize(),
+                },
+                context={REPORTED_BY_BROKER: True},
+            )
+            for operation in operations
+        ]
+    except ValidationError:
+        return None
+
+
+def config_text(value: Any) -> str:
+    """A ``spec.config`` value as the Topic Operator sends it to Kafka: lists joined by
+    commas, booleans in lower case, numbers as written."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(config_text(v) for v in value)
+    return str(value)
+
+
 def user_acls_edit(
     spec: Mapping[str, Any], principal: str, add: list[AclBinding], remove: list[AclBinding]
 ) -> ResourceEdit:
@@ -80,6 +147,7 @@ STRIMZI_QUOTA_KEYS = {
     "producer_byte_rate": "producerByteRate",
     "consumer_byte_rate": "consumerByteRate",
     "request_percentage": "requestPercentage",
+    "controller_mutation_rate": "controllerMutationRate",
 }
 """Kafka's quota keys as a KafkaUser's ``spec.quotas`` spells them."""
 
