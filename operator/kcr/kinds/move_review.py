@@ -77,8 +77,9 @@ def move_violations(
     if policy.cruise_control:
         return [
             f"{where}: Cruise Control balances this cluster's replicas (policy.cruiseControl), "
-            "so kcr does not move them behind its back; ask for the move with a KafkaRebalance "
-            "(on Strimzi, approved with the annotation strimzi.io/rebalance=approve)"
+            "so kcr does not move them behind its back; ask Cruise Control with a "
+            "KafkaRebalance instead: the MCP tool draft_kafka_rebalance drafts one for a pull "
+            "request, and a person approves it with the annotation strimzi.io/rebalance=approve"
         ]
     names = [t.topic for t in member.topics]
     found = too_many_topics(len(names), f"{where}.topics", policy)
