@@ -13,7 +13,11 @@ from kcr.embedded.kube_emulator import EmbeddedKube, declare_crd
 
 STRIMZI = "kafka.strimzi.io"
 VERSION = "v1beta2"
-KINDS = {"kafkatopics": "KafkaTopic", "kafkausers": "KafkaUser", "kafkarebalances": "KafkaRebalance"}
+KINDS = {
+    "kafkatopics": "KafkaTopic",
+    "kafkausers": "KafkaUser",
+    "kafkarebalances": "KafkaRebalance",
+}
 
 
 def strimzi_crd(kind: str, plural: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +73,10 @@ KAFKA_REBALANCE_CRD = strimzi_crd(
     "KafkaRebalance",
     "kafkarebalances",
     {
-        "mode": {"type": "string", "enum": ["full", "add-brokers", "remove-brokers", "remove-disks"]},
+        "mode": {
+            "type": "string",
+            "enum": ["full", "add-brokers", "remove-brokers", "remove-disks"],
+        },
         "brokers": {"type": "array", "items": {"type": "integer"}},
         "goals": {"type": "array", "items": {"type": "string"}},
         "skipHardGoalCheck": {"type": "boolean"},

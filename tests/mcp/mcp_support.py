@@ -33,6 +33,7 @@ from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
 from kcr.model import ClusterPolicy, KafkaClusterSpec, Ownership, Phase
+from kcr.model.strimzi import StrimziManagement
 
 CLUSTER = "prod"
 NAMESPACE = "kafka"
@@ -79,6 +80,7 @@ def build(
     thresholds: Thresholds | None = None,
     incidents: IncidentLibrary | None = None,
     schemas: SchemaRegistryClient | None = None,
+    strimzi: StrimziManagement | None = None,
 ) -> Built:
     audit = MemorySink()
     services = Services(
@@ -88,6 +90,7 @@ def build(
             namespace=NAMESPACE,
             policy=policy or ClusterPolicy(),
             ownership=ownership,
+            strimzi=strimzi,
         ),
         drafts=drafts or YamlDraftSink(),
         runbooks=RunbookLibrary.load(),

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from kcr.model import ClusterPolicy, Ownership, Storage
 from kcr.model.base import KubeModel
+from kcr.model.strimzi import StrimziManagement
 from kcr.policy.ownership import owner_of_group, owner_of_topic
 
 
@@ -30,6 +31,8 @@ class ClusterContext:
     policy: ClusterPolicy = field(default_factory=ClusterPolicy)
     ownership: tuple[Ownership, ...] = ()
     storage: Storage = Storage.LOCAL
+    strimzi: StrimziManagement | None = None
+    """The Strimzi cluster that runs it (``spec.managedBy.strimzi``), if one does."""
 
     def owner_of_topic(self, topic: str) -> Ownership | None:
         return owner_of_topic(self.ownership, topic)

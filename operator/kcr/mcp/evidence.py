@@ -27,6 +27,11 @@ def group_subject(group: str) -> str:
     return f"group:{group}"
 
 
+def principal_subject(principal: str) -> str:
+    """A principal whose ACLs (or KafkaUser) a tool showed."""
+    return f"principal:{principal}"
+
+
 def quota_subject(entity: str) -> str:
     """A client quota entity, as :func:`kcr.kafka.quota_model.entity_label` writes it."""
     return f"quota:{entity}"

@@ -1,4 +1,5 @@
-"""The Kubernetes port of the MCP server: change requests, clusters, workloads, identity.
+"""The Kubernetes port of the MCP server: change requests, clusters, workloads, identity,
+Strimzi's resources.
 
 Objects travel as plain JSON dictionaries (camelCase, as the API serves them); the tools
 parse what they need with the kcr models. :mod:`kcr.mcp.kube_client` implements it over
@@ -44,6 +45,13 @@ class KubePort(Protocol):
         ...
 
     async def read_secret(self, name: str, key: str) -> str: ...
+
+    async def list_strimzi(
+        self, namespace: str, plural: str, cluster_name: str
+    ) -> list[KubeObject] | None:
+        """A Strimzi cluster's KafkaTopics or KafkaUsers (read only: kcr writes none of
+        Strimzi's resources); None when the API server does not serve the kind."""
+        ...
 
     async def review_token(self, token: str, audience: str) -> ReviewedUser | None:
         """Who the token belongs to, if the API server says it was issued for ``audience``."""

@@ -22,6 +22,7 @@ from kcr.kube.config import (
 from kcr.kube.errors import KubeError
 from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, ApiResource, KubeObject, segment
 from kcr.kube.secrets import read_secret
+from kcr.kube.strimzi import list_strimzi
 from kcr.mcp.kube import ReviewedUser
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,11 @@ class KubernetesApi:
 
     async def read_secret(self, name: str, key: str) -> str:
         return await read_secret(self.client, self.namespace, name, key)
+
+    async def list_strimzi(
+        self, namespace: str, plural: str, cluster_name: str
+    ) -> list[KubeObject] | None:
+        return await list_strimzi(self.client, namespace, plural, cluster_name)
 
     async def review_token(self, token: str, audience: str) -> ReviewedUser | None:
         """Only a token issued for ``audience`` passes: the API server must say so.

@@ -183,6 +183,7 @@ async def _assemble(
             policy=cluster.policy if cluster else ClusterPolicy(),
             ownership=tuple(cluster.ownership) if cluster else (),
             storage=cluster.storage if cluster else Storage.LOCAL,
+            strimzi=cluster.managed_by.strimzi if cluster and cluster.managed_by else None,
         ),
         drafts=_drafts(settings, kube),
         runbooks=_runbooks(settings),

@@ -7,7 +7,7 @@ before review and before each write, and proposes the spec change to make there 
 """
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -163,6 +163,23 @@ def user_name(principal: str) -> str | None:
         return name
     parts = (part.strip() for part in name.split(","))
     return "".join(part[3:] for part in parts if part[:3].upper() == "CN=")
+
+
+def strimzi_resources(
+    management: StrimziManagement,
+    topics: Sequence[Mapping[str, Any]] | None,
+    users: Sequence[Mapping[str, Any]] | None,
+) -> StrimziResources:
+    """From the listed objects; a kind listed as None is one the API server does not serve."""
+    missing = tuple(
+        kind for kind, found in (("KafkaTopic", topics), ("KafkaUser", users)) if found is None
+    )
+    return StrimziResources(
+        management=management,
+        topics=tuple(parse_topic(t) for t in topics or []),
+        users=tuple(parse_user(u) for u in users or []),
+        missing=missing,
+    )
 
 
 def parse_topic(body: Mapping[str, Any]) -> StrimziTopic:

@@ -12,10 +12,9 @@ from typing import Any, Protocol
 
 from kcr.kinds.restart_workload import RESTARTED_AT
 from kcr.kube.client import KubeClient
-from kcr.kube.errors import KubeNotFoundError
-from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, deployment_path, strimzi_path
+from kcr.kube.resources import CHANGE_REQUESTS, KAFKA_CLUSTERS, deployment_path
 from kcr.kube.secrets import read_secret
-from kcr.model.strimzi import CLUSTER_LABEL
+from kcr.kube.strimzi import list_strimzi
 
 OPERATOR_TIMEOUT_SECONDS = 30.0
 
@@ -130,20 +129,7 @@ class OperatorKube:
         self, namespace: str, plural: str, cluster_name: str
     ) -> list[dict[str, Any]] | None:
         """The cluster's KafkaTopics or KafkaUsers; None when Strimzi's CRD is not served."""
-        selector = f"{CLUSTER_LABEL}={cluster_name}"
-        try:
-            items = await self._client.list_objects(
-                strimzi_path(namespace, plural),
-                f"listing {plural} of Strimzi cluster {namespace}/{cluster_name}",
-                labelSelector=selector,
-            )
-        except KubeNotFoundError:
-            return None
-        return [i for i in items if _labels(i).get(CLUSTER_LABEL) == cluster_name]
+        return await list_strimzi(self._client, namespace, plural, cluster_name)
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-def _labels(body: dict[str, Any]) -> dict[str, Any]:
-    return dict((body.get("metadata") or {}).get("labels") or {})

@@ -3,7 +3,7 @@
 from kcr.engine import StrimziRead
 from kcr.kube.errors import KubeError
 from kcr.model import KafkaClusterSpec
-from kcr.model.strimzi import StrimziResources, parse_topic, parse_user
+from kcr.model.strimzi import strimzi_resources
 from kcr.operator.kube import KubernetesPort
 
 
@@ -18,14 +18,4 @@ async def read_strimzi(kube: KubernetesPort, cluster: KafkaClusterSpec | None) -
         users = await kube.strimzi_objects(managed.namespace, "kafkausers", managed.cluster_name)
     except KubeError as error:
         return StrimziRead(None, f"Strimzi cluster {where} could not be read: {error}")
-    missing = tuple(
-        kind for kind, found in (("KafkaTopic", topics), ("KafkaUser", users)) if found is None
-    )
-    return StrimziRead(
-        StrimziResources(
-            management=managed,
-            topics=tuple(parse_topic(t) for t in topics or []),
-            users=tuple(parse_user(u) for u in users or []),
-            missing=missing,
-        )
-    )
+    return StrimziRead(strimzi_resources(managed, topics, users))

@@ -43,16 +43,22 @@ class DriftRow(KubeModel):
         default=None,
         description="For a principal Strimzi would strip: the KafkaUser to create, as YAML",
     )
+    acl: AclBinding | None = Field(default=None, description="The ACL a row about ACLs is about")
+
+    def with_acl(self, binding: AclBinding) -> "DriftRow":
+        return self.model_copy(update={"acl": binding})
 
 
 @dataclass(frozen=True)
 class LiveTopic:
-    """What Kafka holds for a topic: partitions, replication factor, topic-level overrides."""
+    """What Kafka holds for a topic: partitions, replication factor, its configuration."""
 
     partitions: int
     replication_factor: int
-    overrides: Mapping[str, str | None]
-    """A None value is one the broker hides (sensitive): it cannot be compared."""
+    configs: Mapping[str, str | None]
+    """Every key's effective value; None where the broker hides it (sensitive)."""
+    overrides: frozenset[str]
+    """The keys set on the topic itself, the ones a missing spec key deletes."""
 
 
 def topic_drift(
@@ -84,7 +90,7 @@ def topic_drift(
                 _replicas_action(replicas, live.replication_factor, cruise_control),
             )
         )
-    return found + _config_drift(spec.get("config") or {}, live.overrides, row)
+    return found + _config_drift(spec.get("config") or {}, live, row)
 
 
 def _partitions_action(wanted: int, held: int) -> str:
@@ -108,28 +114,23 @@ def _replicas_action(wanted: int, held: int, cruise_control: bool) -> str:
     )
 
 
-def _config_drift(
-    wanted: Mapping[str, object], held: Mapping[str, str | None], row: RowMaker
-) -> list[DriftRow]:
+def _config_drift(wanted: Mapping[str, object], live: LiveTopic, row: RowMaker) -> list[DriftRow]:
+    """A spec key whose value Kafka does not have is set; an override the spec does not
+    list is deleted. A value the broker hides cannot be compared and is left out."""
     found = []
-    for key in sorted(set(wanted) | set(held)):
+    for key in sorted(set(wanted) | live.overrides):
         path = f"spec.config['{key}']"
+        held = live.configs.get(key)
         if key not in wanted:
-            shown = held[key] if held[key] is not None else "(hidden by the broker)"
-            found.append(
-                row(
-                    path,
-                    None,
-                    shown,
-                    f"deletes the override of {key}: it falls back to the broker's default",
-                )
-            )
+            shown = held if held is not None else "(hidden by the broker)"
+            action = f"deletes the override of {key}: it falls back to the broker's default"
+            found.append(row(path, None, shown, action))
+            continue
+        if key in live.configs and held is None:
             continue
         value = config_text(wanted[key])
-        if key in held and held[key] is None:
-            continue  # a sensitive value the broker does not show: nothing to compare
-        if held.get(key) != value:
-            found.append(row(path, value, held.get(key), f"sets {key} to {value}"))
+        if held != value:
+            found.append(row(path, value, held, f"sets {key} back to the spec's value"))
     return found
 
 
@@ -159,8 +160,10 @@ def _acl_drift(user: StrimziUser, held: Sequence[AclBinding], row: RowMaker) -> 
             wanted |= {b.key(): b for b in bindings}
     have = {b.key(): b for b in held}
     path = "spec.authorization.acls"
-    found += [row(path, None, k, f"deletes the ACL {k}") for k in sorted(set(have) - set(wanted))]
-    found += [row(path, k, None, f"creates the ACL {k}") for k in sorted(set(wanted) - set(have))]
+    for key in sorted(set(have) - set(wanted)):
+        found.append(row(path, None, key, f"deletes the ACL {key}").with_acl(have[key]))
+    for key in sorted(set(wanted) - set(have)):
+        found.append(row(path, key, None, f"creates the ACL {key}").with_acl(wanted[key]))
     return found
 
 

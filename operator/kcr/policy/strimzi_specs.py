@@ -124,23 +124,44 @@ def config_text(value: Any) -> str:
 def user_acls_edit(
     spec: Mapping[str, Any], principal: str, add: list[AclBinding], remove: list[AclBinding]
 ) -> ResourceEdit:
-    """The KafkaUser's ACL list with ``add`` appended and ``remove`` taken out."""
+    """The KafkaUser's ACL list with ``add`` in it and ``remove`` taken out: an operation
+    joins the rule for the same resource, host and type, as a person would write it."""
     mine = [b for b in add if b.principal == principal]
     removed = [b for b in remove if b.principal == principal]
-    gone = [strimzi_acl(b) for b in removed]
+    gone = {b.key() for b in removed}
     authorization = dict(spec.get("authorization") or {"type": "simple"})
     rules: list[dict[str, Any]] = []
+    held: set[str] = set()
     for rule in authorization.get("acls") or []:
-        operations = [
-            op for op in rule.get("operations") or [] if {**rule, "operations": [op]} not in gone
-        ]
-        if operations:
-            rules.append({**rule, "operations": operations})
-    rules += [strimzi_acl(b) for b in mine if strimzi_acl(b) not in rules]
+        bindings = rule_bindings(principal, rule)
+        if bindings is None:  # not kcr's to read: kept as written
+            rules.append(dict(rule))
+            continue
+        held |= {b.key() for b in bindings}
+        kept = [str(b.operation) for b in bindings if b.key() not in gone]
+        if len(kept) == len(bindings):
+            rules.append(dict(rule))
+        elif kept:
+            rules.append({k: v for k, v in rule.items() if k != "operation"} | {"operations": kept})
+    for binding in mine:
+        if binding.key() not in held:
+            _join(rules, binding)
+            held.add(binding.key())
     authorization["acls"] = rules
     words = [f"add {b.key()}" for b in mine] + [f"remove {b.key()}" for b in removed]
     summary = "in spec.authorization.acls " + "; ".join(words)
     return ResourceEdit({**spec, "authorization": authorization}, summary)
+
+
+def _join(rules: list[dict[str, Any]], binding: AclBinding) -> None:
+    """Add ``binding``'s operation to the rule on its resource, host and type, or a new rule."""
+    wanted = strimzi_acl(binding)
+    shape = {k: v for k, v in wanted.items() if k != "operations"}
+    for rule in rules:
+        if {k: v for k, v in rule.items() if k not in ("operations", "operation")} == shape:
+            rule["operations"] = [*(rule.get("operations") or []), *wanted["operations"]]
+            return
+    rules.append(wanted)
 
 
 STRIMZI_QUOTA_KEYS = {

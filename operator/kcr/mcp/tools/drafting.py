@@ -17,6 +17,7 @@ from kcr.mcp.drafts import request_name
 from kcr.mcp.evidence import (
     combined,
     group_subject,
+    principal_subject,
     quota_subject,
     snapshot_evidence,
     topic_subject,
@@ -25,6 +26,7 @@ from kcr.mcp.gate.calls import ToolDeniedError, ToolInvalidError
 from kcr.mcp.scale_scope import require_scalable
 from kcr.mcp.scoping import outside_scope
 from kcr.mcp.tools.env import ToolEnv
+from kcr.mcp.tools.strimzi_review import with_strimzi
 from kcr.mcp.withholding import (
     foreign_groups,
     foreign_topics,
@@ -91,6 +93,7 @@ def _subjects(change: Change) -> set[str]:
         for b in kind.acl_bindings(member)
         if b.resource_type is AclResourceType.GROUP
     }
+    subjects |= {principal_subject(b.principal) for b in kind.acl_bindings(member)}
     subjects |= {
         quota_subject(entity_label({QuotaEntityType(k): v for k, v in entity.items()}))
         for entity in kind.quota_entities(member)
@@ -188,6 +191,7 @@ async def review_change(
         sent = shown_spec
         shown_review = review_spec(shown_spec, services.cluster.policy, env.now(), storage=storage)
         review = replace(shown_review, violations=full.violations)
+    review = await with_strimzi(env, change, review)
     return Reviewed(
         spec=sent,
         review=review,

@@ -36,6 +36,7 @@ from kcr.mcp.tools import (
     requests,
     runbook_tools,
     schema_tools,
+    strimzi_tools,
 )
 from kcr.mcp.tools.env import ToolEnv
 
@@ -80,6 +81,7 @@ READ_TOOLS = (
     ToolSpec(incident_tools.search_incidents, "Search past incidents", READ),
     ToolSpec(access.check_access, "Check access (ACLs)", READ),
     ToolSpec(deployments.recent_deployments, "Recent deployments", READ, needs_kube=True),
+    ToolSpec(strimzi_tools.strimzi_drift, "Drift from Strimzi's resources", READ, needs_kube=True),
     ToolSpec(explain.explain_current_state, "Explain the current state", READ),
     ToolSpec(requests.list_change_requests, "List change requests", READ, needs_kube=True),
     ToolSpec(requests.get_change_request, "Get a change request", READ, needs_kube=True),
