@@ -17,13 +17,13 @@ import yaml
 from mcp import Client
 from mcp_servers import Emulated
 from mcp_support import NAMESPACE, build, caller, error_text, structured
+from tests.strimzi_crds import serve_strimzi, strimzi_body, strimzi_path
 
 from kcr.kafka import QuotaAlteration, QuotaEntityType, QuotaKey
 from kcr.kafka.fake import FakeKafka
 from kcr.mcp.kube_client import KubernetesApi, open_kube
 from kcr.model import AclBinding
 from kcr.model.strimzi import StrimziManagement
-from tests.strimzi_crds import serve_strimzi, strimzi_body, strimzi_path
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 

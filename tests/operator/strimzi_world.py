@@ -4,7 +4,6 @@ from typing import Any
 
 import httpx
 from operator_harness import CLUSTER_PATH, MERGE, NAMESPACE
-
 from tests.strimzi_crds import serve_strimzi, strimzi_body, strimzi_path
 
 KAFKA_NAME = "prod-kafka"

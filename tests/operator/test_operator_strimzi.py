@@ -9,12 +9,12 @@ import yaml
 from kafka_setup import acl, draft, topic
 from operator_harness import NAMESPACE, Harness
 from strimzi_world import create_strimzi, manage_with_strimzi, serve_strimzi
+from tests.strimzi_crds import requests_to
 
 from kcr.kafka.fake import FakeCluster
 from kcr.kinds.alter_acls import AlterAcls
 from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.reassign_partitions import ReassignPartitions
-from tests.strimzi_crds import requests_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
