@@ -53,6 +53,7 @@ EXPECTED_TOOLS = {
     "check_schema_compatibility",
     "list_change_requests",
     "get_change_request",
+    "strimzi_drift",
     "preview_change",
     "draft_create_topic",
     "draft_increase_partitions",
@@ -64,6 +65,7 @@ EXPECTED_TOOLS = {
     "draft_elect_leaders",
     "draft_alter_client_quotas",
     "draft_restart_workload",
+    "draft_kafka_rebalance",
 }
 
 
@@ -97,7 +99,12 @@ async def test_tools_names_annotations_and_schemas_come_from_the_model() -> None
         tools = {t.name: t for t in (await client.list_tools()).tools}
     # Without a Kubernetes API the tools that read it are not offered.
     kube_tools = {spec.name for spec in READ_TOOLS if spec.needs_kube}
-    assert kube_tools == {"recent_deployments", "list_change_requests", "get_change_request"}
+    assert kube_tools == {
+        "recent_deployments",
+        "list_change_requests",
+        "get_change_request",
+        "strimzi_drift",
+    }
     kube_drafts = {spec.name for spec in DRAFT_TOOLS if spec.needs_kube}
     assert kube_drafts == {"draft_restart_workload"}
     assert set(tools) == EXPECTED_TOOLS - kube_tools - kube_drafts
@@ -114,7 +121,8 @@ async def test_tools_names_annotations_and_schemas_come_from_the_model() -> None
         annotations = tools[spec.name].annotations
         assert annotations is not None, spec.name
         assert annotations.destructive_hint is False, spec.name
-        expected = spec.name == "preview_change"
+        # A preview and a KafkaRebalance drafted as YAML write nothing anywhere.
+        expected = spec.name in {"preview_change", "draft_kafka_rebalance"}
         assert annotations.read_only_hint is expected, spec.name
     topic = tools["describe_topic"].input_schema["properties"]["topic"]
     assert (topic["pattern"], topic["maxLength"]) == (TOPIC_NAME_SCHEMA_PATTERN, 249)

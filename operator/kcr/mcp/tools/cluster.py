@@ -310,11 +310,11 @@ async def partition_skew(env: ToolEnv, topic: TopicName | None = None) -> SkewRe
         observed_at=env.now(),
         source=f"kafka/{env.services.cluster.name}: Metadata + ListOffsets",
     )
-    env.remember({topic_subject(t.name) for t in topics}, [_skew_evidence(result)])
+    env.remember({topic_subject(t.name) for t in topics}, [skew_evidence(result)])
     return result
 
 
-def _skew_evidence(result: SkewResult) -> Evidence:
+def skew_evidence(result: SkewResult) -> Evidence:
     """What a preferred leader election or a replica move drafted next rests on."""
     leaders = ", ".join(f"broker {b.broker}: {b.leaders}" for b in result.brokers)
     named = ", ".join(result.not_preferred)

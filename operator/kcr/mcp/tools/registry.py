@@ -33,6 +33,7 @@ from kcr.mcp.tools import (
     metrics,
     moves,
     quotas,
+    rebalance,
     requests,
     runbook_tools,
     schema_tools,
@@ -103,6 +104,8 @@ DRAFT_TOOLS = (
     ToolSpec(draft_tools.draft_reassign_partitions, "Draft: move replicas", DRAFT),
     ToolSpec(draft_tools.draft_elect_leaders, "Draft: elect preferred leaders", DRAFT),
     ToolSpec(draft_tools.draft_alter_client_quotas, "Draft: alter client quotas", DRAFT),
+    # YAML for a pull request only: kcr writes no KafkaRebalance and annotates none.
+    ToolSpec(rebalance.draft_kafka_rebalance, "Draft: KafkaRebalance (Cruise Control)", READ),
     ToolSpec(
         draft_tools.draft_restart_workload,
         "Draft: restart a group's Deployment",
