@@ -313,3 +313,39 @@ async def test_a_draft_for_a_managed_user_is_refused_with_the_kafkauser_edit(
         text = error_text(await client.call_tool("draft_alter_acls", arguments))
     owner = f"KafkaUser {management.namespace}/team-a.billing"
     assert f"principal {BILLING} is managed by Strimzi ({owner})" in text
+
+
+async def test_the_diagnosis_cites_drift_with_its_source_query_and_moment(
+    emulator: Emulated, kube: KubernetesApi, management: StrimziManagement
+) -> None:
+    await strimzi_resources(emulator, management)
+    built = build(await drifted_kafka(), kube=kube, strimzi=management)
+    arguments = {"topic": "team-a.orders", "principal": LEGACY, "operation": "Read"}
+    async with Client(built.mcp) as client:
+        diagnosis = structured(await client.call_tool("explain_current_state", arguments))
+
+    found = {f["subject"]: f for f in diagnosis["findings"] if f["kind"] == "StrimziDrift"}
+    assert set(found) == {"topic/team-a.orders", f"principal/{LEGACY}"}
+    topic = found["topic/team-a.orders"]
+    assert topic["severity"] == "Medium"
+    assert topic["summary"].startswith(
+        f"KafkaTopic {management.namespace}/orders and Kafka differ on topic team-a.orders: "
+        "at its next reconciliation the Topic Operator"
+    )
+    [evidence] = topic["evidence"]
+    assert evidence["source"].startswith(f"kubernetes/{management.namespace}: KafkaTopics")
+    assert evidence["query"] == "strimzi_drift topic=team-a.orders"
+    assert "spec.partitions: Strimzi 6, Kafka 3" in evidence["observedValue"]
+    window = evidence["timeWindow"]
+    assert window["start"] == window["end"] == evidence["capturedAt"]
+    assert topic["runbook"] == {
+        "runbook": "strimzi",
+        "section": "drift",
+        "title": "Clusters run by Strimzi",
+    }
+    stripped = found[f"principal/{LEGACY}"]
+    assert stripped["severity"] == "High"
+    assert "deletes its ACLs and quotas" in stripped["summary"]
+    assert [f["subject"] for f in diagnosis["findings"]].index(f"principal/{LEGACY}") < [
+        f["subject"] for f in diagnosis["findings"]
+    ].index("topic/team-a.orders")

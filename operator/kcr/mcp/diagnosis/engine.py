@@ -19,6 +19,7 @@ from kcr.mcp.diagnosis.metrics import (
 from kcr.mcp.diagnosis.moves import reassignments_in_progress
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
 from kcr.mcp.diagnosis.schemas import schema_changed, schema_incompatible
+from kcr.mcp.diagnosis.strimzi import strimzi_drift
 from kcr.policy.ownership import owner_of_group, owner_of_topic
 
 
@@ -29,6 +30,7 @@ def diagnose(facts: Facts) -> list[Finding]:
         *schema_incompatible(facts),
         *under_replicated(facts),
         *reassignments_in_progress(facts),
+        *strimzi_drift(facts),
         *slow_broker(facts),
         *disk_pressure(facts),
         *throughput_spike(facts),

@@ -35,6 +35,7 @@ from kcr.model import (
     TimeWindow,
 )
 from kcr.model.base import KubeModel
+from kcr.policy.strimzi_drift import DriftRow
 
 
 class FindingKind(StrEnum):
@@ -57,6 +58,7 @@ class FindingKind(StrEnum):
     SCHEMA_CHANGED = "SchemaChanged"
     SCHEMA_INCOMPATIBLE = "SchemaIncompatible"
     ACCESS_DENIED = "AccessDenied"
+    STRIMZI_DRIFT = "StrimziDrift"
 
 
 class Severity(StrEnum):
@@ -142,6 +144,7 @@ RUNBOOK_SECTIONS: Mapping[FindingKind, tuple[str, str]] = {
     FindingKind.SCHEMA_CHANGED: ("consumer-lag", "lag-after-a-rollout"),
     FindingKind.SCHEMA_INCOMPATIBLE: ("schema-registry", "incompatible-schema"),
     FindingKind.ACCESS_DENIED: ("authorization-failures", "diagnose"),
+    FindingKind.STRIMZI_DRIFT: ("strimzi", "drift"),
 }
 
 
@@ -174,6 +177,11 @@ class Facts:
     access: tuple["AccessCheck", ...] = ()
     # A producer's schema asked about with the diagnosis, as the registry judged it.
     schema_checks: tuple[SchemaCompatibility, ...] = ()
+    # Where Kafka differs from the Strimzi resources managing the topics (and the principal)
+    # in question; read at ``strimzi_observed_at`` (None: not read, or no Strimzi).
+    strimzi_drift: tuple[DriftRow, ...] = ()
+    strimzi_observed_at: datetime | None = None
+    strimzi_source: str = ""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.groups import scoped_report, visible_consumers
 from kcr.mcp.tools.schema_tools import ProducerSchema, producer_schema_check
+from kcr.mcp.tools.strimzi_tools import strimzi_drift_facts
 from kcr.mcp.workloads import Workload
 from kcr.model import AclOperation, AclResourceType
 from kcr.model.base import KubeModel
@@ -142,7 +143,8 @@ async def explain_current_state(
         schemas=schemas,
     )
     checks = await producer_schema_check(env, topic, schema, schema_type, notes)
-    facts = replace(facts, access=access, schema_checks=checks)
+    drift = await strimzi_drift_facts(env, topics, principal, notes)
+    facts = replace(facts, access=access, schema_checks=checks, **drift)
     findings = diagnose(facts)
     env.remember(
         {topic_subject(t) for t in topics} | {group_subject(g) for g in groups},

@@ -8,11 +8,13 @@ prefixes, and is told how many others were left out.
 """
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
-from kcr.kafka import TopicInfo
+from kcr.kafka import KafkaPortError, TopicInfo
 from kcr.kafka.quota_model import QuotaEntityType, entity_label
+from kcr.kube.errors import KubeError
 from kcr.mcp.evidence import principal_subject, quota_subject, topic_subject
 from kcr.mcp.gate.calls import ToolDeniedError, ToolFailedError
 from kcr.mcp.gate.identity import Scope
@@ -66,26 +68,39 @@ async def strimzi_drift(
         env.require_topic(topic)
     if principal is not None and not _user_visible(env.scope, principal):
         raise_outside(env, principal)
+    topics = [topic] if topic is not None else None
+    result = await collect(env, management, topics, principal, users=topic is None)
+    _remember(env, result, topic, principal)
+    return result
+
+
+async def collect(
+    env: ToolEnv,
+    management: StrimziManagement,
+    topics: list[str] | None,
+    principal: str | None,
+    *,
+    users: bool,
+) -> DriftResult:
+    """The drift of the named topics' KafkaTopics (all when None, none with a principal),
+    and with ``users`` of the KafkaUsers and stripped principals (``principal``'s only)."""
     resources = await read_resources(env.kube(), management)
     notes = [f"{kind} is not served by the API server" for kind in resources.missing]
-    withheld = 0
-    rows: list[DriftRow] = []
-    topics = [t for t in resources.topics if t.managed and principal is None]
-    if topic is not None:
-        topics = [t for t in topics if t.topic_name == topic]
-    shown_topics = [t for t in topics if env.scope.allows_topic(t.topic_name)]
-    withheld += len(topics) - len(shown_topics)
+    kafka_topics = [t for t in resources.topics if t.managed and principal is None]
+    if topics is not None:
+        kafka_topics = [t for t in kafka_topics if t.topic_name in topics]
+    shown_topics = [t for t in kafka_topics if env.scope.allows_topic(t.topic_name)]
+    withheld = len(kafka_topics) - len(shown_topics)
     if len(shown_topics) > MAX_TOPICS:
         notes.append(f"{len(shown_topics) - MAX_TOPICS} KafkaTopic(s) past {MAX_TOPICS} skipped")
         shown_topics = shown_topics[:MAX_TOPICS]
-    rows += await _topic_rows(env, shown_topics, management)
+    rows = await _topic_rows(env, shown_topics, management)
     users_compared = 0
-    if topic is None:
+    if users:
         user_rows, users_compared, hidden = await _user_rows(env, resources, principal, notes)
         rows += user_rows
         withheld += hidden
-    observed = env.now()
-    result = DriftResult(
+    return DriftResult(
         strimzi_cluster=f"{management.namespace}/{management.cluster_name}",
         rows=rows[:MAX_ROWS],
         topics_compared=len(shown_topics),
@@ -93,11 +108,38 @@ async def strimzi_drift(
         withheld=withheld,
         truncated=max(0, len(rows) - MAX_ROWS),
         notes=notes,
-        observed_at=observed,
+        observed_at=env.now(),
         source=drift_source(env, management),
     )
-    _remember(env, result, topic, principal)
-    return result
+
+
+async def strimzi_drift_facts(
+    env: ToolEnv, topics: list[str], principal: str | None, notes: list[str]
+) -> dict[str, Any]:
+    """For a diagnosis: the drift of the topics in question and of the principal asked
+    about, as ``Facts`` fields; a note instead when it cannot be read."""
+    management = env.services.cluster.strimzi
+    if management is None or not (topics or principal):
+        return {}
+    if env.services.kube is None:
+        notes.append("Strimzi drift was not checked: no Kubernetes API is configured")
+        return {}
+    if principal is not None and not _user_visible(env.scope, principal):
+        principal = None
+    try:
+        result = await collect(env, management, topics, None, users=False)
+        if principal is not None:
+            users = await collect(env, management, [], principal, users=True)
+            result = result.model_copy(update={"rows": result.rows + users.rows})
+    except (KubeError, KafkaPortError) as error:
+        notes.append(f"Strimzi drift could not be read: {error}")
+        return {}
+    notes += result.notes
+    return {
+        "strimzi_drift": tuple(result.rows),
+        "strimzi_observed_at": result.observed_at,
+        "strimzi_source": result.source,
+    }
 
 
 def strimzi_of(env: ToolEnv) -> StrimziManagement:
