@@ -183,6 +183,24 @@ def test_operator_holds_only_the_verbs_it_uses() -> None:
     assert not can(operator, "create", "events", "events.k8s.io")
 
 
+def test_strimzis_resources_are_listed_and_never_written() -> None:
+    """kcr reads KafkaTopics and KafkaUsers and drafts edits for people; a KafkaRebalance
+    it drafts is applied and approved by a person, so no kcr role names one."""
+    strimzi_rules = [
+        rule
+        for rules in _roles().values()
+        for rule in rules
+        if "kafka.strimzi.io" in rule["apiGroups"]
+    ]
+    assert strimzi_rules == [
+        {
+            "apiGroups": ["kafka.strimzi.io"],
+            "resources": ["kafkatopics", "kafkausers"],
+            "verbs": ["list"],
+        }
+    ]
+
+
 def test_mcp_lists_workloads_but_reads_none_by_name() -> None:
     mcp = service_account(*MCP)
     for resource in ("deployments", "replicasets"):
