@@ -4,9 +4,11 @@ the KafkaRebalance a replica move becomes where Cruise Control runs."""
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from kcr.model import AclBinding, KafkaClusterSpec, explain
+from kcr.kinds.alter_client_quotas import AlterClientQuotas
+from kcr.model import AclBinding, Change, KafkaClusterSpec, explain
 from kcr.model.strimzi import (
     StrimziManagement,
     StrimziResources,
@@ -15,6 +17,7 @@ from kcr.model.strimzi import (
     parse_user,
     user_name,
 )
+from kcr.policy.strimzi import user_operator_warnings
 from kcr.policy.strimzi_drift import LiveTopic, stripped_users, topic_drift, user_drift
 from kcr.policy.strimzi_rebalance import (
     RebalanceMode,
@@ -381,3 +384,30 @@ def test_a_rebalance_spec_is_strimzis_and_its_name_follows_it() -> None:
     }
     assert rebalance_name(spec) == rebalance_name(dict(reversed(list(spec.items()))))
     assert rebalance_name(spec).startswith("kcr-remove-brokers-")
+
+
+@pytest.mark.parametrize(
+    ("entity", "warned"),
+    [
+        pytest.param({"user": "svc"}, True, id="a-users-own-quota"),
+        pytest.param({"user": "svc", "clientId": "ingest"}, False, id="user-and-client-id"),
+        pytest.param({"clientId": "ingest"}, False, id="a-client-id"),
+    ],
+)
+def test_a_quota_for_a_user_strimzi_would_strip_is_warned_about(
+    entity: dict[str, str], warned: bool
+) -> None:
+    change = Change.of(
+        AlterClientQuotas.model_validate(
+            {"entities": [{**entity, "quotas": {"producer_byte_rate": 2048}}]}
+        )
+    )
+    held = {"User:svc": UserState(quotas={"consumer_byte_rate": 4096.0})}
+    warnings = user_operator_warnings(
+        change.kind, change.member, StrimziResources(MANAGEMENT), held
+    )
+    assert bool(warnings) is warned
+    if warned:
+        [warning] = warnings
+        proposed = yaml.safe_load(warning[warning.index("apiVersion: ") :])
+        assert proposed["spec"] == {"quotas": {"consumerByteRate": 4096, "producerByteRate": 2048}}
