@@ -4,7 +4,7 @@ resources, and none at all once a KafkaTopic owns what the next step changes."""
 import pytest
 import yaml
 from engine_world import World, approved, gated, ok, request, reviewed
-from kcr_builders import alter_acls, alter_config
+from kcr_builders import alter_acls, alter_config, reset_offsets
 
 from kcr.engine import RunStep, StepOutcome
 from kcr.model import KafkaClusterSpec, Phase, StepState
@@ -131,3 +131,14 @@ def test_no_warning_for_a_principal_strimzi_leaves_alone(
     )
     reviewed(world)
     assert "KafkaUser" not in world.status.message
+
+
+def test_a_change_strimzi_could_not_own_never_lists_its_resources() -> None:
+    """An offset reset writes nothing a KafkaTopic or KafkaUser holds: even while they
+    cannot be read, it is reviewed and runs without listing them."""
+    world = World(request(reset_offsets()), cluster=MANAGED, strimzi=None)
+    world.strimzi_problem = "kafkatopics is forbidden"
+    approved(world)
+    assert world.run() is Phase.SUCCEEDED
+    assert world.strimzi_reads == []
+    assert len(world.runs) == 1

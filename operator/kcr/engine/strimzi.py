@@ -6,13 +6,21 @@ after approval stops the change before its next write, with nothing written arou
 Strimzi. A request waiting in a bake or at a gate lists nothing.
 """
 
+from typing import Any
+
 from kcr.engine.context import Context
 from kcr.engine.effects import Finish, ReadStrimzi, Transition, Wait
 from kcr.engine.observations import StrimziRead
 from kcr.engine.reasons import Reason
 from kcr.model import KafkaClusterSpec, ObservedState, Phase, Step, StepState
+from kcr.model.kinds import ChangeKind
 from kcr.model.strimzi import StrimziResources
-from kcr.policy.strimzi import Refusal, strimzi_refusals, user_operator_warnings
+from kcr.policy.strimzi import (
+    Refusal,
+    strimzi_may_own,
+    strimzi_refusals,
+    user_operator_warnings,
+)
 from kcr.policy.strimzi_users import UserState
 
 
@@ -24,10 +32,13 @@ def strimzi_managed(cluster: KafkaClusterSpec | None) -> bool:
     )
 
 
-def listed(ctx: Context, doing: str) -> StrimziResources | Transition | None:
-    """None when Strimzi does not manage the cluster; its resources when they were listed
-    for this decision; otherwise the transition that lists them (or waits for them)."""
-    if not strimzi_managed(ctx.observed.cluster):
+def listed(
+    ctx: Context, kind: ChangeKind, member: Any, doing: str
+) -> StrimziResources | Transition | None:
+    """None when Strimzi does not manage the cluster or could own nothing ``member`` writes;
+    its resources when they were listed for this decision; otherwise the transition that
+    lists them (or waits for them)."""
+    if not strimzi_managed(ctx.observed.cluster) or not strimzi_may_own(kind, member):
         return None
     answer = ctx.observed.answer
     if not isinstance(answer, StrimziRead):
@@ -87,12 +98,13 @@ def user_states(observed: ObservedState | None) -> dict[str, UserState]:
 
 def guard_step(ctx: Context, step: Step, *, rollback: bool) -> Transition | None:
     """None when ``step`` may write now; else the read, the wait or the stop before it."""
-    found = listed(ctx, f"before {step.id} writes")
+    operation = step.operation
+    found = listed(ctx, operation.kind, operation.member, f"before {step.id} writes")
     if found is None:
         return None
     if isinstance(found, Transition):
         return found
-    refusals = strimzi_refusals(step.operation.kind, step.operation.member, found)
+    refusals = strimzi_refusals(operation.kind, operation.member, found)
     if not refusals:
         return None
     step.state = StepState.FAILED

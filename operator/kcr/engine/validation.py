@@ -34,7 +34,7 @@ def validate(ctx: Context, reason: Reason = Reason.VALIDATED, why: str = "") -> 
     scales = change.kind.deployment(change.member) is not None
     if scales and scaled is None:
         return wait_for_deployment(ctx)
-    strimzi = listed(ctx, "for the review")
+    strimzi = listed(ctx, change.kind, change.member, "for the review")
     if isinstance(strimzi, Transition):
         return strimzi
     refusals = strimzi_refusals(change.kind, change.member, strimzi)

@@ -94,6 +94,14 @@ def user_operator_warnings(
     return warnings
 
 
+def strimzi_may_own(kind: ChangeKind, member: Any) -> bool:
+    """Whether any KafkaTopic or KafkaUser could own what ``member`` writes; when none could
+    (an offset reset, a wait for a move, an election), Strimzi need not be read for it."""
+    return bool(written_principals(kind, member)) or any(
+        kind.strimzi_topic_edit(member, topic, {}) is not None for topic in kind.topics(member)
+    )
+
+
 def written_principals(kind: ChangeKind, member: Any) -> list[str]:
     """Principals whose ACLs or own quotas the change writes."""
     return sorted(

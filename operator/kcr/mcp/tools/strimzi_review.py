@@ -13,13 +13,18 @@ from kcr.mcp.strimzi import read_resources, read_user_states
 from kcr.mcp.tools.env import ToolEnv
 from kcr.model import Change
 from kcr.plan import Review
-from kcr.policy.strimzi import strimzi_refusals, user_operator_warnings, written_principals
+from kcr.policy.strimzi import (
+    strimzi_may_own,
+    strimzi_refusals,
+    user_operator_warnings,
+    written_principals,
+)
 from kcr.policy.strimzi_users import stripped
 
 
 async def with_strimzi(env: ToolEnv, change: Change, review: Review) -> Review:
     management = env.services.cluster.strimzi
-    if management is None:
+    if management is None or not strimzi_may_own(change.kind, change.member):
         return review
     kube = env.services.kube
     unread = (
