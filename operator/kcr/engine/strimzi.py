@@ -69,7 +69,7 @@ def review_warnings(ctx: Context, resources: StrimziResources | None) -> list[st
     """A warning per principal the change writes for that the User Operator would strip."""
     change = ctx.spec.change
     states = user_states(ctx.spec.observed)
-    return user_operator_warnings(change.kind, change.member, resources, states)
+    return user_operator_warnings(change.kind, change.member, resources, states, complete=False)
 
 
 def user_states(observed: ObservedState | None) -> dict[str, UserState]:

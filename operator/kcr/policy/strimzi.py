@@ -73,10 +73,13 @@ def user_operator_warnings(
     member: Any,
     resources: StrimziResources | None,
     states: Mapping[str, UserState] | None = None,
+    *,
+    complete: bool = True,
 ) -> list[str]:
     """A warning per principal the change writes for that no KafkaUser claims: Strimzi
     would delete what the change adds. Each proposes the KafkaUser to create instead, from
-    what Kafka holds for the principal (``states``, where read) with the change made."""
+    what Kafka holds for the principal (``states``; ``complete`` when they hold all of it,
+    not only what the change names) with the change made."""
     if resources is None:
         return []
     warnings = []
@@ -86,10 +89,16 @@ def user_operator_warnings(
         base = kafka_user_spec(principal, (states or {}).get(principal, UserState()))
         edit = kind.strimzi_user_edit(member, principal, base)
         spec = edit.spec if edit is not None and edit.spec is not None else base
+        partial = (
+            ""
+            if complete
+            else " (add the principal's other ACLs and quotas, as strimzi_drift lists them: "
+            "this one holds only what the change names)"
+        )
         warnings.append(
             f"{stripped_explanation(principal, resources)}, this change's included; create "
             "its KafkaUser instead (in a pull request; the User Operator then applies what it "
-            f"lists):\n{kafka_user_proposal(principal, resources, spec)}"
+            f"lists){partial}:\n{kafka_user_proposal(principal, resources, spec)}"
         )
     return warnings
 
