@@ -80,8 +80,8 @@ def _registry(stack: ExitStack, options: LabOptions, narrator: Narrator) -> str 
         narrator.warn(f"no schema registry: {error}")
         return None
     registry = stack.enter_context(running_registry())
-    narrator.done(f"Apicurio Registry {APICURIO_VERSION} at {registry.ccompat_url}")
-    return registry.ccompat_url
+    narrator.done(f"Apicurio Registry {APICURIO_VERSION} at {registry.api_url}")
+    return registry.api_url
 
 
 async def _run_all(
