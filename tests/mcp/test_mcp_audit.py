@@ -4,6 +4,7 @@ request, records chained by hash, and `kcr audit verify` finding what was taken 
 import asyncio
 import json
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -204,3 +205,22 @@ async def test_records_awaited_at_once_are_each_on_disk_when_their_call_returns(
     result = verify_file(log)
     assert result.problems == []
     assert result.records == 101
+
+
+@pytest.mark.asyncio
+async def test_the_head_file_follows_the_log_while_the_server_stays_up(tmp_path: Path) -> None:
+    """Not only at close: a server killed by SIGKILL leaves a head naming its last record."""
+    log = tmp_path / "audit.jsonl"
+    sink = JsonLinesSink.to_file(log)
+    try:
+        for number in range(1, 6):
+            await sink.record(record("consumer_lag", number))
+        deadline = time.monotonic() + 5.0
+        problems = verify_file(log).problems
+        while problems and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            problems = verify_file(log).problems
+        assert problems == []
+        assert verify_file(log).records == 5
+    finally:
+        sink.close()

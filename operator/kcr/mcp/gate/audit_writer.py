@@ -7,7 +7,9 @@ one disk in turn. Here one thread writes: the records queued while it synced the
 are linked into the chain, written and synced together (one ``fdatasync`` however many),
 then their callers are released, and the chain's head is rewritten after them (a crash
 between the two leaves the head behind the log, as one between the log and head writes
-always could).
+always could). The head is synced to disk when it is a second old or the log closes, not
+after every batch: a call waits for one sync (its record), and a machine crash can leave
+the head at most that second behind, which the verifier reports as an older head.
 """
 
 import asyncio
@@ -15,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -23,6 +26,7 @@ from kcr.mcp.gate.audit_chain import ChainHead, HashChain, write_head
 from kcr.model.base import KubeModel
 
 CLOSE_TIMEOUT_SECONDS = 10.0
+HEAD_SYNC_SECONDS = 1.0
 
 Done = Callable[[BaseException | None], None]
 Batch = list[tuple[KubeModel, Done | None]]
@@ -71,24 +75,37 @@ class GroupCommitWriter:
         self._thread.join(CLOSE_TIMEOUT_SECONDS)
 
     def _run(self) -> None:
+        unsynced: ChainHead | None = None  # the head written but not yet synced to disk
+        synced_at = time.monotonic()
         while True:
             with self._ready:
-                while not self._pending and not self._closing:
-                    self._ready.wait()
+                if not self._pending and not self._closing:
+                    self._ready.wait(HEAD_SYNC_SECONDS if unsynced is not None else None)
                 batch, self._pending = self._pending, []
-            if not batch:
-                return
-            head, error = self._append(batch)
+                closing = self._closing
+            head, error = self._append(batch) if batch else (None, None)
             for _, done in batch:
                 if done is not None:
                     done(error)
-            if head is not None and self._head is not None:
-                try:
-                    write_head(self._head, head)
-                except OSError as error:  # the next batch rewrites it
-                    log.warning(
-                        "the audit chain's head was not written", extra={"error": str(error)}
-                    )
+            unsynced = head or unsynced
+            if unsynced is None:
+                if closing:
+                    return
+                continue
+            durable = closing or time.monotonic() - synced_at >= HEAD_SYNC_SECONDS
+            self._write_head(unsynced, durable=durable)
+            if durable:
+                unsynced, synced_at = None, time.monotonic()
+            if closing and not self._pending:
+                return
+
+    def _write_head(self, head: ChainHead, *, durable: bool) -> None:
+        if self._head is None:
+            return
+        try:
+            write_head(self._head, head, durable=durable)
+        except OSError as error:  # the next batch rewrites it
+            log.warning("the audit chain's head was not written", extra={"error": str(error)})
 
     def _append(self, batch: Batch) -> tuple[ChainHead | None, BaseException | None]:
         lines = []
