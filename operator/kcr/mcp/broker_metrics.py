@@ -52,12 +52,14 @@ UNITS = {
     MetricFamily.REQUEST_HANDLER_IDLE: "ratio (1 = idle)",
     MetricFamily.UNDER_REPLICATED: "partitions",
     MetricFamily.LOG_DIR_USAGE: "bytes",
-    MetricFamily.THROTTLE_TIME: "ms (mean over the quota window)",
+    MetricFamily.THROTTLE_TIME: "ms (mean over the quota window, per client)",
     MetricFamily.LOG_DIR_DISK_USED: "fraction of the log dir's filesystem used",
 }
 
 # Families that have a per-topic series.
 BY_TOPIC = frozenset({MetricFamily.BYTES_IN, MetricFamily.BYTES_OUT, MetricFamily.LOG_DIR_USAGE})
+# Labels that name a client, on the families that have them (the quota sensors').
+CLIENT_LABELS = ("user", "clientId")
 
 
 def _selector(broker: int | None, extra: str = "") -> str:
@@ -106,8 +108,12 @@ def promql(
             f"/ node_filesystem_size_bytes{matcher})"
         )
     # Per quota entity, averaged over the quota window: not the request histogram's mean,
-    # which counts every throttle since the broker started.
-    return f"max by (broker) (kafka_server_quota_throttle_time{_selector(broker)})"
+    # which counts every throttle since the broker started. Kept per client (its user and
+    # client id, as its quotas tag it) and resource: who is throttled is the question.
+    return (
+        f"max by (broker, resource, user, clientId) "
+        f"(kafka_server_quota_throttle_time{_selector(broker)})"
+    )
 
 
 MAX_POINTS_PER_SERIES = 120
@@ -120,8 +126,13 @@ class MetricRange(KubeModel):
     query: str = Field(description="The PromQL that was run")
     window: TimeWindow
     step_seconds: int
-    series: list[MetricSeries] = Field(description="One per broker (and topic)")
+    series: list[MetricSeries] = Field(
+        description="One per broker (and topic; and client, for throttle time)"
+    )
     source: str
+    withheld: int = Field(
+        default=0, description="Series of clients outside your scope, left out (throttle time)"
+    )
 
 
 def step_for(minutes: int) -> int:
