@@ -500,6 +500,15 @@ def metric(family: MetricFamily, values: dict[str, list[float]]) -> MetricRange:
             [],
             id="no-throttling",
         ),
+        pytest.param(
+            {
+                MetricFamily.THROTTLE_TIME: metric(
+                    MetricFamily.THROTTLE_TIME, {"1": [250, 0, 0, 0, float("nan")]}
+                )
+            },
+            [],
+            id="throttled-only-earlier-in-the-window",
+        ),
     ],
 )
 def test_broker_metric_findings_cite_their_query_and_window(

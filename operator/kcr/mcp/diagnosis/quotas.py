@@ -1,4 +1,4 @@
-"""Detector on client quotas: a client the brokers throttle, and the quota that does it.
+"""Detector on client quotas: a client the brokers throttle now, and the quota that does it.
 
 The quota sensors' throttle time (``kafka_server_quota_throttle_time``) is labelled with the
 client's user and client id as Kafka tags them: the dimensions its configured quotas use. A
@@ -9,6 +9,7 @@ old value restored by the rollback. Whether doubling is enough shows in the same
 """
 
 import math
+from datetime import timedelta
 
 from kcr.kafka.quota_model import (
     AppliedQuota,
@@ -34,6 +35,7 @@ from kcr.mcp.prometheus import MetricSeries
 from kcr.model import Change, Evidence, EvidenceKind, TimeWindow
 
 QUOTA_SCORE = 64.0
+RECENT = timedelta(minutes=2)
 RAISE_FACTOR = 2.0
 RESOURCES = {
     "Produce": (QuotaKey.PRODUCER_BYTE_RATE, "produce"),
@@ -44,16 +46,23 @@ ClientKey = tuple[str, str, str]
 """(resource, user, client id) as the series label them; empty where Kafka left one out."""
 
 
+def throttled_recently(reading: MetricRange) -> list[MetricSeries]:
+    """Series with a throttle in the window's last two minutes: a client throttled now, not
+    one that was earlier in the window (the sensor averages over seconds; without samples
+    it reads NaN, which is no throttle)."""
+    since = reading.window.end - RECENT
+    return [s for s in reading.series if any(p.value > 0 for p in s.points if p.at >= since)]
+
+
 def quota_pressure(facts: Facts) -> list[Finding]:
     reading = facts.metrics.get(MetricFamily.THROTTLE_TIME)
     if reading is None:
         return []
     by_client: dict[ClientKey, list[MetricSeries]] = {}
-    for series in reading.series:
-        if series.values and max(series.values) > 0:
-            labels = series.labels
-            key = (labels.get("resource", ""), labels.get("user", ""), labels.get("clientId", ""))
-            by_client.setdefault(key, []).append(series)
+    for series in throttled_recently(reading):
+        labels = series.labels
+        key = (labels.get("resource", ""), labels.get("user", ""), labels.get("clientId", ""))
+        by_client.setdefault(key, []).append(series)
     return [
         _finding(facts, reading.model_copy(update={"series": series}), key)
         for key, series in sorted(by_client.items())
@@ -63,7 +72,7 @@ def quota_pressure(facts: Facts) -> list[Finding]:
 def _finding(facts: Facts, shown: MetricRange, key: ClientKey) -> Finding:
     resource, user, client_id = key
     brokers = ", ".join(sorted({s.labels.get("broker", "?") for s in shown.series}))
-    worst = max(max(s.values) for s in shown.series)
+    worst = max(v for s in shown.series for v in s.values if v > 0)
     evidence = [metric_evidence(shown, summary(shown))]
     client = _client(user, client_id)
     if not client:
