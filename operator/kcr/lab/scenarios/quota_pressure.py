@@ -1,0 +1,120 @@
+"""Quota pressure: a producer held back by its client quota.
+
+The ingest service's client id has a ``producer_byte_rate`` of 40 KiB/s and wants to send
+about 64 records of 1,000 bytes a second: the brokers throttle it, its send queue stays
+full and it falls behind. The throttle time reaches kcr through the brokers' quota sensors
+(the JMX exporter, scraped by Prometheus); the finding names the client, the quota that
+holds it and proposes doubling that quota on the client's own entity, which the demand fits
+under. After approval, the producer's own statistics (librdkafka's, not kcr's) read back no
+throttle, and the broker the raised quota.
+
+It runs last: its throttle time stays in Prometheus's recent window for two minutes, and
+every later diagnosis would see a throttled client of the lab's.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from kcr import kinds
+from kcr.kafka import QuotaEntityType
+from kcr.kafka.clients import MeteredWorkload, throttled_producer
+from kcr.kafka.quota_model import ClientQuotaFilter
+from kcr.kinds.alter_client_quotas import AlterClientQuotas
+from kcr.kinds.client_quota_entity import ClientQuotaEntity
+from kcr.lab.context import LabContext
+from kcr.lab.scenario import Expectation, Need, ReadBack, Scenario, Ticket, register
+from kcr.model import Risk
+
+KEY = "producer_byte_rate"
+QUOTA = 40 * 1024
+PER_SECOND = 64
+VALUE_BYTES = 1000
+THROTTLED_WITHIN_SECONDS = 60.0
+CALM_SECONDS = 5.0
+"""The span without any throttle that counts as no longer throttled."""
+CALM_WITHIN_SECONDS = 60.0
+
+
+@register
+class QuotaPressure(Scenario):
+    name = "quota-pressure"
+    title = "Quota pressure: a producer throttled by its client quota"
+    expectation = Expectation(
+        cause="QuotaPressure", proposal="AlterClientQuotas", risk=Risk.LOW, irreversible=False
+    )
+    needs = frozenset({Need.BROKER_METRICS})
+    order = 95
+    settle_seconds = 4.0
+    """Prometheus scrapes every second; the throttle must be in its samples."""
+
+    async def build(self, lab: LabContext) -> Ticket:
+        self.topic = await lab.create_topic("events")
+        self.client_id = lab.name("ingest")
+        self.entity = {QuotaEntityType.CLIENT_ID: self.client_id}
+        await kinds.apply(lab.admin, _quota(self.client_id, QUOTA))
+        started = time.monotonic()
+        self.producer: MeteredWorkload = throttled_producer(
+            lab.kafka.admin_settings,
+            self.topic,
+            PER_SECOND,
+            value_bytes=VALUE_BYTES,
+            client_id=self.client_id,
+        )
+        lab.run(self.producer)
+        await _until(
+            lambda: (self.producer.throttled_since(started) or 0.0) > 0,
+            THROTTLED_WITHIN_SECONDS,
+        )
+        self.before = self.producer.throttled_since(started) or 0.0
+        lab.narrator.done(
+            f"{self.client_id} wants {PER_SECOND * VALUE_BYTES // 1024} KiB/s against "
+            f"{KEY}={QUOTA}: the brokers throttle it up to {self.before:.0f} ms"
+        )
+        return Ticket(
+            text=f"the ingest service cannot keep up writing to {self.topic}: its producer "
+            f"({self.client_id}) keeps a full send queue and falls behind. What holds it back?",
+            topic=self.topic,
+        )
+
+    async def read_back(self, lab: LabContext, drafted: bool) -> ReadBack:
+        read_back = ReadBack()
+        read_back.add("throttled before", self.before > 0, f"up to {self.before:.0f} ms")
+        (found,) = await lab.admin.describe_client_quotas(ClientQuotaFilter.exactly(self.entity))
+        raised = found.values.get(KEY, 0.0)
+        read_back.add(
+            "quota raised on the broker", raised > QUOTA, f"{KEY}={raised:.0f} (was {QUOTA})"
+        )
+        calm = await _until(self._calm, CALM_WITHIN_SECONDS)
+        recent = [ms for at, ms in self.producer.throttle if at >= time.monotonic() - 15]
+        read_back.add(
+            "the producer is no longer throttled",
+            bool(calm),
+            f"no throttle for {CALM_SECONDS:.0f}s in its statistics"
+            if calm
+            else f"still throttled: {recent}",
+        )
+        return read_back
+
+    def _calm(self) -> bool:
+        """Every statistics report of the last seconds says no broker throttled it."""
+        since = time.monotonic() - CALM_SECONDS
+        reports = [ms for at, ms in self.producer.throttle if at >= since]
+        return len(reports) >= CALM_SECONDS - 1 and not any(reports)
+
+    async def cleanup(self, lab: LabContext) -> None:
+        client_id = getattr(self, "client_id", None)
+        if client_id is not None:
+            await kinds.apply(lab.admin, _quota(client_id, None))
+
+
+def _quota(client_id: str, value: float | None) -> AlterClientQuotas:
+    return AlterClientQuotas(entities=[ClientQuotaEntity(client_id=client_id, quotas={KEY: value})])
+
+
+async def _until(done: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``done()`` came to hold within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    return done()
