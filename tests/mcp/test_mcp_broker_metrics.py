@@ -198,10 +198,8 @@ async def test_a_producer_past_its_client_quota_is_quota_pressure(
     evidence = pressure["evidence"][0]
     assert evidence["kind"] == "Metric"
     assert evidence["source"].startswith("prometheus http://127.0.0.1:")
-    assert evidence["query"] == (
-        "max by (broker, resource, user, clientId) (kafka_server_quota_throttle_time{})"
-    )
-    assert evidence["observedValue"].startswith(f"broker=1,clientId={client_id},resource=Produce: ")
+    assert evidence["query"] == "max without (instance, job) (kafka_server_quota_throttle_time{})"
+    assert evidence["observedValue"].startswith(f"broker=1,clientid={client_id},resource=Produce: ")
     peak = float(evidence["observedValue"].split("max ")[1].split(",")[0])
     assert peak > 0
     window = evidence["timeWindow"]

@@ -145,13 +145,15 @@ def throttled_producer(
     *,
     value_bytes: int,
     client_id: str,
+    partitions: int,
     queued: int = 64,
     name: str = "producer",
 ) -> MeteredWorkload:
     """Records of ``value_bytes`` at ``per_second`` as ``client_id``, the client a quota
-    names. At most ``queued`` wait to be sent: a throttled application falls behind rather
-    than buffer without end, so once let faster it catches up in seconds. librdkafka's
-    statistics (each second) say how long the brokers throttled it."""
+    names, in turn to each of ``partitions`` (a quota holds per broker: each leader sees
+    its share). At most ``queued`` wait to be sent: a throttled application falls behind
+    rather than buffer without end, so once let faster it catches up in seconds.
+    librdkafka's statistics (each second) say how long the brokers throttled it."""
     workload = MeteredWorkload(name)
 
     def on_stats(document: str) -> None:
@@ -175,7 +177,7 @@ def throttled_producer(
         next_at = time.monotonic()
         while not workload._stop.is_set():
             try:
-                producer.produce(topic, value)
+                producer.produce(topic, value, partition=workload.count % partitions)
                 workload.count += 1
                 next_at += interval
             except BufferError:

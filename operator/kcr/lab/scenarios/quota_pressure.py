@@ -1,20 +1,24 @@
 """Quota pressure: a producer held back by its client quota.
 
-The ingest service's client id has a ``producer_byte_rate`` of 40 KiB/s and wants to send
-about 64 records of 1,000 bytes a second: the brokers throttle it, its send queue stays
-full and it falls behind. The throttle time reaches kcr through the brokers' quota sensors
-(the JMX exporter, scraped by Prometheus); the finding names the client, the quota that
-holds it and proposes doubling that quota on the client's own entity, which the demand fits
-under. After approval, the producer's own statistics (librdkafka's, not kcr's) read back no
-throttle, and the broker the raised quota.
+The ingest service's client id has a ``producer_byte_rate`` of 16 KiB/s, which Kafka holds
+per broker, and sends about 64 records of 1,000 bytes a second over three partitions led by
+three brokers, some 24 KB/s to each with the batches' overhead: the brokers throttle it, its
+send queue stays full and it falls behind. The throttle time reaches kcr through the
+brokers' quota sensors (the JMX exporter, scraped by Prometheus); the finding names the
+client, the quota that holds it, and proposes doubling that quota on the client's own entity,
+which the traffic then fits under. After approval the producer's own statistics
+(librdkafka's, not kcr's) and the brokers' sensors read back no throttle, and the broker the
+raised quota.
 
-It runs last: its throttle time stays in Prometheus's recent window for two minutes, and
-every later diagnosis would see a throttled client of the lab's.
+It runs first: kcr compares the brokers' request latencies (p99) with each other, and on
+brokers no other scenario has loaded yet this evenly spread producer is the one thing wrong.
 """
 
 import asyncio
 import time
 from collections.abc import Callable
+
+import httpx
 
 from kcr import kinds
 from kcr.kafka import QuotaEntityType
@@ -24,16 +28,19 @@ from kcr.kinds.alter_client_quotas import AlterClientQuotas
 from kcr.kinds.client_quota_entity import ClientQuotaEntity
 from kcr.lab.context import LabContext
 from kcr.lab.scenario import Expectation, Need, ReadBack, Scenario, Ticket, register
+from kcr.mcp.broker_metrics import client_of
 from kcr.model import Risk
 
 KEY = "producer_byte_rate"
-QUOTA = 40 * 1024
+QUOTA = 16 * 1024
+PARTITIONS = 3
 PER_SECOND = 64
 VALUE_BYTES = 1000
 THROTTLED_WITHIN_SECONDS = 60.0
 CALM_SECONDS = 5.0
-"""The span without any throttle that counts as no longer throttled."""
+"""The span without any throttle in the producer's statistics that counts as none."""
 CALM_WITHIN_SECONDS = 60.0
+SENSOR = "kafka_server_quota_throttle_time"
 
 
 @register
@@ -44,12 +51,12 @@ class QuotaPressure(Scenario):
         cause="QuotaPressure", proposal="AlterClientQuotas", risk=Risk.LOW, irreversible=False
     )
     needs = frozenset({Need.BROKER_METRICS})
-    order = 95
+    order = 10
     settle_seconds = 4.0
     """Prometheus scrapes every second; the throttle must be in its samples."""
 
     async def build(self, lab: LabContext) -> Ticket:
-        self.topic = await lab.create_topic("events")
+        self.topic = await lab.create_topic("events", partitions=PARTITIONS)
         self.client_id = lab.name("ingest")
         self.entity = {QuotaEntityType.CLIENT_ID: self.client_id}
         await kinds.apply(lab.admin, _quota(self.client_id, QUOTA))
@@ -60,6 +67,7 @@ class QuotaPressure(Scenario):
             PER_SECOND,
             value_bytes=VALUE_BYTES,
             client_id=self.client_id,
+            partitions=PARTITIONS,
         )
         lab.run(self.producer)
         await _until(
@@ -68,8 +76,9 @@ class QuotaPressure(Scenario):
         )
         self.before = self.producer.throttled_since(started) or 0.0
         lab.narrator.done(
-            f"{self.client_id} wants {PER_SECOND * VALUE_BYTES // 1024} KiB/s against "
-            f"{KEY}={QUOTA}: the brokers throttle it up to {self.before:.0f} ms"
+            f"{self.client_id} sends {PER_SECOND * VALUE_BYTES // 1000} KB/s over "
+            f"{PARTITIONS} brokers against {KEY}={QUOTA} on each: the brokers throttle it up "
+            f"to {self.before:.0f} ms"
         )
         return Ticket(
             text=f"the ingest service cannot keep up writing to {self.topic}: its producer "
@@ -89,10 +98,24 @@ class QuotaPressure(Scenario):
         recent = [ms for at, ms in self.producer.throttle if at >= time.monotonic() - 15]
         read_back.add(
             "the producer is no longer throttled",
-            bool(calm),
-            f"no throttle for {CALM_SECONDS:.0f}s in its statistics"
+            calm,
+            f"no throttle for {CALM_SECONDS:.0f}s in its librdkafka statistics"
             if calm
-            else f"still throttled: {recent}",
+            else f"still throttled (ms, each second): {recent}",
+        )
+        assert lab.kafka.prometheus_url is not None
+        async with httpx.AsyncClient(base_url=lab.kafka.prometheus_url, timeout=5) as http:
+            sensors: dict[str, float] = {}
+            deadline = time.monotonic() + CALM_WITHIN_SECONDS
+            while time.monotonic() < deadline:
+                sensors = await self._sensors(http)
+                if not any(ms > 0 for ms in sensors.values()):
+                    break
+                await asyncio.sleep(1.0)
+        read_back.add(
+            "the brokers no longer throttle it",
+            not any(ms > 0 for ms in sensors.values()),
+            f"{SENSOR} by broker: {sensors or 'no samples'}",
         )
         return read_back
 
@@ -101,6 +124,16 @@ class QuotaPressure(Scenario):
         since = time.monotonic() - CALM_SECONDS
         reports = [ms for at, ms in self.producer.throttle if at >= since]
         return len(reports) >= CALM_SECONDS - 1 and not any(reports)
+
+    async def _sensors(self, http: httpx.AsyncClient) -> dict[str, float]:
+        """The client's throttle time per broker, as Prometheus scraped it last."""
+        response = await http.get("/api/v1/query", params={"query": SENSOR})
+        response.raise_for_status()
+        return {
+            item["metric"].get("broker", "?"): float(item["value"][1])
+            for item in response.json()["data"]["result"]
+            if client_of(item["metric"])[1] == self.client_id
+        }
 
     async def cleanup(self, lab: LabContext) -> None:
         client_id = getattr(self, "client_id", None)

@@ -9,7 +9,6 @@ old value restored by the rollback. Whether doubling is enough shows in the same
 """
 
 import math
-from datetime import timedelta
 
 from kcr.kafka.quota_model import (
     AppliedQuota,
@@ -22,7 +21,13 @@ from kcr.kafka.quota_model import (
 )
 from kcr.kinds.alter_client_quotas import AlterClientQuotas
 from kcr.kinds.client_quota_entity import DEFAULT_NAME, ClientQuotaEntity
-from kcr.mcp.broker_metrics import MetricFamily, MetricRange, metric_evidence, summary
+from kcr.mcp.broker_metrics import (
+    MetricFamily,
+    MetricRange,
+    client_of,
+    metric_evidence,
+    summary,
+)
 from kcr.mcp.diagnosis.findings import (
     Facts,
     Finding,
@@ -35,7 +40,6 @@ from kcr.mcp.prometheus import MetricSeries
 from kcr.model import Change, Evidence, EvidenceKind, TimeWindow
 
 QUOTA_SCORE = 64.0
-RECENT = timedelta(minutes=2)
 RAISE_FACTOR = 2.0
 RESOURCES = {
     "Produce": (QuotaKey.PRODUCER_BYTE_RATE, "produce"),
@@ -46,12 +50,11 @@ ClientKey = tuple[str, str, str]
 """(resource, user, client id) as the series label them; empty where Kafka left one out."""
 
 
-def throttled_recently(reading: MetricRange) -> list[MetricSeries]:
-    """Series with a throttle in the window's last two minutes: a client throttled now, not
-    one that was earlier in the window (the sensor averages over seconds; without samples
-    it reads NaN, which is no throttle)."""
-    since = reading.window.end - RECENT
-    return [s for s in reading.series if any(p.value > 0 for p in s.points if p.at >= since)]
+def throttled_now(reading: MetricRange) -> list[MetricSeries]:
+    """Series whose latest point is a throttle: the sensor averages over the quota window
+    (seconds), so a client throttled earlier in the range, or whose sensor has no samples
+    left (NaN), is not throttled now."""
+    return [s for s in reading.series if s.points and s.points[-1].value > 0]
 
 
 def quota_pressure(facts: Facts) -> list[Finding]:
@@ -59,9 +62,9 @@ def quota_pressure(facts: Facts) -> list[Finding]:
     if reading is None:
         return []
     by_client: dict[ClientKey, list[MetricSeries]] = {}
-    for series in throttled_recently(reading):
-        labels = series.labels
-        key = (labels.get("resource", ""), labels.get("user", ""), labels.get("clientId", ""))
+    for series in throttled_now(reading):
+        user, client_id = client_of(series.labels)
+        key = (series.labels.get("resource", ""), user, client_id)
         by_client.setdefault(key, []).append(series)
     return [
         _finding(facts, reading.model_copy(update={"series": series}), key)
@@ -72,7 +75,7 @@ def quota_pressure(facts: Facts) -> list[Finding]:
 def _finding(facts: Facts, shown: MetricRange, key: ClientKey) -> Finding:
     resource, user, client_id = key
     brokers = ", ".join(sorted({s.labels.get("broker", "?") for s in shown.series}))
-    worst = max(v for s in shown.series for v in s.values if v > 0)
+    worst = max(s.points[-1].value for s in shown.series)
     evidence = [metric_evidence(shown, summary(shown))]
     client = _client(user, client_id)
     if not client:
@@ -83,7 +86,7 @@ def _finding(facts: Facts, shown: MetricRange, key: ClientKey) -> Finding:
             subject=f"brokers/{brokers}",
             summary=(
                 f"client quotas throttle requests on broker(s) {brokers} (mean throttle time "
-                f"up to {worst:,.0f} ms): throttled producers or consumers fall behind"
+                f"up to {worst:,.0f} ms now): throttled producers or consumers fall behind"
             ),
             evidence=evidence,
         )
@@ -92,7 +95,7 @@ def _finding(facts: Facts, shown: MetricRange, key: ClientKey) -> Finding:
     applied = _applied(facts.quotas, user, client_id, quota_key)
     said = (
         f"client quotas throttle requests on broker(s) {brokers} from {label}: its {what} "
-        f"requests waited up to {worst:,.0f} ms (mean over the quota window)"
+        f"requests wait up to {worst:,.0f} ms now (mean over the quota window)"
     )
     if applied is None or facts.quotas is None:
         return Finding(

@@ -9,7 +9,7 @@ import asyncio
 from kcr.kafka import KafkaPortError
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange, read_range
 from kcr.mcp.diagnosis import LogSizes, QuotaReading
-from kcr.mcp.diagnosis.quotas import throttled_recently
+from kcr.mcp.diagnosis.quotas import throttled_now
 from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.tools.env import ToolEnv
 from kcr.mcp.tools.metrics import scoped
@@ -89,7 +89,7 @@ async def read_quotas(
 ) -> QuotaReading | None:
     """The quotas the caller may see, read only when the brokers throttle a client."""
     throttle = metrics.get(MetricFamily.THROTTLE_TIME)
-    if throttle is None or not throttled_recently(throttle):
+    if throttle is None or not throttled_now(throttle):
         return None
     kafka = env.services.kafka
     capabilities = await kafka.capabilities()
