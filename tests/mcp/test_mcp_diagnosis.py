@@ -509,6 +509,21 @@ def metric(family: MetricFamily, values: dict[str, list[float]]) -> MetricRange:
             [],
             id="throttled-only-earlier-in-the-window",
         ),
+        pytest.param(
+            {
+                MetricFamily.THROTTLE_TIME: metric(
+                    MetricFamily.THROTTLE_TIME, {"1": [0, 250]}
+                ).model_copy(
+                    update={
+                        "window": TimeWindow(
+                            start=NOW - timedelta(minutes=15), end=NOW + timedelta(minutes=5)
+                        )
+                    }
+                )
+            },
+            [],
+            id="its-sensor-silent-since-nan-dropped",
+        ),
     ],
 )
 def test_broker_metric_findings_cite_their_query_and_window(

@@ -82,23 +82,26 @@ class MigrationDrain(Scenario):
         )
 
     async def during_execution(self, lab: LabContext, request: str) -> None:
-        """Watch the brokers while the operator runs it: the throttle must be set."""
+        """Watch the brokers while the operator runs it: the rates on the brokers and the
+        replicas they hold back on the topic must be set while the copy runs."""
         from kcr.lab.runner import Requests  # noqa: PLC0415 (the runner imports scenarios)
 
         self.request = request
         requests = Requests(lab.stack)
         deadline = time.monotonic() + WATCH_SECONDS
-        while time.monotonic() < deadline and not self.throttle_seen:
+        while time.monotonic() < deadline:
             throttles = await lab.admin.replication_throttles([self.topic])
             if throttles.throttled:
                 rates = {b.broker: b.leader_rate for b in throttles.brokers if b.leader_rate}
-                replicas = [t.follower_replicas for t in throttles.topics]
-                self.throttle_seen = f"rates {rates} B/s; followers throttled: {replicas}"
-                lab.narrator.done(f"throttle set during the move: {self.throttle_seen}")
-                return
+                replicas = [t.follower_replicas for t in throttles.topics if t.follower_replicas]
+                self.throttle_seen = f"rates {rates} B/s; follower replicas throttled {replicas}"
+                if replicas:
+                    break
             if (await requests.status(request)).phase in ENDED:
-                return
+                break
             await asyncio.sleep(POLL_SECONDS)
+        if self.throttle_seen:
+            lab.narrator.done(f"throttle set during the move: {self.throttle_seen}")
 
     async def read_back(self, lab: LabContext, drafted: bool) -> ReadBack:
         read_back = ReadBack()

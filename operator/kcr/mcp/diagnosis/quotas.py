@@ -9,6 +9,7 @@ old value restored by the rollback. Whether doubling is enough shows in the same
 """
 
 import math
+from datetime import timedelta
 
 from kcr.kafka.quota_model import (
     AppliedQuota,
@@ -40,6 +41,7 @@ from kcr.mcp.prometheus import MetricSeries
 from kcr.model import Change, Evidence, EvidenceKind, TimeWindow
 
 QUOTA_SCORE = 64.0
+FRESH_STEPS = 2
 RAISE_FACTOR = 2.0
 RESOURCES = {
     "Produce": (QuotaKey.PRODUCER_BYTE_RATE, "produce"),
@@ -51,10 +53,16 @@ ClientKey = tuple[str, str, str]
 
 
 def throttled_now(reading: MetricRange) -> list[MetricSeries]:
-    """Series whose latest point is a throttle: the sensor averages over the quota window
-    (seconds), so a client throttled earlier in the range, or whose sensor has no samples
-    left (NaN), is not throttled now."""
-    return [s for s in reading.series if s.points and s.points[-1].value > 0]
+    """Series whose latest sample, at the end of the range, is a throttle. Kafka's sensor
+    averages the throttle over its last samples (up to a minute) and reads NaN once they
+    expire, which Prometheus keeps and kcr drops: a series whose last value is older than
+    two steps, or nothing, is a client no longer throttled."""
+    since = reading.window.end - timedelta(seconds=FRESH_STEPS * reading.step_seconds)
+    return [
+        s
+        for s in reading.series
+        if s.points and s.points[-1].at >= since and s.points[-1].value > 0
+    ]
 
 
 def quota_pressure(facts: Facts) -> list[Finding]:
