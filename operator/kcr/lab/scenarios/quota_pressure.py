@@ -103,15 +103,7 @@ class QuotaPressure(Scenario):
             if calm
             else f"still throttled (ms, each second): {recent}",
         )
-        assert lab.kafka.prometheus_url is not None
-        async with httpx.AsyncClient(base_url=lab.kafka.prometheus_url, timeout=5) as http:
-            sensors: dict[str, float] = {}
-            deadline = time.monotonic() + CALM_WITHIN_SECONDS
-            while time.monotonic() < deadline:
-                sensors = await self._sensors(http)
-                if not any(ms > 0 for ms in sensors.values()):
-                    break
-                await asyncio.sleep(1.0)
+        sensors = await self._sensors_quiet(lab)
         read_back.add(
             "the brokers no longer throttle it",
             not any(ms > 0 for ms in sensors.values()),
@@ -125,20 +117,36 @@ class QuotaPressure(Scenario):
         reports = [ms for at, ms in self.producer.throttle if at >= since]
         return len(reports) >= CALM_SECONDS - 1 and not any(reports)
 
-    async def _sensors(self, http: httpx.AsyncClient) -> dict[str, float]:
-        """The client's throttle time per broker, as Prometheus scraped it last."""
-        response = await http.get("/api/v1/query", params={"query": SENSOR})
-        response.raise_for_status()
-        return {
-            item["metric"].get("broker", "?"): float(item["value"][1])
-            for item in response.json()["data"]["result"]
-            if client_of(item["metric"])[1] == self.client_id
-        }
+    async def _sensors_quiet(self, lab: LabContext) -> dict[str, float]:
+        """The client's throttle time per broker, as Prometheus scraped it last, once no
+        broker throttles it (Kafka's sensor keeps a throttle for up to a minute), or as it
+        is when ``CALM_WITHIN_SECONDS`` have passed."""
+        assert lab.kafka.prometheus_url is not None
+        sensors: dict[str, float] = {}
+        deadline = time.monotonic() + CALM_WITHIN_SECONDS
+        async with httpx.AsyncClient(base_url=lab.kafka.prometheus_url, timeout=5) as http:
+            while time.monotonic() < deadline:
+                response = await http.get("/api/v1/query", params={"query": SENSOR})
+                response.raise_for_status()
+                sensors = {
+                    item["metric"].get("broker", "?"): float(item["value"][1])
+                    for item in response.json()["data"]["result"]
+                    if client_of(item["metric"])[1] == self.client_id
+                }
+                if not any(ms > 0 for ms in sensors.values()):
+                    break
+                await asyncio.sleep(1.0)
+        return sensors
 
     async def cleanup(self, lab: LabContext) -> None:
+        """The quota removed, the producer stopped, and its throttle gone from the brokers'
+        sensors: a later scenario's diagnosis must not see this one's client."""
         client_id = getattr(self, "client_id", None)
-        if client_id is not None:
-            await kinds.apply(lab.admin, _quota(client_id, None))
+        if client_id is None:
+            return
+        await kinds.apply(lab.admin, _quota(client_id, None))
+        await asyncio.to_thread(self.producer.stop)
+        await self._sensors_quiet(lab)
 
 
 def _quota(client_id: str, value: float | None) -> AlterClientQuotas:

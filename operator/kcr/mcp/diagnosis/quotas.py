@@ -40,7 +40,10 @@ from kcr.mcp.diagnosis.findings import (
 from kcr.mcp.prometheus import MetricSeries
 from kcr.model import Change, Evidence, EvidenceKind, TimeWindow
 
-QUOTA_SCORE = 64.0
+QUOTA_SCORE = 73.0
+"""Above a slow broker (72): a throttle is the brokers' own account of a limit they hold a
+named client to, where a slow broker is inferred from one percentile compared across
+brokers, which a busy machine's pauses also move."""
 FRESH_STEPS = 2
 RAISE_FACTOR = 2.0
 RESOURCES = {
