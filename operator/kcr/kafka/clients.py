@@ -179,11 +179,11 @@ def throttled_producer(
             try:
                 producer.produce(topic, value, partition=workload.count % partitions)
                 workload.count += 1
-                next_at += interval
             except BufferError:
-                next_at = time.monotonic() + interval  # behind: the queue is full
+                next_at = time.monotonic()  # the queue is full: this record's turn is lost
             except KafkaException as error:
                 workload.errors.append(str(error))
+            next_at += interval
             producer.poll(max(0.0, min(interval, next_at - time.monotonic())))
         producer.flush(5)
 

@@ -16,7 +16,7 @@ from kcr.kafka import TopicPartition
 from kcr.kafka.clients import produce_burst
 from kcr.lab.context import LabContext
 from kcr.lab.scenario import HEALTHY, Expectation, ReadBack, Scenario, Ticket, register
-from kcr.model import Phase, Risk
+from kcr.model import Risk
 
 DRAINED = 2
 PARTITIONS = 6
@@ -27,14 +27,6 @@ THROTTLE = 1 << 20
 """1 MiB/s per broker: the copy of a few MiB lasts seconds, long enough to be seen."""
 POLL_SECONDS = 0.2
 WATCH_SECONDS = 180.0
-ENDED = {
-    Phase.SUCCEEDED,
-    Phase.FAILED,
-    Phase.ROLLED_BACK,
-    Phase.ROLLBACK_FAILED,
-    Phase.PAUSED,
-    Phase.STALE,
-}
 
 
 @register
@@ -84,7 +76,7 @@ class MigrationDrain(Scenario):
     async def during_execution(self, lab: LabContext, request: str) -> None:
         """Watch the brokers while the operator runs it: the rates on the brokers and the
         replicas they hold back on the topic must be set while the copy runs."""
-        from kcr.lab.runner import Requests  # noqa: PLC0415 (the runner imports scenarios)
+        from kcr.lab.runner import FINISHED, Requests  # noqa: PLC0415 (it imports scenarios)
 
         self.request = request
         requests = Requests(lab.stack)
@@ -97,7 +89,7 @@ class MigrationDrain(Scenario):
                 self.throttle_seen = f"rates {rates} B/s; follower replicas throttled {replicas}"
                 if replicas:
                     break
-            if (await requests.status(request)).phase in ENDED:
+            if (await requests.status(request)).phase in FINISHED:
                 break
             await asyncio.sleep(POLL_SECONDS)
         if self.throttle_seen:
