@@ -183,8 +183,9 @@ def throttled_producer(
                 next_at = time.monotonic()  # the queue is full: this record's turn is lost
             except KafkaException as error:
                 workload.errors.append(str(error))
+            producer.poll(0)
             next_at += interval
-            producer.poll(max(0.0, min(interval, next_at - time.monotonic())))
+            workload._stop.wait(max(0.0, next_at - time.monotonic()))
         producer.flush(5)
 
     workload._start(run)
