@@ -8,7 +8,6 @@ would. Traffic comes from confluent-kafka's own producer, not through kcr.
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -37,12 +36,10 @@ def metered(jmx_agent_jar: str) -> Iterator[tuple[KraftCluster, dict[int, int]]]
 @pytest.fixture(scope="module")
 def prometheus_url(
     metered: tuple[KraftCluster, dict[int, int]],
-    tmp_path_factory: pytest.TempPathFactory,
     prometheus_path: str,
 ) -> Iterator[str]:
     _, ports = metered
-    workdir = Path(tmp_path_factory.mktemp("prometheus"))
-    with running_prometheus(prometheus_path, workdir, {"kafka": ports}, READY_QUERY) as url:
+    with running_prometheus(prometheus_path, {"kafka": ports}, READY_QUERY) as url:
         yield url
 
 

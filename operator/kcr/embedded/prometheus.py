@@ -41,22 +41,23 @@ def prometheus_binary() -> str:
     return found
 
 
-def _config(targets: Mapping[int, int]) -> str:
-    lines = [
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}",
-        "scrape_configs:",
-        f"  - job_name: {JOB}",
-        "    static_configs:",
-    ]
-    lines += [
-        f"      - {{targets: ['{LOOPBACK}:{port}'], labels: {{broker: '{broker}'}}}}"
-        for broker, port in sorted(targets.items())
-    ]
+Jobs = Mapping[str, Mapping[int, int]]
+"""Job name → broker id → the port of that broker's exporter."""
+
+
+def _config(jobs: Jobs) -> str:
+    lines = ["global: {scrape_interval: 1s, evaluation_interval: 1s}", "scrape_configs:"]
+    for job, targets in jobs.items():
+        lines += [f"  - job_name: {job}", "    static_configs:"]
+        lines += [
+            f"      - {{targets: ['{LOOPBACK}:{port}'], labels: {{broker: '{broker}'}}}}"
+            for broker, port in sorted(targets.items())
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _targets_up(url: str) -> int:
-    query = f'count(up{{job="{JOB}"}} == 1)'
+    query = "count(up == 1)"
     try:
         body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=2).json()
         result = body.get("data", {}).get("result", [])
@@ -66,12 +67,13 @@ def _targets_up(url: str) -> int:
 
 
 @contextlib.contextmanager
-def running_prometheus(targets: Mapping[int, int]) -> Iterator[RunningPrometheus]:
-    """Prometheus scraping ``targets`` (broker id → its exporter's port); yields once every
-    target was scraped up, or raises :class:`KraftError` saying why not."""
-    binary = prometheus_binary()
+def running_prometheus(jobs: Jobs, *, binary: str | None = None) -> Iterator[RunningPrometheus]:
+    """Prometheus scraping each job's exporters (``{JOB: agents.ports}`` for the brokers);
+    yields once every target was scraped up, or raises :class:`KraftError` saying why not."""
+    binary = binary or prometheus_binary()
+    targets = sum(len(t) for t in jobs.values())
     directory = Path(tempfile.mkdtemp(prefix="kcr-prometheus-"))
-    (directory / "prometheus.yml").write_text(_config(targets))
+    (directory / "prometheus.yml").write_text(_config(jobs))
     port = free_port()
     url = f"http://{LOOPBACK}:{port}"
     with (directory / "prometheus.log").open("wb") as log:
@@ -88,15 +90,15 @@ def running_prometheus(targets: Mapping[int, int]) -> Iterator[RunningPrometheus
         )
     try:
         retrying = Retrying(
-            retry=retry_if_result(lambda up: up < len(targets) and process.poll() is None),
+            retry=retry_if_result(lambda up: up < targets and process.poll() is None),
             stop=stop_after_delay(READY_SECONDS),
             wait=wait_fixed(0.5),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else 0,
         )
-        if retrying(_targets_up, url) < len(targets):
+        if retrying(_targets_up, url) < targets:
             tail = (directory / "prometheus.log").read_bytes()[-800:].decode(errors="replace")
             raise KraftError(
-                f"Prometheus at {url} did not scrape all {len(targets)} brokers within "
+                f"Prometheus at {url} did not scrape all {targets} targets within "
                 f"{READY_SECONDS:.0f}s (exit {process.poll()}): {tail}"
             )
         yield RunningPrometheus(url, directory, process)

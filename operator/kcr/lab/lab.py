@@ -20,7 +20,7 @@ from kcr.embedded.apicurio import APICURIO_VERSION, runner_jar, running_registry
 from kcr.embedded.jmx import MetricsAgents, agent_jar
 from kcr.embedded.kraft import KraftCluster, KraftError, running_cluster
 from kcr.embedded.narration import Narrator
-from kcr.embedded.prometheus import running_prometheus
+from kcr.embedded.prometheus import JOB, running_prometheus
 from kcr.embedded.stack import StackOptions
 from kcr.kafka import ClientSettings, open_kafka
 from kcr.lab.cluster import LabKafka, StagingOptions, embedded_kafka, staging_kafka
@@ -87,7 +87,7 @@ def _cluster(
     if agents is None:
         return cluster, None
     try:
-        prometheus = stack.enter_context(running_prometheus(agents.ports))
+        prometheus = stack.enter_context(running_prometheus({JOB: agents.ports}))
     except KraftError as error:
         narrator.warn(f"no broker metrics: {error}")
         return cluster, None
