@@ -10,6 +10,7 @@ from kcr.lab import scenario as scenario_module
 from kcr.lab.assistant import draft_tool
 from kcr.lab.runner import read_answer
 from kcr.lab.scenario import HEALTHY, NO_CHANGE, Check, Expectation, discover
+from kcr.lab.scenarios.hot_partition import HotPartition
 from kcr.lab.scenarios.schemas import SchemaIncompatible
 from kcr.lab.verdict import DraftSeen, EvidenceSeen, FindingSeen, Observation, judge
 from kcr.model import Phase, Risk
@@ -90,11 +91,30 @@ def test_a_verdict_that_must_fail_does_fail(observation: Observation, fails: lis
 
 def test_where_the_answer_is_no_kafka_change_any_draft_fails() -> None:
     expected = Expectation(cause="SlowConsumer", proposal=NO_CHANGE)
-    slow = FindingSeen("SlowConsumer", "lag grew", (EVIDENCE,))
+    slow = FindingSeen(
+        "SlowConsumer", "lag grew", (EVIDENCE,), runbook="consumer-lag#slow-or-stuck-consumers"
+    )
     quiet = Observation(findings=[slow], seconds_to_diagnosis=0.2, tool_calls=3)
     assert judge("slow", expected, quiet).passed
     drafted = replace(quiet, draft=replace(DRAFT, kind="IncreasePartitions"), phase="Succeeded")
     assert failed(drafted, expected) == ["proposal kind", "outcome"]
+
+
+def test_where_the_answer_is_no_kafka_change_the_finding_names_a_runbook() -> None:
+    """The owning team fixes it outside Kafka: the finding must say where to read how."""
+    expected = Expectation(cause="HotPartition", proposal=NO_CHANGE)
+    hot = FindingSeen("HotPartition", "t/1 holds 93% of t's bytes", (EVIDENCE,))
+    seen = Observation(findings=[hot], seconds_to_diagnosis=0.1, tool_calls=1)
+    assert failed(seen, expected) == ["runbook for a fix outside Kafka"]
+    named = replace(seen, findings=[replace(hot, runbook="consumer-lag#hot-partitions")])
+    assert judge("hot", expected, named).passed
+    assert failed(replace(seen, findings=[]), expected) == [
+        "cause ranked first",
+        "evidence: source, query, window",
+        "runbook for a fix outside Kafka",
+    ]
+    grant = replace(GOOD, findings=[DENIED])
+    assert "runbook for a fix outside Kafka" not in failed(grant), "a change needs none"
 
 
 def test_a_flagged_change_must_be_refused_not_run() -> None:
@@ -156,6 +176,7 @@ def test_an_answer_file_is_read_as_the_assistant_wrote_it(tmp_path: Path) -> Non
                             {"source": "s", "query": "q"},
                         ],
                         "proposal": {"change": {"type": "AlterAcls"}, "reason": "r"},
+                        "runbook": {"runbook": "authorization-failures", "section": "diagnose"},
                     }
                 ]
             }
@@ -165,6 +186,7 @@ def test_an_answer_file_is_read_as_the_assistant_wrote_it(tmp_path: Path) -> Non
     assert finding.kind == "AccessDenied"
     assert [e.window for e in finding.evidence] == ["a/b", ""]
     assert finding.proposal == "AlterAcls"
+    assert finding.runbook == "authorization-failures#diagnose"
     assert read_answer(tmp_path / "missing.json") == []
 
 
@@ -195,9 +217,13 @@ def test_every_scenario_is_registered_with_a_unique_name_and_expectation() -> No
         "failover-broker-lost",
         "failover-operator-restart",
         "schema-incompatible",
+        "hot-partition",
+        "quota-pressure",
+        "migration-drain",
     } <= set(scenarios)
     names = list(scenarios)
     assert names.index("failover-broker-lost") == len(names) - 1
+    assert names[0] == "quota-pressure", "on brokers no other scenario has loaded yet"
 
 
 def test_the_schema_diagnosis_must_name_the_subject_and_the_version() -> None:
@@ -216,26 +242,39 @@ def test_the_schema_diagnosis_must_name_the_subject_and_the_version() -> None:
     assert [c.passed for c in scenario.diagnosis_checks([])] == [False]
 
 
+def test_the_hot_partition_diagnosis_must_name_the_partition() -> None:
+    scenario = HotPartition()
+    scenario.topic, scenario.hot = "kcr-lab-1.hot-partition.orders", 1
+    named = FindingSeen(
+        "HotPartition",
+        "partition kcr-lab-1.hot-partition.orders/1 holds 2.1 MiB of the 2.3 MiB",
+        (EVIDENCE,),
+    )
+    assert [c.passed for c in scenario.diagnosis_checks([named])] == [True]
+    other = replace(named, summary=named.summary.replace("orders/1", "orders/2"))
+    assert [c.passed for c in scenario.diagnosis_checks([other])] == [False]
+
+
 def test_a_scenario_module_added_later_is_found_without_editing_the_runner(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = tmp_path / "more_scenarios"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "hot.py").write_text(
+    (package / "disk.py").write_text(
         "from kcr.lab.scenario import NO_CHANGE, Expectation, Scenario, register\n"
         "@register\n"
-        "class Hot(Scenario):\n"
-        "    name = 'hot-partition'\n"
-        "    title = 'Hot partition'\n"
-        "    expectation = Expectation(cause='HotPartition', proposal=NO_CHANGE)\n"
+        "class Disk(Scenario):\n"
+        "    name = 'disk-pressure'\n"
+        "    title = 'Disk pressure'\n"
+        "    expectation = Expectation(cause='DiskPressure', proposal=NO_CHANGE)\n"
         "    async def build(self, lab): ...\n"
         "    async def read_back(self, lab, drafted): ...\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(scenario_module, "REGISTRY", dict(scenario_module.REGISTRY))
     found = discover("more_scenarios")
-    assert found["hot-partition"].expectation.cause == "HotPartition"
+    assert found["disk-pressure"].expectation.cause == "DiskPressure"
     assert "schema-incompatible" in found, "the built-in scenarios stay registered"
-    with pytest.raises(ValueError, match="two lab scenarios are named 'hot-partition'"):
-        scenario_module.register(type("Other", (found["hot-partition"],), {}))
+    with pytest.raises(ValueError, match="two lab scenarios are named 'disk-pressure'"):
+        scenario_module.register(type("Other", (found["disk-pressure"],), {}))

@@ -270,6 +270,26 @@ def replicas(
 
 
 @pytest.fixture(scope="module")
+def sampling_replicas(
+    tmp_path_factory: pytest.TempPathFactory,
+    kafka_bootstrap: str,
+    emulator: Emulated,
+    access_file: Path,
+) -> Iterator[tuple[HttpServer, HttpServer]]:
+    """Two ``kcr mcp`` replicas electing their one group sampler with a Lease (3 s)."""
+    flags = (
+        f"--token-file={access_file}",
+        "--sample-store=kubernetes",
+        "--sample-interval=1",
+        "--sample-lease-seconds=3",
+    )
+    first = serve_http(tmp_path_factory.mktemp("sampler-a"), kafka_bootstrap, emulator, *flags)
+    second = serve_http(tmp_path_factory.mktemp("sampler-b"), kafka_bootstrap, emulator, *flags)
+    with contextlib.closing(first), contextlib.closing(second):
+        yield next(first), next(second)
+
+
+@pytest.fixture(scope="module")
 def guarded_server(
     tmp_path_factory: pytest.TempPathFactory,
     kafka_bootstrap: str,

@@ -9,7 +9,7 @@ would set it on a broker's JMX exporter and on the node exporter of its host.
 import contextlib
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,8 @@ from mcp_support import Built, build
 
 from kcr.embedded.jmx import MetricsAgents
 from kcr.embedded.kraft import KraftCluster, running_cluster, stop_process
+from kcr.embedded.prometheus import Jobs
+from kcr.embedded.prometheus import running_prometheus as embedded_prometheus
 from kcr.embedded.tansu import free_port
 from kcr.kafka.connect import open_kafka
 from kcr.kafka.settings import ClientSettings
@@ -72,37 +74,14 @@ def running_node_exporter(binary: str, workdir: Path) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def running_prometheus(
-    binary: str, workdir: Path, jobs: Mapping[str, Mapping[int, int]], ready_query: str
-) -> Iterator[str]:
-    """Prometheus scraping every second, per job, each broker's port (broker id → port)
-    labelled ``broker``; yields its URL once ``ready_query`` has a result."""
-    config = "global: {scrape_interval: 1s}\nscrape_configs:\n"
-    for job, ports in jobs.items():
-        config += f"  - job_name: {job}\n    static_configs:\n"
-        config += "".join(
-            f"      - {{targets: ['127.0.0.1:{port}'], labels: {{broker: '{broker}'}}}}\n"
-            for broker, port in ports.items()
+def running_prometheus(binary: str, jobs: Jobs, ready_query: str) -> Iterator[str]:
+    """kcr's embedded Prometheus scraping ``jobs``; yields its URL once ``ready_query`` has
+    a result (the metric a test reads, not only the targets being up)."""
+    with embedded_prometheus(jobs, binary=binary) as prometheus:
+        wait_until(
+            lambda: has_result(prometheus.url, ready_query), f"Prometheus answering {ready_query}"
         )
-    (workdir / "prometheus.yml").write_text(config)
-    port = free_port()
-    with (workdir / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: has_result(url, ready_query), f"Prometheus answering {ready_query}")
-        yield url
-    finally:
-        stop_process(process)
+        yield prometheus.url
 
 
 @contextlib.contextmanager

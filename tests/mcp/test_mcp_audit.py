@@ -1,8 +1,10 @@
 """The audit trail an auditor can rely on: replies by digest, the user's words on the
 request, records chained by hash, and `kcr audit verify` finding what was taken out."""
 
+import asyncio
 import json
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -178,3 +180,47 @@ def test_kcr_audit_verify_exits_by_what_it_found(
     )
     assert done.returncode == status, done.stderr
     assert says in done.stdout + done.stderr
+
+
+@pytest.mark.asyncio
+async def test_records_awaited_at_once_are_each_on_disk_when_their_call_returns(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    sink = JsonLinesSink.to_file(log)
+    on_disk_at_return: list[bool] = []
+
+    async def call(number: int) -> None:
+        written = record("consumer_lag", 1).model_copy(update={"correlation_id": f"call-{number}"})
+        await sink.record(written)
+        on_disk_at_return.append(f'"correlationId": "call-{number}"' in log.read_text())
+
+    abandoned = asyncio.create_task(sink.record(record("consumer_lag", 0)))
+    await asyncio.sleep(0)
+    abandoned.cancel()  # the caller stops waiting; its record is written all the same
+    await asyncio.gather(*(call(n) for n in range(1, 101)))
+    sink.close()
+
+    assert on_disk_at_return == [True] * 100
+    result = verify_file(log)
+    assert result.problems == []
+    assert result.records == 101
+
+
+@pytest.mark.asyncio
+async def test_the_head_file_follows_the_log_while_the_server_stays_up(tmp_path: Path) -> None:
+    """Not only at close: a server killed by SIGKILL leaves a head naming its last record."""
+    log = tmp_path / "audit.jsonl"
+    sink = JsonLinesSink.to_file(log)
+    try:
+        for number in range(1, 6):
+            await sink.record(record("consumer_lag", number))
+        deadline = time.monotonic() + 5.0
+        problems = verify_file(log).problems
+        while problems and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            problems = verify_file(log).problems
+        assert problems == []
+        assert verify_file(log).records == 5
+    finally:
+        sink.close()

@@ -8,7 +8,6 @@ would. Traffic comes from confluent-kafka's own producer, not through kcr.
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -37,12 +36,10 @@ def metered(jmx_agent_jar: str) -> Iterator[tuple[KraftCluster, dict[int, int]]]
 @pytest.fixture(scope="module")
 def prometheus_url(
     metered: tuple[KraftCluster, dict[int, int]],
-    tmp_path_factory: pytest.TempPathFactory,
     prometheus_path: str,
 ) -> Iterator[str]:
     _, ports = metered
-    workdir = Path(tmp_path_factory.mktemp("prometheus"))
-    with running_prometheus(prometheus_path, workdir, {"kafka": ports}, READY_QUERY) as url:
+    with running_prometheus(prometheus_path, {"kafka": ports}, READY_QUERY) as url:
         yield url
 
 
@@ -190,14 +187,16 @@ async def test_a_producer_past_its_client_quota_is_quota_pressure(
             await asyncio.sleep(1)
     assert "QuotaPressure" in kinds, diagnosis
     pressure = next(f for f in diagnosis["findings"] if f["kind"] == "QuotaPressure")
-    assert pressure["subject"] == "brokers/1"
+    assert pressure["subject"] == f"quota/client-id={client_id}"
     assert pressure["rank"] == kinds.index("QuotaPressure") + 1
     assert "throttle requests on broker(s) 1" in pressure["summary"]
-    (evidence,) = pressure["evidence"]
+    (raised,) = pressure["proposal"]["change"]["alterClientQuotas"]["entities"]
+    assert raised["quotas"] == {"producer_byte_rate": 2 * QUOTA_BYTES_PER_SECOND}
+    evidence = pressure["evidence"][0]
     assert evidence["kind"] == "Metric"
     assert evidence["source"].startswith("prometheus http://127.0.0.1:")
-    assert evidence["query"] == "max by (broker) (kafka_server_quota_throttle_time{})"
-    assert evidence["observedValue"].startswith("broker=1: min ")
+    assert evidence["query"] == "max without (instance, job) (kafka_server_quota_throttle_time{})"
+    assert evidence["observedValue"].startswith(f"broker=1,clientid={client_id},resource=Produce: ")
     peak = float(evidence["observedValue"].split("max ")[1].split(",")[0])
     assert peak > 0
     window = evidence["timeWindow"]

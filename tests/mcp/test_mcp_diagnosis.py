@@ -16,12 +16,13 @@ from kcr.kafka import (
     PartitionOffsets,
     Reassignment,
     ReassignmentReport,
+    ReplicaLogSize,
     TopicConfigs,
     TopicInfo,
 )
 from kcr.kafka.lag import build_lag_report
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange
-from kcr.mcp.diagnosis import Facts, FindingKind, RunbookRef, Severity, diagnose
+from kcr.mcp.diagnosis import Facts, FindingKind, LogSizes, RunbookRef, Severity, diagnose
 from kcr.mcp.prometheus import MetricPoint, MetricSeries
 from kcr.mcp.sampler import GroupSample, RebalanceEvent
 from kcr.mcp.schemas import (
@@ -499,6 +500,30 @@ def metric(family: MetricFamily, values: dict[str, list[float]]) -> MetricRange:
             [],
             id="no-throttling",
         ),
+        pytest.param(
+            {
+                MetricFamily.THROTTLE_TIME: metric(
+                    MetricFamily.THROTTLE_TIME, {"1": [250, 0, 0, 0, float("nan")]}
+                )
+            },
+            [],
+            id="throttled-only-earlier-in-the-window",
+        ),
+        pytest.param(
+            {
+                MetricFamily.THROTTLE_TIME: metric(
+                    MetricFamily.THROTTLE_TIME, {"1": [0, 250]}
+                ).model_copy(
+                    update={
+                        "window": TimeWindow(
+                            start=NOW - timedelta(minutes=15), end=NOW + timedelta(minutes=5)
+                        )
+                    }
+                )
+            },
+            [],
+            id="its-sensor-silent-since-nan-dropped",
+        ),
     ],
 )
 def test_broker_metric_findings_cite_their_query_and_window(
@@ -606,3 +631,46 @@ def test_retention_is_a_risk_to_the_lag_only_where_it_deletes(policy: str, at_ri
     )
     kinds = [f.kind for f in diagnose(facts)]
     assert (FindingKind.LAG_BEYOND_RETENTION in kinds) is at_risk
+
+
+def sizes(**by_partition: int) -> LogSizes:
+    """orders' replicas on brokers 0-2, each partition ``p<N>`` holding its bytes."""
+    return LogSizes(
+        replicas=tuple(
+            ReplicaLogSize(
+                topic="orders",
+                partition=int(name[1:]),
+                broker=broker,
+                log_dir="/var/lib/kafka",
+                size=held,
+            )
+            for name, held in by_partition.items()
+            for broker in (0, 1, 2)
+        ),
+        observed_at=NOW,
+        source="kafka/prod: DescribeLogDirs",
+    )
+
+
+def test_a_partition_hot_by_its_lag_and_its_bytes_is_one_finding_citing_both() -> None:
+    (finding,) = diagnose(replace(BASE, lag=HOT, log_sizes=sizes(p0=10_000, p1=10_000, p2=9 << 20)))
+    assert (finding.kind.value, finding.subject) == ("HotPartition", "orders/2")
+    assert "holds 500 of the 550 unread records" in finding.summary, "the higher score speaks"
+    assert [e.kind for e in finding.evidence] == [EvidenceKind.LAG, EvidenceKind.METADATA]
+
+
+@pytest.mark.parametrize(
+    ("log_sizes", "hot"),
+    [
+        pytest.param(sizes(p0=10_000, p1=10_000, p2=9 << 20), True, id="one-takes-most"),
+        pytest.param(sizes(p0=10_000, p1=10_000, p2=900_000), False, id="below-the-floor"),
+        pytest.param(sizes(p0=4 << 20, p1=4 << 20, p2=9 << 20), False, id="not-three-times"),
+    ],
+)
+def test_a_partition_is_hot_by_bytes_past_a_factor_and_a_floor(
+    log_sizes: LogSizes, hot: bool
+) -> None:
+    found = [
+        (f.kind.value, f.subject, f.proposal) for f in diagnose(replace(BASE, log_sizes=log_sizes))
+    ]
+    assert found == ([("HotPartition", "orders/2", None)] if hot else [])

@@ -60,7 +60,7 @@ def prometheus_url(
     ready = f'node_filesystem_avail_bytes{{mountpoint="{mount_of(log_dir)}"}}'
     with (
         running_node_exporter(node_exporter_path, workdir) as port,
-        running_prometheus(prometheus_path, workdir, {"node": {1: port}}, ready) as url,
+        running_prometheus(prometheus_path, {"node": {1: port}}, ready) as url,
     ):
         yield url
 

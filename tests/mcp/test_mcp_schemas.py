@@ -53,7 +53,7 @@ class Subject:
 def orders(schema_registry: SchemaRegistry, unique: str) -> Subject:
     topic = f"{unique}.orders"
     subject = f"{topic}-value"
-    url = schema_registry.ccompat_url
+    url = schema_registry.api_url
     with httpx.Client(timeout=10) as http:
         http.put(f"{url}/config/{subject}", json={"compatibility": "BACKWARD"}).raise_for_status()
         for schema in RELEASED:
@@ -68,7 +68,7 @@ def orders(schema_registry: SchemaRegistry, unique: str) -> Subject:
 async def server(schema_registry: SchemaRegistry, orders: Subject) -> AsyncIterator[Built]:
     kafka = FakeKafka()
     await kinds.apply(kafka, CreateTopic(topic=orders.topic, partitions=1, replication_factor=1))
-    registry = SchemaRegistryClient(schema_registry.ccompat_url)
+    registry = SchemaRegistryClient(schema_registry.api_url)
     try:
         yield build(kafka, schemas=registry)
     finally:

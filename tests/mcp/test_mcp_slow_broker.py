@@ -15,7 +15,6 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,12 +43,10 @@ def trio(jmx_agent_jar: str) -> Iterator[tuple[KraftCluster, dict[int, int]]]:
 @pytest.fixture(scope="module")
 def prometheus_url(
     trio: tuple[KraftCluster, dict[int, int]],
-    tmp_path_factory: pytest.TempPathFactory,
     prometheus_path: str,
 ) -> Iterator[str]:
     _, ports = trio
-    workdir = Path(tmp_path_factory.mktemp("trio-prometheus"))
-    with running_prometheus(prometheus_path, workdir, {"kafka": ports}, READY_QUERY) as url:
+    with running_prometheus(prometheus_path, {"kafka": ports}, READY_QUERY) as url:
         yield url
 
 

@@ -6,13 +6,19 @@ loop after start as its own, and would wait for the emulator's watch streams on 
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 import pytest_asyncio
-from operator_harness import NAMESPACE, Harness, KeptOpenKafka, Kubectl
+from apache_world import admin_port, apply_cluster
+from operator_harness import NAMESPACE, Harness, KeptOpenKafka, Kubectl, fast_config
 
+from kcr.embedded.kraft import KraftCluster
 from kcr.embedded.kube_emulator import EmulatorThread
+from kcr.engine import EngineSettings
+from kcr.kafka import KafkaPort
+from kcr.kafka.connect import open_kafka
 from kcr.kafka.fake import FakeCluster
 
 
@@ -34,3 +40,55 @@ async def harness(fake_cluster: FakeCluster) -> AsyncIterator[Harness]:
                 yield harness
             finally:
                 await harness.stop_all()
+
+
+@pytest_asyncio.fixture
+async def broker(apache_kafka: KraftCluster) -> AsyncIterator[KafkaPort]:
+    """An admin port on the one-broker Apache Kafka, closed after the test."""
+    port = admin_port(apache_kafka)
+    try:
+        yield port
+    finally:
+        await port.close()
+
+
+@pytest_asyncio.fixture
+async def trio_broker(apache_kafka_trio: KraftCluster) -> AsyncIterator[KafkaPort]:
+    """An admin port on the three Apache Kafka brokers, closed after the test."""
+    port = admin_port(apache_kafka_trio)
+    try:
+        yield port
+    finally:
+        await port.close()
+
+
+@pytest_asyncio.fixture
+async def on_apache(harness: Harness, apache_kafka: KraftCluster) -> Harness:
+    """The operator running against the one-broker Apache Kafka."""
+    await apply_cluster(harness.kubectl, apache_kafka)
+    await harness.start(kafka_factory=open_kafka)
+    return harness
+
+
+@pytest_asyncio.fixture
+async def on_trio(harness: Harness, apache_kafka_trio: KraftCluster) -> AsyncIterator[Harness]:
+    """The operator against the three brokers; a broker a test stopped is started again."""
+    await apply_cluster(harness.kubectl, apache_kafka_trio, name="trio")
+    await harness.start(kafka_factory=open_kafka)
+    yield harness
+    for node in apache_kafka_trio.nodes:
+        if not node.running:
+            apache_kafka_trio.start_node(node.node_id)
+
+
+@pytest_asyncio.fixture
+async def on_trio_quick(harness: Harness, apache_kafka_trio: KraftCluster) -> Harness:
+    """The operator against the three brokers, retrying every half second."""
+    await apply_cluster(harness.kubectl, apache_kafka_trio)
+    engine = EngineSettings(
+        step_timeout=timedelta(seconds=60),
+        retry_delay=timedelta(milliseconds=500),
+        cluster_retry=timedelta(milliseconds=500),
+    )
+    await harness.start(fast_config(engine=engine), kafka_factory=open_kafka)
+    return harness

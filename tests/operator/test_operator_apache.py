@@ -3,16 +3,13 @@ StandardAuthorizer), with the broker read back after each step by an independent
 what the operator wrote, and what its automatic rollback restored."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from apache_world import (
     ConsumerPods,
     LiveReader,
     Production,
     admin_port,
-    apply_cluster,
     approved,
     authorizer_admits_producer,
     commit,
@@ -27,7 +24,6 @@ from waiting import eventually
 from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import KafkaPort
-from kcr.kafka.connect import open_kafka
 from kcr.kafka.errors import NotFoundError
 from kcr.kinds.alter_acls import AlterAcls
 from kcr.kinds.alter_topic_config import AlterTopicConfig
@@ -44,22 +40,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
 
 FINAL = ("Succeeded", "RolledBack", "RollbackFailed", "Failed", "Stale", "Invalid")
 WAIT = 60.0
-
-
-@pytest_asyncio.fixture
-async def broker(apache_kafka: KraftCluster) -> AsyncIterator[KafkaPort]:
-    port = admin_port(apache_kafka)
-    try:
-        yield port
-    finally:
-        await port.close()
-
-
-@pytest_asyncio.fixture
-async def on_apache(harness: Harness, apache_kafka: KraftCluster) -> Harness:
-    await apply_cluster(harness.kubectl, apache_kafka)
-    await harness.start(kafka_factory=open_kafka)
-    return harness
 
 
 async def create_topic(broker: KafkaPort, topic: str, partitions: int = 1, **configs: str) -> None:
@@ -255,16 +235,6 @@ async def test_delete_topic_removes_it_from_the_broker(
 
     assert status["phase"] == "Succeeded", status["message"]
     assert topic not in {t.name for t in await broker.list_topics()}
-
-
-@pytest_asyncio.fixture
-async def on_trio(harness: Harness, apache_kafka_trio: KraftCluster) -> AsyncIterator[Harness]:
-    await apply_cluster(harness.kubectl, apache_kafka_trio, name="trio")
-    await harness.start(kafka_factory=open_kafka)
-    yield harness
-    for node in apache_kafka_trio.nodes:
-        if not node.running:
-            apache_kafka_trio.start_node(node.node_id)
 
 
 async def test_a_broker_lost_during_the_bake_fails_the_gate_and_rolls_back(

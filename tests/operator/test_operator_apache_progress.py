@@ -3,15 +3,10 @@ change baked through a traffic peak stays; an ACL revoke that stops a live consu
 rolled back by the gate, and the broker is read back to show the binding restored and the
 consumer reading again."""
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from apache_world import (
     LiveReader,
     Production,
-    admin_port,
-    apply_cluster,
     approved,
     drafted,
     group_committed,
@@ -23,7 +18,6 @@ from waiting import eventually
 from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import AclFilter, KafkaPort
-from kcr.kafka.connect import open_kafka
 from kcr.kinds.alter_acls import AlterAcls
 from kcr.kinds.alter_topic_config import AlterTopicConfig
 from kcr.kinds.create_topic import CreateTopic
@@ -38,22 +32,6 @@ GATES = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=8, m
 BAKE_SECONDS = 10
 STEADY, PEAK = 20, 300
 """Records a second: the evening's traffic, and its peak."""
-
-
-@pytest_asyncio.fixture
-async def broker(apache_kafka: KraftCluster) -> AsyncIterator[KafkaPort]:
-    port = admin_port(apache_kafka)
-    try:
-        yield port
-    finally:
-        await port.close()
-
-
-@pytest_asyncio.fixture
-async def on_apache(harness: Harness, apache_kafka: KraftCluster) -> Harness:
-    await apply_cluster(harness.kubectl, apache_kafka)
-    await harness.start(kafka_factory=open_kafka)
-    return harness
 
 
 async def baking(harness: Harness, name: str) -> None:

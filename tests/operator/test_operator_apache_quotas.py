@@ -7,56 +7,36 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from apache_world import admin_port, apply_cluster, approved, drafted
+from apache_world import approved, drafted
 from confluent_kafka import Consumer, Producer
-from operator_harness import Harness, fast_config
+from operator_harness import Harness
 
 from kcr import kinds
 from kcr.embedded.config_command import config_command
 from kcr.embedded.kraft import KraftCluster
-from kcr.engine import EngineSettings
 from kcr.kafka import KafkaPort
-from kcr.kafka.connect import open_kafka
 from kcr.kinds.alter_client_quotas import AlterClientQuotas
 from kcr.kinds.create_topic import CreateTopic
 from kcr.model import ConsumerProgressGate, GroupProgress
 from kcr.model.cluster import HealthGates
 
-pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.asyncio]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.kafka,
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("kafka_tools"),  # ConfigCommand reads the quotas back
+]
 
 FINAL = ("Succeeded", "RolledBack", "RollbackFailed", "Failed", "Stale", "Invalid")
 WAIT = 90.0
 LOW_RATE = 4096  # bytes a second; a producer sending kilobytes without pause overruns it
 OLD_FETCH_RATE = 4_194_304  # printed by ConfigCommand as 4194304.0, not in E notation
 PROGRESS = HealthGates(consumer_progress=ConsumerProgressGate(baseline_seconds=6, min_percent=50))
-
-
-@pytest_asyncio.fixture
-async def broker(apache_kafka_trio: KraftCluster) -> AsyncIterator[KafkaPort]:
-    port = admin_port(apache_kafka_trio)
-    try:
-        yield port
-    finally:
-        await port.close()
-
-
-@pytest_asyncio.fixture
-async def on_trio(harness: Harness, apache_kafka_trio: KraftCluster, kafka_tools: str) -> Harness:
-    await apply_cluster(harness.kubectl, apache_kafka_trio)
-    engine = EngineSettings(
-        step_timeout=timedelta(seconds=60),
-        retry_delay=timedelta(milliseconds=500),
-        cluster_retry=timedelta(milliseconds=500),
-    )
-    await harness.start(fast_config(engine=engine), kafka_factory=open_kafka)
-    return harness
 
 
 def quotas(client_id: str, **values: float | None) -> AlterClientQuotas:
@@ -155,26 +135,26 @@ async def until(check: Any, what: str, timeout: float = WAIT) -> None:
         await asyncio.sleep(0.2)
 
 
-async def new_topic(broker: KafkaPort, topic: str) -> None:
-    await kinds.apply(broker, CreateTopic(topic=topic, partitions=1, replication_factor=3))
-    await until(lambda: _known(broker, topic), f"topic {topic} on every broker")
+async def new_topic(trio_broker: KafkaPort, topic: str) -> None:
+    await kinds.apply(trio_broker, CreateTopic(topic=topic, partitions=1, replication_factor=3))
+    await until(lambda: _known(trio_broker, topic), f"topic {topic} on every broker")
 
 
-async def _known(broker: KafkaPort, topic: str) -> bool:
-    return bool(await broker.describe_topics([topic]))
+async def _known(trio_broker: KafkaPort, topic: str) -> bool:
+    return bool(await trio_broker.describe_topics([topic]))
 
 
 async def test_a_new_producer_quota_is_kafkas_throttles_a_producer_and_rolls_back(
-    on_trio: Harness, apache_kafka_trio: KraftCluster, broker: KafkaPort, unique: str
+    on_trio_quick: Harness, apache_kafka_trio: KraftCluster, trio_broker: KafkaPort, unique: str
 ) -> None:
     topic, client_id = f"{unique}.ingest", f"{unique}-backfill"
-    await new_topic(broker, topic)
+    await new_topic(trio_broker, topic)
     before = await asyncio.to_thread(throttled_ms, apache_kafka_trio, topic, client_id, 3)
     assert before == 0.0, "no quota yet: the producer runs unthrottled"
 
-    spec = await drafted(broker, quotas(client_id, producer_byte_rate=LOW_RATE))
-    await approved(on_trio.kubectl, "quota", spec)
-    status = await on_trio.kubectl.wait_phase("quota", *FINAL, timeout=WAIT)
+    spec = await drafted(trio_broker, quotas(client_id, producer_byte_rate=LOW_RATE))
+    await approved(on_trio_quick.kubectl, "quota", spec)
+    status = await on_trio_quick.kubectl.wait_phase("quota", *FINAL, timeout=WAIT)
     assert status["phase"] == "Succeeded", status["message"]
     assert status["risk"] == "MEDIUM"
     said = await asyncio.to_thread(client_quotas, apache_kafka_trio, client_id)
@@ -182,22 +162,24 @@ async def test_a_new_producer_quota_is_kafkas_throttles_a_producer_and_rolls_bac
     after = await asyncio.to_thread(throttled_ms, apache_kafka_trio, topic, client_id)
     assert after > 0, "the broker throttles the producer past its new quota"
 
-    await on_trio.kubectl.ask_rollback("quota", "dave")
-    await on_trio.kubectl.approve_rollback("quota", "bob", "carol")
-    rolled = await on_trio.kubectl.wait_phase("quota", "RolledBack", "RollbackFailed", timeout=WAIT)
+    await on_trio_quick.kubectl.ask_rollback("quota", "dave")
+    await on_trio_quick.kubectl.approve_rollback("quota", "bob", "carol")
+    rolled = await on_trio_quick.kubectl.wait_phase(
+        "quota", "RolledBack", "RollbackFailed", timeout=WAIT
+    )
     assert rolled["phase"] == "RolledBack", rolled["message"]
     said = await asyncio.to_thread(client_quotas, apache_kafka_trio, client_id)
     assert "producer_byte_rate" not in said
 
 
 async def test_a_consumer_the_lower_quota_slows_fails_the_gate_and_the_old_quota_is_back(
-    on_trio: Harness, apache_kafka_trio: KraftCluster, broker: KafkaPort, unique: str
+    on_trio_quick: Harness, apache_kafka_trio: KraftCluster, trio_broker: KafkaPort, unique: str
 ) -> None:
     """Twenty kilobyte records a second, read as they come under the old fetch quota; held
     to 1 KiB/s the consumer reads about one a second, below half its rate before the change,
     so the consumer progress gate fails and the rollback restores the old quota."""
     topic, group, client_id = f"{unique}.orders", f"{unique}-billing", f"{unique}-billing-app"
-    await new_topic(broker, topic)
+    await new_topic(trio_broker, topic)
     await asyncio.to_thread(
         config_command,
         apache_kafka_trio,
@@ -213,17 +195,17 @@ async def test_a_consumer_the_lower_quota_slows_fails_the_gate_and_the_old_quota
         kilobytes(apache_kafka_trio, topic, per_second=20),
         consuming(apache_kafka_trio, topic, group, client_id),
     ):
-        await until(lambda: _committed(broker, group), f"{group} committing")
+        await until(lambda: _committed(trio_broker, group), f"{group} committing")
         spec = await drafted(
-            broker,
+            trio_broker,
             quotas(client_id, consumer_byte_rate=1024),
             bake_seconds=8,
             gates=PROGRESS,
         )
         assert spec.observed is not None
         assert spec.observed.consumers_of_topics == [group]
-        await approved(on_trio.kubectl, "throttle", spec)
-        status = await on_trio.kubectl.wait_phase("throttle", *FINAL, timeout=WAIT)
+        await approved(on_trio_quick.kubectl, "throttle", spec)
+        status = await on_trio_quick.kubectl.wait_phase("throttle", *FINAL, timeout=WAIT)
 
     assert status["phase"] == "RolledBack", status["message"]
     assert status["risk"] == "MEDIUM"
@@ -239,8 +221,8 @@ async def test_a_consumer_the_lower_quota_slows_fails_the_gate_and_the_old_quota
     assert f"consumer_byte_rate={float(OLD_FETCH_RATE)}" in said
 
 
-async def _committed(broker: KafkaPort, group: str) -> bool:
-    positions = await broker.consumer_positions([group])
+async def _committed(trio_broker: KafkaPort, group: str) -> bool:
+    positions = await trio_broker.consumer_positions([group])
     found = positions.group(group)
     return found is not None and found.committed > 0
 

@@ -7,23 +7,19 @@ group reads at its rate before the restart again."""
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from apache_world import Production, admin_port, apply_cluster, approved, drafted
+from apache_world import Production, approved, drafted
 from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
-from operator_harness import DEPLOYMENTS, NAMESPACE, Harness, Kubectl, fast_config
+from operator_harness import DEPLOYMENTS, NAMESPACE, Harness, Kubectl
 
 from kcr import kinds
 from kcr.embedded.kraft import KraftCluster
-from kcr.engine import EngineSettings
 from kcr.kafka import KafkaPort
-from kcr.kafka.connect import open_kafka
 from kcr.kinds.create_topic import CreateTopic
 from kcr.kinds.restart_workload import RESTARTED_AT, RestartWorkload, restart_stamp
 from kcr.model import ConsumerProgressGate, DeploymentRef, GroupProgress, ObservedState
@@ -40,27 +36,6 @@ COORDINATOR_MOVING = (
     KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
     KafkaError.COORDINATOR_NOT_AVAILABLE,
 )
-
-
-@pytest_asyncio.fixture
-async def broker(apache_kafka_trio: KraftCluster) -> AsyncIterator[KafkaPort]:
-    port = admin_port(apache_kafka_trio)
-    try:
-        yield port
-    finally:
-        await port.close()
-
-
-@pytest_asyncio.fixture
-async def on_trio(harness: Harness, apache_kafka_trio: KraftCluster) -> Harness:
-    await apply_cluster(harness.kubectl, apache_kafka_trio)
-    engine = EngineSettings(
-        step_timeout=timedelta(seconds=60),
-        retry_delay=timedelta(milliseconds=500),
-        cluster_retry=timedelta(milliseconds=500),
-    )
-    await harness.start(fast_config(engine=engine), kafka_factory=open_kafka)
-    return harness
 
 
 class Pod:
@@ -180,11 +155,11 @@ async def until_members(cluster: KraftCluster, group: str, count: int) -> set[st
     raise AssertionError(f"group {group} is {state} with {len(ids)} member(s)")
 
 
-async def until_committed(broker: KafkaPort, group: str) -> None:
+async def until_committed(trio_broker: KafkaPort, group: str) -> None:
     """The pods have committed: the group has a rate before the change to keep."""
     deadline = time.monotonic() + WAIT
     while True:
-        found = (await broker.consumer_positions([group])).group(group)
+        found = (await trio_broker.consumer_positions([group])).group(group)
         if found is not None and found.committed > 0:
             return
         if time.monotonic() > deadline:
@@ -193,11 +168,11 @@ async def until_committed(broker: KafkaPort, group: str) -> None:
 
 
 async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_once(
-    on_trio: Harness, apache_kafka_trio: KraftCluster, broker: KafkaPort, unique: str
+    on_trio_quick: Harness, apache_kafka_trio: KraftCluster, trio_broker: KafkaPort, unique: str
 ) -> None:
     topic, group, name = f"{unique}.orders", f"{unique}-billing", "billing-api"
-    await kinds.apply(broker, CreateTopic(topic=topic, partitions=2, replication_factor=3))
-    await on_trio.kubectl.create_deployment(
+    await kinds.apply(trio_broker, CreateTopic(topic=topic, partitions=2, replication_factor=3))
+    await on_trio_quick.kubectl.create_deployment(
         NAMESPACE, name, REPLICAS, labels={"kcr.dev/consumer-group": group}
     )
     done = asyncio.Event()
@@ -206,18 +181,18 @@ async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_on
         pods_of(apache_kafka_trio, group, topic) as pods,
     ):
         before = await until_members(apache_kafka_trio, group, REPLICAS)
-        await until_committed(broker, group)
+        await until_committed(trio_broker, group)
         restart = RestartWorkload(
             group=group, deployment=DeploymentRef(namespace=NAMESPACE, name=name)
         )
-        spec = await drafted(broker, restart, bake_seconds=6, gates=PROGRESS)
+        spec = await drafted(trio_broker, restart, bake_seconds=6, gates=PROGRESS)
         assert spec.observed is not None
         seen = spec.observed.group(group)
         assert seen is not None
         assert set(seen.member_ids) == before
-        follower = asyncio.create_task(follow_rollouts(on_trio.kubectl, name, pods, done))
-        await approved(on_trio.kubectl, "restart", spec)
-        status = await on_trio.kubectl.wait_phase("restart", *FINAL, timeout=WAIT)
+        follower = asyncio.create_task(follow_rollouts(on_trio_quick.kubectl, name, pods, done))
+        await approved(on_trio_quick.kubectl, "restart", spec)
+        status = await on_trio_quick.kubectl.wait_phase("restart", *FINAL, timeout=WAIT)
         done.set()
         stamps = await follower
         after = await until_members(apache_kafka_trio, group, REPLICAS)
@@ -228,7 +203,7 @@ async def test_every_member_rejoins_with_a_new_id_and_the_template_is_stamped_on
     assert pods.rollouts == 1
     snapshot = ObservedState.model_validate(status["snapshot"])
     assert stamps == [restart_stamp(snapshot)]
-    assert (await template_annotations(on_trio.kubectl, name)) == {RESTARTED_AT: stamps[0]}
+    assert (await template_annotations(on_trio_quick.kubectl, name)) == {RESTARTED_AT: stamps[0]}
     restart_step, rejoin = status["plan"]["stages"][0]["steps"]
     assert (
         restart_step["result"]

@@ -15,16 +15,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from kcr.embedded.kraft import CACHE, KraftError, java_command, stop_process
-from kcr.embedded.tansu import LOOPBACK, free_port
+from kcr.embedded.java_service import JavaService, running, start_service
+from kcr.embedded.kraft import CACHE, KraftError, java_command
+from kcr.embedded.tansu import LOOPBACK
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +31,10 @@ RUNNER = "kcr-embedded-apicurio-1-runner.jar"
 MAIN = "io.quarkus.runner.GeneratedMain"
 CCOMPAT = "/apis/ccompat/v7"
 BUILD_TIMEOUT_SECONDS = 1800
-POLL_SECONDS = 0.2
 
 
-@dataclass
-class SchemaRegistry:
-    url: str
-    """The server's root; the Confluent-compatible API is :attr:`ccompat_url`."""
-    directory: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def ccompat_url(self) -> str:
-        return self.url + CCOMPAT
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "registry.log"
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_path.read_bytes()[-1500:].decode(errors="replace")
-        except OSError:
-            return ""
+SchemaRegistry = JavaService
+"""Its Confluent-compatible API is at ``api_url``."""
 
 
 def _digest() -> str:
@@ -115,64 +92,34 @@ def runner_jar(*, offline: bool = False) -> Path:
 
 def start_registry(*, ready_timeout: float = 120.0) -> SchemaRegistry:
     jar = runner_jar(offline=True)
-    directory = Path(tempfile.mkdtemp(prefix="kcr-apicurio-"))
-    port = free_port()
-    with (directory / "registry.log").open("ab") as output:
-        process = subprocess.Popen(
-            java_command(
-                str(jar),
-                MAIN,
-                options=(
-                    f"-Dquarkus.http.host={LOOPBACK}",
-                    f"-Dquarkus.http.port={port}",
-                    # The production profile opens 20 connections to its in-memory database.
-                    "-Dquarkus.datasource.jdbc.min-size=2",
-                    "-Dquarkus.datasource.jdbc.initial-size=2",
-                ),
+
+    def command(directory: Path, port: int) -> list[str]:
+        return java_command(
+            str(jar),
+            MAIN,
+            options=(
+                f"-Dquarkus.http.host={LOOPBACK}",
+                f"-Dquarkus.http.port={port}",
+                # The production profile opens 20 connections to its in-memory database.
+                "-Dquarkus.datasource.jdbc.min-size=2",
+                "-Dquarkus.datasource.jdbc.initial-size=2",
             ),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-            start_new_session=True,
         )
-    registry = SchemaRegistry(url=f"http://{LOOPBACK}:{port}", directory=directory, process=process)
-    try:
-        _wait_ready(registry, ready_timeout)
-    except BaseException:
-        stop_registry(registry)
-        raise
-    log.info("Apicurio Registry on %s (pid %d)", registry.url, process.pid)
-    return registry
 
-
-def _wait_ready(registry: SchemaRegistry, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if registry.process.poll() is not None:
-            raise KraftError(f"Apicurio Registry exited: {registry.log_tail()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{registry.ccompat_url}/subjects", timeout=2.0).status_code == 200:
-                return
-        time.sleep(POLL_SECONDS)
-    raise KraftError(
-        f"Apicurio Registry did not answer within {timeout:.0f}s: {registry.log_tail()}"
+    return start_service(
+        "Apicurio Registry",
+        command,
+        ready_path="/subjects",
+        api_path=CCOMPAT,
+        in_directory=True,
+        ready_timeout=ready_timeout,
     )
-
-
-def stop_registry(registry: SchemaRegistry) -> None:
-    """By pid, like the brokers: SIGTERM, then SIGKILL after the grace period."""
-    stop_process(registry.process)
-    shutil.rmtree(registry.directory, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def running_registry() -> Iterator[SchemaRegistry]:
-    registry = start_registry()
-    try:
+    with running(start_registry()) as registry:
         yield registry
-    finally:
-        stop_registry(registry)
 
 
 if __name__ == "__main__":

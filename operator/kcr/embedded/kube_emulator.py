@@ -36,6 +36,7 @@ _CORE_RESOURCES: dict[str, dict[str, Any]] = {
     "v1/namespaces": {"kind": "Namespace", "singular": "namespace", "namespaced": False},
     "v1/events": {"kind": "Event", "singular": "event", "namespaced": True},
     "v1/secrets": {"kind": "Secret", "singular": "secret", "namespaced": True},
+    "v1/configmaps": {"kind": "ConfigMap", "singular": "configmap", "namespaced": True},
     "events.k8s.io/v1/events": {"kind": "Event", "singular": "event", "namespaced": True},
     "apps/v1/deployments": {
         "kind": "Deployment",

@@ -34,17 +34,9 @@ APPROVED_BY_LIMIT = 1024
 
 
 def await_approval(ctx: Context) -> Transition:
-    if spec_changed(ctx):
-        return restart_review(ctx)
-    stopped = stop_before_execution(ctx)
-    if stopped is not None:
-        return stopped
-    cluster = ctx.observed.cluster
-    if cluster is None:
-        return wait_for_cluster(ctx)
-    changed = policy_changes(ctx, cluster)
-    if changed:
-        return review_again(ctx, changed)
+    cluster = before_execution(ctx)
+    if not isinstance(cluster, KafkaClusterSpec):
+        return cluster
     signals = ctx.resource.signals
     verdict = current_verdict(ctx, cluster)
     if verdict.satisfied:
@@ -99,6 +91,22 @@ def withdrawn(ctx: Context, cluster: KafkaClusterSpec) -> Transition | None:
     ctx.condition(APPROVED, ConditionStatus.FALSE, Reason.APPROVAL_WITHDRAWN, message)
     ctx.move(Phase.AWAITING_APPROVAL, Reason.APPROVAL_WITHDRAWN, message)
     return ctx.finish(Next())
+
+
+def before_execution(ctx: Context) -> Transition | KafkaClusterSpec:
+    """What AwaitingApproval and Approved check first; the cluster when nothing stops them."""
+    if spec_changed(ctx):
+        return restart_review(ctx)
+    stopped = stop_before_execution(ctx)
+    if stopped is not None:
+        return stopped
+    cluster = ctx.observed.cluster
+    if cluster is None:
+        return wait_for_cluster(ctx)
+    changed = policy_changes(ctx, cluster)
+    if changed:
+        return review_again(ctx, changed)
+    return cluster
 
 
 def stop_before_execution(ctx: Context) -> Transition | None:

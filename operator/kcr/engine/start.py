@@ -8,33 +8,23 @@ a way that changes the plan, the request stops as Stale and nothing is written. 
 rollback plan is recomputed from this snapshot, because that is what a rollback restores.
 """
 
-from kcr.engine.approval import approved_plan_problem, stop_before_execution, withdrawn
+from kcr.engine.approval import approved_plan_problem, before_execution, withdrawn
 from kcr.engine.claims import blocked_message
-from kcr.engine.cluster_policy import policy_changes, review_again
 from kcr.engine.context import Context
 from kcr.engine.effects import Finish, TakeSnapshot, Transition, Wait
 from kcr.engine.execution import execute
 from kcr.engine.observations import Snapshot, SnapshotFailed
 from kcr.engine.reasons import Reason
 from kcr.engine.staleness import stale_differences
-from kcr.engine.validation import restart_review, spec_changed, wait_for_cluster
 from kcr.model import KafkaClusterSpec, Phase, Risk
 from kcr.plan import all_steps, build_rollback
 from kcr.policy import change_window
 
 
 def start(ctx: Context) -> Transition:
-    if spec_changed(ctx):
-        return restart_review(ctx)
-    stopped = stop_before_execution(ctx)
-    if stopped is not None:
-        return stopped
-    cluster = ctx.observed.cluster
-    if cluster is None:
-        return wait_for_cluster(ctx)
-    changed = policy_changes(ctx, cluster)
-    if changed:
-        return review_again(ctx, changed)
+    cluster = before_execution(ctx)
+    if not isinstance(cluster, KafkaClusterSpec):
+        return cluster
     taken_back = withdrawn(ctx, cluster)
     if taken_back is not None:
         return taken_back

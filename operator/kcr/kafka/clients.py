@@ -1,14 +1,17 @@
 """Real Kafka clients standing for a team's applications, for ``kcr lab``.
 
-A producer at a steady rate, a consumer that works slowly, a consumer that keeps joining
-and leaving its group, and one-shot produces that report how the broker answered. Each
-runs in a thread of its own with librdkafka settings the caller gives (bootstrap and
-security for the user it runs as), and stops when asked, within a bounded wait.
+A producer at a steady rate (or with one key taking most records, or watching the broker
+throttle it), a consumer that works slowly, a consumer that keeps joining and leaving its
+group, and one-shot produces that report how the broker answered. Each runs in a thread of
+its own with librdkafka settings the caller gives (bootstrap and security for the user it
+runs as), and stops when asked, within a bounded wait.
 """
 
+import json
 import threading
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
@@ -68,6 +71,38 @@ def steady_producer(
     settings: Settings, topic: str, per_second: float, *, name: str = "producer"
 ) -> Workload:
     """Records at ``per_second`` (keys spread over partitions) until stopped."""
+    return _paced(settings, topic, per_second, lambda n: str(n).encode(), b"", name=name)
+
+
+def skewed_producer(
+    settings: Settings,
+    topic: str,
+    per_second: float,
+    *,
+    hot_key: str,
+    hot_share: float,
+    value_bytes: int,
+    name: str = "producer",
+) -> Workload:
+    """Records at ``per_second``, ``hot_share`` of them with ``hot_key`` (the default
+    partitioner sends them all to one partition), the rest with keys of their own."""
+    every = max(1, round(1 / (1 - hot_share))) if hot_share < 1 else 0
+
+    def key(count: int) -> bytes:
+        return (f"key-{count}" if every and count % every == 0 else hot_key).encode()
+
+    return _paced(settings, topic, per_second, key, b"x" * value_bytes, name=name)
+
+
+def _paced(
+    settings: Settings,
+    topic: str,
+    per_second: float,
+    key: Callable[[int], bytes],
+    padding: bytes,
+    *,
+    name: str,
+) -> Workload:
     workload = Workload(name)
 
     def run() -> None:
@@ -77,7 +112,7 @@ def steady_producer(
         while not workload._stop.is_set():
             try:
                 producer.produce(
-                    topic, f"record-{workload.count}".encode(), key=str(workload.count).encode()
+                    topic, f"record-{workload.count}".encode() + padding, key=key(workload.count)
                 )
                 workload.count += 1
             except (BufferError, KafkaException) as error:
@@ -88,6 +123,73 @@ def steady_producer(
         producer.flush(5)
 
     return workload._start(run)
+
+
+@dataclass
+class MeteredWorkload(Workload):
+    """A producer that keeps what librdkafka's statistics said of the broker's throttle."""
+
+    throttle: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=600))
+    """(monotonic seconds, the largest throttle time any broker set in that interval, ms)."""
+
+    def throttled_since(self, since: float) -> float | None:
+        """The largest throttle reported after ``since``; None before any report."""
+        seen = [ms for at, ms in list(self.throttle) if at >= since]
+        return max(seen) if seen else None
+
+
+def throttled_producer(
+    settings: Settings,
+    topic: str,
+    per_second: float,
+    *,
+    value_bytes: int,
+    client_id: str,
+    partitions: int,
+    queued: int = 64,
+    name: str = "producer",
+) -> MeteredWorkload:
+    """Records of ``value_bytes`` at ``per_second`` as ``client_id``, the client a quota
+    names, in turn to each of ``partitions`` (a quota holds per broker: each leader sees
+    its share). At most ``queued`` wait to be sent: a throttled application falls behind
+    rather than buffer without end, so once let faster it catches up in seconds.
+    librdkafka's statistics (each second) say how long the brokers throttled it."""
+    workload = MeteredWorkload(name)
+
+    def on_stats(document: str) -> None:
+        brokers = json.loads(document).get("brokers", {}).values()
+        worst = max((float(b.get("throttle", {}).get("max", 0)) for b in brokers), default=0.0)
+        workload.throttle.append((time.monotonic(), worst))
+
+    def run() -> None:
+        producer = Producer(
+            dict(settings)
+            | {
+                "client.id": client_id,
+                "linger.ms": 100,
+                "queue.buffering.max.messages": queued,
+                "statistics.interval.ms": 1000,
+                "stats_cb": on_stats,
+            }
+        )
+        value = b"x" * value_bytes
+        interval = 1.0 / per_second
+        next_at = time.monotonic()
+        while not workload._stop.is_set():
+            try:
+                producer.produce(topic, value, partition=workload.count % partitions)
+                workload.count += 1
+            except BufferError:
+                next_at = time.monotonic()  # the queue is full: this record's turn is lost
+            except KafkaException as error:
+                workload.errors.append(str(error))
+            producer.poll(0)
+            next_at += interval
+            workload._stop.wait(max(0.0, next_at - time.monotonic()))
+        producer.flush(5)
+
+    workload._start(run)
+    return workload
 
 
 def slow_consumer(
@@ -175,10 +277,11 @@ def produce_burst(
     *,
     partitions: int = 1,
     age_seconds: float = 0.0,
+    value_bytes: int = 0,
 ) -> int:
     """``count`` records spread over the first ``partitions`` partitions, stamped
-    ``age_seconds`` in the past (retention judges a segment by its records' timestamps);
-    returns how many the broker took."""
+    ``age_seconds`` in the past (retention judges a segment by its records' timestamps),
+    padded by ``value_bytes``; returns how many the broker took."""
     delivered = 0
 
     def on_delivery(error: KafkaError | None, _message: object) -> None:
@@ -188,12 +291,13 @@ def produce_burst(
 
     producer = Producer(dict(settings) | {"linger.ms": 20})
     stamp = int((time.time() - age_seconds) * 1000)
+    padding = b"x" * value_bytes
     for index in range(count):
         while True:
             try:
                 producer.produce(
                     topic,
-                    f"record-{index}".encode(),
+                    f"record-{index}".encode() + padding,
                     key=f"key-{index % 50}".encode(),
                     partition=index % partitions,
                     timestamp=stamp,

@@ -73,6 +73,8 @@ class StepRefusedError(Exception):
 class KindBase(Generic[M]):
     model: ClassVar[type[KubeModel]]
     requestable: ClassVar[bool] = True
+    partitions_are_a_fact: ClassVar[bool] = False
+    """The plan depends on each topic's partition count: a change in it makes it stale."""
 
     @property
     def name(self) -> str:
@@ -169,6 +171,8 @@ class KindBase(Generic[M]):
 
     def topic_facts(self, member: M, seen: ObservedTopic) -> Facts:
         """Facts of one existing topic the plan depends on, besides that it exists."""
+        if self.partitions_are_a_fact:
+            return {f"topic {seen.name}: partitions": str(seen.partitions)}
         return {}
 
     def left_facts(self, member: M, state: ObservedState) -> Facts:

@@ -10,10 +10,8 @@ from kcr.model import (
     Assessment,
     ClusterPolicy,
     DataMovement,
-    Facts,
     Inverse,
     ObservedState,
-    ObservedTopic,
     Risk,
     Stage,
     Storage,
@@ -32,6 +30,7 @@ class DeleteTopic(KubeModel):
 
 class DeleteTopicKind(KindBase[DeleteTopic]):
     model = DeleteTopic
+    partitions_are_a_fact = True
 
     def describe(self, member: DeleteTopic) -> str:
         return f"delete topic {member.topic} and all its data"
@@ -70,12 +69,6 @@ class DeleteTopicKind(KindBase[DeleteTopic]):
         return Assessment(
             found.risk, [*found.reasons, _holds(member.topic, live)], found.irreversible
         )
-
-    def topic_facts(self, member: DeleteTopic, seen: ObservedTopic) -> Facts:
-        return {f"topic {seen.name}: partitions": str(seen.partitions)}
-
-    def left_facts(self, member: DeleteTopic, state: ObservedState) -> Facts:
-        return self.plan_facts(member, state)
 
     def stages(self, member: DeleteTopic, canary: int, batch_size: int) -> list[Stage]:
         return [Stage(name="apply", steps=[make_step("delete-topic", member, irreversible=True)])]

@@ -19,7 +19,7 @@ from kcr.kafka.readmodel import TopicPartition
 from kcr.kafka.replica_model import ElectionOutcome
 from kcr.kafka.results import ApplyResult
 from kcr.kinds.base import KindBase, StepPorts
-from kcr.kinds.placement import observe_placement
+from kcr.kinds.placement import placement_snapshot
 from kcr.model import (
     Assessment,
     BlastRadius,
@@ -192,15 +192,7 @@ class ElectLeadersKind(KindBase[ElectLeaders]):
     async def snapshot(
         self, ports: StepPorts, member: ElectLeaders, now: datetime
     ) -> ObservedState:
-        names = self.topics(member)
-        topics, brokers = await observe_placement(ports.kafka, names, sizes=False)
-        return ObservedState(
-            captured_at=now,
-            brokers=len(brokers),
-            broker_ids=brokers,
-            topics=topics,
-            consumers_of_topics=await ports.kafka.consumers_of(names),
-        )
+        return await placement_snapshot(ports.kafka, self.topics(member), now, sizes=False)
 
     async def apply(
         self, ports: StepPorts, member: ElectLeaders, snapshot: ObservedState | None

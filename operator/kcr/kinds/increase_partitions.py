@@ -16,10 +16,8 @@ from kcr.model import (
     Assessment,
     ClusterPolicy,
     DataMovement,
-    Facts,
     Inverse,
     ObservedState,
-    ObservedTopic,
     Risk,
     Stage,
     Storage,
@@ -47,6 +45,7 @@ class IncreasePartitions(KubeModel):
 
 class IncreasePartitionsKind(KindBase[IncreasePartitions]):
     model = IncreasePartitions
+    partitions_are_a_fact = True
 
     def describe(self, member: IncreasePartitions) -> str:
         return f"increase partitions of {member.topic} to {member.partitions}"
@@ -95,12 +94,6 @@ class IncreasePartitionsKind(KindBase[IncreasePartitions]):
                 "the change"
             ],
         )
-
-    def topic_facts(self, member: IncreasePartitions, seen: ObservedTopic) -> Facts:
-        return {f"topic {seen.name}: partitions": str(seen.partitions)}
-
-    def left_facts(self, member: IncreasePartitions, state: ObservedState) -> Facts:
-        return self.plan_facts(member, state)
 
     def stages(self, member: IncreasePartitions, canary: int, batch_size: int) -> list[Stage]:
         step = make_step("increase-partitions", member, irreversible=True)

@@ -11,13 +11,14 @@ replica to the broker that holds the fewest replicas so far.
 import asyncio
 from collections import Counter
 from collections.abc import Mapping
+from datetime import datetime
 
 from kcr.kafka.errors import UnsupportedByBrokerError
 from kcr.kafka.port import KafkaPort
 from kcr.kafka.readmodel import Reassignment, TopicInfo
 from kcr.kinds.base import CONTEXT_KEYS
 from kcr.kinds.replica_model import PartitionReplicas, TopicReplicas, group_by_topic
-from kcr.model import ObservedReplicaSet, ObservedTopic
+from kcr.model import ObservedReplicaSet, ObservedState, ObservedTopic
 
 Assignment = Mapping[str, Mapping[int, list[int]]]
 """Topic → partition → replicas, as the cluster has them now."""
@@ -61,6 +62,25 @@ async def observe_placement(
         ]
         placed.append(topic.model_copy(update={"assignment": assignment}))
     return placed, brokers
+
+
+async def placement_snapshot(
+    kafka: KafkaPort,
+    topics: list[str],
+    now: datetime,
+    *,
+    sizes: bool,
+    only: Mapping[str, set[int]] | None = None,
+) -> ObservedState:
+    """The snapshot of a kind that moves replicas or leaders: placement, brokers, consumers."""
+    placed, brokers = await observe_placement(kafka, topics, sizes=sizes, only=only)
+    return ObservedState(
+        captured_at=now,
+        brokers=len(brokers),
+        broker_ids=brokers,
+        topics=placed,
+        consumers_of_topics=await kafka.consumers_of(topics),
+    )
 
 
 def _assignment(

@@ -20,7 +20,7 @@ from kcr.kinds.await_reassignment import AwaitReassignment, start_moves, wanted_
 from kcr.kinds.base import KindBase, StepPorts
 from kcr.kinds.move_estimate import batches
 from kcr.kinds.move_review import move_risk, move_violations, moved_data
-from kcr.kinds.placement import observe_placement
+from kcr.kinds.placement import placement_snapshot
 from kcr.kinds.replica_model import (
     REPLICATION_FACTOR_RULE,
     ThrottleRate,
@@ -224,15 +224,9 @@ class ReassignPartitionsKind(KindBase[ReassignPartitions]):
     async def snapshot(
         self, ports: StepPorts, member: ReassignPartitions, now: datetime
     ) -> ObservedState:
-        names = self.topics(member)
         only = {t.topic: {p.partition for p in t.partitions} for t in member.topics}
-        topics, brokers = await observe_placement(ports.kafka, names, sizes=True, only=only)
-        return ObservedState(
-            captured_at=now,
-            brokers=len(brokers),
-            broker_ids=brokers,
-            topics=topics,
-            consumers_of_topics=await ports.kafka.consumers_of(names),
+        return await placement_snapshot(
+            ports.kafka, self.topics(member), now, sizes=True, only=only
         )
 
     async def apply(

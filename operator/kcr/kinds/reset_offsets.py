@@ -26,7 +26,6 @@ from kcr.model import (
     Inverse,
     ObservedDeployment,
     ObservedState,
-    ObservedTopic,
     OffsetTarget,
     Ownership,
     PartitionOffset,
@@ -75,6 +74,7 @@ class ResetConsumerGroupOffsets(KubeModel):
 
 class ResetOffsetsKind(KindBase[ResetConsumerGroupOffsets]):
     model = ResetConsumerGroupOffsets
+    partitions_are_a_fact = True
 
     def topics(self, member: ResetConsumerGroupOffsets) -> list[str]:
         return list(member.topics)
@@ -124,9 +124,6 @@ class ResetOffsetsKind(KindBase[ResetConsumerGroupOffsets]):
                 f"{member.to.describe()}: its consumers skip or re-read messages"
             ],
         )
-
-    def topic_facts(self, member: ResetConsumerGroupOffsets, seen: ObservedTopic) -> Facts:
-        return {f"topic {seen.name}: partitions": str(seen.partitions)}
 
     def plan_facts(self, member: ResetConsumerGroupOffsets, observed: ObservedState) -> Facts:
         facts = super().plan_facts(member, observed)

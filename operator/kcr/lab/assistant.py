@@ -12,8 +12,9 @@ per scenario, with a timeout): environment variables
   (the same with ``topic``, ``group``, ``principal``, ``operation``, ``requested``,
   ``schema``), ``KCR_LAB_BAKE_SECONDS`` (the pacing to draft with);
 - ``KCR_LAB_ANSWER``: a path where the client writes JSON ``{"findings": [{"kind",
-  "summary", "evidence": [{"source", "query", "timeWindow": {"start", "end"}}]}]}``, most
-  likely cause first (a client that writes nothing names no cause).
+  "summary", "evidence": [{"source", "query", "timeWindow": {"start", "end"}}], "runbook":
+  {"runbook", "section"}}]}``, most likely cause first (a client that writes nothing names no
+  cause; where the fix is not a Kafka change, the verdict wants the runbook section).
 
 The lab reads the draft from Kubernetes: the KafkaChangeRequests created during the run.
 """
@@ -55,12 +56,16 @@ async def builtin(
     answer: Path,
     narrator: Narrator,
 ) -> None:
-    """Read, diagnose, then draft what the top finding proposes (or what was asked)."""
+    """Diagnose, then draft what the top finding proposes (or what was asked).
+
+    One ``explain_current_state`` call: it reads the topic's or group's metadata, configs,
+    lag, metrics, the named client's access and the producer's schema itself, and keeps
+    what it showed for the draft to cite; asking the narrower tools again would only read
+    the same facts twice."""
     async with connect(url, token, principal, narrator) as bot:
-        subject = {"topic": ticket.topic} if ticket.topic else {"group": ticket.group}
-        await bot.call("cluster_overview", {})
-        if ticket.topic:
-            await bot.call("describe_topic", {"topic": ticket.topic})
+        subject: dict[str, Any] = (
+            {"topic": ticket.topic} if ticket.topic else {"group": ticket.group}
+        )
         if ticket.principal:
             subject |= {"principal": ticket.principal}
             if ticket.operation:
@@ -70,20 +75,6 @@ async def builtin(
         diagnosis = await bot.call("explain_current_state", subject)
         findings = diagnosis.get("findings", [])
         answer.write_text(json.dumps({"findings": findings}))
-        if ticket.principal and ticket.topic:
-            await bot.call(
-                "check_access",
-                {
-                    "principal": ticket.principal,
-                    "operation": ticket.operation or "Write",
-                    "topic": ticket.topic,
-                },
-            )
-        if ticket.schema and ticket.topic:
-            await bot.call(
-                "check_schema_compatibility", {"topic": ticket.topic, "schema": ticket.schema}
-            )
-            await bot.call("schema_history", {"topic": ticket.topic})
         await _draft(bot, ticket, findings, bake_seconds)
 
 

@@ -30,6 +30,11 @@ from kcr.lab.lab import LabOptions, run_lab
     "KCR_LAB_CLIENT_PASSWORD.",
 )
 @click.option("--schema-registry-url", help="A Confluent-compatible schema registry.")
+@click.option(
+    "--prometheus-url",
+    help="A Prometheus scraping the staging brokers (series labelled broker), for the "
+    "scenarios that read broker metrics.",
+)
 @click.option("--prefix", default="", help="Topic and group prefix (default kcr-lab-<random>.).")
 @click.option("--scenario", "only", multiple=True, help="Run only these scenarios (repeatable).")
 @click.option(
@@ -65,6 +70,7 @@ def command(**flags: object) -> None:
             client_username=flags["kafka_client_username"],  # type: ignore[arg-type]
             client_password=os.environ.get("KCR_LAB_CLIENT_PASSWORD"),
             schema_registry_url=flags["schema_registry_url"],  # type: ignore[arg-type]
+            prometheus_url=flags["prometheus_url"],  # type: ignore[arg-type]
         )
     options = LabOptions(
         staging=staging,

@@ -32,6 +32,7 @@ class StagingOptions:
     client_username: str | None = None
     client_password: str | None = None
     schema_registry_url: str | None = None
+    prometheus_url: str | None = None
 
 
 @dataclass
@@ -47,6 +48,8 @@ class LabKafka:
     """The Secret the KafkaCluster names, as plain strings."""
     embedded: KraftCluster | None = None
     schema_registry_url: str | None = None
+    prometheus_url: str | None = None
+    """A Prometheus that scrapes the brokers' metrics, each series labelled ``broker``."""
 
     @property
     def bootstrap(self) -> str:
@@ -60,6 +63,8 @@ class LabKafka:
             found.add(Need.CLIENT_USER)
         if self.schema_registry_url:
             found.add(Need.SCHEMA_REGISTRY)
+        if self.prometheus_url:
+            found.add(Need.BROKER_METRICS)
         return found
 
     def secret(self, namespace: str) -> dict[str, Any]:
@@ -71,7 +76,11 @@ class LabKafka:
         }
 
 
-def embedded_kafka(cluster: KraftCluster, schema_registry_url: str | None = None) -> LabKafka:
+def embedded_kafka(
+    cluster: KraftCluster,
+    schema_registry_url: str | None = None,
+    prometheus_url: str | None = None,
+) -> LabKafka:
     return LabKafka(
         spec=cluster.spec(),
         credentials=cluster.credentials(),
@@ -81,6 +90,7 @@ def embedded_kafka(cluster: KraftCluster, schema_registry_url: str | None = None
         secret_data={"username": ADMIN, "password": password_of(ADMIN)},
         embedded=cluster,
         schema_registry_url=schema_registry_url,
+        prometheus_url=prometheus_url,
     )
 
 
@@ -141,4 +151,5 @@ def staging_kafka(options: StagingOptions) -> LabKafka:
         client_principal=principal,
         secret_data=secret,
         schema_registry_url=options.schema_registry_url,
+        prometheus_url=options.prometheus_url,
     )

@@ -60,6 +60,7 @@ class LabStack(Stack):
                 "ownership": list(self.options.ownership),
                 "policy": ClusterPolicy(default_gates=HealthGates()),
                 "schema_registry_url": self.kafka.schema_registry_url,
+                "prometheus_url": self.kafka.prometheus_url,
             }
         )
         cluster = KafkaCluster(
@@ -116,10 +117,15 @@ class LabContext:
         return found
 
     async def create_topic(
-        self, short: str, partitions: int = 3, configs: dict[str, str] | None = None
+        self,
+        short: str,
+        partitions: int = 3,
+        configs: dict[str, str] | None = None,
+        replication_factor: int = 3,
     ) -> str:
         topic = self.name(short)
-        replicas = min(3, len((await self.admin.cluster_overview()).brokers))
+        brokers = len((await self.admin.cluster_overview()).brokers)
+        replicas = min(replication_factor, brokers)
         await kinds.apply(
             self.admin,
             CreateTopic(

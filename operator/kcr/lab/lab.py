@@ -17,8 +17,10 @@ from pathlib import Path
 from rich.console import Console
 
 from kcr.embedded.apicurio import APICURIO_VERSION, runner_jar, running_registry
-from kcr.embedded.kraft import KraftError, running_cluster
+from kcr.embedded.jmx import MetricsAgents, agent_jar
+from kcr.embedded.kraft import KraftCluster, KraftError, running_cluster
 from kcr.embedded.narration import Narrator
+from kcr.embedded.prometheus import JOB, running_prometheus
 from kcr.embedded.stack import StackOptions
 from kcr.kafka import ClientSettings, open_kafka
 from kcr.lab.cluster import LabKafka, StagingOptions, embedded_kafka, staging_kafka
@@ -47,9 +49,8 @@ def run_lab(options: LabOptions, console: Console) -> bool:
     prefix = options.prefix or f"kcr-lab-{secrets.token_hex(3)}."
     with ExitStack() as stack:
         if options.staging is None:
-            narrator.chapter(f"starting {BROKERS} Apache Kafka brokers (KRaft) on loopback")
-            cluster = stack.enter_context(running_cluster(BROKERS))
-            kafka = embedded_kafka(cluster, _registry(stack, options, narrator))
+            cluster, prometheus = _cluster(stack, options, narrator)
+            kafka = embedded_kafka(cluster, _registry(stack, options, narrator), prometheus)
         else:
             kafka = staging_kafka(options.staging)
         narrator.done(f"Kafka at {kafka.bootstrap}; lab names start with {prefix}")
@@ -69,6 +70,34 @@ def _chosen(options: LabOptions) -> list[type[Scenario]]:
     return [s for n, s in scenarios.items() if not options.only or n in options.only]
 
 
+def _cluster(
+    stack: ExitStack, options: LabOptions, narrator: Narrator
+) -> tuple[KraftCluster, str | None]:
+    """The brokers, with the JMX exporter agent and a Prometheus scraping it where a chosen
+    scenario reads broker metrics; without the agent's jar or the binary, those scenarios
+    are skipped, saying why."""
+    agents = None
+    if any(Need.BROKER_METRICS in s.needs for s in _chosen(options)):
+        try:
+            agents = MetricsAgents(agent_jar(offline=True))
+        except KraftError as error:
+            narrator.warn(f"no broker metrics: {error}")
+    narrator.chapter(f"starting {BROKERS} Apache Kafka brokers (KRaft) on loopback")
+    cluster = stack.enter_context(running_cluster(BROKERS, java_agent=agents))
+    if agents is None:
+        return cluster, None
+    try:
+        prometheus = stack.enter_context(running_prometheus({JOB: agents.ports}))
+    except KraftError as error:
+        narrator.warn(f"no broker metrics: {error}")
+        return cluster, None
+    narrator.done(
+        f"Prometheus at {prometheus.url}, pid {prometheus.process.pid}: scrapes each broker's "
+        "JMX exporter every second"
+    )
+    return cluster, prometheus.url
+
+
 def _registry(stack: ExitStack, options: LabOptions, narrator: Narrator) -> str | None:
     """Apicurio Registry on loopback where a chosen scenario needs one; its ccompat URL.
     Not built (no Maven), those scenarios are skipped, saying how to build it."""
@@ -80,8 +109,8 @@ def _registry(stack: ExitStack, options: LabOptions, narrator: Narrator) -> str 
         narrator.warn(f"no schema registry: {error}")
         return None
     registry = stack.enter_context(running_registry())
-    narrator.done(f"Apicurio Registry {APICURIO_VERSION} at {registry.ccompat_url}")
-    return registry.ccompat_url
+    narrator.done(f"Apicurio Registry {APICURIO_VERSION} at {registry.api_url}")
+    return registry.api_url
 
 
 async def _run_all(

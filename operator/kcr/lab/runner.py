@@ -206,9 +206,17 @@ def read_answer(path: Path) -> list[FindingSeen]:
                 summary=str(item.get("summary", "")),
                 evidence=evidence,
                 proposal=proposal["change"]["type"] if proposal else None,
+                runbook=_runbook(item.get("runbook")),
             )
         )
     return found
+
+
+def _runbook(runbook: Any) -> str:
+    if not isinstance(runbook, dict) or not runbook.get("runbook"):
+        return ""
+    section = runbook.get("section")
+    return f"{runbook['runbook']}#{section}" if section else str(runbook["runbook"])
 
 
 def _window(window: Any) -> str:

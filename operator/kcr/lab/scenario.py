@@ -32,6 +32,8 @@ class Need:
     """A second Kafka user the authorizer judges (a client, not the admin)."""
     OPERATOR_CONTROL = "operator-control"
     """Killing and restarting ``kcr operator`` (always there: the lab starts it)."""
+    BROKER_METRICS = "broker-metrics"
+    """A Prometheus scraping the brokers' metrics (the JMX exporter), which kcr reads."""
 
 
 HEALTHY = ""

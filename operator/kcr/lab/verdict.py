@@ -1,9 +1,10 @@
 """The verdict on one scenario: fixed criteria over what was observed. Pure.
 
 Judged on evidence and bounded proposals, not on confidence: the true cause first with
-evidence that names its source, query and time window; the right kind of change (or none),
-with the risk and irreversibility a reviewer must see and a rollback plan; the outcome the
-gates allow, read back from the broker; and the time and tool calls it took, recorded.
+evidence that names its source, query and time window; the right kind of change (or none,
+and then the runbook section the owning team follows instead), with the risk and
+irreversibility a reviewer must see and a rollback plan; the outcome the gates allow, read
+back from the broker; and the time and tool calls it took, recorded.
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ class FindingSeen:
     summary: str
     evidence: tuple[EvidenceSeen, ...]
     proposal: str | None = None
+    runbook: str = ""
+    """``runbook#section`` the finding points to; empty when it names none."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ def judge(scenario: str, expected: Expectation, seen: Observation) -> Verdict:
         _cause(expected, seen),
         _evidence(expected, seen),
         _proposal_kind(expected, seen),
+        *_runbook(expected, seen),
         *_bounded(expected, seen),
         _outcome(expected, seen),
         *seen.read_back,
@@ -132,6 +136,20 @@ def _proposal_kind(expected: Expectation, seen: Observation) -> Check:
     want = expected.proposal if expected.proposal else "no Kafka change"
     got = seen.draft.kind if seen.draft else "no Kafka change"
     return Check("proposal kind", want == got, f"drafted {got}; expected {want}")
+
+
+def _runbook(expected: Expectation, seen: Observation) -> list[Check]:
+    """Where the fix is not a Kafka change, the owning team still needs what to do."""
+    if expected.proposal is not None or expected.cause == HEALTHY:
+        return []
+    top = seen.findings[0] if seen.findings else None
+    return [
+        Check(
+            "runbook for a fix outside Kafka",
+            bool(top and top.runbook),
+            (top.runbook or f"{top.kind} names no runbook section") if top else "no finding",
+        )
+    ]
 
 
 def _bounded(expected: Expectation, seen: Observation) -> list[Check]:

@@ -7,6 +7,7 @@ filesystem comes from the Prometheus node exporter on each broker's host (its
 ``node_filesystem_*`` series, labelled with the broker the same way), for one mount point.
 """
 
+import math
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -52,12 +53,23 @@ UNITS = {
     MetricFamily.REQUEST_HANDLER_IDLE: "ratio (1 = idle)",
     MetricFamily.UNDER_REPLICATED: "partitions",
     MetricFamily.LOG_DIR_USAGE: "bytes",
-    MetricFamily.THROTTLE_TIME: "ms (mean over the quota window)",
+    MetricFamily.THROTTLE_TIME: "ms (mean over the quota window, per client)",
     MetricFamily.LOG_DIR_DISK_USED: "fraction of the log dir's filesystem used",
 }
 
 # Families that have a per-topic series.
 BY_TOPIC = frozenset({MetricFamily.BYTES_IN, MetricFamily.BYTES_OUT, MetricFamily.LOG_DIR_USAGE})
+# Labels that name a client on the quota sensors' series: exporter rules differ in case and
+# punctuation (Strimzi's ``clientId``; lower-cased label names give ``clientid``).
+USER_LABEL = "user"
+CLIENT_ID_LABELS = ("clientId", "clientid", "client_id")
+CLIENT_LABELS = (USER_LABEL, *CLIENT_ID_LABELS)
+
+
+def client_of(labels: dict[str, str]) -> tuple[str, str]:
+    """(user, client id) a quota series names; empty where the exporter left one out."""
+    client_id = next((labels[k] for k in CLIENT_ID_LABELS if labels.get(k)), "")
+    return labels.get(USER_LABEL, ""), client_id
 
 
 def _selector(broker: int | None, extra: str = "") -> str:
@@ -106,8 +118,10 @@ def promql(
             f"/ node_filesystem_size_bytes{matcher})"
         )
     # Per quota entity, averaged over the quota window: not the request histogram's mean,
-    # which counts every throttle since the broker started.
-    return f"max by (broker) (kafka_server_quota_throttle_time{_selector(broker)})"
+    # which counts every throttle since the broker started. Kept per client (its user and
+    # client id, as its quotas tag it, under whichever label names the exporter's rules
+    # give them) and resource: who is throttled is the question.
+    return f"max without (instance, job) (kafka_server_quota_throttle_time{_selector(broker)})"
 
 
 MAX_POINTS_PER_SERIES = 120
@@ -120,8 +134,13 @@ class MetricRange(KubeModel):
     query: str = Field(description="The PromQL that was run")
     window: TimeWindow
     step_seconds: int
-    series: list[MetricSeries] = Field(description="One per broker (and topic)")
+    series: list[MetricSeries] = Field(
+        description="One per broker (and topic; and client, for throttle time)"
+    )
     source: str
+    withheld: int = Field(
+        default=0, description="Series of clients outside your scope, left out (throttle time)"
+    )
 
 
 def step_for(minutes: int) -> int:
@@ -165,10 +184,11 @@ def metric_evidence(reading: MetricRange, value: str) -> Evidence:
 
 
 def summary(reading: MetricRange) -> str:
-    """Each series' range and last value, in the family's unit."""
+    """Each series' range and last value, in the family's unit; a gauge without samples
+    (NaN, as a quota sensor between throttles) is no value."""
     parts = []
     for series in reading.series[:20]:
-        values = series.values
+        values = [v for v in series.values if not math.isnan(v)]
         if not values:
             continue
         labels = ",".join(f"{k}={v}" for k, v in sorted(series.labels.items()))

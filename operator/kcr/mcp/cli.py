@@ -243,6 +243,21 @@ ROLES = ("viewer", "drafter")
     "groups it samples less often than --sample-interval (four requests per group).",
 )
 @click.option(
+    "--sample-store",
+    type=click.Choice(["memory", "kubernetes"]),
+    default="memory",
+    help="Who samples consumer groups: memory (this process, on its own) or kubernetes (the "
+    "replica holding a Lease in --namespace samples and writes each round to a ConfigMap "
+    "the other replicas read, so the brokers see one replica's --sample-max-requests).",
+)
+@click.option(
+    "--sample-lease-seconds",
+    type=click.FloatRange(min=3, max=600),
+    default=30.0,
+    help="With --sample-store kubernetes: seconds without renewal after which another "
+    "replica takes over the sampling (renewed every third of it).",
+)
+@click.option(
     "--kafka-timeout",
     type=click.FloatRange(min=0.1, max=300),
     default=10.0,
@@ -305,6 +320,8 @@ def command(**options: Any) -> None:
         rate_limit_store=options["rate_limit_store"],
         sample_interval=options["sample_interval"],
         sample_max_requests=options["sample_max_requests"],
+        sample_store=options["sample_store"],
+        sample_lease_seconds=options["sample_lease_seconds"],
         kafka_timeout=options["kafka_timeout"],
         connect_url=options["connect_url"],
         prometheus_url=options["prometheus_url"],

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
@@ -145,25 +145,45 @@ class GroupSampler:
             self._events.setdefault(group, deque(maxlen=EVENTS_PER_GROUP)).append(event)
         return event
 
-    async def sample(self, groups: list[str] | None = None) -> None:
-        """One read of the groups (every group when None): describe and lag, concurrently."""
+    async def sample(self, groups: list[str] | None = None) -> dict[str, GroupSample]:
+        """One read of the groups (every group when None): describe and lag, concurrently.
+        Returns the samples taken, by group, for other replicas to record too."""
         names = groups
         if names is None:
             names = [g.group for g in await self._kafka.list_consumer_groups()]
             self.groups_sampled = len(names)
         if not names:
-            return
+            return {}
         described, lag = await asyncio.gather(
             self._kafka.describe_consumer_groups(names),
             self._kafka.lag_report(names, describe_groups=False),
         )
         by_group = {d.group: d for d in described}
         now = self._clock()
+        taken: dict[str, GroupSample] = {}
         for name in names:
             found = by_group.get(name)
             if found is not None and not found.exists:
                 continue
-            self.record(name, sample_of(now, found, lag, name))
+            taken[name] = sample_of(now, found, lag, name)
+            self.record(name, taken[name])
+        return taken
+
+    def ingest(self, samples: Mapping[str, GroupSample]) -> int:
+        """Records a round another replica sampled; returns how many samples were new.
+
+        A group's sample no newer than the one it holds is skipped, so a round read twice,
+        or read after this replica sampled the group itself, leaves the history in order.
+        """
+        recorded = 0
+        for group, sample in samples.items():
+            held = self._samples.get(group)
+            if held and held[-1].at >= sample.at:
+                continue
+            self.record(group, sample)
+            recorded += 1
+        self.groups_sampled = len(samples)
+        return recorded
 
     def pause(self) -> float:
         """Seconds between background samples, for the groups the last one found."""

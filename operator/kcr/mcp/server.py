@@ -25,6 +25,7 @@ from kcr.mcp.gate.oidc import SCOPES
 from kcr.mcp.gate.ratelimit import RateLimiter, RateLimits
 from kcr.mcp.gate.shared_ratelimit import SharedRateLimiter
 from kcr.mcp.services import Services
+from kcr.mcp.shared_sampler import SharedSampling
 from kcr.mcp.tools.registry import (
     register_tools,
     tool_arguments,
@@ -58,6 +59,8 @@ class ServerOptions:
     """The OIDC issuer that issues JWT access tokens for this server, if any: named in the
     protected resource metadata (RFC 9728) so that MCP clients can discover it."""
     background_sampling: bool = False
+    shared_sampling: SharedSampling | None = None
+    """One replica samples for all (a Lease elects it); None: this process samples alone."""
     metrics: ToolMetrics | None = None
 
 
@@ -90,7 +93,8 @@ def build_server(services: Services, options: ServerOptions) -> KcrServer:
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
         async with anyio.create_task_group() as tasks:
             if options.background_sampling and services.sampler.interval > 0:
-                tasks.start_soon(services.sampler.run)
+                shared = options.shared_sampling
+                tasks.start_soon(shared.run if shared else services.sampler.run)
             yield {}
             tasks.cancel_scope.cancel()
 

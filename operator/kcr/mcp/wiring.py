@@ -53,6 +53,7 @@ from kcr.mcp.sampler import DEFAULT_MAX_REQUESTS_PER_MINUTE, GroupSampler, utc_n
 from kcr.mcp.schemas import SchemaRegistryClient
 from kcr.mcp.server import KcrServer, ServerOptions, build_server
 from kcr.mcp.services import Services
+from kcr.mcp.shared_sampler import SharedSampling, shared_sampling
 from kcr.mcp.tools.registry import tool_names
 from kcr.model import ClusterPolicy, KafkaCluster, KafkaClusterSpec, Storage, explain
 from kcr.model.cluster import SecretKeyRef
@@ -108,6 +109,10 @@ class McpSettings:
     shares."""
     sample_interval: float = 15.0
     sample_max_requests: float = DEFAULT_MAX_REQUESTS_PER_MINUTE
+    sample_store: str = "memory"
+    """``memory``: each process samples on its own; ``kubernetes``: the replica holding a
+    Lease samples and the others read its rounds from a ConfigMap."""
+    sample_lease_seconds: float = 30.0
     kafka_timeout: float = 10.0
     connect_url: str | None = None
     prometheus_url: str | None = None
@@ -215,6 +220,7 @@ async def _assemble(
         public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         authorization_server=settings.oidc_issuer,
         background_sampling=settings.sample_interval > 0,
+        shared_sampling=_shared_sampling(settings, kube, services, cluster_name, metrics),
         metrics=metrics,
     )
     return Assembled(server=build_server(services, options), closers=closers)
@@ -234,6 +240,32 @@ def _shared_limiter(settings: McpSettings, kube: KubePort | None) -> SharedRateL
     refill = math.ceil(limits.burst * 60.0 / limits.per_minute)
     store = LeaseBuckets(kube.client, kube.namespace, refill)
     return SharedRateLimiter(store, limits)
+
+
+def _shared_sampling(
+    settings: McpSettings,
+    kube: KubePort | None,
+    services: Services,
+    cluster_name: str,
+    metrics: ToolMetrics,
+) -> SharedSampling | None:
+    if settings.sample_store == "memory":
+        return None
+    from kcr.mcp.kube_client import KubernetesApi  # noqa: PLC0415 (slow to import)
+
+    if not isinstance(kube, KubernetesApi):
+        raise SetupError(
+            "--sample-store kubernetes elects the sampling replica with a Lease: give a "
+            "kubeconfig or run in a cluster, or use --sample-store memory"
+        )
+    return shared_sampling(
+        services.sampler,
+        kube.client,
+        kube.namespace,
+        cluster_name,
+        lease_seconds=settings.sample_lease_seconds,
+        registry=metrics.registry,
+    )
 
 
 def _closer(audit: AuditSink) -> Callable[[], Awaitable[None]]:

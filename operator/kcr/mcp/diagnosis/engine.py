@@ -10,13 +10,10 @@ from kcr.mcp.diagnosis.consumers import (
 )
 from kcr.mcp.diagnosis.findings import Facts, Finding
 from kcr.mcp.diagnosis.lag import hot_partitions, lag_beyond_retention
-from kcr.mcp.diagnosis.metrics import (
-    disk_pressure,
-    quota_pressure,
-    slow_broker,
-    throughput_spike,
-)
+from kcr.mcp.diagnosis.metrics import broker_metric_findings
 from kcr.mcp.diagnosis.moves import reassignments_in_progress
+from kcr.mcp.diagnosis.partitions import hot_partitions_by_size
+from kcr.mcp.diagnosis.quotas import quota_pressure
 from kcr.mcp.diagnosis.replication import leader_skew, offline_partitions, under_replicated
 from kcr.mcp.diagnosis.schemas import schema_changed, schema_incompatible
 from kcr.mcp.diagnosis.strimzi import strimzi_drift
@@ -31,19 +28,19 @@ def diagnose(facts: Facts) -> list[Finding]:
         *under_replicated(facts),
         *reassignments_in_progress(facts),
         *strimzi_drift(facts),
-        *slow_broker(facts),
-        *disk_pressure(facts),
-        *throughput_spike(facts),
+        *broker_metric_findings(facts),
         *quota_pressure(facts),
         *schema_changed(facts),
         *lag_beyond_retention(facts),
         *failed_sink_tasks(facts),
         *hot_partitions(facts),
+        *hot_partitions_by_size(facts),
         *idle_stuck_or_slow(facts),
         *rebalance_storms(facts),
         *lag_after_rollout(facts),
         *leader_skew(facts),
     ]
+    found = _merged(found)
     found.sort(key=lambda f: (-f.score, f.kind.value, f.subject))
     return [
         f.model_copy(
@@ -56,6 +53,21 @@ def diagnose(facts: Facts) -> list[Finding]:
         )
         for index, f in enumerate(found)
     ]
+
+
+def _merged(found: list[Finding]) -> list[Finding]:
+    """One finding per kind and subject (a partition hot by its lag and by its bytes): the
+    higher-scored one's words, with the evidence of both."""
+    kept: dict[tuple[str, str], Finding] = {}
+    for finding in found:
+        key = (finding.kind.value, finding.subject)
+        other = kept.get(key)
+        if other is None:
+            kept[key] = finding
+            continue
+        first, second = (other, finding) if other.score >= finding.score else (finding, other)
+        kept[key] = first.model_copy(update={"evidence": [*first.evidence, *second.evidence]})
+    return list(kept.values())
 
 
 def _topic(finding: Finding) -> str | None:

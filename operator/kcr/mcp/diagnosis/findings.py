@@ -11,7 +11,15 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from kcr.kafka import GroupLag, LagReport, ReassignmentReport, TopicConfigs, TopicInfo
+from kcr.kafka import (
+    ClientQuota,
+    GroupLag,
+    LagReport,
+    ReassignmentReport,
+    ReplicaLogSize,
+    TopicConfigs,
+    TopicInfo,
+)
 from kcr.mcp.access import Verdict
 from kcr.mcp.broker_metrics import (
     DEFAULT_LOG_DIR_MOUNTPOINT,
@@ -121,6 +129,16 @@ class Thresholds(KubeModel):
         le=1.0,
         description="A broker whose log dir filesystem is this full (or more) is under pressure",
     )
+    hot_partition_bytes_factor: float = Field(
+        default=3.0,
+        gt=1.0,
+        description="A partition holding this many times its siblings' mean bytes is hot",
+    )
+    hot_partition_min_bytes: int = Field(
+        default=1 << 20,
+        ge=0,
+        description="Below this size no partition is called hot, whatever its siblings hold",
+    )
 
 
 # Where to read next, per finding: a runbook name and its section.
@@ -177,11 +195,33 @@ class Facts:
     access: tuple["AccessCheck", ...] = ()
     # A producer's schema asked about with the diagnosis, as the registry judged it.
     schema_checks: tuple[SchemaCompatibility, ...] = ()
+    # The log size of each replica of the topics in question (DescribeLogDirs); None unread.
+    log_sizes: "LogSizes | None" = None
+    # Client quotas the caller may see, read when the brokers throttle someone; None unread.
+    quotas: "QuotaReading | None" = None
     # Where Kafka differs from the Strimzi resources managing the topics (and the principal)
     # in question; read at ``strimzi_observed_at`` (None: not read, or no Strimzi).
     strimzi_drift: tuple[DriftRow, ...] = ()
     strimzi_observed_at: datetime | None = None
     strimzi_source: str = ""
+
+
+@dataclass(frozen=True)
+class LogSizes:
+    """Bytes on disk per replica, as the brokers reported them at one moment."""
+
+    replicas: tuple[ReplicaLogSize, ...]
+    observed_at: datetime
+    source: str
+
+
+@dataclass(frozen=True)
+class QuotaReading:
+    """Client quotas as DescribeClientQuotas returned them at one moment."""
+
+    quotas: tuple[ClientQuota, ...]
+    observed_at: datetime
+    source: str
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
-"""Detectors on broker metrics from Prometheus: a throughput spike, quota pressure, one
-broker slower than the rest, and a log dir filesystem filling up.
+"""Detectors on broker metrics from Prometheus, one table: a throughput spike, one broker
+slower than the rest, and a log dir filesystem filling up (quota pressure, which proposes a
+change, is :mod:`kcr.mcp.diagnosis.quotas`).
 
-Each compares values inside the window it cites: a spike is the recent rate against the
-window's earlier baseline while consumers lag; quota pressure is any throttle time; a slow
-broker is one whose p99 latency is several times the others' median; disk pressure is a
-log dir filesystem whose latest used fraction is at or above the threshold.
+Each rule compares values inside the window it cites: a spike is the recent rate against the
+window's earlier baseline while consumers lag; a slow broker is one whose p99 latency is
+several times the others' median; disk pressure is a log dir filesystem whose latest used
+fraction is at or above the threshold. A rule names its outliers and the series each claim
+rests on; the finding is built the same way for all.
 """
 
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from kcr.mcp.broker_metrics import MetricFamily, MetricRange, metric_evidence, summary
 from kcr.mcp.diagnosis.findings import Facts, Finding, FindingKind, Severity, group_rows
@@ -18,12 +22,32 @@ SLOW_FACTOR = 3.0
 SLOW_FLOOR_MS = 50.0
 
 
-def throughput_spike(facts: Facts) -> list[Finding]:
-    reading = facts.metrics.get(MetricFamily.BYTES_IN)
+@dataclass(frozen=True)
+class Outlier:
+    subject: str
+    summary: str
+    shown: MetricRange
+    """The series the claim rests on, cited as its evidence."""
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    families: tuple[MetricFamily, ...]
+    kind: FindingKind
+    severity: Severity
+    score: float
+    outliers: Callable[[Facts, MetricRange], list[Outlier]]
+
+
+def _of_topic(reading: MetricRange, topic: str) -> MetricRange:
+    kept = [s for s in reading.series if s.labels.get("topic") == topic]
+    return reading.model_copy(update={"series": kept})
+
+
+def _spikes(facts: Facts, reading: MetricRange) -> list[Outlier]:
     lagging = {t.topic for row in group_rows(facts) for t in row.topics if t.total_lag > 0}
-    if reading is None or not lagging:
-        return []
-    findings = []
+    found = []
     for series in reading.series:
         topic = series.labels.get("topic", "")
         values = series.values
@@ -34,11 +58,8 @@ def throughput_spike(facts: Facts) -> list[Finding]:
         recent = max(values[split:])
         if recent < max(SPIKE_FACTOR * baseline, SPIKE_FLOOR_BYTES):
             continue
-        findings.append(
-            Finding(
-                kind=FindingKind.THROUGHPUT_SPIKE,
-                severity=Severity.MEDIUM,
-                score=66.0,
+        found.append(
+            Outlier(
                 subject=f"topic/{topic}",
                 topic=topic,
                 summary=(
@@ -46,97 +67,90 @@ def throughput_spike(facts: Facts) -> list[Finding]:
                     f"baseline of {baseline:,.0f} bytes/s earlier in the window, while its "
                     "consumers lag: the lag may be the spike, not a slower consumer"
                 ),
-                evidence=[metric_evidence(reading, summary(_only(reading, topic)))],
+                shown=_of_topic(reading, topic),
             )
         )
-    return findings
+    return found
 
 
-def quota_pressure(facts: Facts) -> list[Finding]:
-    reading = facts.metrics.get(MetricFamily.THROTTLE_TIME)
-    if reading is None:
+def _slowest(facts: Facts, reading: MetricRange) -> list[Outlier]:
+    latest = {s.labels.get("broker", "?"): s.values[-1] for s in reading.series if s.values}
+    if len(latest) < 3:
         return []
-    throttled = [s for s in reading.series if s.values and max(s.values) > 0]
-    if not throttled:
+    slowest = max(latest, key=lambda b: latest[b])
+    others = statistics.median(v for b, v in latest.items() if b != slowest)
+    if latest[slowest] < max(SLOW_FACTOR * others, SLOW_FLOOR_MS):
         return []
-    brokers = ", ".join(sorted(s.labels.get("broker", "?") for s in throttled))
-    worst = max(max(s.values) for s in throttled)
+    what = "produce" if reading.family is MetricFamily.PRODUCE_LATENCY else "fetch"
     return [
-        Finding(
-            kind=FindingKind.QUOTA_PRESSURE,
-            severity=Severity.MEDIUM,
-            score=64.0,
-            subject=f"brokers/{brokers}",
+        Outlier(
+            subject=f"broker/{slowest}",
             summary=(
-                f"client quotas throttle requests on broker(s) {brokers} (mean throttle time "
-                f"up to {worst:,.0f} ms): throttled producers or consumers fall behind"
+                f"broker {slowest} answers {what} requests in {latest[slowest]:,.0f} ms "
+                f"(p99), the other brokers in {others:,.0f} ms: one slow broker holds back "
+                "every client of the partitions it leads"
             ),
-            evidence=[metric_evidence(reading, summary(reading))],
+            shown=reading,
         )
     ]
 
 
-def slow_broker(facts: Facts) -> list[Finding]:
-    findings = []
-    for family in (MetricFamily.PRODUCE_LATENCY, MetricFamily.FETCH_LATENCY):
-        reading = facts.metrics.get(family)
-        if reading is None:
-            continue
-        latest = {s.labels.get("broker", "?"): s.values[-1] for s in reading.series if s.values}
-        if len(latest) < 3:
-            continue
-        slowest = max(latest, key=lambda b: latest[b])
-        others = statistics.median(v for b, v in latest.items() if b != slowest)
-        if latest[slowest] < max(SLOW_FACTOR * others, SLOW_FLOOR_MS):
-            continue
-        what = "produce" if family is MetricFamily.PRODUCE_LATENCY else "fetch"
-        findings.append(
-            Finding(
-                kind=FindingKind.SLOW_BROKER,
-                severity=Severity.HIGH,
-                score=72.0,
-                subject=f"broker/{slowest}",
-                summary=(
-                    f"broker {slowest} answers {what} requests in {latest[slowest]:,.0f} ms "
-                    f"(p99), the other brokers in {others:,.0f} ms: one slow broker holds back "
-                    "every client of the partitions it leads"
-                ),
-                evidence=[metric_evidence(reading, summary(reading))],
-            )
-        )
-    return findings
-
-
-def disk_pressure(facts: Facts) -> list[Finding]:
-    reading = facts.metrics.get(MetricFamily.LOG_DIR_DISK_USED)
-    if reading is None:
-        return []
+def _full_disks(facts: Facts, reading: MetricRange) -> list[Outlier]:
     limit = facts.thresholds.disk_pressure_used_fraction
-    findings = []
+    found = []
     for series in reading.series:
         if not series.values or series.values[-1] < limit:
             continue
         broker = series.labels.get("broker", "?")
         mountpoint = series.labels.get("mountpoint", "?")
-        used = series.values[-1]
-        only = reading.model_copy(update={"series": [series]})
-        findings.append(
-            Finding(
-                kind=FindingKind.DISK_PRESSURE,
-                severity=Severity.HIGH,
-                score=74.0,
+        found.append(
+            Outlier(
                 subject=f"broker/{broker}",
                 summary=(
-                    f"broker {broker}'s log dir filesystem ({mountpoint}) is {used:.1%} used, "
-                    f"at or above the {limit:.1%} threshold: a full disk takes the log "
-                    "directory offline and its replicas with it"
+                    f"broker {broker}'s log dir filesystem ({mountpoint}) is "
+                    f"{series.values[-1]:.1%} used, at or above the {limit:.1%} threshold: a "
+                    "full disk takes the log directory offline and its replicas with it"
                 ),
-                evidence=[metric_evidence(only, summary(only))],
+                shown=reading.model_copy(update={"series": [series]}),
             )
         )
-    return findings
+    return found
 
 
-def _only(reading: MetricRange, topic: str) -> MetricRange:
-    kept = [s for s in reading.series if s.labels.get("topic") == topic]
-    return reading.model_copy(update={"series": kept})
+RULES = (
+    MetricRule(
+        (MetricFamily.BYTES_IN,), FindingKind.THROUGHPUT_SPIKE, Severity.MEDIUM, 66.0, _spikes
+    ),
+    MetricRule(
+        (MetricFamily.PRODUCE_LATENCY, MetricFamily.FETCH_LATENCY),
+        FindingKind.SLOW_BROKER,
+        Severity.HIGH,
+        72.0,
+        _slowest,
+    ),
+    MetricRule(
+        (MetricFamily.LOG_DIR_DISK_USED,),
+        FindingKind.DISK_PRESSURE,
+        Severity.HIGH,
+        74.0,
+        _full_disks,
+    ),
+)
+
+
+def broker_metric_findings(facts: Facts) -> list[Finding]:
+    return [
+        Finding(
+            kind=rule.kind,
+            severity=rule.severity,
+            score=rule.score,
+            subject=outlier.subject,
+            topic=outlier.topic,
+            summary=outlier.summary,
+            evidence=[metric_evidence(outlier.shown, summary(outlier.shown))],
+        )
+        for rule in RULES
+        for family in rule.families
+        if (reading := facts.metrics.get(family)) is not None
+        for outlier in rule.outliers(facts, reading)
+    ]

@@ -8,7 +8,6 @@ answer the caller was given. A file log chains its records by hash
 
 import json
 import logging
-import os
 import threading
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,7 +16,8 @@ from typing import Annotated, Any, Protocol, TextIO
 
 from pydantic import Field
 
-from kcr.mcp.gate.audit_chain import HashChain, head_path, read_head, write_head
+from kcr.mcp.gate.audit_chain import HashChain, head_path, read_head
+from kcr.mcp.gate.audit_writer import GroupCommitWriter
 from kcr.mcp.masking import mask_mapping
 from kcr.model.base import KubeModel
 
@@ -63,7 +63,11 @@ def now_utc() -> datetime:
 
 
 class AuditSink(Protocol):
-    def write(self, record: AuditRecord) -> None: ...
+    def write(self, record: AuditRecord) -> None:
+        """Queues the record (a refused request, with no answer to hold back)."""
+
+    async def record(self, record: AuditRecord) -> None:
+        """Returns once the record is kept: before the caller's reply leaves."""
 
     def close(self) -> None: ...
 
@@ -71,8 +75,9 @@ class AuditSink(Protocol):
 class JsonLinesSink:
     """Appends one JSON object per line and flushes it, so a crash loses no record.
 
-    Given a chain and a head file (:meth:`to_file`), each record is linked into the chain,
-    synced to disk, and the head rewritten, all before :meth:`write` returns.
+    Given a chain and a head file (:meth:`to_file`), each record is linked into the chain
+    and synced to disk by a writer thread, a batch per sync, before :meth:`record` returns;
+    the head is rewritten after each batch (:mod:`kcr.mcp.gate.audit_writer`).
     """
 
     def __init__(
@@ -85,9 +90,8 @@ class JsonLinesSink:
     ) -> None:
         self._stream = stream
         self._owned = owned
-        self._chain = chain
-        self._head = head
         self._lock = threading.Lock()
+        self._writer = GroupCommitWriter(stream, chain, head) if chain is not None else None
 
     @classmethod
     def to_file(cls, path: Path) -> "JsonLinesSink":
@@ -98,19 +102,22 @@ class JsonLinesSink:
         return cls(path.open("a", encoding="utf-8"), owned=True, chain=chain, head=head)
 
     def write(self, record: AuditRecord) -> None:
+        if self._writer is not None:
+            self._writer.submit(record)
+            return
         with self._lock:
-            if self._chain is None:
-                self._stream.write(record.model_dump_json() + "\n")
-                self._stream.flush()
-                return
-            fields, head = self._chain.link(record.model_dump(mode="json"))
-            self._stream.write(json.dumps(fields, ensure_ascii=False) + "\n")
+            self._stream.write(record.model_dump_json() + "\n")
             self._stream.flush()
-            os.fsync(self._stream.fileno())
-            if self._head is not None:
-                write_head(self._head, head)
+
+    async def record(self, record: AuditRecord) -> None:
+        if self._writer is not None:
+            await self._writer.write(record)
+        else:
+            self.write(record)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         if self._owned:
             self._stream.close()
 
@@ -124,6 +131,9 @@ class LogSink:
     def write(self, record: AuditRecord) -> None:
         self._log.info("audit", extra={"audit": record.model_dump(mode="json")})
 
+    async def record(self, record: AuditRecord) -> None:
+        self.write(record)
+
     def close(self) -> None:
         return None
 
@@ -136,6 +146,9 @@ class MemorySink:
 
     def write(self, record: AuditRecord) -> None:
         self.records.append(record)
+
+    async def record(self, record: AuditRecord) -> None:
+        self.write(record)
 
     def close(self) -> None:
         return None

@@ -2,10 +2,11 @@
 
 Each server process opens its own chain: every record names its chain, its sequence
 number and the hash of the record before it, and carries the hash of its own content. The
-chain's head (its last sequence and hash) is rewritten next to the log after every record,
-in ``<log>.head``, so a tail cut off the log no longer matches it; and the first record of
-the next process names the head it found there, so a tail removed together with its head
-file still shows. :mod:`kcr.mcp.gate.audit_verify` checks all of this.
+chain's head (its last sequence and hash) is rewritten next to the log after every batch of
+records, in ``<log>.head`` (synced to disk within a second), so a tail cut off the log no
+longer matches it; and the first record of the next process names the head it found there,
+so a tail removed together with its head file still shows. :mod:`kcr.mcp.gate.audit_verify`
+checks all of this.
 """
 
 import hashlib
@@ -66,13 +67,18 @@ def read_head(path: Path) -> ChainHead | None:
     return ChainHead.model_validate_json(text)
 
 
-def write_head(path: Path, head: ChainHead) -> None:
-    """Replace the head file atomically and durably: a crash leaves the old or the new head."""
+def write_head(path: Path, head: ChainHead, *, durable: bool = True) -> None:
+    """Replace the head file atomically: a crash leaves the old or the new head.
+
+    ``durable`` syncs it to disk first; without it a process crash still keeps the new head
+    (the kernel has it), and only a machine crash can fall back to an older one.
+    """
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("w", encoding="utf-8") as stream:
         stream.write(head.model_dump_json(by_alias=True))
-        stream.flush()
-        os.fsync(stream.fileno())
+        if durable:
+            stream.flush()
+            os.fsync(stream.fileno())
     os.replace(temporary, path)
 
 

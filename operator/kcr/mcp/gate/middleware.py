@@ -121,20 +121,25 @@ class GateMiddleware:
         refusal = self._check(caller, tool, arguments, wait)
         if refusal is not None:
             refused = _error(f"{refusal.reason} (correlation id {call.correlation_id})")
-            self._record(call, arguments, refusal.outcome, refusal.reason, started, reply=refused)
+            await self._record(
+                call, arguments, refusal.outcome, refusal.reason, started, reply=refused
+            )
             return refused
         token = current_call.set(call)
         try:
             result = await call_next(ctx)
         except MCPError as error:
-            self._record(call, arguments, Outcome.ERROR, error.error.message, started)
+            await self._record(call, arguments, Outcome.ERROR, error.error.message, started)
             raise
         except Exception as error:
             reason = f"failed unexpectedly ({type(error).__name__})"
-            self._record(call, arguments, Outcome.ERROR, reason, started)
+            await self._record(call, arguments, Outcome.ERROR, reason, started)
             raise
         except anyio.get_cancelled_exc_class():
-            self._record(call, arguments, Outcome.ERROR, "cancelled before it finished", started)
+            with anyio.CancelScope(shield=True):
+                await self._record(
+                    call, arguments, Outcome.ERROR, "cancelled before it finished", started
+                )
             raise
         finally:
             current_call.reset(token)
@@ -146,7 +151,7 @@ class GateMiddleware:
                 "question (a topic or group, a smaller limit, the next page)"
             )
             result = _error(f"{reason} (correlation id {call.correlation_id})")
-        self._record(call, arguments, outcome, reason, started, reply=result)
+        await self._record(call, arguments, outcome, reason, started, reply=result)
         return result
 
     async def _acquire(self, principal: str) -> float | None:
@@ -195,7 +200,7 @@ class GateMiddleware:
             )
         return None
 
-    def _record(
+    async def _record(
         self,
         call: CallContext,
         arguments: Any,
@@ -208,7 +213,7 @@ class GateMiddleware:
         """Written before the reply leaves: a caller never holds an answer with no record."""
         seconds = time.perf_counter() - started
         self.gate.metrics.observe(call.tool, outcome, seconds)
-        self.gate.audit.write(
+        await self.gate.audit.record(
             AuditRecord(
                 time=now_utc(),
                 correlation_id=call.correlation_id,

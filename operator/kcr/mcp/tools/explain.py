@@ -21,8 +21,9 @@ from kcr.kafka import (
     TopicConfigs,
     TopicInfo,
 )
+from kcr.kafka.quota_model import QuotaEntityType, entity_label
 from kcr.kube.errors import KubeError
-from kcr.mcp.broker_metrics import MetricFamily, MetricRange, read_range
+from kcr.mcp.broker_metrics import MetricFamily, MetricRange
 from kcr.mcp.cluster import OwnerInfo
 from kcr.mcp.connect import ConnectError, ConnectReport
 from kcr.mcp.diagnosis import (
@@ -34,11 +35,11 @@ from kcr.mcp.diagnosis import (
     RunbookRef,
     diagnose,
 )
-from kcr.mcp.evidence import group_subject, topic_subject
+from kcr.mcp.evidence import group_subject, quota_subject, topic_subject
 from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
-from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.schemas import SchemaHistory, SchemaRegistryError, SchemaType
 from kcr.mcp.tools.access import read_access
+from kcr.mcp.tools.broker_reads import read_log_sizes, read_metrics, read_quotas
 from kcr.mcp.tools.connectors import visible
 from kcr.mcp.tools.deployments import workloads_for_group
 from kcr.mcp.tools.env import ToolEnv
@@ -51,13 +52,7 @@ from kcr.model.base import KubeModel
 from kcr.model.names import GroupId, Principal, TopicName
 
 MAX_GROUPS_FOR_DEPLOYMENTS = 10
-MAX_TOPICS_FOR_METRICS = 10
-BROKER_FAMILIES = (
-    MetricFamily.PRODUCE_LATENCY,
-    MetricFamily.FETCH_LATENCY,
-    MetricFamily.THROTTLE_TIME,
-    MetricFamily.LOG_DIR_DISK_USED,
-)
+MAX_TOPICS_FOR_SCHEMAS = 10
 
 
 class Diagnosis(KubeModel):
@@ -121,7 +116,9 @@ async def explain_current_state(
     infos, configs, overview = await _metadata(env, topics)
     moves = await _reassignments(env, topics, notes)
     connect = await _connect(env, groups, notes)
-    metrics = await _metrics(env, topics, notes)
+    metrics = await read_metrics(env, topics, notes)
+    quotas = await read_quotas(env, metrics, notes)
+    log_sizes = await read_log_sizes(env, topics, notes)
     schemas = await _schemas(env, topics, notes)
     if groups:
         await env.services.sampler.sample(groups)
@@ -144,12 +141,16 @@ async def explain_current_state(
     )
     checks = await producer_schema_check(env, topic, schema, schema_type, notes)
     drift = await strimzi_drift_facts(env, topics, principal, notes)
-    facts = replace(facts, access=access, schema_checks=checks, **drift)
+    facts = replace(
+        facts, access=access, schema_checks=checks, quotas=quotas, log_sizes=log_sizes, **drift
+    )
     findings = diagnose(facts)
     env.remember(
         {topic_subject(t) for t in topics} | {group_subject(g) for g in groups},
         [e for f in findings for e in f.evidence],
     )
+    for finding in findings:
+        _remember_for_proposal(env, finding)
     return Diagnosis(
         subject=subject,
         owner=OwnerInfo.of(owner),
@@ -160,6 +161,23 @@ async def explain_current_state(
         notes=notes,
         observed_at=facts.now,
     )
+
+
+def _remember_for_proposal(env: ToolEnv, finding: Finding) -> None:
+    """A proposal about client quotas is drafted on quota entities, not topics: its
+    finding's evidence is kept under them too, for the draft to cite."""
+    if finding.proposal is None:
+        return
+    change = finding.proposal.change
+    entities = change.kind.quota_entities(change.member)
+    if entities:
+        env.remember(
+            {
+                quota_subject(entity_label({QuotaEntityType(k): v for k, v in e.items()}))
+                for e in entities
+            },
+            finding.evidence,
+        )
 
 
 async def _access(
@@ -251,50 +269,12 @@ async def _connect(env: ToolEnv, groups: list[str], notes: list[str]) -> Connect
     return report.model_copy(update={"connectors": shown})
 
 
-async def _metrics(
-    env: ToolEnv, topics: list[str], notes: list[str]
-) -> dict[MetricFamily, MetricRange]:
-    """Bytes in for the topics, and per-broker latency, throttle time and log dir disk use,
-    over the window."""
-    prometheus = env.services.prometheus
-    if prometheus is None:
-        notes.append(
-            "broker metrics were not checked: no Prometheus is configured (prometheusUrl or "
-            "--prometheus-url)"
-        )
-        return {}
-    thresholds = env.services.thresholds
-    minutes = thresholds.metrics_window_minutes
-    end = env.now()
-    try:
-        per_broker = await asyncio.gather(
-            *(
-                read_range(prometheus, f, end, minutes, mountpoint=thresholds.log_dir_mountpoint)
-                for f in BROKER_FAMILIES
-            )
-        )
-        per_topic = await asyncio.gather(
-            *(
-                read_range(prometheus, MetricFamily.BYTES_IN, end, minutes, topic=t)
-                for t in topics[:MAX_TOPICS_FOR_METRICS]
-            )
-        )
-    except PrometheusError as error:
-        notes.append(f"broker metrics could not be read: {error}")
-        return {}
-    found = {reading.family: reading for reading in per_broker}
-    if per_topic:
-        series = [s for reading in per_topic for s in reading.series]
-        found[MetricFamily.BYTES_IN] = per_topic[0].model_copy(update={"series": series})
-    return found
-
-
 async def _schemas(env: ToolEnv, topics: list[str], notes: list[str]) -> dict[str, SchemaHistory]:
     registry = env.services.schemas
     if registry is None or not topics:
         return {}
     found = {}
-    for topic in topics[:MAX_TOPICS_FOR_METRICS]:
+    for topic in topics[:MAX_TOPICS_FOR_SCHEMAS]:
         try:
             found[topic] = await registry.history(topic, env.now())
         except SchemaRegistryError as error:

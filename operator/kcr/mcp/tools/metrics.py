@@ -6,6 +6,7 @@ from pydantic import Field
 
 from kcr.mcp.broker_metrics import (
     BY_TOPIC,
+    CLIENT_LABELS,
     MetricFamily,
     MetricRange,
     metric_evidence,
@@ -14,8 +15,10 @@ from kcr.mcp.broker_metrics import (
 )
 from kcr.mcp.evidence import topic_subject
 from kcr.mcp.gate.calls import ToolFailedError, ToolInvalidError
+from kcr.mcp.gate.identity import Scope
 from kcr.mcp.prometheus import PrometheusError
 from kcr.mcp.tools.env import ToolEnv
+from kcr.mcp.tools.quotas import named_in_scope
 from kcr.model.names import TopicName
 
 BrokerId = Annotated[int, Field(ge=0, le=2_147_483_647, description="A broker's node id")]
@@ -58,6 +61,21 @@ async def broker_metrics(
         )
     except PrometheusError as error:
         raise ToolFailedError(str(error)) from None
+    reading = scoped(reading, env.scope)
     if topic is not None:
         env.remember({topic_subject(topic)}, [metric_evidence(reading, summary(reading))])
     return reading
+
+
+def scoped(reading: MetricRange, scope: Scope) -> MetricRange:
+    """Without the series of clients named outside ``scope`` (users and client ids, as
+    describe_quotas shows them): a tenant learns another tenant's clients from neither."""
+    if scope.unrestricted:
+        return reading
+    kept = [
+        s
+        for s in reading.series
+        if all(named_in_scope(scope, s.labels[k]) for k in CLIENT_LABELS if s.labels.get(k))
+    ]
+    withheld = len(reading.series) - len(kept)
+    return reading.model_copy(update={"series": kept, "withheld": reading.withheld + withheld})

@@ -53,18 +53,18 @@ class QuotasResult(KubeModel):
     source: str
 
 
-def _named_in(scope: Scope, name: str) -> bool:
+def named_in_scope(scope: Scope, name: str) -> bool:
     return scope.allows_topic(name) or scope.allows_group(name)
 
 
-def _visible(quota: ClientQuota, scope: Scope) -> bool:
+def visible_quota(quota: ClientQuota, scope: Scope) -> bool:
     return scope.unrestricted or all(
-        name is None or _named_in(scope, name) for name in quota.entity.values()
+        name is None or named_in_scope(scope, name) for name in quota.entity.values()
     )
 
 
 def _require(env: ToolEnv, kind: str, name: str | None) -> None:
-    if name is not None and not env.scope.unrestricted and not _named_in(env.scope, name):
+    if name is not None and not env.scope.unrestricted and not named_in_scope(env.scope, name):
         raise ToolDeniedError(
             f"{kind} `{name}` is outside your scope: you see the quotas of users and client "
             f"ids named under your topic prefixes `{env.scope.describe_topics()}` or group "
@@ -101,7 +101,7 @@ async def describe_quotas(
     if user is not None and client_id is not None:
         order = precedence(user, client_id)
         matching.sort(key=lambda q: order.index(q.entity))
-    visible = [q for q in matching if _visible(q, env.scope)]
+    visible = [q for q in matching if visible_quota(q, env.scope)]
     result = QuotasResult(
         quotas=visible[:MAX_QUOTAS],
         applied=applied_quotas(visible, user, client_id)
