@@ -40,6 +40,7 @@ NOT_COORDINATOR = 16
 PREFERRED = 0
 WAIT = 60.0
 PARTITIONS = 4
+MOVES = 3
 
 
 def offsets_partition(group: str) -> int:
@@ -145,16 +146,21 @@ async def test_a_read_answered_not_coordinator_finds_the_new_coordinator(
     assert await kafka.committed_offsets([group]) == [expected]  # kcr now knows the coordinator
 
     other = next(r for r in replicas if r != leader)
-    answers = []
-    for broker in (other, leader):  # away, and back: the coordinator moves twice
+    answers, refused, found_again = [], 0, 0
+    for broker in (other, leader) * MOVES:  # away and back: the coordinator moves each time
         await asyncio.to_thread(placement.lead_with, partition, broker)
         sent = KafkaPythonRequests()
         with sent.counting():
             answers.append(await kafka.committed_offsets([group]))
-        assert sent.group_errors[NOT_COORDINATOR] >= 1, f"no NOT_COORDINATOR: {sent.group_errors}"
-        assert sent.count("FindCoordinatorRequest") >= 1, "the coordinator was found again"
+        if sent.group_errors[NOT_COORDINATOR]:
+            refused += 1
+            found_again += sent.count("FindCoordinatorRequest") >= 1
 
-    assert answers == [[expected], [expected]]
+    assert answers == [[expected]] * (2 * MOVES), "no read may miss a commit"
+    # Whether the old coordinator has resigned when a read reaches it is a race; over
+    # several moves it has (in every run so far, on most of them).
+    assert refused >= 1, "no read was answered NOT_COORDINATOR"
+    assert found_again == refused, "each refused read found the new coordinator"
 
 
 async def test_a_read_survives_the_loss_of_the_coordinators_broker(

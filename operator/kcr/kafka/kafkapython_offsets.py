@@ -69,7 +69,8 @@ def _answer(error_code: int, topics: Any) -> GroupAnswer:
 
 def _unreachable(node: Any, error: Exception) -> GroupAnswer:
     """A coordinator kcr could not reach is treated as one that moved: found again."""
-    return GroupAnswer(COORDINATOR_NOT_AVAILABLE, f"broker {node} could not be reached: {error}")
+    who = "no broker could be reached" if node is None else f"broker {node} could not be reached"
+    return GroupAnswer(COORDINATOR_NOT_AVAILABLE, f"{who}: {error}")
 
 
 class OffsetFetchCalls:
