@@ -41,6 +41,10 @@ PREFERRED = 0
 WAIT = 60.0
 PARTITIONS = 4
 MOVES = 3
+# The old coordinator resigns once its broker applies the new leader (broker heartbeats
+# are 500 ms apart); a read sooner may still be answered by it, correctly.
+RESIGN_SECONDS = 1.5
+SETTINGS = ClientSettings(request_timeout=10)
 
 
 def offsets_partition(group: str) -> int:
@@ -110,11 +114,7 @@ def placement(apache_kafka_trio: KraftCluster) -> Iterator[Placement]:
 
 @pytest_asyncio.fixture
 async def kafka(apache_kafka_trio: KraftCluster) -> AsyncIterator[KafkaPort]:
-    port = open_kafka(
-        apache_kafka_trio.spec(),
-        apache_kafka_trio.credentials(),
-        ClientSettings(request_timeout=10),
-    )
+    port = open_kafka(apache_kafka_trio.spec(), apache_kafka_trio.credentials(), SETTINGS)
     try:
         yield port
     finally:
@@ -145,21 +145,30 @@ async def test_a_read_answered_not_coordinator_finds_the_new_coordinator(
     assert await asyncio.to_thread(placement.coordinator, group) == leader, "hash or layout"
     assert await kafka.committed_offsets([group]) == [expected]  # kcr now knows the coordinator
 
+    # A second reader asks the moment the new leader shows, before the old coordinator has
+    # resigned or the new one's high watermark has caught up: plain (not stable) reads
+    # missed the commits in 10 of 24 such reads, measured.
+    hasty = open_kafka(apache_kafka_trio.spec(), apache_kafka_trio.credentials(), SETTINGS)
     other = next(r for r in replicas if r != leader)
-    answers, refused, found_again = [], 0, 0
-    for broker in (other, leader) * MOVES:  # away and back: the coordinator moves each time
-        await asyncio.to_thread(placement.lead_with, partition, broker)
-        sent = KafkaPythonRequests()
-        with sent.counting():
-            answers.append(await kafka.committed_offsets([group]))
-        if sent.group_errors[NOT_COORDINATOR]:
-            refused += 1
-            found_again += sent.count("FindCoordinatorRequest") >= 1
+    right_after, answers, refused, found_again = [], [], 0, 0
+    try:
+        assert await hasty.committed_offsets([group]) == [expected]
+        for broker in (other, leader) * MOVES:  # away and back: the coordinator moves each time
+            await asyncio.to_thread(placement.lead_with, partition, broker)
+            right_after.append(await hasty.committed_offsets([group]))
+            await asyncio.sleep(RESIGN_SECONDS)
+            sent = KafkaPythonRequests()
+            with sent.counting():
+                answers.append(await kafka.committed_offsets([group]))
+            if sent.group_errors[NOT_COORDINATOR]:
+                refused += 1
+                found_again += sent.count("FindCoordinatorRequest") >= 1
+    finally:
+        await hasty.close()
 
-    assert answers == [[expected]] * (2 * MOVES), "no read may miss a commit"
-    # Whether the old coordinator has resigned when a read reaches it is a race; over
-    # several moves it has (in every run so far, on most of them).
-    assert refused >= 1, "no read was answered NOT_COORDINATOR"
+    assert right_after == [[expected]] * (2 * MOVES), "a read right after a move missed commits"
+    assert answers == [[expected]] * (2 * MOVES), "a read after a move missed commits"
+    assert refused >= MOVES, f"{refused} of {2 * MOVES} reads were answered NOT_COORDINATOR"
     assert found_again == refused, "each refused read found the new coordinator"
 
 
