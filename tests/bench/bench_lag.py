@@ -46,6 +46,7 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 from jsonschema.validators import validator_for
 from mcp import Client, StdioServerParameters
 from referencing import Registry
+from tests.kafka.requests import KafkaPythonRequests
 
 from kcr.embedded.tansu import bootstrap_servers
 from kcr.kafka.connect import open_kafka
@@ -254,16 +255,19 @@ def count_requests(bootstrap: str, prefix: str, naive: bool) -> dict[str, int]:
     counts["floor"] = tap.sent_before("floor", moment)
 
     async def kcr_pass() -> int:
+        """librdkafka's requests and kafka-python's (committed offsets), together."""
         kafka = open_kafka(
             bootstrap,
             settings=ClientSettings(request_timeout=TIMEOUT),
             extra_config=tap.config("kcr"),
         )
-        await kafka.lag_report()
+        offset_reads = KafkaPythonRequests()
+        with offset_reads.counting():
+            await kafka.lag_report()
         moment = tap.quiet()
         await kafka.cluster_overview()  # serves the statistics callback
         await kafka.close()
-        return tap.sent_before("kcr", moment)
+        return tap.sent_before("kcr", moment) + sum(offset_reads.sent.values())
 
     counts["kcr"] = asyncio.run(kcr_pass())
     if naive:

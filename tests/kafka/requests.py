@@ -1,9 +1,13 @@
-"""Counting the requests librdkafka sends, from its own statistics (per broker, per API)."""
+"""Counting the requests the clients send: librdkafka's from its own statistics (per broker,
+per API), kafka-python's from its connections' debug log."""
 
 import asyncio
+import contextlib
 import json
+import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from kcr.kafka import KafkaPort
@@ -46,3 +50,66 @@ class RequestCounter:
         if not before:
             raise AssertionError("no librdkafka statistics arrived; is stats_cb configured?")
         return Counter(before[-1])
+
+
+class KafkaPythonRequests:
+    """What kafka-python sent (by request class and version) and the group-level error codes
+    OffsetFetch answered, read off its connections' debug log as each request leaves and
+    each answer arrives."""
+
+    LOGGER = "kafka.net.connection"
+
+    def __init__(self) -> None:
+        self.sent: Counter[tuple[str, int]] = Counter()
+        self.group_errors: Counter[int] = Counter()
+
+    def count(self, name: str, *, least_version: int = 0, most_version: int = 99) -> int:
+        return sum(
+            n
+            for (api, version), n in self.sent.items()
+            if api == name and least_version <= version <= most_version
+        )
+
+    def totals(self) -> Counter[str]:
+        """Sent so far, by API name as librdkafka's statistics name them, and ``all``."""
+        found: Counter[str] = Counter()
+        for (api, _), n in self.sent.items():
+            found[api.removesuffix("Request")] += n
+            found["all"] += n
+        return found
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator["KafkaPythonRequests"]:
+        handler = _Tally(self)
+        logger = logging.getLogger(self.LOGGER)
+        saved = (logger.level, logger.propagate)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # answers print every row; nothing else should format them
+        try:
+            yield self
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(saved[0])
+            logger.propagate = saved[1]
+
+
+class _Tally(logging.Handler):
+    def __init__(self, requests: KafkaPythonRequests) -> None:
+        super().__init__(logging.DEBUG)
+        self.requests = requests
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message, args = record.msg, record.args
+        if not isinstance(message, str) or not isinstance(args, tuple):
+            return
+        if message.endswith("Request %d: %s"):
+            request = args[-1]
+            self.requests.sent[(type(request).__name__, int(request.API_VERSION))] += 1
+        elif message.endswith("Response %d (%s ms): %s"):
+            response = args[-1]
+            if type(response).__name__ == "OffsetFetchResponse":
+                groups = getattr(response, "groups", None) or [response]
+                for group in groups:
+                    if getattr(group, "error_code", 0):
+                        self.requests.group_errors[group.error_code] += 1

@@ -7,7 +7,7 @@ from kcr.kafka.connect import open_kafka
 from kcr.kafka.fake import FakeKafka
 from kcr.kinds.create_topic import CreateTopic
 
-from .requests import RequestCounter
+from .requests import KafkaPythonRequests, RequestCounter
 from .traffic import BrokerTraffic
 
 pytestmark = pytest.mark.asyncio
@@ -57,17 +57,24 @@ async def test_broker_round_trips_do_not_grow_with_partitions(
     brokers = len((await kafka.cluster_overview()).brokers)
 
     sent = {}
+    offset_reads = KafkaPythonRequests()  # committed offsets go through kafka-python
     try:
-        for label, partitions in sizes.items():
-            await kafka.lag_report(groups[label])  # coordinator lookups are cached after
-            before = await counter.settle(kafka)
-            report = await kafka.lag_report(groups[label])
-            after = await counter.settle(kafka)
-            assert report.partitions == GROUPS * partitions
-            sent[label] = {api: after[api] - before[api] for api in ("all", "ListOffsets")}
+        with offset_reads.counting():
+            for label, partitions in sizes.items():
+                await kafka.lag_report(groups[label])  # coordinator lookups are cached after
+                before = await counter.settle(kafka)
+                before.update(offset_reads.totals())
+                report = await kafka.lag_report(groups[label])
+                after = await counter.settle(kafka)
+                after.update(offset_reads.totals())
+                assert report.partitions == GROUPS * partitions
+                sent[label] = {
+                    api: after[api] - before[api] for api in ("all", "ListOffsets", "OffsetFetch")
+                }
     finally:
         await kafka.close()
 
     assert sent["small"] == sent["large"], sent
+    assert sent["large"]["OffsetFetch"] == 1, "every group in one request (one coordinator)"
     assert 1 <= sent["large"]["ListOffsets"] <= 2 * brokers, "earliest and latest, per leader"
     assert sent["large"]["all"] <= 3 * GROUPS + 2 * brokers, "a few per group and per leader"

@@ -134,6 +134,24 @@ async def test_unreachable_cluster_is_unavailable_within_the_deadline(
 
 
 @pytest.mark.asyncio
+async def test_an_offset_read_of_an_unreachable_cluster_leaves_no_client_behind(
+    opened: list[KafkaService | Backend],
+) -> None:
+    """Committed offsets go through kafka-python, which connects when it is opened and, when
+    that fails, would keep its IO thread; kcr's client stops it."""
+    backend = open_backend(f"127.0.0.1:{_closed_port()}", settings=FAST)
+    opened.append(backend)
+    before = {t for t in threading.enumerate() if t.name.startswith("kafka-io-")}
+    started = time.monotonic()
+    for _ in range(2):
+        with pytest.raises(KafkaTimeoutError, match="OffsetFetch failed") as caught:
+            await backend.committed(["billing"])
+        assert caught.value.retriable
+    assert time.monotonic() - started < 2 * FAST.deadline
+    assert {t for t in threading.enumerate() if t.name.startswith("kafka-io-")} <= before
+
+
+@pytest.mark.asyncio
 async def test_hung_broker_times_out(
     silent_server: int, opened: list[KafkaService | Backend]
 ) -> None:

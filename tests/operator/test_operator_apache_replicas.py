@@ -41,12 +41,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.kafka,
     pytest.mark.asyncio,
-    pytest.mark.skip(
-        reason="librdkafka (confluent-kafka 2.16.1) crashes the whole process when the admin "
-        "client's ListConsumerGroupOffsets is answered NOT_COORDINATOR (librdkafka #5040), "
-        "which these moves provoke while the group's coordinator moves; the segfault ends "
-        "the run. Unskip once kcr reads committed offsets through kafka-python."
-    ),
 ]
 
 WAIT = 120.0

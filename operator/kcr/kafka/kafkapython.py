@@ -1,5 +1,6 @@
-"""The admin APIs librdkafka lacks, through kafka-python: partition reassignments (list,
-start, cancel), log dir sizes and client quotas.
+"""The admin APIs librdkafka lacks or mishandles, through kafka-python: partition
+reassignments (list, start, cancel), log dir sizes, client quotas and committed offsets
+(librdkafka's own read crashes on a moved coordinator, see :mod:`kcr.kafka.kafkapython_offsets`).
 
 confluent-kafka 2.16's AdminClient has none of these calls; kafka-python 3 has them or their
 protocol classes (:mod:`kcr.kafka.kafkapython_admin`). Its client is blocking, so each call
@@ -27,8 +28,10 @@ from kafka.errors import (
     SaslAuthenticationFailedError,
 )
 from kafka.errors import KafkaTimeoutError as KafkaPythonTimeout
+from pydantic import TypeAdapter
 
 from kcr.kafka.confluent.errors import translate_code
+from kcr.kafka.confluent.moving import COORDINATOR_MOVING, while_moving
 from kcr.kafka.credentials import Credentials
 from kcr.kafka.errors import (
     AuthorizationError,
@@ -39,6 +42,8 @@ from kcr.kafka.errors import (
     raise_together,
 )
 from kcr.kafka.kafkapython_admin import KcrAdminClient
+from kcr.kafka.kafkapython_offsets import GroupAnswer, Wanted
+from kcr.kafka.lag import without_gc_pauses
 from kcr.kafka.quota_model import (
     ClientQuota,
     ClientQuotaFilter,
@@ -46,7 +51,12 @@ from kcr.kafka.quota_model import (
     QuotaEntityType,
     entity_label,
 )
-from kcr.kafka.readmodel import Reassignment, TopicPartition
+from kcr.kafka.readmodel import (
+    CommittedOffset,
+    GroupOffsets,
+    Reassignment,
+    TopicPartition,
+)
 from kcr.kafka.replica_model import ReplicaLogSize
 from kcr.kafka.settings import ClientSettings
 from kcr.model import KafkaClusterSpec
@@ -54,6 +64,9 @@ from kcr.model import KafkaClusterSpec
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ENTITY_TYPES = {kind.value: kind for kind in QuotaEntityType}
+MAX_IN_FLIGHT = 32
+UNKNOWN_TOPIC_OR_PARTITION = 3  # a partition with no commit on a topic the broker lacks
+_COMMITTED_ROWS = TypeAdapter(list[CommittedOffset])  # one validation call per group
 
 
 def _secret(value: Any) -> str | None:
@@ -67,11 +80,15 @@ def admin_config(
     tls: ssl.SSLContext | None,
     security_protocol: str,
 ) -> dict[str, Any]:
+    timeout_ms = int(settings.request_timeout * 1000)
     config: dict[str, Any] = {
         "bootstrap_servers": [s.strip() for s in spec.bootstrap_servers.split(",")],
         "client_id": settings.client_id,
         "security_protocol": security_protocol,
-        "request_timeout_ms": int(settings.request_timeout * 1000),
+        "request_timeout_ms": timeout_ms,
+        "bootstrap_timeout_ms": timeout_ms,
+        # Each offset read keeps a few requests in flight per broker; several run at once.
+        "max_in_flight_requests_per_connection": MAX_IN_FLIGHT,
     }
     if tls is not None:
         config["ssl_context"] = tls
@@ -211,6 +228,31 @@ class KafkaPythonAdmin:
                 failures.append(translate_code(entry.error_code, entry.error_message, action))
         raise_together(failures)
 
+    # --- committed offsets -----------------------------------------------------------------
+
+    async def committed(
+        self, groups: list[str], partitions: list[TopicPartition] | None
+    ) -> list[GroupOffsets]:
+        """Every group's committed offsets; a group whose coordinator moved is asked again
+        (only it), within the bounds of :func:`while_moving`."""
+        wanted: Wanted = None
+        if partitions is not None:
+            wanted = {}
+            for p in partitions:
+                wanted.setdefault(p.topic, []).append(p.partition)
+        answered: dict[str, GroupAnswer] = {}
+
+        async def ask_the_rest() -> None:
+            rest = [g for g in groups if g not in answered]
+            found = await self._run("OffsetFetch", lambda: self._open().committed_of(rest, wanted))
+            answered.update((g, a) for g, a in found.items() if not a.error_code)
+            _raise_refusals(found)
+
+        if groups:
+            await while_moving(self._settings, COORDINATOR_MOVING, ask_the_rest)
+        with without_gc_pauses():
+            return [_group_offsets(g, answered[g], partitions) for g in groups]
+
     # --- the client -----------------------------------------------------------------------------
 
     def _timeout_ms(self) -> int:
@@ -237,6 +279,59 @@ class KafkaPythonAdmin:
             ) from None
         except KafkaError as error:
             raise _typed(api, error) from None
+
+
+def _raise_refusals(found: dict[str, GroupAnswer]) -> None:
+    """A group refused outright raises, typed; else a group whose coordinator moved raises
+    a retriable error (the caller kept the groups answered, and asks only for the rest)."""
+    failures: list[KafkaPortError] = []
+    moving: list[KafkaPortError] = []
+    for group, answer in found.items():
+        if answer.error_code:
+            error = translate_code(
+                answer.error_code,
+                answer.message,
+                f"fetch committed offsets of group {group}",
+                resource="group",
+                name=group,
+            )
+            (moving if error.code in COORDINATOR_MOVING else failures).append(error)
+    for errors in (failures, moving):
+        if errors:
+            first = errors[0]
+            if len(errors) > 1:
+                first.message += f" (and {len(errors) - 1} other group(s) likewise)"
+                first.args = (first.message,)
+            raise first
+
+
+def _group_offsets(
+    group: str, answer: GroupAnswer, partitions: list[TopicPartition] | None
+) -> GroupOffsets:
+    """Rows in the order asked, null where none was committed; without ``partitions``,
+    only the committed ones, by topic and partition."""
+    found: dict[tuple[str, int], int | None] = {}
+    for topic, partition, offset, code in answer.rows:
+        if code and code != UNKNOWN_TOPIC_OR_PARTITION:
+            action = f"fetch committed offsets of group {group}"
+            raise translate_code(code, None, action, resource="group", name=group)
+        found[(topic, partition)] = offset if offset >= 0 else None
+    if partitions is None:
+        rows = [
+            {"topic": t, "partition": p, "offset": o}
+            for (t, p), o in sorted(found.items())
+            if o is not None
+        ]
+    else:
+        rows = [
+            {
+                "topic": p.topic,
+                "partition": p.partition,
+                "offset": found.get((p.topic, p.partition)),
+            }
+            for p in partitions
+        ]
+    return GroupOffsets(group=group, offsets=_COMMITTED_ROWS.validate_python(rows))
 
 
 def _refused(response: Any, action: str) -> KafkaPortError:

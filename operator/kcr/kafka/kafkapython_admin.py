@@ -3,7 +3,8 @@
 kafka-python 3 ships the protocol classes of DescribeClientQuotas and AlterClientQuotas
 and a DescribeLogDirs call that drops each log dir's error code; these methods send them
 the way its own admin mixins do (``self._manager``), and return the broker's answer with
-every error code, for :mod:`kcr.kafka.kafkapython` to judge.
+every error code, for :mod:`kcr.kafka.kafkapython` to judge. Committed offsets are read by
+:mod:`kcr.kafka.kafkapython_offsets`, mixed in here.
 """
 
 from typing import Any
@@ -18,15 +19,33 @@ from kafka.protocol.admin import (
     DescribeLogDirsRequest,
 )
 
+from kcr.kafka.kafkapython_offsets import OffsetFetchCalls
 from kcr.kafka.quota_model import ClientQuotaFilter, QuotaAlteration, QuotaMatch
 from kcr.kafka.readmodel import TopicPartition
 
 # DescribeClientQuotas' MatchType: 0 the exact name, 1 the default, 2 any specified name.
 MATCH_TYPES = {QuotaMatch.EXACT: 0, QuotaMatch.DEFAULT: 1, QuotaMatch.ANY: 2}
+SLOW_TASK_SECONDS = 5.0
 
 
-class KcrAdminClient(KafkaAdminClient):  # type: ignore[misc]
+class KcrAdminClient(OffsetFetchCalls, KafkaAdminClient):  # type: ignore[misc]
     """Blocking, like the client it extends; each method waits on kafka-python's IO thread."""
+
+    def __init__(self, **configs: Any) -> None:
+        """Connects at once, as kafka-python does; a cluster that does not answer within
+        ``bootstrap_timeout_ms`` leaves no IO thread behind (kafka-python would)."""
+        self._group_coordinators = {}
+        try:
+            super().__init__(**configs)
+        except BaseException:
+            if getattr(self, "_client", None) is not None:
+                self._client.close()
+            if getattr(self, "_net", None) is not None:
+                self._net.stop()
+            raise
+        # Decoding one OffsetFetch answer of 20,000 rows holds the IO thread for 50-200 ms,
+        # past kafka-python's 100 ms warning for a task that blocks its loop.
+        self._net.config["slow_task_threshold_secs"] = SLOW_TASK_SECONDS
 
     def describe_client_quotas(self, quota_filter: ClientQuotaFilter) -> Any:
         """The DescribeClientQuotas response; its top-level error code is the caller's."""

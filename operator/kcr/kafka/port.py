@@ -120,8 +120,9 @@ class KafkaPort(Protocol):
     ) -> LagReport:
         """Lag per partition, topic and group, hot partitions flagged; ``None`` = all groups.
 
-        Round trips do not grow with the partition count: one ListGroups (if needed), all
-        OffsetFetch requests at once, one ListOffsets per leader for earliest and latest.
+        Round trips do not grow with the partition count: one ListGroups (if needed), one
+        OffsetFetch per coordinator (per group on brokers without KIP-709), all at once, one
+        ListOffsets per leader for earliest and latest.
         """
         ...
 

@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from confluent_kafka import (
@@ -17,7 +16,6 @@ from confluent_kafka.admin._config import ConfigEntry as ConfluentEntry
 from confluent_kafka.admin._listoffsets import OffsetSpec
 from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewPartitions, NewTopic
-from pydantic import TypeAdapter
 
 from kcr.kafka.apiversions import capabilities_from, fetch_api_versions
 from kcr.kafka.backend import ClusterMetadata
@@ -32,12 +30,10 @@ from kcr.kafka.errors import (
     NotFoundError,
     UnavailableError,
 )
-from kcr.kafka.lag import without_gc_pauses
 from kcr.kafka.readmodel import (
     AclFilter,
     Broker,
     Capabilities,
-    CommittedOffset,
     GroupDescription,
     GroupListing,
     GroupOffsets,
@@ -51,7 +47,6 @@ from kcr.kafka.writes import exact_filter
 from kcr.model import AclBinding, GroupState, PartitionOffset
 
 T = TypeVar("T")
-_COMMITTED_ROWS = TypeAdapter(list[CommittedOffset])  # one validation call per group
 _GROUP_ACTIVE = {"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"}
 
 
@@ -200,51 +195,14 @@ class ConfluentBackend(ReplicaCalls):
     async def committed(
         self, groups: list[str], partitions: list[TopicPartition] | None = None
     ) -> list[GroupOffsets]:
-        """One OffsetFetch per group (librdkafka takes one group per call), all sent at once.
+        """Through kafka-python: librdkafka 2.16 aborts the process when its offset read is
+        answered NOT_COORDINATOR (librdkafka #5040), as a moving coordinator answers.
 
-        No partitions asked, none answered: librdkafka would refuse an empty list.
+        No partitions asked, none answered.
         """
         if partitions is not None and not partitions:
             return [GroupOffsets(group=group) for group in groups]
-        return await while_moving(
-            self._settings, COORDINATOR_MOVING, self._committed, groups, partitions
-        )
-
-    async def _committed(
-        self, groups: list[str], partitions: list[TopicPartition] | None
-    ) -> list[GroupOffsets]:
-        with self._sending("fetch committed offsets", "group"):
-            wanted = (
-                [ConfluentPartition(p.topic, p.partition) for p in partitions]
-                if partitions is not None
-                else None
-            )
-            futures = {
-                group: self.admin.list_consumer_group_offsets(
-                    [ConsumerGroupTopicPartitions(group, wanted)], **self._timeout_kwargs
-                )[group]
-                for group in groups
-            }
-        await self._settle(list(futures.values()), "fetch committed offsets")
-        with without_gc_pauses():
-            return [
-                self._group_offsets(group, future, keep_empty=partitions is not None)
-                for group, future in futures.items()
-            ]
-
-    def _group_offsets(
-        self, group: str, future: "Future[Any]", *, keep_empty: bool
-    ) -> GroupOffsets:
-        action = f"fetch committed offsets of group {group}"
-        result = self._result(future, action, "group", group)
-        rows = []
-        for tp in result.topic_partitions or []:
-            if tp.error is not None and tp.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                raise self._failure(KafkaException(tp.error), action, "group", group)
-            offset = None if tp.offset < 0 else int(tp.offset)
-            if offset is not None or keep_empty:
-                rows.append({"topic": tp.topic, "partition": tp.partition, "offset": offset})
-        return GroupOffsets(group=group, offsets=_COMMITTED_ROWS.validate_python(rows))
+        return await self._kafka_python.committed(groups, partitions)
 
     # --- offsets in the log ---------------------------------------------------------------------
 
