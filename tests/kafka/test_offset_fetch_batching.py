@@ -6,7 +6,7 @@ A client told the broker is Kafka 2.7 (``api_version``, kafka-python's own setti
 for a broker without the batched versions: tansu 0.6 and Apache Kafka 4 both serve them.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -42,10 +42,12 @@ class Cluster:
     traffic: BrokerTraffic
     kafka: KafkaPort
 
-    def offset_reader(self, **extra: object) -> KafkaPythonAdmin:
+    def offset_reader(
+        self, on_request: Callable[[int], None] | None = None, **extra: object
+    ) -> KafkaPythonAdmin:
         protocol = security_protocol(self.spec)
         config = admin_config(self.spec, self.credentials, SETTINGS, None, protocol)
-        return KafkaPythonAdmin(config | extra, SETTINGS)
+        return KafkaPythonAdmin(config | extra, SETTINGS, on_request)
 
 
 @pytest_asyncio.fixture(params=["tansu", "trio"])
@@ -88,7 +90,8 @@ async def test_one_lookup_and_one_offset_fetch_per_coordinator(
     groups = [g.group for g in expected]
     coordinators = {d.coordinator for d in await cluster.kafka.describe_consumer_groups(groups)}
     first, again = KafkaPythonRequests(), KafkaPythonRequests()
-    reader = cluster.offset_reader()
+    metered: list[int] = []  # what the MCP server's request meter is told
+    reader = cluster.offset_reader(on_request=metered.append)
     try:
         with first.counting():
             assert await reader.committed(groups, None) == expected
@@ -103,6 +106,11 @@ async def test_one_lookup_and_one_offset_fetch_per_coordinator(
     assert first.count("OffsetFetchRequest") == len(coordinators)
     assert again.count("FindCoordinatorRequest") == 0, "coordinators are remembered"
     assert again.count("OffsetFetchRequest") == len(coordinators)
+    assert sum(metered) == sum(
+        sent.count(api)
+        for sent in (first, again)
+        for api in ("FindCoordinatorRequest", "OffsetFetchRequest")
+    )
 
 
 @pytest.mark.parametrize("cluster", ["trio"], indirect=True)

@@ -1,5 +1,6 @@
 """Opening the real Kafka port: a ``KafkaClusterSpec`` (or a bootstrap string) to a client."""
 
+from collections.abc import Callable
 from typing import Any
 
 from kcr.kafka.backend import Backend
@@ -24,12 +25,19 @@ def open_kafka(
     settings: ClientSettings | None = None,
     *,
     extra_config: dict[str, Any] | None = None,
+    on_request: Callable[[int], None] | None = None,
 ) -> KafkaService:
-    """The confluent-kafka port; ``extra_config`` adds librdkafka settings (e.g. statistics).
+    """The confluent-kafka port; ``extra_config`` adds librdkafka settings (e.g. statistics),
+    ``on_request`` counts the requests kcr sends through kafka-python (librdkafka counts its
+    own in its statistics).
 
     Nothing is sent until the first call, so opening never blocks or fails on the network.
     """
-    return KafkaService(open_backend(cluster, credentials, settings, extra_config=extra_config))
+    return KafkaService(
+        open_backend(
+            cluster, credentials, settings, extra_config=extra_config, on_request=on_request
+        )
+    )
 
 
 def open_backend(
@@ -38,6 +46,7 @@ def open_backend(
     settings: ClientSettings | None = None,
     *,
     extra_config: dict[str, Any] | None = None,
+    on_request: Callable[[int], None] | None = None,
 ) -> Backend:
     """The confluent-kafka primitives alone, for checking a broker's answers to them."""
     from kcr.kafka.confluent.backend import (  # noqa: PLC0415 (load librdkafka only here)
@@ -68,6 +77,6 @@ def open_backend(
 
     tls = tls_context(spec, secrets)
     moves = KafkaPythonAdmin(
-        admin_config(spec, secrets, chosen, tls, security_protocol(spec)), chosen
+        admin_config(spec, secrets, chosen, tls, security_protocol(spec)), chosen, on_request
     )
     return ConfluentBackend(config, chosen, probe, moves)

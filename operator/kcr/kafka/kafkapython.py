@@ -104,9 +104,15 @@ def admin_config(
 class KafkaPythonAdmin:
     """One kafka-python admin client, opened lazily, shared by the calls librdkafka lacks."""
 
-    def __init__(self, config: dict[str, Any], settings: ClientSettings) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        settings: ClientSettings,
+        on_request: Callable[[int], None] | None = None,
+    ) -> None:
         self._config = config
         self._settings = settings
+        self._on_request = on_request
         self._lock = threading.Lock()
         self._client: KcrAdminClient | None = None
 
@@ -262,6 +268,8 @@ class KafkaPythonAdmin:
         with self._lock:
             if self._client is None:
                 self._client = KcrAdminClient(**self._config)
+                if self._on_request is not None:
+                    self._client.on_request = self._on_request
             return self._client
 
     def _close(self) -> None:

@@ -7,6 +7,7 @@ every error code, for :mod:`kcr.kafka.kafkapython` to judge. Committed offsets a
 :mod:`kcr.kafka.kafkapython_offsets`, mixed in here.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from kafka import TopicPartition as KafkaPythonPartition
@@ -35,6 +36,7 @@ class KcrAdminClient(OffsetFetchCalls, KafkaAdminClient):  # type: ignore[misc]
         """Connects at once, as kafka-python does; a cluster that does not answer within
         ``bootstrap_timeout_ms`` leaves no IO thread behind (kafka-python would)."""
         self._group_coordinators = {}
+        self.on_request: Callable[[int], None] = _ignore
         try:
             super().__init__(**configs)
         except BaseException:
@@ -105,13 +107,22 @@ class KcrAdminClient(OffsetFetchCalls, KafkaAdminClient):  # type: ignore[misc]
         )
         return self._manager.run(self._send_request_to_controller, request, _top_level_error, False)
 
+    def _send(self, request: Any, node_id: int | None = None) -> Any:
+        """Every request kcr sends itself goes here, counted for the caller's meter."""
+        self.on_request(1)
+        return self._manager.send(request, node_id=node_id)
+
     async def _send_any(self, request: Any) -> Any:
-        return await self._manager.send(request)
+        return await self._send(request)
 
     async def _send_each(self, request: Any, brokers: list[int]) -> list[tuple[int, Any]]:
-        return [(broker, await self._manager.send(request, node_id=broker)) for broker in brokers]
+        return [(broker, await self._send(request, node_id=broker)) for broker in brokers]
 
 
 def _top_level_error(response: Any) -> Any:
     """The error that refuses the whole request (NOT_CONTROLLER is asked again)."""
     yield errors.for_code(response.error_code)
+
+
+def _ignore(sent: int) -> None:
+    """No meter: requests are not counted."""

@@ -17,7 +17,7 @@ that touches the coordinator cache.
 
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,11 +74,12 @@ def _unreachable(node: Any, error: Exception) -> GroupAnswer:
 
 
 class OffsetFetchCalls:
-    """Mixed into kcr's kafka-python admin client, which supplies ``_manager`` and sets
-    ``_group_coordinators`` (group → broker id) before any call."""
+    """Mixed into kcr's kafka-python admin client, which supplies ``_manager`` and ``_send``
+    and sets ``_group_coordinators`` (group → broker id) before any call."""
 
     _manager: Any
     _group_coordinators: dict[str, int]
+    _send: Callable[..., Any]
 
     def committed_of(self, groups: list[str], wanted: Wanted) -> dict[str, GroupAnswer]:
         """Every group's answer, by name (blocking, like the client it extends)."""
@@ -233,7 +234,7 @@ class OffsetFetchCalls:
         for request in requests:
             if len(in_flight) == PIPELINE:
                 answers.append(await in_flight.popleft())
-            in_flight.append(self._manager.send(request, node_id=node))
+            in_flight.append(self._send(request, node_id=node))
         while in_flight:
             answers.append(await in_flight.popleft())
         return answers

@@ -3,7 +3,9 @@
 Coalesced reads and paged snapshots exist to keep this number small when many assistants
 ask at once; counting it is how an operator (and the benchmark) checks they do. The count
 comes from librdkafka's own statistics (``tx`` per broker, cumulative), every
-``STATISTICS_INTERVAL_MS``, so it trails the truth by at most that long.
+``STATISTICS_INTERVAL_MS``, so it trails the truth by at most that long; the requests kcr
+sends through kafka-python (committed offsets, coordinators, log dirs, quotas) are counted
+as they leave.
 """
 
 import json
@@ -26,6 +28,10 @@ class KafkaRequestMeter:
     def client_config(self) -> dict[str, Any]:
         """librdkafka settings that feed the counter."""
         return {"statistics.interval.ms": STATISTICS_INTERVAL_MS, "stats_cb": self._observe}
+
+    def count(self, sent: int) -> None:
+        """Requests sent by a client without statistics of its own (kafka-python)."""
+        self.requests.inc(sent)
 
     def _observe(self, statistics: str) -> None:
         data = json.loads(statistics)

@@ -369,7 +369,9 @@ async def _kafka(
     counted = meter.client_config()
     if spec is None:
         assert settings.kafka_bootstrap is not None
-        return open_kafka(settings.kafka_bootstrap, settings=client, extra_config=counted)
+        return open_kafka(
+            settings.kafka_bootstrap, settings=client, extra_config=counted, on_request=meter.count
+        )
     if settings.kafka_bootstrap is not None:
         spec = spec.model_copy(update={"bootstrap_servers": settings.kafka_bootstrap})
     credentials = Credentials()
@@ -387,7 +389,7 @@ async def _kafka(
             credentials = await resolve_credentials(spec, read)
         except (KubeError, KafkaPortError) as error:
             raise SetupError(f"cannot read the KafkaCluster's credentials: {error}") from None
-    return open_kafka(spec, credentials, client, extra_config=counted)
+    return open_kafka(spec, credentials, client, extra_config=counted, on_request=meter.count)
 
 
 def _names_secrets(spec: KafkaClusterSpec) -> bool:
