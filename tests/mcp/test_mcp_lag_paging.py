@@ -73,7 +73,7 @@ async def test_every_page_comes_from_one_read_of_each_group(
     assert [g["group"] for p in pages for g in p["groups"]] == groups
     assert len({p["observedAt"] for p in pages}) == 1, "every page describes one moment"
     assert {p["totalGroups"] for p in pages} == {GROUPS}
-    # A single page reads every group (an OffsetFetch each) and describes them; the pages
+    # A single page reads every group's offsets and describes each group; the pages
     # of a paged query make the same reads between them, where reading per page would make
     # them once per page. librdkafka's own metadata refreshes add a few either way, never
     # as many as a second read of every group.

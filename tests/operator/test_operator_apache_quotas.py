@@ -117,8 +117,7 @@ def consuming(cluster: KraftCluster, topic: str, group: str, client_id: str) -> 
     thread = threading.Thread(target=poll, name=f"consumer-{client_id}", daemon=True)
     thread.start()
     try:
-        # Joined: the group's coordinator is loaded before kcr asks it for offsets
-        # (librdkafka's admin client crashes on an OffsetFetch answered NOT_COORDINATOR).
+        # Joined: the consumer reads before kcr takes the baseline of its progress.
         assert assigned.wait(WAIT), f"{client_id} did not join {group}"
         yield
     finally:
