@@ -268,3 +268,35 @@ def test_an_acl_binding_kcr_cannot_hold_is_left_out_with_a_warning(
     assert record.levelno == logging.WARNING
     assert "User:billing" in record.getMessage()
     assert "AclOperation.UNKNOWN" in record.getMessage()
+
+
+@pytest.mark.asyncio
+async def test_one_lost_broker_connection_is_not_said_to_be_every_broker(
+    monkeypatch: pytest.MonkeyPatch, silent_server: int, opened: list[KafkaService | Backend]
+) -> None:
+    """librdkafka reports each broker's failed connection; "no broker is reachable" is said
+    only after it reported every broker down, and no call was answered since."""
+    backend = open_backend(f"127.0.0.1:{silent_server}", settings=FAST)
+    opened.append(backend)
+    assert isinstance(backend, AdminCalls)
+    # What librdkafka reports is told here, not left to its timing against the hung server.
+    monkeypatch.setattr(backend, "_serve_callbacks", lambda: None)
+    answers: list[Future[ListConsumerGroupsResult]] = []
+    monkeypatch.setattr(backend.admin, "list_consumer_groups", lambda **_: answers.pop(0))
+    lost = KafkaError(KafkaError._TRANSPORT, "127.0.0.1:9/3: Connect failed: Connection refused")
+
+    answers.append(Future())
+    backend._remember(KafkaError(KafkaError._ALL_BROKERS_DOWN, "3/3 brokers are down"))
+    with pytest.raises(UnavailableError, match="no broker is reachable"):
+        await backend.list_groups()
+
+    answered: Future[ListConsumerGroupsResult] = Future()
+    answered.set_result(ListConsumerGroupsResult(valid=[], errors=[]))
+    answers.append(answered)
+    assert await backend.list_groups() == []
+    answers.append(Future())
+    backend._remember(lost)
+    with pytest.raises(UnavailableError) as caught:
+        await backend.list_groups()
+    assert "no broker is reachable" not in caught.value.message
+    assert "a broker connection failed (127.0.0.1:9/3: Connect failed" in caught.value.message

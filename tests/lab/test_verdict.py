@@ -152,6 +152,35 @@ def test_a_drill_needs_a_healthy_subject_before_it() -> None:
     assert failed(replace(seen, findings=[DENIED]), expected) == ["cause ranked first"]
 
 
+def test_a_brokers_own_health_does_not_make_a_healthy_subject_sick() -> None:
+    """A slow broker is the estate's (a shared staging cluster, a loaded machine): reported
+    beside a healthy scenario's verdict, not counted as its cause; a finding about the
+    scenario's own topic still is, and an uncited one still fails the evidence check."""
+    expected = Expectation(cause=HEALTHY, proposal="ReassignPartitions", risk=Risk.LOW)
+    slow = FindingSeen(
+        "SlowBroker",
+        "broker 2 answers produce requests in 180 ms",
+        (EVIDENCE,),
+        subject="broker/2",
+    )
+    seen = Observation(
+        findings=[slow],
+        draft=replace(DRAFT, kind="ReassignPartitions"),
+        phase="Succeeded",
+        seconds_to_diagnosis=1,
+        tool_calls=2,
+    )
+    verdict = judge("drain", expected, seen)
+    assert verdict.passed, [c for c in verdict.checks if not c.passed]
+    (cause,) = [c for c in verdict.checks if c.name == "cause ranked first"]
+    assert cause.detail == "healthy, as it is; also on the brokers: SlowBroker broker/2"
+    hot = FindingSeen("HotPartition", "t/1 holds 93%", (), subject="topic/t")
+    assert failed(replace(seen, findings=[slow, hot]), expected) == [
+        "cause ranked first",
+        "evidence: source, query, window",
+    ]
+
+
 def test_a_skipped_scenario_is_neither_passed_nor_failed() -> None:
     verdict = replace(judge("acl", GRANT, GOOD), skipped="needs client-user")
     assert verdict.label == "SKIPPED"
@@ -166,6 +195,7 @@ def test_an_answer_file_is_read_as_the_assistant_wrote_it(tmp_path: Path) -> Non
                 "findings": [
                     {
                         "kind": "AccessDenied",
+                        "subject": "topic/t",
                         "summary": "refused",
                         "evidence": [
                             {
@@ -187,6 +217,7 @@ def test_an_answer_file_is_read_as_the_assistant_wrote_it(tmp_path: Path) -> Non
     assert [e.window for e in finding.evidence] == ["a/b", ""]
     assert finding.proposal == "AlterAcls"
     assert finding.runbook == "authorization-failures#diagnose"
+    assert finding.subject == "topic/t"
     assert read_answer(tmp_path / "missing.json") == []
 
 

@@ -12,9 +12,10 @@ per scenario, with a timeout): environment variables
   (the same with ``topic``, ``group``, ``principal``, ``operation``, ``requested``,
   ``schema``), ``KCR_LAB_BAKE_SECONDS`` (the pacing to draft with);
 - ``KCR_LAB_ANSWER``: a path where the client writes JSON ``{"findings": [{"kind",
-  "summary", "evidence": [{"source", "query", "timeWindow": {"start", "end"}}], "runbook":
-  {"runbook", "section"}}]}``, most likely cause first (a client that writes nothing names no
-  cause; where the fix is not a Kafka change, the verdict wants the runbook section).
+  "subject", "summary", "evidence": [{"source", "query", "timeWindow": {"start", "end"}}],
+  "runbook": {"runbook", "section"}}]}``, most likely cause first (a client that writes
+  nothing names no cause; where the fix is not a Kafka change, the verdict wants the runbook
+  section).
 
 The lab reads the draft from Kubernetes: the KafkaChangeRequests created during the run.
 """

@@ -12,11 +12,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from kcr.embedded.kraft import ADMIN, SASL_SECRET, KraftCluster, password_of
-from kcr.kafka import Credentials
+from kcr.kafka import ClientSettings, Credentials, KafkaPort, open_kafka
 from kcr.lab.scenario import Need
 from kcr.model import KafkaClusterSpec
 from kcr.model.cluster import Sasl, SaslMechanism, SecretKeyRef, Tls
 
+KAFKA_TIMEOUT_SECONDS = 15.0
 CLIENT_USER = "app"
 """The embedded cluster's user that stands for an application the authorizer judges."""
 
@@ -54,6 +55,12 @@ class LabKafka:
     @property
     def bootstrap(self) -> str:
         return self.spec.bootstrap_servers
+
+    def open_admin(self) -> KafkaPort:
+        """A new kcr Kafka client as the lab's admin user: one per scenario, so no
+        scenario inherits the connections another one broke (a killed broker)."""
+        settings = ClientSettings(request_timeout=KAFKA_TIMEOUT_SECONDS, client_id="kcr-lab")
+        return open_kafka(self.spec, self.credentials, settings)
 
     def offers(self) -> set[str]:
         found = {Need.OPERATOR_CONTROL}

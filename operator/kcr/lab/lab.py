@@ -22,7 +22,6 @@ from kcr.embedded.kraft import KraftCluster, KraftError, running_cluster
 from kcr.embedded.narration import Narrator
 from kcr.embedded.prometheus import JOB, running_prometheus
 from kcr.embedded.stack import StackOptions
-from kcr.kafka import ClientSettings, open_kafka
 from kcr.lab.cluster import LabKafka, StagingOptions, embedded_kafka, staging_kafka
 from kcr.lab.context import LabContext, LabStack, lab_owner
 from kcr.lab.report import print_scorecard, write_html
@@ -30,7 +29,6 @@ from kcr.lab.runner import REVIEWERS, Result, RunEnv, results_passed, run_scenar
 from kcr.lab.scenario import Need, Scenario, discover
 
 BROKERS = 3
-KAFKA_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -130,11 +128,6 @@ async def _run_all(
         )
     )
     assert isinstance(stack, LabStack)
-    admin = open_kafka(
-        kafka.spec,
-        kafka.credentials,
-        ClientSettings(request_timeout=KAFKA_TIMEOUT_SECONDS, client_id="kcr-lab"),
-    )
     results = []
     try:
         stack.start_on(kafka, narrator)
@@ -150,12 +143,15 @@ async def _run_all(
                 results.append(skipped(scenario, f"needs {', '.join(missing)}"))
                 narrator.warn(f"skipped: needs {', '.join(missing)}")
                 continue
-            context = LabContext(scenario.name, prefix, kafka, admin, stack, narrator)
-            result = await run_scenario(scenario, env, context)
+            admin = kafka.open_admin()
+            try:
+                context = LabContext(scenario.name, prefix, kafka, admin, stack, narrator)
+                result = await run_scenario(scenario, env, context)
+            finally:
+                await admin.close()
             results.append(result)
             mark = narrator.done if result.verdict.passed else narrator.failed
             mark(f"{scenario.name}: {result.verdict.label} in {result.seconds:.1f}s")
     finally:
-        await admin.close()
         stack.close()
     return results

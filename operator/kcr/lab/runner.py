@@ -207,6 +207,7 @@ def read_answer(path: Path) -> list[FindingSeen]:
                 evidence=evidence,
                 proposal=proposal["change"]["type"] if proposal else None,
                 runbook=_runbook(item.get("runbook")),
+                subject=str(item.get("subject", "")),
             )
         )
     return found

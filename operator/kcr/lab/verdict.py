@@ -29,6 +29,14 @@ class FindingSeen:
     proposal: str | None = None
     runbook: str = ""
     """``runbook#section`` the finding points to; empty when it names none."""
+    subject: str = ""
+    """What the finding is about (``topic/<name>``, ``broker/<id>``); empty when unnamed."""
+
+    @property
+    def about_a_broker(self) -> bool:
+        """A broker's own health (latency, disk): the estate's, whichever incident was asked
+        about, so it does not make a healthy scenario's topic or group unhealthy."""
+        return self.subject.startswith("broker/")
 
 
 @dataclass(frozen=True)
@@ -88,8 +96,14 @@ def judge(scenario: str, expected: Expectation, seen: Observation) -> Verdict:
 
 def _cause(expected: Expectation, seen: Observation) -> Check:
     if expected.cause == HEALTHY:
-        listed = ", ".join(f.kind for f in seen.findings)
-        return Check("cause ranked first", not seen.findings, listed or "healthy, as it is")
+        blamed = ", ".join(f.kind for f in _incident(seen))
+        estate = ", ".join(f"{f.kind} {f.subject}" for f in seen.findings if f.about_a_broker)
+        said = blamed or "healthy, as it is"
+        return Check(
+            "cause ranked first",
+            not blamed,
+            f"{said}; also on the brokers: {estate}" if estate else said,
+        )
     if not seen.findings:
         return Check("cause ranked first", False, f"no finding; expected {expected.cause}")
     top = seen.findings[0]
@@ -101,12 +115,18 @@ def _cause(expected: Expectation, seen: Observation) -> Check:
     )
 
 
+def _incident(seen: Observation) -> list[FindingSeen]:
+    """The findings about what the scenario asked about, not about a broker's own health."""
+    return [f for f in seen.findings if not f.about_a_broker]
+
+
 def _evidence(expected: Expectation, seen: Observation) -> Check:
-    if expected.cause == HEALTHY and not seen.findings:
+    findings = _incident(seen) if expected.cause == HEALTHY else seen.findings
+    if expected.cause == HEALTHY and not findings:
         return Check("evidence: source, query, window", True, "nothing to cite: healthy")
-    if not seen.findings:
+    if not findings:
         return Check("evidence: source, query, window", False, "no finding to cite evidence")
-    top = seen.findings[0]
+    top = findings[0]
     if not top.evidence:
         return Check("evidence: source, query, window", False, f"{top.kind} cites no evidence")
     missing = [

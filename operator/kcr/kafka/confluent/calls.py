@@ -24,7 +24,6 @@ from kcr.kafka.settings import ClientSettings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
-_UNREACHABLE = {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT}
 _LOGIN_FAILED = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError._SSL}
 
 
@@ -35,12 +34,16 @@ class AdminCalls:
     def __init__(self, config: dict[str, Any], settings: ClientSettings) -> None:
         self._settings = settings
         self._last_error: KafkaError | None = None
+        self._all_down = False
+        """librdkafka said every broker is down, and no call was answered since."""
         full: dict[str, Any] = {**config, "error_cb": self._remember}
         self._admin: AdminClient | None = AdminClient(full)
 
     def _remember(self, error: KafkaError) -> None:
         """librdkafka reports connection and login failures here, not on the call."""
         self._last_error = error
+        if error.code() == KafkaError._ALL_BROKERS_DOWN:
+            self._all_down = True
         log.debug("kafka client error: %s", error)
 
     @property
@@ -82,13 +85,21 @@ class AdminCalls:
                 f"{action}: the cluster refused kcr's credentials ({last.str()})",
                 code=last.name(),
             )
-        if last is not None and last.code() in _UNREACHABLE:
+        if last is not None and self._all_down:
             return UnavailableError(
                 f"{action}: no broker is reachable ({last.str()})", code=last.name()
             )
+        waited_for = waited or self._settings.request_timeout
+        if last is not None and last.code() == KafkaError._TRANSPORT:
+            # One broker's lost connection, while the others may well answer: said as such.
+            return UnavailableError(
+                f"{action}: no answer within {waited_for:.0f}s; a broker connection "
+                f"failed ({last.str()})",
+                code=last.name(),
+            )
         said = f" ({cause.str()})" if cause is not None else ""
         return KafkaTimeoutError(
-            f"{action}: no answer within {waited or self._settings.request_timeout:.0f}s{said}",
+            f"{action}: no answer within {waited_for:.0f}s{said}",
             code=cause.name() if cause is not None else None,
         )
 
@@ -123,6 +134,7 @@ class AdminCalls:
         try:
             async with asyncio.timeout(deadline):
                 await finished
+            self._all_down = False
         except TimeoutError:
             for future in futures:
                 future.cancel()
@@ -196,7 +208,9 @@ class AdminCalls:
         try:
             with self._sending(action, "cluster"):
                 async with asyncio.timeout(self._settings.deadline):
-                    return await asyncio.to_thread(call)
+                    answered = await asyncio.to_thread(call)
+                self._all_down = False
+                return answered
         except TimeoutError:
             raise self._timeout(action) from None
 

@@ -3,6 +3,9 @@
 import asyncio
 import time
 
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from kcr.kafka import KafkaPort, KafkaPortError
 from kcr.lab.context import LabContext
 from kcr.lab.metadata_log import config_records
 from kcr.lab.scenario import HEALTHY, Expectation, Need, ReadBack, Scenario, Ticket, register
@@ -12,6 +15,12 @@ KEY, VALUE = "compression.type", "zstd"
 LOST_BROKER = 3
 WAIT_SECONDS = 90.0
 POLL_SECONDS = 0.2
+WHOLE_SECONDS = 60.0
+"""How long a drill waits for every broker to serve with every replica in sync."""
+
+
+class NotWholeError(Exception):
+    """Some broker is not serving, or some replica is not in sync, yet."""
 
 
 def _requested(topics: list[str]) -> dict[str, object]:
@@ -37,9 +46,31 @@ async def _until(lab: LabContext, name: str, what: str, done: "object") -> Kafka
     raise TimeoutError(f"{name}: {what} did not happen within {WAIT_SECONDS:.0f}s")
 
 
-async def _overrides(lab: LabContext, topics: list[str]) -> list[str]:
+async def whole_cluster(admin: KafkaPort, brokers: int) -> None:
+    """Every broker serving and every replica in sync, within WHOLE_SECONDS.
+
+    A drill judges what losing one broker does: started while a broker is fenced, or a
+    follower is behind, its topics would be placed without that broker and its health gate
+    would compare against a baseline that already counts the loss."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((KafkaPortError, NotWholeError)),
+        stop=stop_after_delay(WHOLE_SECONDS),
+        wait=wait_fixed(0.5),
+        reraise=True,
+    ):
+        with attempt:
+            overview = await admin.cluster_overview()
+            serving, behind = len(overview.brokers), overview.under_replicated_partitions
+            if serving != brokers or behind:
+                raise NotWholeError(
+                    f"{serving} of {brokers} brokers serve and {behind} partition(s) are "
+                    f"under-replicated after {WHOLE_SECONDS:.0f}s"
+                )
+
+
+async def _overrides(admin: KafkaPort, topics: list[str]) -> list[str]:
     found = []
-    for configs in await lab.admin.topic_configs(topics):
+    for configs in await admin.topic_configs(topics):
         entry = configs.configs.get(KEY)
         if entry is not None and entry.source.value == "TopicOverride":
             found.append(f"{configs.topic} {KEY}={entry.value}")
@@ -61,7 +92,21 @@ class BrokerLost(Scenario):
     order = 90
 
     async def build(self, lab: LabContext) -> Ticket:
+        cluster = lab.kafka.embedded
+        assert cluster is not None
+        await whole_cluster(lab.admin, len(cluster.nodes))
         self.topics = [await lab.create_topic(f"ledger-{i}") for i in range(2)]
+        missing = [
+            f"{topic.name}/{p.partition} on {p.replicas}"
+            for topic in await lab.admin.describe_topics(self.topics)
+            for p in topic.partitions
+            if LOST_BROKER not in p.replicas
+        ]
+        if missing:
+            raise RuntimeError(
+                f"broker {LOST_BROKER} must hold a replica of every ledger partition: "
+                + ", ".join(missing)
+            )
         return Ticket(
             text=f"drill: roll {KEY}={VALUE} out to {', '.join(self.topics)}",
             topic=self.topics[0],
@@ -75,15 +120,24 @@ class BrokerLost(Scenario):
         lab.narrator.warn(f"broker {LOST_BROKER} killed (SIGKILL) during the canary's bake")
 
     async def read_back(self, lab: LabContext, drafted: bool) -> ReadBack:
-        read_back = ReadBack()
-        left = await _overrides(lab, self.topics)
-        read_back.add("no override left", not left, "; ".join(left) or f"{KEY} at its default")
+        """Read by a new client once the broker is back, as an application restarted after
+        the outage would: the scenario's own client lived through the lost connections."""
         cluster = lab.kafka.embedded
         assert cluster is not None
         if not cluster.node(LOST_BROKER).running:
             await asyncio.to_thread(cluster.start_node, LOST_BROKER)
-        brokers = len((await lab.admin.cluster_overview()).brokers)
-        read_back.add("broker back", brokers == len(cluster.nodes), f"{brokers} brokers answer")
+        read_back = ReadBack()
+        admin = lab.kafka.open_admin()
+        try:
+            left = await _overrides(admin, self.topics)
+            read_back.add("no override left", not left, "; ".join(left) or f"{KEY} at its default")
+            try:
+                await whole_cluster(admin, len(cluster.nodes))
+                read_back.add("broker back", True, f"{len(cluster.nodes)} brokers serve, in sync")
+            except (KafkaPortError, NotWholeError) as error:
+                read_back.add("broker back", False, str(error))
+        finally:
+            await admin.close()
         return read_back
 
     async def cleanup(self, lab: LabContext) -> None:
