@@ -224,6 +224,15 @@ class ConfluentBackend(ReplicaCalls):
         results = await self._await_all(
             futures, lambda tp: f"list {what} offset of {tp.topic}/{tp.partition}", "partition"
         )
+        unknown = sorted(f"{tp.topic}/{tp.partition}" for tp, i in results.items() if i.offset < 0)
+        if unknown:
+            # librdkafka answers OFFSET_INVALID (-1001), without an error, for a partition
+            # whose leader it has lost (a broker down, not yet replaced): asked again.
+            raise UnavailableError(
+                f"list {what} offsets: no leader answered for {', '.join(unknown[:5])}"
+                + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""),
+                code="LEADER_NOT_AVAILABLE",
+            )
         return {(tp.topic, tp.partition): int(info.offset) for tp, info in results.items()}
 
     async def log_offsets(self, partitions: list[TopicPartition]) -> list[PartitionOffsets]:

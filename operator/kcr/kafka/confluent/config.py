@@ -38,6 +38,10 @@ def client_config(
         "socket.timeout.ms": timeout_ms + 1000,
         "socket.connection.setup.timeout.ms": timeout_ms + 1000,
         "reconnect.backoff.max.ms": 2000,
+        # A connection to every broker, kept: with sparse connections each request that
+        # names a lost broker re-dials it at once, past the backoff, and the client spun a
+        # core on thousands of refused connects a second while a broker was down.
+        "enable.sparse.connections": False,
         "logger": LIBRDKAFKA_LOGGER,
     }
     tls_values = {
