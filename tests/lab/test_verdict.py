@@ -181,6 +181,35 @@ def test_a_brokers_own_health_does_not_make_a_healthy_subject_sick() -> None:
     ]
 
 
+def test_a_brokers_own_health_ranked_above_the_asked_cause_is_reported_beside_it() -> None:
+    """The rebalancing group asked about is judged on its own finding; the slow broker a
+    loaded machine showed is printed with the verdict. Where a slow broker is the expected
+    cause it is judged like any other."""
+    storm = Expectation(cause="RebalanceStorm", proposal=NO_CHANGE)
+    slow = FindingSeen("SlowBroker", "broker 3: 238 ms", (EVIDENCE,), subject="broker/3")
+    churn = FindingSeen(
+        "RebalanceStorm",
+        "members join and leave",
+        (EVIDENCE,),
+        runbook="consumer-lag#rebalances",
+        subject="group/g",
+    )
+    seen = Observation(findings=[slow, churn], seconds_to_diagnosis=1, tool_calls=1)
+    verdict = judge("storm", storm, seen)
+    assert verdict.passed, [c for c in verdict.checks if not c.passed]
+    (cause,) = [c for c in verdict.checks if c.name == "cause ranked first"]
+    assert cause.detail.endswith("; also on the brokers: SlowBroker broker/3")
+    assert failed(replace(seen, findings=[slow]), storm) == [
+        "cause ranked first",
+        "evidence: source, query, window",
+        "runbook for a fix outside Kafka",
+    ]
+    slow_expected = Expectation(cause="SlowBroker", proposal=NO_CHANGE)
+    named = replace(slow, runbook="broker-metrics#slow-broker")
+    assert judge("slow", slow_expected, replace(seen, findings=[named, churn])).passed
+    assert failed(replace(seen, findings=[churn, named]), slow_expected) == ["cause ranked first"]
+
+
 def test_a_skipped_scenario_is_neither_passed_nor_failed() -> None:
     verdict = replace(judge("acl", GRANT, GOOD), skipped="needs client-user")
     assert verdict.label == "SKIPPED"

@@ -87,7 +87,9 @@ async def _draft(
         arguments = dict(ticket.requested["arguments"]) | {"reason": ticket.text} | pacing
         await bot.call(str(ticket.requested["tool"]), arguments)
         return
-    proposal = findings[0].get("proposal") if findings else None
+    # It acts on what it was asked about: a broker's own health is reported, not drafted for.
+    asked = [f for f in findings if not str(f.get("subject", "")).startswith("broker/")]
+    proposal = asked[0].get("proposal") if asked else None
     if not proposal:
         return
     tool, arguments = draft_tool(proposal["change"])

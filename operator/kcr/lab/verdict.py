@@ -34,8 +34,7 @@ class FindingSeen:
 
     @property
     def about_a_broker(self) -> bool:
-        """A broker's own health (latency, disk): the estate's, whichever incident was asked
-        about, so it does not make a healthy scenario's topic or group unhealthy."""
+        """A broker's own health (latency, disk), whichever incident was asked about."""
         return self.subject.startswith("broker/")
 
 
@@ -95,33 +94,33 @@ def judge(scenario: str, expected: Expectation, seen: Observation) -> Verdict:
 
 
 def _cause(expected: Expectation, seen: Observation) -> Check:
+    judged = _judged(expected, seen)
+    estate = [f"{f.kind} {f.subject}" for f in seen.findings if f not in judged]
+    also = f"; also on the brokers: {', '.join(estate)}" if estate else ""
     if expected.cause == HEALTHY:
-        blamed = ", ".join(f.kind for f in _incident(seen))
-        estate = ", ".join(f"{f.kind} {f.subject}" for f in seen.findings if f.about_a_broker)
-        said = blamed or "healthy, as it is"
-        return Check(
-            "cause ranked first",
-            not blamed,
-            f"{said}; also on the brokers: {estate}" if estate else said,
-        )
-    if not seen.findings:
-        return Check("cause ranked first", False, f"no finding; expected {expected.cause}")
-    top = seen.findings[0]
+        blamed = ", ".join(f.kind for f in judged)
+        return Check("cause ranked first", not blamed, (blamed or "healthy, as it is") + also)
+    if not judged:
+        return Check("cause ranked first", False, f"no finding; expected {expected.cause}{also}")
+    top = judged[0]
     return Check(
         "cause ranked first",
         top.kind == expected.cause,
         f"#1 {top.kind}: {top.summary}"
-        + ("" if top.kind == expected.cause else f" (expected {expected.cause})"),
+        + ("" if top.kind == expected.cause else f" (expected {expected.cause})")
+        + also,
     )
 
 
-def _incident(seen: Observation) -> list[FindingSeen]:
-    """The findings about what the scenario asked about, not about a broker's own health."""
-    return [f for f in seen.findings if not f.about_a_broker]
+def _judged(expected: Expectation, seen: Observation) -> list[FindingSeen]:
+    """The findings the verdict ranks: those about what the scenario asked about. A finding
+    about a broker's own health (a slow broker on a loaded machine, a shared staging
+    cluster) is the estate's, reported beside the verdict, unless it is the expected cause."""
+    return [f for f in seen.findings if not f.about_a_broker or f.kind == expected.cause]
 
 
 def _evidence(expected: Expectation, seen: Observation) -> Check:
-    findings = _incident(seen) if expected.cause == HEALTHY else seen.findings
+    findings = _judged(expected, seen)
     if expected.cause == HEALTHY and not findings:
         return Check("evidence: source, query, window", True, "nothing to cite: healthy")
     if not findings:
@@ -162,7 +161,8 @@ def _runbook(expected: Expectation, seen: Observation) -> list[Check]:
     """Where the fix is not a Kafka change, the owning team still needs what to do."""
     if expected.proposal is not None or expected.cause == HEALTHY:
         return []
-    top = seen.findings[0] if seen.findings else None
+    judged = _judged(expected, seen)
+    top = judged[0] if judged else None
     return [
         Check(
             "runbook for a fix outside Kafka",
