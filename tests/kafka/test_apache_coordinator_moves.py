@@ -119,9 +119,7 @@ async def kafka(apache_kafka_trio: KraftCluster) -> AsyncIterator[KafkaPort]:
         yield port
     finally:
         await port.close()
-        for node in apache_kafka_trio.nodes:
-            if not node.running:
-                await asyncio.to_thread(apache_kafka_trio.start_node, node.node_id)
+        await asyncio.to_thread(apache_kafka_trio.start_stopped)
 
 
 async def _committed_group(

@@ -76,9 +76,7 @@ async def on_trio(harness: Harness, apache_kafka_trio: KraftCluster) -> AsyncIte
     await apply_cluster(harness.kubectl, apache_kafka_trio, name="trio")
     await harness.start(kafka_factory=open_kafka)
     yield harness
-    for node in apache_kafka_trio.nodes:
-        if not node.running:
-            apache_kafka_trio.start_node(node.node_id)
+    apache_kafka_trio.start_stopped()
 
 
 @pytest_asyncio.fixture

@@ -12,7 +12,6 @@ from apache_world import (
     LiveReader,
     Production,
     admin_port,
-    apply_cluster,
     approved,
     drafted,
     group_committed,
@@ -31,7 +30,6 @@ from waiting import eventually
 from kcr.embedded.config_command import config_command
 from kcr.embedded.kraft import KraftCluster
 from kcr.kafka import KafkaPort
-from kcr.kafka.connect import open_kafka
 from kcr.kinds.elect_leaders import ElectLeaders
 from kcr.kinds.placement import drain, replica_load
 from kcr.kinds.reassign_partitions import ReassignPartitions
@@ -51,16 +49,6 @@ RECORDS = 3600
 RECORD = b"x" * 1024
 FINAL = ("Succeeded", "RolledBack", "RollbackFailed", "Failed", "Stale", "Invalid")
 Layout = dict[int, tuple[int, list[int], list[int]]]
-
-
-@pytest_asyncio.fixture
-async def on_trio(harness: Harness, apache_kafka_trio: KraftCluster) -> AsyncIterator[Harness]:
-    await apply_cluster(harness.kubectl, apache_kafka_trio, name="trio")
-    await harness.start(kafka_factory=open_kafka)
-    yield harness
-    for node in apache_kafka_trio.nodes:
-        if not node.running:
-            apache_kafka_trio.start_node(node.node_id)
 
 
 @pytest_asyncio.fixture

@@ -203,6 +203,12 @@ class KraftCluster:
         _launch(node, self.classpath)
         _wait_ready([node], ready_timeout)
 
+    def start_stopped(self) -> None:
+        """Start again every node that was stopped (a drill's or a test's lost broker)."""
+        for node in self.nodes:
+            if not node.running:
+                self.start_node(node.node_id)
+
 
 def _properties(node: KraftNode, voters: str, replicas: int) -> str:
     users = " ".join(f'user_{user}="{password_of(user)}"' for user in USERS)

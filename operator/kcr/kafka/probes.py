@@ -13,7 +13,8 @@ ASSUMED_MIN_INSYNC = f"broker default assumed {DEFAULT_MIN_INSYNC}"
 MAX_NAMED = 5
 
 
-def _named(items: list[str]) -> str:
+def named(items: list[str]) -> str:
+    """The first few items, and how many more."""
     shown = ", ".join(items[:MAX_NAMED])
     return shown + (f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
 
@@ -30,7 +31,7 @@ def offline_verdict(topics: list[TopicInfo], now: datetime, *, whole_cluster: bo
     message = (
         f"no offline partitions in {_scope(topics, whole_cluster)}"
         if not offline
-        else f"{len(offline)} partition(s) have no leader: {_named(offline)}"
+        else f"{len(offline)} partition(s) have no leader: {named(offline)}"
     )
     return ProbeVerdict(
         probe=ProbeKind.OFFLINE_PARTITIONS,
@@ -57,7 +58,7 @@ def under_replicated_verdict(
         )
     else:
         message = (
-            f"{len(urp)} under-replicated partition(s), above the limit of {limit}: {_named(urp)}"
+            f"{len(urp)} under-replicated partition(s), above the limit of {limit}: {named(urp)}"
         )
     return ProbeVerdict(
         probe=ProbeKind.UNDER_REPLICATED,
@@ -100,10 +101,10 @@ def min_insync_verdict(
     message = (
         f"every partition of {len(topics)} topic(s) has at least min.insync.replicas in sync"
         if passed
-        else f"{len(short)} partition(s) below min.insync.replicas: {_named(short)}"
+        else f"{len(short)} partition(s) below min.insync.replicas: {named(short)}"
     )
     if assumed:
-        message += f"; {ASSUMED_MIN_INSYNC} for {_named(assumed)}, whose configuration lacks it"
+        message += f"; {ASSUMED_MIN_INSYNC} for {named(assumed)}, whose configuration lacks it"
     return ProbeVerdict(
         probe=ProbeKind.MIN_INSYNC,
         passed=passed,

@@ -33,6 +33,7 @@ from typing import Any
 from kcr.embedded.assistant import Assistant, connect
 from kcr.embedded.narration import Narrator
 from kcr.lab.scenario import Ticket
+from kcr.lab.verdict import about_a_broker
 
 EXTERNAL_TIMEOUT_SECONDS = 300.0
 
@@ -87,8 +88,7 @@ async def _draft(
         arguments = dict(ticket.requested["arguments"]) | {"reason": ticket.text} | pacing
         await bot.call(str(ticket.requested["tool"]), arguments)
         return
-    # It acts on what it was asked about: a broker's own health is reported, not drafted for.
-    asked = [f for f in findings if not str(f.get("subject", "")).startswith("broker/")]
+    asked = [f for f in findings if not about_a_broker(str(f.get("subject", "")))]
     proposal = asked[0].get("proposal") if asked else None
     if not proposal:
         return

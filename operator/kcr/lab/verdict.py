@@ -34,8 +34,13 @@ class FindingSeen:
 
     @property
     def about_a_broker(self) -> bool:
-        """A broker's own health (latency, disk), whichever incident was asked about."""
-        return self.subject.startswith("broker/")
+        return about_a_broker(self.subject)
+
+
+def about_a_broker(subject: str) -> bool:
+    """A finding about a broker's own health (latency, disk), whichever incident was asked
+    about: the lab reports it beside the verdict and its assistant drafts nothing for it."""
+    return subject.startswith("broker/")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from kcr.kafka.errors import (
     NotFoundError,
     UnavailableError,
 )
+from kcr.kafka.probes import named
 from kcr.kafka.readmodel import (
     AclFilter,
     Broker,
@@ -229,8 +230,7 @@ class ConfluentBackend(ReplicaCalls):
             # librdkafka answers OFFSET_INVALID (-1001), without an error, for a partition
             # whose leader it has lost (a broker down, not yet replaced): asked again.
             raise UnavailableError(
-                f"list {what} offsets: no leader answered for {', '.join(unknown[:5])}"
-                + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""),
+                f"list {what} offsets: no leader answered for {named(unknown)}",
                 code="LEADER_NOT_AVAILABLE",
             )
         return {(tp.topic, tp.partition): int(info.offset) for tp, info in results.items()}

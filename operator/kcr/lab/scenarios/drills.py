@@ -46,7 +46,7 @@ async def _until(lab: LabContext, name: str, what: str, done: "object") -> Kafka
     raise TimeoutError(f"{name}: {what} did not happen within {WAIT_SECONDS:.0f}s")
 
 
-async def whole_cluster(admin: KafkaPort, brokers: int) -> None:
+async def _whole_cluster(admin: KafkaPort, brokers: int) -> None:
     """Every broker serving and every replica in sync, within WHOLE_SECONDS.
 
     A drill judges what losing one broker does: started while a broker is fenced, or a
@@ -94,7 +94,7 @@ class BrokerLost(Scenario):
     async def build(self, lab: LabContext) -> Ticket:
         cluster = lab.kafka.embedded
         assert cluster is not None
-        await whole_cluster(lab.admin, len(cluster.nodes))
+        await _whole_cluster(lab.admin, len(cluster.nodes))
         self.topics = [await lab.create_topic(f"ledger-{i}") for i in range(2)]
         missing = [
             f"{topic.name}/{p.partition} on {p.replicas}"
@@ -124,15 +124,14 @@ class BrokerLost(Scenario):
         the outage would: the scenario's own client lived through the lost connections."""
         cluster = lab.kafka.embedded
         assert cluster is not None
-        if not cluster.node(LOST_BROKER).running:
-            await asyncio.to_thread(cluster.start_node, LOST_BROKER)
+        await asyncio.to_thread(cluster.start_stopped)
         read_back = ReadBack()
         admin = lab.kafka.open_admin()
         try:
             left = await _overrides(admin, self.topics)
             read_back.add("no override left", not left, "; ".join(left) or f"{KEY} at its default")
             try:
-                await whole_cluster(admin, len(cluster.nodes))
+                await _whole_cluster(admin, len(cluster.nodes))
                 read_back.add("broker back", True, f"{len(cluster.nodes)} brokers serve, in sync")
             except (KafkaPortError, NotWholeError) as error:
                 read_back.add("broker back", False, str(error))
@@ -141,9 +140,8 @@ class BrokerLost(Scenario):
         return read_back
 
     async def cleanup(self, lab: LabContext) -> None:
-        cluster = lab.kafka.embedded
-        if cluster is not None and not cluster.node(LOST_BROKER).running:
-            await asyncio.to_thread(cluster.start_node, LOST_BROKER)
+        if lab.kafka.embedded is not None:
+            await asyncio.to_thread(lab.kafka.embedded.start_stopped)
 
 
 def _baking(status: KafkaChangeRequestStatus) -> bool:
