@@ -81,8 +81,10 @@ def build(
     incidents: IncidentLibrary | None = None,
     schemas: SchemaRegistryClient | None = None,
     strimzi: StrimziManagement | None = None,
+    audit: MemorySink | None = None,
+    audit_sync_reads: bool = False,
 ) -> Built:
-    audit = MemorySink()
+    audit = audit or MemorySink()
     services = Services(
         kafka=kafka,
         cluster=ClusterContext(
@@ -105,6 +107,7 @@ def build(
     )
     options = ServerOptions(
         audit=audit,
+        audit_sync_reads=audit_sync_reads,
         local_caller=who or caller(),
         rate_limits=rate or RateLimits(per_minute=6000, burst=1000),
     )

@@ -3,6 +3,7 @@ request, records chained by hash, and `kcr audit verify` finding what was taken 
 
 import asyncio
 import json
+import os
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -15,9 +16,10 @@ from mcp_servers import KCR
 from mcp_support import build, error_text, structured
 from test_mcp_memory import fake_kafka
 
-from kcr.mcp.gate.audit import AuditRecord, JsonLinesSink, Outcome
-from kcr.mcp.gate.audit_chain import digest
+from kcr.mcp.gate.audit import AuditRecord, JsonLinesSink, MemorySink, Outcome
+from kcr.mcp.gate.audit_chain import HEAD_BYTES, ChainHead, HeadFile, digest, read_head
 from kcr.mcp.gate.audit_verify import verify_file
+from kcr.mcp.gate.audit_writer import WRITTEN_SYNC_SECONDS
 
 REQUEST_TEXT = (
     "orders is lagging again since the 14:05 deploy, see:\n"
@@ -224,3 +226,95 @@ async def test_the_head_file_follows_the_log_while_the_server_stays_up(tmp_path:
         assert verify_file(log).records == 5
     finally:
         sink.close()
+
+
+class SyncNoted(MemorySink):
+    """Notes, record by record, whether the reply waited for the record's sync to disk."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.synced: list[bool] = []
+
+    async def record(self, record: AuditRecord, *, sync: bool = True) -> None:
+        self.synced.append(sync)
+        await super().record(record, sync=sync)
+
+
+DRAFT = {"topic": "orders", "partitions": 6, "reason": "spread the hot key of orders"}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("sync_reads", [False, True], ids=["default", "audit-sync-reads"])
+async def test_only_an_answered_read_may_leave_before_its_record_is_synced(
+    sync_reads: bool,
+) -> None:
+    """A draft leaves a change request behind and a refusal may be an attack: their replies
+    wait for the disk; an answered read changed nothing, unless --audit-sync-reads."""
+    audit = SyncNoted()
+    built = build(await fake_kafka(), audit=audit, audit_sync_reads=sync_reads)
+    async with Client(built.mcp) as client:
+        await client.call_tool("describe_topic", {"topic": "orders"})
+        await client.call_tool("describe_topic", {"topic": "no-such-topic"})
+        await client.call_tool("describe_topic", {"topic": "orders; rm -rf /"})
+        await client.call_tool("draft_increase_partitions", DRAFT)
+    noted = [(r.tool, r.outcome, s) for r, s in zip(audit.records, audit.synced, strict=True)]
+    assert noted == [
+        ("describe_topic", Outcome.OK, sync_reads),
+        ("describe_topic", Outcome.INVALID, True),
+        ("describe_topic", Outcome.INVALID, True),
+        ("draft_increase_partitions", Outcome.OK, True),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_records_written_without_waiting_agree_with_the_head_and_share_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each record is in the log and named by the head when the call returns (a killed
+    server leaves them agreeing); the syncs that follow are shared, one per window at most,
+    and the last one covers the last record."""
+    log = tmp_path / "audit.jsonl"
+    synced_sizes: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def noted(fd: int) -> None:
+        status = os.fstat(fd)
+        real_fdatasync(fd)
+        if status.st_ino == log.stat().st_ino:
+            synced_sizes.append(status.st_size)
+
+    monkeypatch.setattr(os, "fdatasync", noted)
+    sink = JsonLinesSink.to_file(log)
+    try:
+        started = time.monotonic()
+        for number in range(1, 41):
+            await sink.record(record("consumer_lag", number), sync=False)
+            assert f'"correlationId": "c{number}"' in log.read_text()
+            assert verify_file(log).problems == []
+        elapsed = time.monotonic() - started
+        deadline = time.monotonic() + 5.0
+        while (not synced_sizes or synced_sizes[-1] < log.stat().st_size) and (
+            time.monotonic() < deadline
+        ):
+            await asyncio.sleep(0.01)
+        assert synced_sizes
+        assert synced_sizes[-1] == log.stat().st_size
+        assert len(synced_sizes) <= elapsed / WRITTEN_SYNC_SECONDS + 2, synced_sizes
+    finally:
+        sink.close()
+    assert verify_file(log).records == 40
+
+
+def test_the_head_is_rewritten_whole_in_place(tmp_path: Path) -> None:
+    """A shorter head after a longer one, and a foreign longer file, read back exactly."""
+    path = tmp_path / "audit.jsonl.head"
+    path.write_text("x" * 1000)
+    head = HeadFile(path)
+    try:
+        for sequence in (123456789, 7):
+            written = ChainHead(chain="c" * 32, sequence=sequence, hash="sha256:" + "0" * 64)
+            head.write(written)
+            assert read_head(path) == written
+    finally:
+        head.close()
+    assert path.stat().st_size == HEAD_BYTES

@@ -3,8 +3,16 @@
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kcr.mcp.gate.guards import ArgumentRejectedError, GuardLimits, check_arguments
+from kcr.mcp.gate.guards import (
+    _PLAIN,
+    _TEXT_RULES,
+    ArgumentRejectedError,
+    GuardLimits,
+    check_arguments,
+)
 
 LIMITS = GuardLimits(max_argument_bytes=2048, max_string_length=300, max_depth=4, max_items=20)
 
@@ -137,3 +145,44 @@ def test_guard_time_grows_linearly_with_the_argument(shape) -> None:  # type: ig
     check_arguments(large, GuardLimits())  # accepted: ordinary characters, no rule fits
     growth = _cpu_seconds(large) / max(_cpu_seconds(small), 1e-6)
     assert growth < 64, f"16x the input cost {growth:.0f}x the CPU"
+
+
+PLAIN_ALPHABET = st.characters(
+    codec="utf-8", categories=("L", "N", "Pc", "Pd"), include_characters=".:=+/-"
+)
+# What the rules look for, so that joined pieces come near to each rule's shape.
+RULE_PIECES = st.sampled_from(
+    [
+        " ",
+        "\n",
+        "\t",
+        "sudo",
+        "rm",
+        "$(",
+        "${",
+        "`",
+        "&&",
+        ";",
+        "|",
+        ">",
+        "/etc/",
+        "(",
+        ")",
+        "2026-11-25",
+        "08:01:02",
+        "ERROR",
+        "Exception in thread",
+        "at a.b",
+        "C.java:1",
+        "[",
+    ]
+)
+PIECES = st.lists(st.text(PLAIN_ALPHABET, max_size=6) | RULE_PIECES, max_size=12).map("".join)
+
+
+@given(st.text(PLAIN_ALPHABET, max_size=200) | PIECES)
+def test_text_the_fast_path_skips_matches_no_rule(text: str) -> None:
+    """Names, numbers and cursors skip the patterns: none of them could have refused it."""
+    if not _PLAIN.fullmatch(text):
+        return
+    assert [rule.name for rule in _TEXT_RULES if rule.pattern.search(text)] == []

@@ -5,8 +5,13 @@ the GitOps path, and every call is in the audit log file.
 """
 
 import json
+import os
+import selectors
+import signal
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,6 +25,7 @@ from mcp_support import (
     error_text,
     structured,
 )
+from mcp_types import LATEST_PROTOCOL_VERSION
 
 from kcr.kube.resources import KAFKA_CLUSTERS
 from kcr.mcp.kube_client import open_kube
@@ -192,3 +198,75 @@ async def test_kafka_policy_and_owners_come_from_the_kafkacluster(
         "increasePartitions.partitions: 8 is above this cluster's limit of 4 partitions per "
         "topic (policy.limits.maxPartitions)"
     ) in error_text(too_big)
+
+
+def _answer(process: subprocess.Popen[bytes], request_id: int, timeout: float) -> dict[str, Any]:
+    """The JSON-RPC answer to ``request_id`` on the server's stdout (bounded in time)."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not selector.select(left):
+                break
+            line = process.stdout.readline()
+            if not line:
+                break
+            message: dict[str, Any] = json.loads(line)
+            if message.get("id") == request_id:
+                return message
+    raise AssertionError(f"no answer to request {request_id} within {timeout} s")
+
+
+def _send(process: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert process.stdin is not None
+    process.stdin.write(json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n")
+    process.stdin.flush()
+
+
+async def test_a_server_killed_as_it_answers_a_read_keeps_its_record(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A read's reply may leave before its record's sync to disk, never before its write:
+    killed the moment it answered, the server leaves the record and a log that verifies."""
+    audit_log = tmp_path / "audit.jsonl"
+    params = stdio(kafka_bootstrap, audit_log, "--principal=erin")
+    process = subprocess.Popen(
+        [params.command, *params.args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, **(params.env or {})},
+    )
+    try:
+        _send(
+            process,
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": LATEST_PROTOCOL_VERSION,
+                    "capabilities": {},
+                    "clientInfo": {"name": "kill-test", "version": "1"},
+                },
+            },
+        )
+        _answer(process, 1, 60)
+        _send(process, {"method": "notifications/initialized"})
+        _send(process, {"id": 2, "method": "tools/call", "params": {"name": "cluster_overview"}})
+        answered = _answer(process, 2, 60)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+    assert answered["result"]["structuredContent"]["brokers"]
+    (record,) = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    assert (record["tool"], record["outcome"]) == ("cluster_overview", "ok")
+    verified = subprocess.run(
+        [*KCR, "audit", "verify", str(audit_log)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.stdout.endswith("1 record(s) in 1 chain(s), intact\n"), verified.stderr

@@ -165,6 +165,14 @@ ROLES = ("viewer", "drafter")
     "correlation id). Default: audit records go to the JSON log on stderr.",
 )
 @click.option(
+    "--audit-sync-reads/--no-audit-sync-reads",
+    default=False,
+    show_default=True,
+    help="Hold an answered read's reply until its --audit-log record is on disk, as a "
+    "draft's or a refused call's always is. Default: the record is written before the reply "
+    "(a crash of the server keeps it) and synced to disk within 50 ms.",
+)
+@click.option(
     "--runbooks-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="More runbooks (*.md); a file named like a shipped runbook replaces it.",
@@ -313,6 +321,7 @@ def command(**options: Any) -> None:
         topic_prefixes=tuple(options["topic_prefixes"]),
         group_prefixes=tuple(options["group_prefixes"]),
         audit_log=options["audit_log"],
+        audit_sync_reads=options["audit_sync_reads"],
         runbooks_dir=options["runbooks_dir"],
         metrics_port=options["metrics_port"],
         rate_per_minute=options["rate_per_minute"],

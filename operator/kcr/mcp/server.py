@@ -48,6 +48,7 @@ never paste logs or shell text into them. Drafts record who asked and what was o
 @dataclass
 class ServerOptions:
     audit: AuditSink
+    audit_sync_reads: bool = False
     local_caller: Caller | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
     shared_limiter: SharedRateLimiter | None = None
@@ -86,6 +87,7 @@ def build_server(services: Services, options: ServerOptions) -> KcrServer:
         limiter=RateLimiter(options.rate_limits),
         shared_limiter=options.shared_limiter,
         audit=options.audit,
+        sync_reads=options.audit_sync_reads,
         metrics=options.metrics or ToolMetrics(read | draft),
     )
 

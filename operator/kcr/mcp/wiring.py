@@ -100,6 +100,8 @@ class McpSettings:
     topic_prefixes: tuple[str, ...] = ("*",)
     group_prefixes: tuple[str, ...] = ("*",)
     audit_log: Path | None = None
+    audit_sync_reads: bool = False
+    """Answered reads wait for their record's sync to disk too (drafts and refusals always do)."""
     runbooks_dir: Path | None = None
     metrics_port: int | None = None
     rate_per_minute: float = 120.0
@@ -213,6 +215,7 @@ async def _assemble(
         metrics.serve(settings.host, settings.metrics_port)
     options = ServerOptions(
         audit=audit,
+        audit_sync_reads=settings.audit_sync_reads,
         local_caller=local_caller,
         rate_limits=RateLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
         shared_limiter=shared_limiter,

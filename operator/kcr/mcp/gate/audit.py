@@ -3,7 +3,9 @@
 Arguments are recorded masked and truncated. Results are recorded by their digest only:
 they can be large and hold data a log should not keep, but the digest proves later which
 answer the caller was given. A file log chains its records by hash
-(:mod:`kcr.mcp.gate.audit_chain`), and every record is on disk before the caller gets its reply.
+(:mod:`kcr.mcp.gate.audit_chain`). Every record is written before the caller gets its reply,
+and on disk before it unless the gate lets an answered read go first
+(:mod:`kcr.mcp.gate.audit_writer`).
 """
 
 import json
@@ -66,8 +68,9 @@ class AuditSink(Protocol):
     def write(self, record: AuditRecord) -> None:
         """Queues the record (a refused request, with no answer to hold back)."""
 
-    async def record(self, record: AuditRecord) -> None:
-        """Returns once the record is kept: before the caller's reply leaves."""
+    async def record(self, record: AuditRecord, *, sync: bool = True) -> None:
+        """Returns once the record is kept, before the caller's reply leaves: on disk when
+        ``sync``, else where a crash of this process keeps it, on disk right after."""
 
     def close(self) -> None: ...
 
@@ -76,8 +79,8 @@ class JsonLinesSink:
     """Appends one JSON object per line and flushes it, so a crash loses no record.
 
     Given a chain and a head file (:meth:`to_file`), each record is linked into the chain
-    and synced to disk by a writer thread, a batch per sync, before :meth:`record` returns;
-    the head is rewritten after each batch (:mod:`kcr.mcp.gate.audit_writer`).
+    and synced to disk by a writer thread, a batch per sync: before :meth:`record` returns,
+    or right after it when not ``sync`` (:mod:`kcr.mcp.gate.audit_writer`).
     """
 
     def __init__(
@@ -109,11 +112,13 @@ class JsonLinesSink:
             self._stream.write(record.model_dump_json() + "\n")
             self._stream.flush()
 
-    async def record(self, record: AuditRecord) -> None:
-        if self._writer is not None:
+    async def record(self, record: AuditRecord, *, sync: bool = True) -> None:
+        if self._writer is None:
+            self.write(record)
+        elif sync:
             await self._writer.write(record)
         else:
-            self.write(record)
+            self._writer.write_now(record)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -131,7 +136,7 @@ class LogSink:
     def write(self, record: AuditRecord) -> None:
         self._log.info("audit", extra={"audit": record.model_dump(mode="json")})
 
-    async def record(self, record: AuditRecord) -> None:
+    async def record(self, record: AuditRecord, *, sync: bool = True) -> None:
         self.write(record)
 
     def close(self) -> None:
@@ -147,7 +152,7 @@ class MemorySink:
     def write(self, record: AuditRecord) -> None:
         self.records.append(record)
 
-    async def record(self, record: AuditRecord) -> None:
+    async def record(self, record: AuditRecord, *, sync: bool = True) -> None:
         self.write(record)
 
     def close(self) -> None:

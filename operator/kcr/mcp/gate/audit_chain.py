@@ -2,8 +2,8 @@
 
 Each server process opens its own chain: every record names its chain, its sequence
 number and the hash of the record before it, and carries the hash of its own content. The
-chain's head (its last sequence and hash) is rewritten next to the log after every batch of
-records, in ``<log>.head`` (synced to disk within a second), so a tail cut off the log no
+chain's head (its last sequence and hash) is rewritten in place next to the log after every
+write, in ``<log>.head`` (synced to disk within a second), so a tail cut off the log no
 longer matches it; and the first record of the next process names the head it found there,
 so a tail removed together with its head file still shows. :mod:`kcr.mcp.gate.audit_verify`
 checks all of this.
@@ -46,7 +46,11 @@ def canonical(value: Any) -> bytes:
 
 
 def digest(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical(value)).hexdigest()
+    return digest_of_bytes(canonical(value))
+
+
+def digest_of_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def record_hash(fields: dict[str, Any]) -> str:
@@ -67,19 +71,37 @@ def read_head(path: Path) -> ChainHead | None:
     return ChainHead.model_validate_json(text)
 
 
-def write_head(path: Path, head: ChainHead, *, durable: bool = True) -> None:
-    """Replace the head file atomically: a crash leaves the old or the new head.
+HEAD_BYTES = 256
+"""A head's JSON is under 200 bytes; spaces pad it to this width, so every rewrite covers
+the last one whole."""
 
-    ``durable`` syncs it to disk first; without it a process crash still keeps the new head
-    (the kernel has it), and only a machine crash can fall back to an older one.
+
+class HeadFile:
+    """The head file, rewritten in place: one write of :data:`HEAD_BYTES` at offset 0.
+
+    A new file renamed over the old one costs ext4 a block allocation and an early flush
+    (0.1 to 0.4 ms, measured), after every write. One positioned write costs a microsecond,
+    and a process crash keeps the last one whole (the kernel has it); :meth:`sync` puts it
+    on disk. The 256 bytes sit in the file's first disk sector, which drives write whole,
+    so a machine crash leaves the old head or the new one.
     """
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as stream:
-        stream.write(head.model_dump_json(by_alias=True))
-        if durable:
-            stream.flush()
-            os.fsync(stream.fileno())
-    os.replace(temporary, path)
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if os.fstat(self._fd).st_size > HEAD_BYTES:  # only a foreign file is longer
+            os.ftruncate(self._fd, HEAD_BYTES)
+
+    def write(self, head: ChainHead) -> None:
+        text = head.model_dump_json(by_alias=True).encode()
+        if len(text) >= HEAD_BYTES:
+            raise ValueError(f"a chain head of {len(text)} bytes does not fit {HEAD_BYTES}")
+        os.pwrite(self._fd, text.ljust(HEAD_BYTES - 1) + b"\n", 0)
+
+    def sync(self) -> None:
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 @dataclass

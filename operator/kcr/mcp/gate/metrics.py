@@ -32,10 +32,24 @@ class ToolMetrics:
             registry=self.registry,
         )
 
+        self._series: dict[tuple[str, Outcome], tuple[Counter, Histogram]] = {}
+
     def observe(self, tool: str, outcome: Outcome, seconds: float) -> None:
+        calls, latency = self._series_of(tool, outcome)
+        calls.inc()
+        latency.observe(seconds)
+
+    def _series_of(self, tool: str, outcome: Outcome) -> tuple[Counter, Histogram]:
+        """Each label pair's series, looked up once: ``labels()`` takes a lock every call."""
         label = tool if tool in self._tools else UNKNOWN_TOOL
-        self.calls.labels(tool=label, outcome=outcome.value).inc()
-        self.latency.labels(tool=label, outcome=outcome.value).observe(seconds)
+        series = self._series.get((label, outcome))
+        if series is None:
+            series = (
+                self.calls.labels(tool=label, outcome=outcome.value),
+                self.latency.labels(tool=label, outcome=outcome.value),
+            )
+            self._series[(label, outcome)] = series
+        return series
 
     def count(self, tool: str, outcome: Outcome) -> float:
         value = self.registry.get_sample_value(

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import pydantic_core
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
@@ -21,7 +20,7 @@ from mcp_types import INVALID_REQUEST, CallToolResult, TextContent
 from pydantic import BaseModel
 
 from kcr.mcp.gate.audit import AuditRecord, AuditSink, Outcome, now_utc, recorded_arguments
-from kcr.mcp.gate.audit_chain import digest
+from kcr.mcp.gate.audit_chain import canonical, digest_of_bytes
 from kcr.mcp.gate.auth import caller_of
 from kcr.mcp.gate.calls import CallContext, current_call
 from kcr.mcp.gate.guards import ArgumentRejectedError, GuardLimits, check_arguments
@@ -52,6 +51,14 @@ class Gate:
     """Every replica's limit in one store; when None, this process's ``limiter`` decides."""
     unavailable: Mapping[str, str] = field(default_factory=dict)
     """Tools this server does not offer, each with the one line that says what they need."""
+    sync_reads: bool = False
+    """An answered read's reply waits for its record's sync to disk too; by default it
+    leaves once the record is written (a crash of this process keeps it)."""
+
+    def synced_before_reply(self, tool: str, outcome: Outcome) -> bool:
+        """Drafts and refused or failed calls always are: a draft leaves a change request
+        behind, a refusal may be an attack. A read's answer changed nothing."""
+        return self.sync_reads or outcome is not Outcome.OK or tool not in self.read_tools
 
     def allowed(self, caller: Caller) -> frozenset[str]:
         tools: frozenset[str] = frozenset()
@@ -122,7 +129,7 @@ class GateMiddleware:
         if refusal is not None:
             refused = _error(f"{refusal.reason} (correlation id {call.correlation_id})")
             await self._record(
-                call, arguments, refusal.outcome, refusal.reason, started, reply=refused
+                call, arguments, refusal.outcome, refusal.reason, started, sent=_wire_form(refused)
             )
             return refused
         token = current_call.set(call)
@@ -144,14 +151,16 @@ class GateMiddleware:
         finally:
             current_call.reset(token)
         outcome, reason = _outcome_of(call, result)
-        if outcome is Outcome.OK and _size(result) > self.gate.max_output_bytes:
+        sent = _wire_form(result)
+        if outcome is Outcome.OK and len(sent) > self.gate.max_output_bytes:
             outcome = Outcome.INVALID
             reason = (
                 f"the result is larger than {self.gate.max_output_bytes} bytes; narrow the "
                 "question (a topic or group, a smaller limit, the next page)"
             )
             result = _error(f"{reason} (correlation id {call.correlation_id})")
-        await self._record(call, arguments, outcome, reason, started, reply=result)
+            sent = _wire_form(result)
+        await self._record(call, arguments, outcome, reason, started, sent=sent)
         return result
 
     async def _acquire(self, principal: str) -> float | None:
@@ -208,9 +217,10 @@ class GateMiddleware:
         reason: str,
         started: float,
         *,
-        reply: HandlerResult | None = None,
+        sent: bytes = b"",
     ) -> None:
-        """Written before the reply leaves: a caller never holds an answer with no record."""
+        """Written before the reply leaves: a caller never holds an answer with no record.
+        ``sent`` is the reply in canonical JSON; empty when the call ended without one."""
         seconds = time.perf_counter() - started
         self.gate.metrics.observe(call.tool, outcome, seconds)
         await self.gate.audit.record(
@@ -225,18 +235,19 @@ class GateMiddleware:
                 outcome=outcome,
                 reason=reason[:1024],
                 duration_ms=round(seconds * 1000, 3),
-                output_digest=_digest_of(reply),
-            )
+                output_digest=digest_of_bytes(sent) if sent else "",
+            ),
+            sync=self.gate.synced_before_reply(call.tool, outcome),
         )
 
 
-def _digest_of(reply: HandlerResult | None) -> str:
-    """The reply as JSON on the wire; empty when the call ended without one."""
+def _wire_form(reply: HandlerResult) -> bytes:
+    """The reply as JSON on the wire, in canonical form: measured, then digested, once."""
     if isinstance(reply, BaseModel):
-        return digest(reply.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return canonical(reply.model_dump(mode="json", by_alias=True, exclude_none=True))
     if isinstance(reply, dict):
-        return digest(reply)
-    return ""
+        return canonical(reply)
+    return b""
 
 
 def _error(text: str) -> CallToolResult:
@@ -257,9 +268,3 @@ def _outcome_of(call: CallContext, result: HandlerResult) -> tuple[Outcome, str]
 def _text_of(result: dict[str, Any]) -> str:
     parts = [c.get("text", "") for c in result.get("content", []) if isinstance(c, dict)]
     return " ".join(str(p) for p in parts)[:1024]
-
-
-def _size(result: HandlerResult) -> int:
-    if isinstance(result, dict):
-        return len(pydantic_core.to_json(result, fallback=str))
-    return 0
