@@ -2,6 +2,7 @@
 request, records chained by hash, and `kcr audit verify` finding what was taken out."""
 
 import asyncio
+import errno
 import json
 import os
 import subprocess
@@ -318,3 +319,31 @@ def test_the_head_is_rewritten_whole_in_place(tmp_path: Path) -> None:
     finally:
         head.close()
     assert path.stat().st_size == HEAD_BYTES
+
+
+@pytest.mark.asyncio
+async def test_after_a_failed_sync_the_log_takes_no_more_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost write is reported once; a later sync of the same file may succeed all the same,
+    so the log refuses every record after it, and no reply leaves without one."""
+    log = tmp_path / "audit.jsonl"
+    real_fdatasync = os.fdatasync
+
+    def failing(fd: int) -> None:
+        if os.fstat(fd).st_ino == log.stat().st_ino:
+            raise OSError(errno.EIO, "Input/output error")
+        real_fdatasync(fd)
+
+    sink = JsonLinesSink.to_file(log)
+    try:
+        monkeypatch.setattr(os, "fdatasync", failing)
+        with pytest.raises(OSError, match="Input/output error"):
+            await sink.record(record("consumer_lag", 1))
+        monkeypatch.setattr(os, "fdatasync", real_fdatasync)
+        for sync in (True, False):
+            with pytest.raises(OSError, match="failed earlier and takes no more records"):
+                await sink.record(record("consumer_lag", 2), sync=sync)
+    finally:
+        sink.close()
+    assert [json.loads(line)["correlationId"] for line in log.read_text().splitlines()] == ["c1"]

@@ -59,6 +59,10 @@ class GroupCommitWriter:
         self._closing = False
         self._closed = False
         """Set under ``_io`` before the last sync: :meth:`write_now` writes nothing after it."""
+        self._failed: OSError | None = None
+        """A failed sync: what it covered may be lost, and a later sync of the same file can
+        succeed all the same (the kernel reports a lost write once), so every write after it
+        fails: no reply leaves without its record."""
         self._thread = threading.Thread(target=self._run, name="kcr-audit-writer", daemon=True)
         self._thread.start()
 
@@ -67,6 +71,7 @@ class GroupCommitWriter:
         with self._ready:
             if self._closing:
                 raise RuntimeError("the audit log is closed")
+            self._raise_failed()
             self._pending.append((record, done))
             self._ready.notify()
 
@@ -89,6 +94,7 @@ class GroupCommitWriter:
         with self._io:
             if self._closed:
                 raise RuntimeError("the audit log is closed")
+            self._raise_failed()
             self._write_lines([record])
         with self._ready:
             if self._written_since is None:  # the first since the last sync starts the clock
@@ -149,8 +155,13 @@ class GroupCommitWriter:
             os.fdatasync(self._stream.fileno())
         except OSError as error:
             log.error("audit records were not written to disk", extra={"error": str(error)})
+            self._failed = error
             return error
         return None
+
+    def _raise_failed(self) -> None:
+        if self._failed is not None:
+            raise OSError(f"the audit log failed earlier and takes no more records: {self._failed}")
 
     def _sync_head(self, *, force: bool) -> None:
         with self._ready:
