@@ -241,6 +241,7 @@ async def test_a_server_killed_as_it_answers_a_read_keeps_its_record(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env={**os.environ, **(params.env or {})},
+        bufsize=0,  # no lines hidden in a reader's buffer from the selector in _answer
     )
     try:
         _send(

@@ -70,7 +70,7 @@ class AuditSink(Protocol):
 
     async def record(self, record: AuditRecord, *, sync: bool = True) -> None:
         """Returns once the record is kept, before the caller's reply leaves: on disk when
-        ``sync``, else where a crash of this process keeps it, on disk right after."""
+        ``sync``, else where a crash of this process keeps it, and on disk soon after."""
 
     def close(self) -> None: ...
 
@@ -80,7 +80,7 @@ class JsonLinesSink:
 
     Given a chain and a head file (:meth:`to_file`), each record is linked into the chain
     and synced to disk by a writer thread, a batch per sync: before :meth:`record` returns,
-    or right after it when not ``sync`` (:mod:`kcr.mcp.gate.audit_writer`).
+    or within 50 ms after it when not ``sync`` (:mod:`kcr.mcp.gate.audit_writer`).
     """
 
     def __init__(
