@@ -23,6 +23,7 @@ from kcr.embedded.kraft import ADMIN, KraftCluster, password_of
 from kcr.kafka import (
     ElectionOutcome,
     KafkaPort,
+    NotFoundError,
     QuotaAlteration,
     QuotaEntityType,
     QuotaKey,
@@ -34,6 +35,7 @@ from kcr.kafka.settings import ClientSettings
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.kafka, pytest.mark.slow]
 TIMEOUT = 60.0
+AGREEING_READS = 5
 BROKERS = [1, 2, 3]
 RATE = 10_000_000
 QUOTA = 4096  # bytes per second; a producer sending kilobytes without pause overruns it
@@ -89,6 +91,7 @@ async def new_topic(
         admin.create_topics([new])[name].result(timeout=TIMEOUT)
         made.append(name)
         await _until(lambda: len(_layout(admin, name)) == partitions, f"topic {name}")
+        await _known_to(kafka, name)
         return name
 
     try:
@@ -108,6 +111,21 @@ def _layout(admin: AdminClient, topic: str) -> Layout:
         p.id: (p.leader.id, [n.id for n in p.replicas], [n.id for n in p.isr])
         for p in found.partitions
     }
+
+
+async def _known_to(kafka: KafkaPort, topic: str) -> None:
+    """Until kcr's client has read the topic :data:`AGREEING_READS` times in a row: each
+    read may ask another broker, and a broker learns a new topic a moment after another."""
+    deadline = time.monotonic() + TIMEOUT
+    seen = 0
+    while seen < AGREEING_READS:
+        try:
+            await kafka.describe_topics([topic])
+            seen += 1
+        except NotFoundError:
+            seen = 0
+            assert time.monotonic() < deadline, f"kcr's client never saw topic {topic}"
+            await asyncio.sleep(0.1)
 
 
 async def _until(check: Callable[[], bool], what: str) -> None:
